@@ -1,0 +1,22 @@
+#ifndef CLINUX_SHIM_H
+#define CLINUX_SHIM_H
+// Linux-only system headers that `import Glibc` does not surface.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <netdb.h>
+#include <signal.h>
+
+// accept4 is declared only under _GNU_SOURCE, which the Glibc module is not built with.
+extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+// Swift cannot import the EPOLL* enum values as the typed flags epoll_ctl wants.
+static inline uint32_t clinux_epollin(void) { return EPOLLIN; }
+static inline uint32_t clinux_epollout(void) { return EPOLLOUT; }
+static inline uint32_t clinux_epollrdhup(void) { return EPOLLRDHUP; }
+static inline uint32_t clinux_epollhup(void) { return EPOLLHUP; }
+static inline uint32_t clinux_epollerr(void) { return EPOLLERR; }
+#endif

@@ -1,0 +1,39 @@
+import Rokt
+
+/// Controls as the gateway shows them: `{name, blockedVerticals, blockedDomains, contentHash}`.
+public struct ControlsDocument: Codable, Sendable, Equatable {
+    public struct Vertical: Codable, Sendable, Equatable {
+        public var partnerVerticalId: Int
+        public var partnerSubVerticalId: Int
+    }
+
+    public var name: String
+    public var blockedVerticals: [Vertical]
+    public var blockedDomains: [String]
+    public var contentHash: String?
+
+    public init(_ controls: MarketplaceControls) {
+        name = controls.name
+        blockedVerticals = controls.blockedVerticals.map { Vertical(partnerVerticalId: $0.partnerVerticalId, partnerSubVerticalId: $0.partnerSubVerticalId) }
+        blockedDomains = controls.domains.map(\.domain)
+        contentHash = controls.contentHash
+    }
+
+    public var json: JSONValue { (try? JSON.decode(JSONValue.self, from: JSON.encode(self))) ?? .null }
+    /// The document as stored JSON text (an operation's `result`).
+    public var encoded: String { String(decoding: JSON.encode(self), as: UTF8.self) }
+}
+
+/// The status as the gateway shows it: `{status, variants}`.
+public struct StatusDocument: Codable, Sendable, Equatable {
+    public var status: CascadeStatus
+    public var variants: [VariantStatus]
+
+    public init(_ cascade: StatusCascade) {
+        status = cascade.status
+        variants = cascade.variants
+    }
+
+    public var json: JSONValue { (try? JSON.decode(JSONValue.self, from: JSON.encode(self))) ?? .null }
+    public var encoded: String { String(decoding: JSON.encode(self), as: UTF8.self) }
+}

@@ -1,0 +1,91 @@
+import Dispatch
+import HTTP
+import Rokt
+import Store
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The running gateway: the store, the engine, the key ring and the HTTP server, wired together.
+/// Stopped gracefully by SIGTERM/SIGINT: in-flight requests finish, the engine hands its leases back.
+public final class GatewayApp: Sendable {
+    public let configuration: GatewayConfiguration
+    public let services: GatewayServices
+    public let server: HTTPServer
+    private let lock: ProcessLock
+    private let http: HTTPClient
+    private let keyWatcher: Task<Void, Never>
+
+    /// Opens (and migrates) the database, loads the keys, starts the engine; the server is bound by `start()`.
+    public init(configuration: GatewayConfiguration, group: EventLoopGroup = .shared, clock: any WallClock = SystemWallClock(),
+                engineConfiguration: EngineConfiguration = EngineConfiguration(), logger: Logger? = nil) async throws {
+        guard let token = configuration.roktToken else {
+            throw ConfigurationError(variable: "ROKT_API_TOKEN", message: "is required (or ROKT_API_TOKEN_FILE); `serve --sandbox` needs none")
+        }
+        guard let parent = configuration.roktParentAccountId else {
+            throw ConfigurationError(variable: "ROKT_PARENT_ACCOUNT_ID", message: "is required; `serve --sandbox` needs none")
+        }
+        self.configuration = configuration
+        let logger = logger ?? Logger(level: configuration.logLevel, format: configuration.logFormat, clock: clock)
+        ServerLog.install { message in logger.error(message) }
+        try FileSystemPaths.ensureParentDirectory(of: configuration.databasePath)
+        lock = try ProcessLock(path: configuration.databasePath + ".lock")
+        let database = try Database.open(path: configuration.databasePath, migrations: Schema.migrations)
+        http = HTTPClient(group: group)
+        let rokt = RoktClient(
+            configuration: RoktConfiguration(baseURL: configuration.roktBaseURL, token: token, parentAccountId: parent,
+                                             ecommerceBaseURL: configuration.ecommerceBaseURL, ecommerceAPIKey: configuration.ecommerceAPIKey ?? "",
+                                             tagId: configuration.tagId ?? "", requestTimeout: configuration.roktRequestTimeout),
+            http: http, now: { clock.nowMillis() })
+        let keyRing = KeyRing(database: database)
+        if let bootstrap = configuration.bootstrapAPIKey {
+            try await ApiKeyService(database: database, clock: clock).ensureBootstrapKey(bootstrap)
+        }
+        try await keyRing.refresh()
+        let engine = OperationEngine(database: database, rokt: rokt, clock: clock, configuration: engineConfiguration)
+        try await engine.start()
+        services = GatewayServices(configuration: configuration, database: database, engine: engine, rokt: rokt, keyRing: keyRing,
+                                   logger: logger, clock: clock)
+        keyWatcher = Task { await keyRing.watch() }
+        server = try HTTPServer(configuration: configuration.server, group: group,
+                                bodyLimit: { [router = GatewayRouter(services: services)] in router.bodyLimit(method: $0, path: $1) },
+                                handler: GatewayRouter(services: services).handle)
+    }
+
+    /// Starts serving; returns the bound port.
+    @discardableResult
+    public func start() throws -> Int { try server.start() }
+
+    /// Serves until SIGTERM or SIGINT, then drains and returns.
+    public func runUntilSignalled() async throws {
+        let port = try start()
+        services.logger.info("listening", ["port": String(port)])
+        await SignalWaiter.wait(for: [SIGTERM, SIGINT])
+        services.logger.info("shutting down")
+        await shutdown()
+    }
+
+    public func shutdown() async {
+        await server.shutdown()
+        await services.engine.shutdown()
+        keyWatcher.cancel()
+        http.shutdown()
+        await services.database.close()
+    }
+}
+
+enum FileSystemPaths {
+    /// The default DATABASE_PATH is ./data/…: create the directory like a user expects.
+    static func ensureParentDirectory(of path: String) throws {
+        guard let slash = path.lastIndex(of: "/") else { return }
+        let directory = String(path[..<slash])
+        guard !directory.isEmpty else { return }
+        var current = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw ConfigurationError(variable: "DATABASE_PATH", message: "cannot create directory \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import HTTP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings read from the environment (CONTRACT §2); each has the documented default.
+/// Secrets (the Rokt token, the ecommerce key, the bootstrap key) are held but never printed.
+public struct GatewayConfiguration: Sendable {
+    public var port: Int = 8080
+    public var host: String = "::"
+    public var databasePath: String = "./data/gateway.sqlite3"
+    public var roktBaseURL: String = "https://accounts.rokt.com"
+    public var roktToken: String?
+    public var roktParentAccountId: String?
+    public var ecommerceBaseURL: String = "https://api.rokt.com"
+    public var ecommerceAPIKey: String?
+    public var tagId: String?
+    public var bootstrapAPIKey: String?
+    public var allowPrivateWebhooks = false
+    public var syncWait: Duration = .milliseconds(10_000)
+    /// Per-call timeout toward Rokt (a timed-out write is retried with its key).
+    public var roktRequestTimeout: Duration = .seconds(10)
+    public var logLevel: LogLevel = .info
+    public var logFormat: LogFormat = .json
+    public var server = HTTPServer.Configuration()
+
+    public init() {}
+
+    public enum LogLevel: String, Sendable, Comparable, CaseIterable {
+        case debug, info, warn, error
+        var rank: Int { LogLevel.allCases.firstIndex(of: self)! }
+        public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rank < b.rank }
+    }
+
+    public enum LogFormat: String, Sendable { case json, text }
+
+    /// Reads the variables it knows from `environment`; a malformed value is an error naming the variable
+    /// (and, for secrets, never quoting it).
+    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> GatewayConfiguration {
+        var configuration = GatewayConfiguration()
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingHTTPWhitespace(), !raw.isEmpty else { return nil }
+            return raw
+        }
+        if let raw = environment["PORT"] {
+            guard let port = Int(raw), (0...65535).contains(port) else {
+                throw ConfigurationError(variable: "PORT", message: "must be a port number (0-65535), got \"\(raw)\"")
+            }
+            configuration.port = port
+        }
+        if let path = value("DATABASE_PATH") { configuration.databasePath = path }
+        if let url = value("ROKT_BASE_URL") { configuration.roktBaseURL = try checkedURL(url, variable: "ROKT_BASE_URL") }
+        if let url = value("ROKT_ECOMMERCE_BASE_URL") { configuration.ecommerceBaseURL = try checkedURL(url, variable: "ROKT_ECOMMERCE_BASE_URL") }
+        configuration.roktToken = value("ROKT_API_TOKEN")
+        if configuration.roktToken == nil, let file = value("ROKT_API_TOKEN_FILE") {
+            guard let token = readSecretFile(file) else {
+                throw ConfigurationError(variable: "ROKT_API_TOKEN_FILE", message: "cannot read \(file)")
+            }
+            configuration.roktToken = token
+        }
+        configuration.roktParentAccountId = value("ROKT_PARENT_ACCOUNT_ID")
+        configuration.ecommerceAPIKey = value("ROKT_ECOMMERCE_API_KEY")
+        configuration.tagId = value("ROKT_TAG_ID")
+        configuration.bootstrapAPIKey = value("GATEWAY_BOOTSTRAP_API_KEY")
+        if let raw = value("WEBHOOK_ALLOW_PRIVATE_NETWORKS") {
+            guard let flag = Bool(raw.lowercased()) else {
+                throw ConfigurationError(variable: "WEBHOOK_ALLOW_PRIVATE_NETWORKS", message: "must be true or false, got \"\(raw)\"")
+            }
+            configuration.allowPrivateWebhooks = flag
+        }
+        if let raw = value("SYNC_WAIT_MS") {
+            guard let ms = Int(raw), (0...600_000).contains(ms) else {
+                throw ConfigurationError(variable: "SYNC_WAIT_MS", message: "must be milliseconds between 0 and 600000, got \"\(raw)\"")
+            }
+            configuration.syncWait = .milliseconds(ms)
+        }
+        if let raw = value("LOG_LEVEL") {
+            guard let level = LogLevel(rawValue: raw.lowercased()) else {
+                throw ConfigurationError(variable: "LOG_LEVEL", message: "must be debug, info, warn or error, got \"\(raw)\"")
+            }
+            configuration.logLevel = level
+        }
+        if let raw = value("LOG_FORMAT") {
+            guard let format = LogFormat(rawValue: raw.lowercased()) else {
+                throw ConfigurationError(variable: "LOG_FORMAT", message: "must be json or text, got \"\(raw)\"")
+            }
+            configuration.logFormat = format
+        }
+        configuration.server.host = configuration.host
+        configuration.server.port = configuration.port
+        return configuration
+    }
+
+    /// `http://` only for loopback (tests, the embedded sandbox); everything else must be https.
+    static func checkedURL(_ raw: String, variable: String) throws(ConfigurationError) -> String {
+        guard let url = ClientURL(raw) else { throw ConfigurationError(variable: variable, message: "must be an http(s) URL, got \"\(raw)\"") }
+        if !url.isTLS && !["127.0.0.1", "localhost", "::1"].contains(url.host) && !url.host.hasPrefix("127.") {
+            throw ConfigurationError(variable: variable, message: "must use https (http:// is allowed only for loopback), got \"\(raw)\"")
+        }
+        return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+    }
+
+    static func readSecretFile(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, file)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        let text = String(decoding: bytes, as: UTF8.self).trimmingHTTPWhitespace()
+        let trimmed = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init) ?? ""
+        return trimmed.isEmpty ? nil : trimmed
+    }
+}
+
+/// A configuration value that cannot be used; the message never includes secret values.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let variable: String
+    public let message: String
+    public var description: String { "\(variable) \(message)" }
+}

@@ -1,0 +1,47 @@
+import HTTP
+import Rokt
+
+/// Every route of the gateway behind one handler that stamps `X-Request-Id` on every response
+/// (the caller's, when it sent a sane one) and writes the access log.
+struct GatewayRouter: Sendable {
+    let router: Router
+    let services: GatewayServices
+
+    init(services: GatewayServices) {
+        self.services = services
+        var router = Router()
+        let logger = services.logger
+        router.errorReporter = { error, errorID, request in
+            logger.error("request failed", ["errorId": errorID, "method": request.method.rawValue, "route": request.routeTemplate ?? "-",
+                                            "error": String(describing: type(of: error))])
+        }
+        HealthRoutes.register(on: &router)
+        ControlsRoutes(services: services).register(on: &router)
+        StatusRoutes(services: services).register(on: &router)
+        OperationRoutes(services: services).register(on: &router)
+        self.router = router
+    }
+
+    func bodyLimit(method: HTTPMethod, path: String) -> Int? { router.bodyLimit(method: method, path: path) }
+
+    @Sendable
+    func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let started = ContinuousClock.now
+        let requestId = Self.requestId(from: request) ?? Identifiers.prefixed("req_", now: services.clock.nowMillis())
+        var response = try await router.handle(request)
+        response.headers["X-Request-Id"] = requestId
+        let elapsed = ContinuousClock.now - started
+        services.logger.info("request", [
+            "requestId": requestId, "method": request.method.rawValue, "path": request.path, "status": String(response.status.code),
+            "durationMs": String(elapsed.milliseconds),
+        ])
+        return response
+    }
+
+    /// The caller's id when it is printable ASCII of sane length; anything else is replaced.
+    static func requestId(from request: HTTPRequest) -> String? {
+        guard let value = request.headers["X-Request-Id"], (1...128).contains(value.utf8.count),
+              value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        return value
+    }
+}

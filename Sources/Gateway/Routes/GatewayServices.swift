@@ -1,0 +1,38 @@
+import HTTP
+import Rokt
+import Store
+
+/// Everything routes need, built once at start.
+public struct GatewayServices: Sendable {
+    public let configuration: GatewayConfiguration
+    public let database: Database
+    public let engine: OperationEngine
+    public let rokt: RoktClient
+    public let keyRing: KeyRing
+    public let logger: Logger
+    public let clock: any WallClock
+    let inFlight = InboundIdempotency.InFlight()
+}
+
+/// The caller of a request, once authenticated.
+struct Caller: Sendable {
+    let key: ApiKey
+}
+
+/// Authentication and authorisation, decided from memory before the store or Rokt is touched.
+enum Authorization {
+    /// The key behind `Authorization: Bearer …`, with `scope`, allowed on `merchant` when given.
+    static func authorize(_ request: HTTPRequest, scope: Scope, merchant: String?, keyRing: KeyRing) throws(Problem) -> Caller {
+        guard let header = request.headers["Authorization"],
+              header.count > 7, header.prefix(7).asciiCaseInsensitiveEquals("Bearer "),
+              let key = keyRing.authenticate(String(header.dropFirst(7)).trimmingHTTPWhitespace())
+        else { throw Problem.unauthenticated }
+        guard key.allows(scope) else {
+            throw Problem.forbidden("This API key lacks the `\(scope.rawValue)` scope.")
+        }
+        if let merchant, !key.allows(merchant: merchant) {
+            throw Problem.forbidden("This API key may not act on merchant \(merchant).")
+        }
+        return Caller(key: key)
+    }
+}

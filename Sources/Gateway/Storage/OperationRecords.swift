@@ -1,0 +1,168 @@
+import Rokt
+import Store
+
+/// An operation row with what the engine needs beyond the public document.
+struct StoredOperation: Sendable {
+    var id: String
+    var type: String
+    var merchantId: String
+    var resource: String
+    var state: OperationState
+    var changed: Bool?
+    var attempts: Int
+    var createdAt: Int64
+    var updatedAt: Int64
+    var request: JSONValue
+    var intent: OperationIntent
+    var result: JSONValue?
+    var error: Problem?
+    var apiKeyId: String?
+
+    func document(upstream: [UpstreamCall]) -> Operation {
+        Operation(id: id, type: type, merchantId: merchantId, state: state, changed: changed, attempts: attempts,
+                  createdAt: Timestamp.format(createdAt), updatedAt: Timestamp.format(updatedAt), request: request,
+                  result: result, error: error, upstream: upstream)
+    }
+}
+
+/// SQL over `operations` and `upstream_calls`. Every function runs inside the caller's
+/// transaction, so the engine composes them atomically.
+enum OperationRecords {
+    static let columns = """
+        o.id, o.type, o.merchant_id, o.resource, o.state, o.changed, o.attempts, o.created_at, o.updated_at, o.request, o.intent,
+        r.body AS result, o.error, o.api_key_id
+        """
+    static let from = "operations o LEFT JOIN results r ON r.id = o.result_id"
+
+    /// The JSON of a new operation, encoded before the write so the single writer thread only writes.
+    struct Encoded: Sendable {
+        let request: String
+        let intent: String
+        init(_ operation: StoredOperation) {
+            request = operation.request.serialized
+            intent = json(operation.intent)
+        }
+    }
+
+    static func insert(_ operation: StoredOperation, encoded: Encoded, in db: SQLiteConnection) throws {
+        try db.run("""
+            INSERT INTO operations (id, type, merchant_id, resource, state, changed, attempts, created_at, updated_at, request, intent, api_key_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [operation.id, operation.type, operation.merchantId, operation.resource, operation.state.rawValue,
+                  operation.changed.map { $0 ? 1 : 0 }, operation.attempts, operation.createdAt, operation.updatedAt,
+                  encoded.request, encoded.intent, operation.apiKeyId])
+    }
+
+    static func load(_ id: String, in db: SQLiteConnection) throws -> StoredOperation? {
+        try db.query("SELECT \(columns) FROM \(from) WHERE o.id = ?", [id]).first.map(decode)
+    }
+
+    static func calls(of id: String, in db: SQLiteConnection) throws -> [UpstreamCall] {
+        try db.query("""
+            SELECT c.call FROM operation_calls oc JOIN upstream_calls c ON c.id = oc.call_id WHERE oc.operation_id = ? ORDER BY c.id
+            """, [id]).map {
+            try JSON.decode(UpstreamCall.self, from: Array(try $0.get(0, as: String.self).utf8))
+        }
+    }
+
+    static func document(_ id: String, in db: SQLiteConnection) throws -> Operation? {
+        guard let stored = try load(id, in: db) else { return nil }
+        return stored.document(upstream: try calls(of: id, in: db))
+    }
+
+    /// The queued operations of one job, oldest first.
+    static func queued(merchantId: String, resource: String, limit: Int, in db: SQLiteConnection) throws -> [StoredOperation] {
+        try db.query("""
+            SELECT \(columns) FROM \(from)
+            WHERE o.merchant_id = ? AND o.resource = ? AND o.state = 'queued' ORDER BY o.id LIMIT ?
+            """, [merchantId, resource, limit]).map(decode)
+    }
+
+    static func load(ids: [String], in db: SQLiteConnection) throws -> [StoredOperation] {
+        try ids.compactMap { try load($0, in: db) }
+    }
+
+    static func markRunning(_ ids: [String], now: Int64, in db: SQLiteConnection) throws {
+        for id in ids {
+            try db.run("UPDATE operations SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state IN ('queued', 'running')",
+                       [now, id])
+        }
+    }
+
+    static func countAttempt(_ ids: [String], now: Int64, in db: SQLiteConnection) throws {
+        for id in ids {
+            try db.run("UPDATE operations SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'running'", [now, id])
+        }
+    }
+
+    /// Puts operations back in line (a pending write was abandoned: they will be merged afresh).
+    static func requeue(_ ids: [String], now: Int64, in db: SQLiteConnection) throws {
+        for id in ids {
+            try db.run("UPDATE operations SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'running'", [now, id])
+        }
+    }
+
+    /// Stores a result document once, for every operation that ends with it.
+    static func insertResult(_ body: String, in db: SQLiteConnection) throws -> Int64 {
+        try db.run("INSERT INTO results (body) VALUES (?)", [body])
+        return db.lastInsertRowID
+    }
+
+    /// Ends an operation; a terminal state is never overwritten. `error` is pre-encoded JSON.
+    @discardableResult
+    static func finish(_ id: String, succeeded: Bool, changed: Bool?, resultId: Int64?, error: String?, now: Int64,
+                       in db: SQLiteConnection) throws -> Bool {
+        try db.run("""
+            UPDATE operations SET state = ?, changed = ?, result_id = ?, error = ?, updated_at = ?
+            WHERE id = ? AND state IN ('queued', 'running')
+            """, [succeeded ? "succeeded" : "failed", changed.map { $0 ? 1 : 0 }, resultId, error, now, id]) > 0
+    }
+
+    /// Encodes a problem for `finish`, stamped with its operation id.
+    static func encodedProblem(_ problem: Problem?, operationId: String) -> String? {
+        guard var problem else { return nil }
+        problem.operationId = operationId
+        return json(problem)
+    }
+
+    /// Logs one upstream call for the operations it served (pre-encoded by the caller).
+    static func appendCall(_ call: String, to ids: [String], in db: SQLiteConnection) throws {
+        try db.run("INSERT INTO upstream_calls (call) VALUES (?)", [call])
+        let callId = db.lastInsertRowID
+        for id in ids { try db.run("INSERT OR IGNORE INTO operation_calls (operation_id, call_id) VALUES (?, ?)", [id, callId]) }
+    }
+
+    /// A page of operations, newest first, after the cursor `after` (an operation id).
+    static func list(merchantIds: Set<String>?, merchantId: String?, state: OperationState?, limit: Int, after: String?,
+                     in db: SQLiteConnection) throws -> [StoredOperation] {
+        var conditions: [String] = []
+        var bindings: [any SQLiteValueConvertible] = []
+        if let merchantId { conditions.append("o.merchant_id = ?"); bindings.append(merchantId) }
+        if let merchantIds {
+            guard !merchantIds.isEmpty else { return [] }
+            conditions.append("o.merchant_id IN (\(merchantIds.map { _ in "?" }.joined(separator: ",")))")
+            bindings.append(contentsOf: merchantIds.sorted().map { $0 as any SQLiteValueConvertible })
+        }
+        if let state { conditions.append("o.state = ?"); bindings.append(state.rawValue) }
+        if let after { conditions.append("o.id < ?"); bindings.append(after) }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        bindings.append(limit)
+        return try db.query("SELECT \(columns) FROM \(from) \(whereClause) ORDER BY o.id DESC LIMIT ?", bindings).map(decode)
+    }
+
+    private static func decode(_ row: Row) throws -> StoredOperation {
+        StoredOperation(
+            id: try row.get("id"), type: try row.get("type"), merchantId: try row.get("merchant_id"),
+            resource: try row.get("resource"),
+            state: OperationState(rawValue: try row.get("state", as: String.self)) ?? .failed,
+            changed: try row.get("changed", as: Int64?.self).map { $0 != 0 },
+            attempts: try row.get("attempts"), createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"),
+            request: try JSON.decode(JSONValue.self, from: Array(try row.get("request", as: String.self).utf8)),
+            intent: try JSON.decode(OperationIntent.self, from: Array(try row.get("intent", as: String.self).utf8)),
+            result: try row.get("result", as: String?.self).map { try JSON.decode(JSONValue.self, from: Array($0.utf8)) },
+            error: try row.get("error", as: String?.self).map { try JSON.decode(Problem.self, from: Array($0.utf8)) },
+            apiKeyId: try row.get("api_key_id", as: String?.self))
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String { String(decoding: JSON.encode(value), as: UTF8.self) }
+}

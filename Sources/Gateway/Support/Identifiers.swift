@@ -1,0 +1,21 @@
+import FoundationEssentials
+
+/// Identifiers the gateway mints.
+public enum Identifiers {
+    /// `op_` + 12 hex digits of creation time + 16 random hex digits: unique, and sorting
+    /// by id sorts by creation, which makes `?after=` pagination stable.
+    public static func operationID(now: Int64) -> String { prefixed("op_", now: now) }
+
+    public static func prefixed(_ prefix: String, now: Int64) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return prefix + hex(UInt64(max(0, now)), digits: 12) + hex(generator.next(), digits: 16)
+    }
+
+    /// An upstream Idempotency-Key: a random UUID, as Rokt's examples use; never minted twice.
+    public static func idempotencyKey() -> String { UUID().uuidString.lowercased() }
+
+    static func hex(_ value: UInt64, digits: Int) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text.suffix(digits)
+    }
+}

@@ -1,0 +1,52 @@
+import HTTP
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Structured logging to stdout, one line per event, JSON or text (`LOG_FORMAT`), filtered by
+/// `LOG_LEVEL`. Callers pass fields, never raw headers or bodies: secrets stay out by construction.
+public final class Logger: Sendable {
+    public typealias Level = GatewayConfiguration.LogLevel
+
+    public let level: Level
+    public let format: GatewayConfiguration.LogFormat
+    private let clock: any WallClock
+    private let sink: @Sendable (String) -> Void
+    private let lock = Mutex(())
+
+    public init(level: Level = .info, format: GatewayConfiguration.LogFormat = .json, clock: any WallClock = SystemWallClock(),
+                sink: (@Sendable (String) -> Void)? = nil) {
+        self.level = level
+        self.format = format
+        self.clock = clock
+        self.sink = sink ?? { line in
+            var bytes = Array(line.utf8)
+            bytes.append(0x0A)
+            bytes.withUnsafeBytes { _ = write(1, $0.baseAddress, $0.count) }
+        }
+    }
+
+    public func debug(_ message: String, _ fields: [String: String] = [:]) { log(.debug, message, fields) }
+    public func info(_ message: String, _ fields: [String: String] = [:]) { log(.info, message, fields) }
+    public func warn(_ message: String, _ fields: [String: String] = [:]) { log(.warn, message, fields) }
+    public func error(_ message: String, _ fields: [String: String] = [:]) { log(.error, message, fields) }
+
+    public func log(_ level: Level, _ message: String, _ fields: [String: String]) {
+        guard level >= self.level else { return }
+        let time = Timestamp.format(clock.nowMillis())
+        let line: String
+        switch format {
+        case .json:
+            var parts = [#""time":"# + JSONString.escape(time), #""level":"# + JSONString.escape(level.rawValue),
+                         #""msg":"# + JSONString.escape(message)]
+            for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+                parts.append(JSONString.escape(key) + ":" + JSONString.escape(value))
+            }
+            line = "{" + parts.joined(separator: ",") + "}"
+        case .text:
+            line = "\(time) \(level.rawValue.uppercased()) \(message)" + fields.sorted(by: { $0.key < $1.key }).map { " \($0.key)=\($0.value)" }.joined()
+        }
+        lock.withLock { _ in sink(line) }
+    }
+}

@@ -1,0 +1,103 @@
+import FoundationEssentials
+import HTTP
+import Rokt
+
+/// An RFC 9457 problem document, the gateway's one error shape:
+/// `{type, title, status, detail, code, operationId?, upstream?, errors?}`.
+/// Thrown by routes, it renders itself (`HTTPResponseError`); stored on failed operations.
+public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
+    public struct Upstream: Codable, Sendable, Equatable {
+        public var status: Int?
+        public var requestId: String?
+        public var message: String?
+    }
+
+    public struct FieldError: Codable, Sendable, Equatable {
+        public var field: String
+        public var message: String
+    }
+
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
+    /// Stable, machine-readable: callers switch on it.
+    public var code: String
+    public var operationId: String?
+    public var upstream: Upstream?
+    public var errors: [FieldError]?
+    /// Extra context some codes carry (stuck variants, keys, request ids…).
+    public var context: JSONValue?
+
+    public init(status: Int, code: String, detail: String, title: String? = nil, errors: [FieldError]? = nil,
+                upstream: Upstream? = nil, context: JSONValue? = nil) {
+        self.type = "urn:rokt-gateway:problem:" + code
+        self.title = title ?? HTTPStatus.standardReasonPhrase(status)
+        self.status = status
+        self.detail = detail
+        self.code = code
+        self.errors = errors
+        self.upstream = upstream
+        self.context = context
+    }
+
+    public func response() -> HTTPResponse { response(headers: HTTPHeaders()) }
+
+    public func response(headers: HTTPHeaders) -> HTTPResponse {
+        var headers = headers
+        headers["Content-Type"] = "application/problem+json"
+        return HTTPResponse(status: HTTPStatus(code: status), headers: headers, body: JSON.encode(self))
+    }
+
+    // MARK: The catalogue of codes
+
+    public static func validation(_ errors: [FieldError], detail: String? = nil) -> Problem {
+        Problem(status: 400, code: "validation_failed",
+                detail: detail ?? errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
+    }
+
+    public static func validation(field: String, _ message: String) -> Problem { validation([FieldError(field: field, message: message)]) }
+
+    public static func badRequest(_ code: String, _ detail: String) -> Problem { Problem(status: 400, code: code, detail: detail) }
+    public static let unauthenticated = Problem(status: 401, code: "unauthenticated", detail: "Send a valid API key as `Authorization: Bearer <key>`.")
+    public static func forbidden(_ detail: String) -> Problem { Problem(status: 403, code: "forbidden", detail: detail) }
+    public static func notFound(_ detail: String) -> Problem { Problem(status: 404, code: "not_found", detail: detail) }
+
+    /// Rokt refused or failed: its status, message and request_id travel with the problem.
+    public static func upstream(_ error: RoktError) -> Problem {
+        let status: Int
+        let code: String
+        switch error.kind {
+        case .transport:
+            status = 504
+            code = "upstream_unreachable"
+        case .malformedResponse:
+            status = 502
+            code = "upstream_malformed_response"
+        case .upstream:
+            switch error.status ?? 502 {
+            case 400, 422: status = error.status!; code = "upstream_rejected"
+            case 401, 403: status = 502; code = "upstream_unauthorized"  // our credentials, not the caller's fault
+            case 404: status = 404; code = "upstream_not_found"
+            case 409: status = 409; code = "upstream_conflict"
+            case 429: status = 503; code = "upstream_rate_limited"
+            default: status = 502; code = "upstream_error"
+            }
+        }
+        return Problem(status: status, code: code, detail: "Rokt: \(error.message)",
+                       upstream: Upstream(status: error.status, requestId: error.requestId, message: error.kind == .transport ? nil : error.message))
+    }
+}
+
+/// JSON for the gateway's own documents: camelCase, sorted keys (stable bytes for replays and tests).
+public enum JSON {
+    public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do { return Array(try encoder.encode(value)) } catch { return Array(#"{"error":"unencodable"}"#.utf8) }
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(bytes))
+    }
+}

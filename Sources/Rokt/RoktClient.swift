@@ -1,0 +1,124 @@
+import FoundationEssentials
+import HTTP
+
+/// Where Rokt is and who we are to it. The token is a secret: it is sent, never logged or echoed.
+public struct RoktConfiguration: Sendable {
+    public var baseURL: String
+    public var token: String
+    public var parentAccountId: String
+    public var ecommerceBaseURL: String
+    public var ecommerceAPIKey: String
+    public var tagId: String
+    public var requestTimeout: Duration
+
+    public init(
+        baseURL: String = "https://accounts.rokt.com", token: String, parentAccountId: String,
+        ecommerceBaseURL: String = "https://api.rokt.com", ecommerceAPIKey: String = "", tagId: String = "",
+        requestTimeout: Duration = .seconds(10)
+    ) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.token = token
+        self.parentAccountId = parentAccountId
+        self.ecommerceBaseURL = ecommerceBaseURL.hasSuffix("/") ? String(ecommerceBaseURL.dropLast()) : ecommerceBaseURL
+        self.ecommerceAPIKey = ecommerceAPIKey
+        self.tagId = tagId
+        self.requestTimeout = requestTimeout
+    }
+}
+
+/// One upstream call as a support ticket needs it (Rokt asks for the Idempotency-Key and the request_id).
+public struct UpstreamCall: Codable, Sendable, Equatable {
+    public var method: String
+    public var path: String
+    public var idempotencyKey: String?
+    public var status: Int?
+    public var requestId: String?
+    public var operationId: String?
+    public var durationMs: Int
+    /// Milliseconds since the Unix epoch.
+    public var at: Int64
+    /// For calls that got no HTTP answer: what happened instead.
+    public var error: String?
+}
+
+/// The Partnerships API and the Ecommerce placements call, over our HTTP client. Every call
+/// returns its `UpstreamCall` record with the outcome, success or not, so nothing goes unlogged.
+public final class RoktClient: Sendable {
+    public let configuration: RoktConfiguration
+    private let http: HTTPClient
+    private let now: @Sendable () -> Int64
+
+    public init(configuration: RoktConfiguration, http: HTTPClient, now: @escaping @Sendable () -> Int64) {
+        self.configuration = configuration
+        self.http = http
+        self.now = now
+    }
+
+    public typealias Outcome<T> = (result: Result<T, RoktError>, call: UpstreamCall)
+
+    /// Sends one Partnerships request. Writes must carry `idempotencyKey` (Rokt refuses them without).
+    public func send(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
+        idempotencyKey: String? = nil
+    ) async -> Outcome<RoktResponse> {
+        var headers: HTTPHeaders = [
+            "Authorization": "Bearer \(configuration.token)",
+            "X-Platform-Parent-Account-Id": configuration.parentAccountId,
+            "Accept": "application/json",
+        ]
+        if body != nil { headers.add(name: "Content-Type", value: "application/json") }
+        if let idempotencyKey { headers.add(name: "Idempotency-Key", value: idempotencyKey) }
+        let target = path + Self.queryString(query)
+        return await exchange(method, url: configuration.baseURL + target, logPath: target, headers: headers, body: body,
+                              idempotencyKey: idempotencyKey)
+    }
+
+    /// Ecommerce `POST /v1/Placements/any`, with the server-held key and tag id.
+    public func placementsAny(body: [UInt8], passThrough: HTTPHeaders, timeout: Duration) async -> Outcome<RoktResponse> {
+        var headers: HTTPHeaders = [
+            "rokt-api-key": configuration.ecommerceAPIKey,
+            "rokt-tag-id": configuration.tagId,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        ]
+        for field in passThrough { headers.add(name: field.name, value: field.value) }
+        return await exchange(.post, url: configuration.ecommerceBaseURL + "/v1/Placements/any", logPath: "/v1/Placements/any",
+                              headers: headers, body: body, idempotencyKey: nil, timeout: timeout)
+    }
+
+    private func exchange(
+        _ method: HTTPMethod, url: String, logPath: String, headers: HTTPHeaders, body: [UInt8]?, idempotencyKey: String?,
+        timeout: Duration? = nil
+    ) async -> Outcome<RoktResponse> {
+        let started = now()
+        let clock = ContinuousClock.now
+        var call = UpstreamCall(method: method.rawValue, path: logPath, idempotencyKey: idempotencyKey, status: nil,
+                                requestId: nil, operationId: nil, durationMs: 0, at: started, error: nil)
+        do {
+            let answer = try await http.execute(
+                HTTPClientRequest(method: method, url: url, headers: headers, body: body), timeout: timeout ?? configuration.requestTimeout)
+            let response = RoktResponse(status: answer.status.code, headers: answer.headers, body: answer.body)
+            call.durationMs = Self.milliseconds(since: clock)
+            call.status = response.status
+            call.requestId = response.requestId
+            call.operationId = response.operationId
+            return (response.isSuccess ? .success(response) : .failure(.upstream(response)), call)
+        } catch {
+            call.durationMs = Self.milliseconds(since: clock)
+            call.error = error.description
+            return (.failure(.transport(error)), call)
+        }
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        let elapsed = ContinuousClock.now - start
+        let (seconds, attoseconds) = elapsed.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+
+    static func queryString(_ query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return "" }
+        return "?" + query.map { "\(PercentEncoding.encodeQueryComponent($0.0))=\(PercentEncoding.encodeQueryComponent($0.1))" }
+            .joined(separator: "&")
+    }
+}

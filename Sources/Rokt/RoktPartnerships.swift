@@ -1,0 +1,70 @@
+import FoundationEssentials
+import HTTP
+
+/// Paths of the Partnerships API; account ids are percent-encoded as path segments.
+public enum RoktPath {
+    public static let register = "/v1/accounts/register/partnership"
+    public static let accounts = "/v1/partnership/accounts"
+    public static let privacyRequests = "/v1/partnership/network-privacy-requests"
+
+    public static func account(_ id: String) -> String { "/v1/partnership/accounts/" + PercentEncoding.encodePathSegment(id) }
+    public static func controls(_ id: String) -> String { account(id) + "/marketplacecontrolslists" }
+    public static func status(_ id: String) -> String { account(id) + "/status" }
+    public static func layout(_ id: String, _ layoutId: String) -> String { account(id) + "/layouts/" + PercentEncoding.encodePathSegment(layoutId) }
+    public static func pages(_ id: String) -> String { account(id) + "/pages" }
+    public static func payoutSetup(_ id: String) -> String { account(id) + "/payout-setup" }
+    public static func dataDeletion(_ id: String) -> String { account(id) + "/data-deletion-requests" }
+    public static func operation(_ id: String) -> String { "/v1/partnership/operations/" + PercentEncoding.encodePathSegment(id) }
+}
+
+/// The JSON the gateway sends: keys sorted so the same value always makes the same bytes
+/// (a retry must be byte-identical to reuse its idempotency key).
+public enum RoktJSON {
+    public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? Array(encoder.encode(value))) ?? Array("null".utf8)
+    }
+}
+
+extension RoktClient {
+    public func getControls(_ account: String) async -> Outcome<MarketplaceControls> {
+        await decoded(send(.get, RoktPath.controls(account)))
+    }
+
+    /// PUT of the full controls (SET semantics), with the contentHash inside `controls` when known.
+    public func putControls(_ account: String, body: [UInt8], idempotencyKey: String, dryRun: Bool = false) async -> Outcome<RoktResponse> {
+        await send(.put, RoktPath.controls(account), query: dryRun ? [("dry_run", "true")] : [], body: body, idempotencyKey: idempotencyKey)
+    }
+
+    public func getStatus(_ account: String) async -> Outcome<StatusCascade> {
+        await decoded(send(.get, RoktPath.status(account)))
+    }
+
+    public func putStatus(_ account: String, body: [UInt8], idempotencyKey: String, dryRun: Bool = false) async -> Outcome<RoktResponse> {
+        await send(.put, RoktPath.status(account), query: dryRun ? [("dry_run", "true")] : [], body: body, idempotencyKey: idempotencyKey)
+    }
+
+    public func getOperation(_ id: String) async -> Outcome<RoktOperation> {
+        await decoded(send(.get, RoktPath.operation(id)))
+    }
+
+    private func decoded<T: Decodable>(_ outcome: Outcome<RoktResponse>) -> Outcome<T> {
+        switch outcome.result {
+        case .success(let response):
+            do {
+                return (.success(try response.decode(T.self)), outcome.call)
+            } catch {
+                return (.failure(error), outcome.call)
+            }
+        case .failure(let error):
+            return (.failure(error), outcome.call)
+        }
+    }
+}
+
+/// The body of a status PUT.
+public struct StatusChange: Codable, Sendable, Equatable {
+    public var status: PlacementStatus
+    public init(status: PlacementStatus) { self.status = status }
+}

@@ -1,0 +1,49 @@
+import Gateway
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Argument parsing and wiring only; everything else lives in the Gateway module.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let usage = """
+    usage:
+      rokt-gateway serve [--sandbox]
+      rokt-gateway keys create --name NAME --scope read|write|webhooks|admin [--scope …] [--merchant ID …]
+      rokt-gateway keys list
+      rokt-gateway keys revoke ID
+      rokt-gateway migrate
+    Configuration comes from the environment (PORT, DATABASE_PATH, ROKT_*, …): see README.md.
+    """
+
+func fail(_ message: String, status: Int32 = 1) -> Never {
+    var line = Array("rokt-gateway: \(message)\n".utf8)
+    line.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
+    exit(status)
+}
+
+do {
+    switch arguments.first {
+    case "serve":
+        let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
+        if arguments.dropFirst().contains("--sandbox") {
+            try await SandboxMode.run(configuration: configuration)
+        } else {
+            guard arguments.count == 1 else { fail("unknown option \(arguments[1])\n\(usage)", status: 2) }
+            let app = try await GatewayApp(configuration: configuration)
+            try await app.runUntilSignalled()
+        }
+        exit(0)
+    case "keys", "migrate":
+        let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
+        for line in try await AdminCommands.run(arguments, configuration: configuration) { print(line) }
+        exit(0)
+    case "help", "--help", "-h":
+        print(usage)
+    default:
+        fail(usage, status: 2)
+    }
+} catch let error as AdminCommands.UsageError {
+    fail("\(error)\n\(usage)", status: 2)
+} catch {
+    fail("\(error)")
+}

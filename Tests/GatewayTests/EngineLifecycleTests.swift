@@ -1,0 +1,43 @@
+import Foundation
+import HTTP
+import Rokt
+import RoktSandbox
+import Store
+import Testing
+@testable import Gateway
+
+@Suite struct EngineLifecycleTests {
+    @Test func cleanShutdownHandsLeasesBack() async throws {
+        let harness = try await GatewayHarness.start()
+        // Keep the job busy retrying so a lease is held when the gateway stops.
+        harness.sandbox.faults.failNext(1000, method: "PUT", status: 503)
+        let accepted = try await harness.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
+                                              json: #"{"domain":"held.example.com"}"#, headers: ["Prefer": "respond-async"])
+        #expect(accepted.status == 202)
+        for _ in 0..<200 where harness.upstream("PUT").isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        let path = harness.services.configuration.databasePath
+        await harness.app.shutdown()
+        let database = try SQLiteConnection(path: path)
+        let leased = try database.queryOne("SELECT COUNT(*) FROM jobs WHERE lease_owner IS NOT NULL")?.get(0, as: Int.self)
+        #expect(leased == 0)
+        let pending = try database.queryOne("SELECT COUNT(*) FROM pending_writes")?.get(0, as: Int.self)
+        #expect(pending == 1)  // kept, with its key, for whoever runs next
+        harness.client.shutdown()
+        await harness.sandbox.shutdown()
+        harness.group.shutdown()
+    }
+
+    @Test func preferWaitBoundsTheSynchronousWait() async throws {
+        try await withGateway(syncWait: .seconds(30)) { gateway in
+            gateway.sandbox.faults.failNext(1000, method: "PUT", status: 503)
+            let started = ContinuousClock.now
+            let response = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
+                                                  json: #"{"domain":"wait.example.com"}"#, headers: ["Prefer": "wait=1"])
+            let elapsed = ContinuousClock.now - started
+            #expect(response.status == 202)
+            #expect(response.headers["Preference-Applied"] == "wait=1")
+            #expect(elapsed >= .seconds(1) && elapsed < .seconds(5))
+            gateway.sandbox.faults.clear()
+        }
+    }
+}
