@@ -81,7 +81,11 @@ public final class ChildProcess: Sendable {
     public func waitForExit(timeout: Double = 20) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if let status = exitStatus { return status }
+        if let status = exitStatus {
+            // Its output is complete once the reader thread reached EOF.
+            for _ in 0..<200 where !outputDrained { try? await Task.sleep(for: .milliseconds(10)) }
+            return status
+        }
         kill(pid, SIGKILL)
         _ = reap(blocking: true)
         return nil
@@ -91,9 +95,11 @@ public final class ChildProcess: Sendable {
     public func waitUntilExit() -> Int32 {
         let status = reap(blocking: true) ?? -1
         // The reader thread sees EOF once the child (and any grandchild) closed the pipe.
-        for _ in 0..<400 where !output.state.withLock({ $0.closed }) { usleep(5_000) }
+        for _ in 0..<400 where !outputDrained { usleep(5_000) }
         return status
     }
+
+    private var outputDrained: Bool { output.state.withLock { $0.closed } }
 
     /// Waits for a line starting with `prefix` and returns the rest of that line.
     public func waitForLine(startingWith prefix: String, timeout: Double = 20) async throws -> String {
@@ -103,7 +109,7 @@ public final class ChildProcess: Sendable {
                 return String(line.dropFirst(prefix.count))
             }
             if !isRunning {
-                try await Task.sleep(for: .milliseconds(50))  // let the reader drain the pipe
+                for _ in 0..<200 where !outputDrained { try await Task.sleep(for: .milliseconds(10)) }
                 if let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
                     return String(line.dropFirst(prefix.count))
                 }
