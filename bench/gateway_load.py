@@ -171,6 +171,7 @@ def main():
     p.add_argument("--gateway", required=True); p.add_argument("--sandbox", required=True)
     p.add_argument("--key", required=True); p.add_argument("--database", required=True)
     p.add_argument("--latency-ms", type=int, default=0); p.add_argument("--seconds", type=int, default=10)
+    p.add_argument("--only-accept", action="store_true", help="run only the accept/complete scenario")
     a = p.parse_args()
     b = Bench(a)
     b.set_latency(a.latency_ms)
@@ -180,6 +181,8 @@ def main():
                "completed_per_s_median": statistics.median(r["completed_per_s"] for r in runs),
                "runs": runs}
     print(f"[upstream latency {a.latency_ms} ms] durable accept/complete, 100 merchants, 64 connections, 3 runs:", json.dumps(summary))
+    if a.only_accept:
+        return
     print(f"[upstream latency {a.latency_ms} ms] 1000 concurrent adds on one merchant:", json.dumps(b.puts_per_operation()))
     for callers in (1, 16, 64):
         print(f"[upstream latency {a.latency_ms} ms] synchronous add:", json.dumps(b.sync_latency(callers)))

@@ -12,12 +12,16 @@ struct EngineContext: Sendable {
     let owner: String
     /// Calls made during the current job run, written by its next write (never a write of their own).
     let calls = CallBuffer()
+    /// When the current job's lease runs out, as far as this run knows.
+    let lease = LeaseDeadline()
 
     var now: Int64 { clock.nowMillis() }
 
-    /// A context for one job run, with its own call buffer.
-    func forJob() -> EngineContext {
-        EngineContext(database: database, rokt: rokt, clock: clock, configuration: configuration, board: board, owner: owner)
+    /// A context for one job run, with its own call buffer and lease deadline.
+    func forJob(_ job: ClaimedJob) -> EngineContext {
+        let context = EngineContext(database: database, rokt: rokt, clock: clock, configuration: configuration, board: board, owner: owner)
+        context.lease.until = job.leaseUntil
+        return context
     }
 
     /// Records an upstream call for operations (the support-ticket log); it is stored by the run's next write.
@@ -68,11 +72,16 @@ struct EngineContext: Sendable {
         board.complete(endings.map(\.id))
     }
 
-    /// Extends the job's lease before a step that talks to Rokt.
+    /// Extends the job's lease before a step that talks to Rokt, once half of it is used up:
+    /// a commit per round would cost more than the rest of a busy merchant's round.
     func renew(_ job: ClaimedJob) async throws {
-        let leaseUntil = now + configuration.lease.milliseconds
+        let now = self.now
+        let lease = configuration.lease.milliseconds
+        guard self.lease.until - now < lease / 2 else { return }
+        let leaseUntil = now + lease
         let owner = self.owner
         try await write { db in try JobRecords.renew(job, owner: owner, leaseUntil: leaseUntil, in: db) }
+        self.lease.until = leaseUntil
     }
 
     func retryDelay(attempts: Int, retryAfter: Duration?) -> Duration {
@@ -112,4 +121,13 @@ final class CallBuffer: Sendable {
     func append(_ call: String, for ids: [String]) { entries.withLock { $0.append((call, ids)) } }
     func drain() -> [(call: String, ids: [String])] { entries.withLock { entries in defer { entries = [] }; return entries } }
     func restore(_ pending: [(call: String, ids: [String])]) { entries.withLock { $0.insert(contentsOf: pending, at: 0) } }
+}
+
+/// The lease deadline of one job run (written by renewals, read before each step).
+final class LeaseDeadline: Sendable {
+    private let value = Mutex<Int64>(0)
+    var until: Int64 {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
 }

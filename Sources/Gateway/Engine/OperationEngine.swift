@@ -137,7 +137,7 @@ public final class OperationEngine: Sendable {
 
     private func work(_ job: ClaimedJob) async {
         let outcome: JobOutcome
-        let context = self.context.forJob()
+        let context = self.context.forJob(job)
         switch job.resource {
         case "controls": outcome = await ControlsReconciler(context: context).run(job)
         case "status": outcome = await StatusReconciler(context: context).run(job)

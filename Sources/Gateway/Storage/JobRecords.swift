@@ -5,6 +5,8 @@ struct ClaimedJob: Sendable, Hashable {
     var merchantId: String
     var resource: String
     var attempts: Int
+    /// When the lease taken by the claim runs out (wall-clock milliseconds).
+    var leaseUntil: Int64 = 0
 }
 
 /// The upstream write in flight for a job (see `pending_writes`).
@@ -42,7 +44,7 @@ enum JobRecords {
             """, [now, now, limit + busy.count])
         var claimed: [ClaimedJob] = []
         for row in rows {
-            let job = ClaimedJob(merchantId: try row.get(0), resource: try row.get(1), attempts: try row.get(2))
+            let job = ClaimedJob(merchantId: try row.get(0), resource: try row.get(1), attempts: try row.get(2), leaseUntil: leaseUntil)
             if busy.contains(ClaimedJobKey(job)) || claimed.count >= limit { continue }
             try db.run("UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE merchant_id = ? AND resource = ?",
                        [owner, leaseUntil, job.merchantId, job.resource])
