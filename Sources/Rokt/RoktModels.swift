@@ -134,3 +134,82 @@ public struct RoktOperation: Codable, Sendable, Equatable {
     public var isFinished: Bool { !["pending", "running", "in_progress", "queued"].contains(status.lowercased()) }
     public var isSucceeded: Bool { ["succeeded", "success", "completed", "done"].contains(status.lowercased()) }
 }
+
+// MARK: JSONValue conversions (the same shapes as the Codable ones, without JSONDecoder)
+
+extension MarketplaceControls: JSONValueRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let members = try json.members(of: "marketplace controls")
+        name = try members.optional("name", \.stringValue) ?? ""
+        blockedVerticals = try members.models("blockedVerticals", as: BlockedVertical.self) ?? []
+        domains = try members.models("domains", as: BlockedDomain.self) ?? []
+        contentHash = try members.optional("contentHash", \.stringValue)
+    }
+
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = [
+            "name": .string(name),
+            "blockedVerticals": .array(blockedVerticals.map(\.jsonValue)),
+            "domains": .array(domains.map(\.jsonValue)),
+        ]
+        if let contentHash { members["contentHash"] = .string(contentHash) }
+        return .object(members)
+    }
+}
+
+extension BlockedVertical: JSONValueRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let members = try json.members(of: "blocked vertical")
+        partnerVerticalId = try members.required("partnerVerticalId", \.intValue)
+        partnerSubVerticalId = try members.required("partnerSubVerticalId", \.intValue)
+        policy = try members.required("policy", \.stringValue)
+    }
+
+    public var jsonValue: JSONValue {
+        .object(["partnerVerticalId": .number(Double(partnerVerticalId)), "partnerSubVerticalId": .number(Double(partnerSubVerticalId)),
+                 "policy": .string(policy)])
+    }
+}
+
+extension BlockedDomain: JSONValueRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let members = try json.members(of: "blocked domain")
+        domain = try members.required("domain", \.stringValue)
+        policy = try members.required("policy", \.stringValue)
+    }
+
+    public var jsonValue: JSONValue { .object(["domain": .string(domain), "policy": .string(policy)]) }
+}
+
+extension StatusCascade: JSONValueRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let members = try json.members(of: "status")
+        accountId = try members.optional("accountId", \.stringValue)
+        status = try members.required("status") { $0.stringValue.flatMap(CascadeStatus.init(rawValue:)) }
+        guard let variants = try members.models("variants", as: VariantStatus.self) else { throw JSONShapeError("variants: missing") }
+        self.variants = variants
+    }
+
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = ["status": .string(status.rawValue), "variants": .array(variants.map(\.jsonValue))]
+        if let accountId { members["accountId"] = .string(accountId) }
+        return .object(members)
+    }
+}
+
+extension VariantStatus: JSONValueRepresentable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let members = try json.members(of: "variant")
+        pageVariantId = try members.required("pageVariantId", \.stringValue)
+        pageId = try members.optional("pageId", \.stringValue)
+        name = try members.optional("name", \.stringValue)
+        status = try members.required("status", \.stringValue)
+    }
+
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = ["pageVariantId": .string(pageVariantId), "status": .string(status)]
+        if let pageId { members["pageId"] = .string(pageId) }
+        if let name { members["name"] = .string(name) }
+        return .object(members)
+    }
+}

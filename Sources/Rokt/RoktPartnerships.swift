@@ -21,6 +21,11 @@ public enum RoktPath {
 /// (a retry must be byte-identical to reuse its idempotency key).
 public enum RoktJSON {
     public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        if let model = value as? any JSONValueRepresentable {
+            var out: [UInt8] = []
+            model.jsonValue.write(to: &out)
+            return out
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? Array(encoder.encode(value))) ?? Array("null".utf8)

@@ -15,6 +15,8 @@ public struct RoktResponse: Sendable {
     /// The raw body; the payload is the envelope's `data`, or the whole body when it is bare.
     public var body: [UInt8]
     let isEnveloped: Bool
+    /// The parsed payload (the envelope's `data`, or the bare body); nil when the body is not JSON.
+    let payload: JSONValue?
 
     public var isSuccess: Bool { (200..<300).contains(status) }
 
@@ -30,23 +32,35 @@ public struct RoktResponse: Sendable {
         self.headers = headers
         self.body = body
         self.operationId = headers["X-Operation-Id"]
-        // The probe skips `data`: the payload is decoded once, straight into its type, by `decode`.
-        let envelope = body.isEmpty ? nil : try? JSONDecoder().decode(EnvelopeProbe.self, from: Data(body))
-        if let envelope, envelope.isEnvelope {
+        // Parsed once with our parser; models that take a JSONValue are built from it directly.
+        let parsed = body.isEmpty ? nil : try? JSONValue.parse(body)
+        if case .object(let members)? = parsed, let id = members["request_id"]?.stringValue, members["data"] != nil {
             isEnveloped = true
-            requestId = envelope.request_id ?? headers["X-Request-Id"]
-            errorCode = envelope.error
-            message = envelope.message
+            requestId = id
+            errorCode = members["error"]?.stringValue
+            message = members["message"]?.stringValue
+            payload = members["data"]
         } else {
             isEnveloped = false
             requestId = headers["X-Request-Id"]
             errorCode = nil
             message = nil
+            payload = parsed
         }
     }
 
     /// Decodes the payload; a malformed one is an upstream contract failure, not the caller's fault.
     public func decode<T: Decodable>(_ type: T.Type) throws(RoktError) -> T {
+        if let model = T.self as? any JSONValueRepresentable.Type {
+            guard let payload, payload != .null else {
+                throw RoktError.malformedResponse("\(T.self): \(isEnveloped ? "the envelope's data is null" : "the body is not JSON")", requestId: requestId)
+            }
+            do {
+                return try model.init(json: payload) as! T
+            } catch {
+                throw RoktError.malformedResponse("\(T.self): \(error)", requestId: requestId)
+            }
+        }
         do {
             if isEnveloped {
                 guard let data = try JSONDecoder().decode(EnvelopeData<T>.self, from: Data(body)).data else {
@@ -65,25 +79,4 @@ public struct RoktResponse: Sendable {
 
 private struct EnvelopeData<T: Decodable>: Decodable {
     var data: T?
-}
-
-/// Just enough of the envelope to recognise it, without decoding `data`.
-private struct EnvelopeProbe: Decodable {
-    var error: String?
-    var message: String?
-    var request_id: String?
-    var hasDataKey = false
-
-    enum CodingKeys: String, CodingKey { case error, message, request_id, data }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        error = try? container.decodeIfPresent(String.self, forKey: .error)
-        message = try? container.decodeIfPresent(String.self, forKey: .message)
-        request_id = try? container.decodeIfPresent(String.self, forKey: .request_id)
-        hasDataKey = container.contains(.data)
-    }
-
-    /// An envelope carries `request_id` and `data` (possibly null); a bare body does not.
-    var isEnvelope: Bool { request_id != nil && hasDataKey }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HTTP
 
 /// The `data` of a Partnerships response, one case per resource. Member names are camelCase
 /// throughout; absent values are written as explicit `null`s where the schema lists them.
@@ -43,6 +44,23 @@ struct ControlsView: Sendable, Encodable {
         blockedVerticals = controls.blockedVerticals
         domains = controls.domains
         contentHash = controls.contentHash
+    }
+}
+
+extension ControlsView {
+    /// Sorted keys, as `encodeSorted` writes them, without JSONEncoder's cost.
+    func write(to out: inout [UInt8]) {
+        out += Array(#"{"accountId":\#(JSONString.escape(accountId)),"blockedVerticals":["#.utf8)
+        for (index, vertical) in blockedVerticals.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array(#"{"partnerSubVerticalId":\#(vertical.partnerSubVerticalId),"partnerVerticalId":\#(vertical.partnerVerticalId),"policy":\#(JSONString.escape(vertical.policy))}"#.utf8)
+        }
+        out += Array(#"],"contentHash":\#(JSONString.escape(contentHash)),"domains":["#.utf8)
+        for (index, domain) in domains.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array(#"{"domain":\#(JSONString.escape(domain.domain)),"policy":\#(JSONString.escape(domain.policy))}"#.utf8)
+        }
+        out += Array(#"],"name":\#(JSONString.escape(name))}"#.utf8)
     }
 }
 

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import Foundation
 import HTTP
 import Testing
 @testable import Rokt
@@ -54,6 +54,35 @@ import Testing
         let controls = MarketplaceControls(name: "n", blockedVerticals: [BlockedVertical(partnerVerticalId: 1, partnerSubVerticalId: 2)], domains: [], contentHash: "h")
         #expect(RoktJSON.encode(controls) == RoktJSON.encode(controls))
         #expect(String(decoding: RoktJSON.encode(StatusChange(status: .paused)), as: UTF8.self) == #"{"status":"paused"}"#)
+    }
+}
+
+@Suite struct JSONValueModelTests {
+    /// The hand-written conversions must agree with the Codable shapes they replace on hot paths.
+    @Test func controlsRoundTripAndMatchJSONDecoder() throws {
+        let text = #"{"name":"N \"q\"","blockedVerticals":[{"partnerVerticalId":1500,"partnerSubVerticalId":1610,"policy":"Block"}],"domains":[{"domain":"a.example","policy":"Block"}],"contentHash":"h_1"}"#
+        let viaCodable = try JSONDecoder().decode(MarketplaceControls.self, from: Data(text.utf8))
+        let viaValue = try MarketplaceControls(json: JSONValue.parse(Array(text.utf8)))
+        #expect(viaValue == viaCodable)
+        #expect(try MarketplaceControls(json: JSONValue.parse(RoktJSON.encode(viaValue))) == viaValue)
+        let withoutHash = MarketplaceControls(name: "n")
+        #expect(String(decoding: RoktJSON.encode(withoutHash), as: UTF8.self) == #"{"blockedVerticals":[],"domains":[],"name":"n"}"#)
+    }
+
+    @Test func missingListsDefaultToEmptyAndWrongTypesAreRefused() throws {
+        #expect(try MarketplaceControls(json: JSONValue.parse(Array(#"{"name":"x"}"#.utf8))).blockedVerticals.isEmpty)
+        #expect(throws: JSONShapeError.self) { try MarketplaceControls(json: JSONValue.parse(Array(#"{"domains":"x"}"#.utf8))) }
+        #expect(throws: JSONShapeError.self) {
+            try MarketplaceControls(json: JSONValue.parse(Array(#"{"blockedVerticals":[{"partnerVerticalId":1.5,"partnerSubVerticalId":1,"policy":"Block"}]}"#.utf8)))
+        }
+        #expect(throws: JSONShapeError.self) { try StatusCascade(json: JSONValue.parse(Array(#"{"status":"sideways","variants":[]}"#.utf8))) }
+    }
+
+    @Test func statusCascadeMatchesJSONDecoder() throws {
+        let text = #"{"accountId":"a","status":"mixed","variants":[{"pageVariantId":"v1","pageId":"p","name":"n","status":"paused"},{"pageVariantId":"v2","status":"active"}]}"#
+        let viaCodable = try JSONDecoder().decode(StatusCascade.self, from: Data(text.utf8))
+        #expect(try StatusCascade(json: JSONValue.parse(Array(text.utf8))) == viaCodable)
+        #expect(try StatusCascade(json: viaCodable.jsonValue) == viaCodable)
     }
 }
 

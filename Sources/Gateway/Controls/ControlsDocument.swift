@@ -19,9 +19,20 @@ public struct ControlsDocument: Codable, Sendable, Equatable {
         contentHash = controls.contentHash
     }
 
-    public var json: JSONValue { (try? JSON.decode(JSONValue.self, from: JSON.encode(self))) ?? .null }
+    public var json: JSONValue {
+        var members: [String: JSONValue] = [
+            "name": .string(name),
+            "blockedVerticals": .array(blockedVerticals.map {
+                .object(["partnerVerticalId": .number(Double($0.partnerVerticalId)), "partnerSubVerticalId": .number(Double($0.partnerSubVerticalId))])
+            }),
+            "blockedDomains": .array(blockedDomains.map(JSONValue.string)),
+        ]
+        if let contentHash { members["contentHash"] = .string(contentHash) }
+        return .object(members)
+    }
+
     /// The document as stored JSON text (an operation's `result`).
-    public var encoded: String { String(decoding: JSON.encode(self), as: UTF8.self) }
+    public var encoded: String { json.serialized }
 }
 
 /// The status as the gateway shows it: `{status, variants}`.
@@ -34,6 +45,6 @@ public struct StatusDocument: Codable, Sendable, Equatable {
         variants = cascade.variants
     }
 
-    public var json: JSONValue { (try? JSON.decode(JSONValue.self, from: JSON.encode(self))) ?? .null }
-    public var encoded: String { String(decoding: JSON.encode(self), as: UTF8.self) }
+    public var json: JSONValue { .object(["status": .string(status.rawValue), "variants": .array(variants.map(\.jsonValue))]) }
+    public var encoded: String { json.serialized }
 }

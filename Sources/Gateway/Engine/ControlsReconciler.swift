@@ -213,3 +213,21 @@ struct ControlsReconciler: Sendable {
         }
     }
 }
+
+/// The plan travels through the pending write on every round: built by hand, not by JSONEncoder.
+extension ControlsReconciler.Plan: JSONValueRepresentable {
+    init(json: JSONValue) throws(JSONShapeError) {
+        let members = try json.members(of: "plan")
+        var changed: [String: Bool] = [:]
+        for (id, value) in try members.required("changed", \.objectValue) {
+            guard case .bool(let flag) = value else { throw JSONShapeError("changed.\(id): expected a boolean") }
+            changed[id] = flag
+        }
+        self.changed = changed
+        desired = try MarketplaceControls(json: members["desired"] ?? .null)
+    }
+
+    var jsonValue: JSONValue {
+        .object(["changed": .object(changed.mapValues(JSONValue.bool)), "desired": desired.jsonValue])
+    }
+}

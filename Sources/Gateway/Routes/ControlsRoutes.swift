@@ -66,7 +66,7 @@ struct ControlsRoutes: Sendable {
         let controls = try outcome.result.mapError(Problem.upstream).get()
         var headers: HTTPHeaders = ["Content-Type": "application/json"]
         if let hash = controls.contentHash { headers["ETag"] = "\"\(hash)\"" }
-        return HTTPResponse(headers: headers, body: JSON.encode(ControlsDocument(controls)))
+        return HTTPResponse(headers: headers, body: JSON.encode(ControlsDocument(controls).json))
     }
 
     private func write(_ request: HTTPRequest, parse: @Sendable (HTTPRequest) throws(Problem) -> (ControlsChange, JSONValue)) async throws -> HTTPResponse {
