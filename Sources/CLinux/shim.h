@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <netdb.h>
 #include <signal.h>
+#include <sys/prctl.h>
 
 // accept4 is declared only under _GNU_SOURCE, which the Glibc module is not built with.
 extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
@@ -19,4 +20,7 @@ static inline uint32_t clinux_epollout(void) { return EPOLLOUT; }
 static inline uint32_t clinux_epollrdhup(void) { return EPOLLRDHUP; }
 static inline uint32_t clinux_epollhup(void) { return EPOLLHUP; }
 static inline uint32_t clinux_epollerr(void) { return EPOLLERR; }
+
+// Names the calling thread (pthread_setname_np needs _GNU_SOURCE); the kernel keeps 15 bytes.
+static inline void clinux_set_thread_name(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
 #endif

@@ -70,6 +70,8 @@ public final class EventLoop: @unchecked Sendable {
         var tid = pthread_t()
         let rc = pthread_create(&tid, nil, { arg in
             let loop = Unmanaged<EventLoop>.fromOpaque(arg!).takeRetainedValue()
+            // Named for top, perf and /proc/<pid>/task/*/comm (the kernel keeps 15 bytes of it).
+            clinux_set_thread_name(loop.name)
             loop.run()
             return nil
         }, box.toOpaque())

@@ -14,6 +14,11 @@ public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertib
     public let offset: Int
     public let reason: String
     public var description: String { "\(reason) at byte \(offset)" }
+
+    @usableFromInline init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
 }
 
 /// A strict RFC 8259 parser straight from bytes into a value enum: several times faster than
@@ -22,7 +27,9 @@ public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertib
 public struct JSONParser {
     public static let maxDepth = 256
 
-    public static func parse<V: JSONBuildable>(_ bytes: [UInt8], as type: V.Type = V.self) throws(JSONSyntaxError) -> V {
+    // Inlinable so each value type gets a specialised parser (generic code here cost ~5% of a
+    // busy gateway in runtime metadata lookups).
+    @inlinable public static func parse<V: JSONBuildable>(_ bytes: [UInt8], as type: V.Type = V.self) throws(JSONSyntaxError) -> V {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> V in
             var parser = JSONParser(bytes: buffer)
             parser.skipWhitespace()
@@ -33,18 +40,18 @@ public struct JSONParser {
         }
     }
 
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var index = 0
+    @usableFromInline let bytes: UnsafeBufferPointer<UInt8>
+    @usableFromInline var index = 0
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    @inlinable init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    private func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
+    @inlinable func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
 
-    private mutating func skipWhitespace() {
+    @inlinable mutating func skipWhitespace() {
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
     }
 
-    private mutating func parseValue<V: JSONBuildable>(depth: Int) throws(JSONSyntaxError) -> V {
+    @inlinable mutating func parseValue<V: JSONBuildable>(depth: Int) throws(JSONSyntaxError) -> V {
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
@@ -58,14 +65,14 @@ public struct JSONParser {
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+    @inlinable mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw error("unexpected end of input") }
         for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { throw error("invalid literal") }
         index += count
     }
 
-    private mutating func parseObject<V: JSONBuildable>(depth: Int) throws(JSONSyntaxError) -> V {
+    @inlinable mutating func parseObject<V: JSONBuildable>(depth: Int) throws(JSONSyntaxError) -> V {
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
         index += 1
         var members: [String: V] = [:]
@@ -88,7 +95,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseArray<V: JSONBuildable>(depth: Int) throws(JSONSyntaxError) -> V {
+    @inlinable mutating func parseArray<V: JSONBuildable>(depth: Int) throws(JSONSyntaxError) -> V {
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
         index += 1
         var items: [V] = []
@@ -105,7 +112,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseNumber<V: JSONBuildable>() throws(JSONSyntaxError) -> V {
+    @inlinable mutating func parseNumber<V: JSONBuildable>() throws(JSONSyntaxError) -> V {
         let start = index
         var isInteger = true
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
@@ -135,9 +142,9 @@ public struct JSONParser {
         return .jsonNumber(number)
     }
 
-    private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    @inlinable func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-    private mutating func parseString() throws(JSONSyntaxError) -> String {
+    @usableFromInline mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
         let start = index
         // Fast path: no escapes.
@@ -201,7 +208,7 @@ public struct JSONParser {
         throw error("unterminated string")
     }
 
-    private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+    @usableFromInline mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw error("truncated \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {

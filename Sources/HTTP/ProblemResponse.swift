@@ -31,6 +31,7 @@ public enum JSONString {
     /// `s` as a quoted JSON string: `"` and `\` escaped, control characters as `\n`-style
     /// or `\u00XX` escapes; everything else, non-ASCII included, kept as UTF-8.
     public static func escape(_ s: String) -> String {
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) { return "\"" + s + "\"" }
         var out: [UInt8] = [UInt8(ascii: "\"")]
         out.reserveCapacity(s.utf8.count + 2)
         for byte in s.utf8 {

@@ -22,7 +22,10 @@ struct ControlsReconciler: Sendable {
                 if let pending = try await context.database.read({ db in
                     try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
                 }) {
-                    if let outcome = try await resume(pending, job: job) { return outcome }
+                    let started = ContinuousClock.now
+                    let outcome = try await resume(pending, job: job)
+                    context.observeRound(ContinuousClock.now - started)
+                    if let outcome { return outcome }
                     continue
                 }
                 let limit = context.configuration.maxBatch
@@ -38,7 +41,10 @@ struct ControlsReconciler: Sendable {
                         try OperationRecords.queued(merchantId: job.merchantId, resource: job.resource, limit: limit, in: db)
                     }
                 }
-                if let outcome = try await reconcile(operations, job: job, attempts: job.attempts) { return outcome }
+                let started = ContinuousClock.now
+                let outcome = try await reconcile(operations, job: job, attempts: job.attempts)
+                context.observeRound(ContinuousClock.now - started)
+                if let outcome { return outcome }
             } catch {
                 return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: nil))
             }

@@ -1,7 +1,10 @@
 /// The engine's bounds; every one is explicit and has a documented default.
 public struct EngineConfiguration: Sendable {
-    /// Jobs (merchant × resource) worked on at once.
+    /// Jobs (merchant × resource) worked on at once: at most `maxConcurrentJobs`, fewer (down to
+    /// `minConcurrentJobs`) while rounds take much longer than the fastest recent ones
+    /// (see `ConcurrencyLimit`): then each round merges more operations instead.
     public var maxConcurrentJobs = 32
+    public var minConcurrentJobs = 2
     /// At most this many queued operations are merged into one read-modify-write.
     public var maxBatch = 1000
     /// When operations keep arriving for a job while its previous write runs, its next round waits

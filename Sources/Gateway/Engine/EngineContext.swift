@@ -10,6 +10,8 @@ struct EngineContext: Sendable {
     let configuration: EngineConfiguration
     let board: CompletionBoard
     let owner: String
+    /// Told how long each read-modify-write round took (the engine's concurrency limit feeds on it).
+    let observeRound: @Sendable (Duration) -> Void
     /// Calls made during the current job run, written by its next write (never a write of their own).
     let calls = CallBuffer()
     /// When the current job's lease runs out, as far as this run knows.
@@ -19,7 +21,8 @@ struct EngineContext: Sendable {
 
     /// A context for one job run, with its own call buffer and lease deadline.
     func forJob(_ job: ClaimedJob) -> EngineContext {
-        let context = EngineContext(database: database, rokt: rokt, clock: clock, configuration: configuration, board: board, owner: owner)
+        let context = EngineContext(database: database, rokt: rokt, clock: clock, configuration: configuration, board: board, owner: owner,
+                                    observeRound: observeRound)
         context.lease.until = job.leaseUntil
         return context
     }

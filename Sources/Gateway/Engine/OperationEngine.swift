@@ -19,11 +19,18 @@ public final class OperationEngine: Sendable {
     let context: EngineContext
     private let wake = WakeSignal()
     private let state = Mutex(State())
+    private let limit: LockedConcurrencyLimit
 
     public init(database: Database, rokt: RoktClient, clock: any WallClock, configuration: EngineConfiguration = EngineConfiguration()) {
+        let limit = LockedConcurrencyLimit(ConcurrencyLimit(minimum: configuration.minConcurrentJobs, maximum: configuration.maxConcurrentJobs))
+        self.limit = limit
         context = EngineContext(database: database, rokt: rokt, clock: clock, configuration: configuration,
-                                board: CompletionBoard(), owner: Identifiers.prefixed("engine_", now: clock.nowMillis()))
+                                board: CompletionBoard(), owner: Identifiers.prefixed("engine_", now: clock.nowMillis()),
+                                observeRound: { round in limit.record(round: round) })
     }
+
+    /// The number of jobs the engine currently allows at once (adaptive, see `ConcurrencyLimit`).
+    var concurrencyLimit: Int { limit.current }
 
     /// Takes over the leases left by earlier (dead) processes and starts scheduling.
     public func start() async throws {
@@ -105,8 +112,8 @@ public final class OperationEngine: Sendable {
 
     private func schedule() async {
         while !isStopping {
-            let (free, busy) = state.withLock { ($0.active.count, $0.active) }
-            let capacity = context.configuration.maxConcurrentJobs - free
+            let (running, busy) = state.withLock { ($0.active.count, $0.active) }
+            let capacity = limit.current - running
             var claimedAll = false
             if capacity > 0 {
                 let now = context.now
@@ -193,4 +200,12 @@ public final class OperationEngine: Sendable {
         }
         return expired
     }
+}
+
+/// The limit shared by the scheduler (reads it) and the job runs (feed it round times).
+final class LockedConcurrencyLimit: Sendable {
+    private let value: Mutex<ConcurrencyLimit>
+    init(_ limit: ConcurrencyLimit) { value = Mutex(limit) }
+    var current: Int { value.withLock { $0.current } }
+    func record(round: Duration) { value.withLock { $0.record(round: round) } }
 }
