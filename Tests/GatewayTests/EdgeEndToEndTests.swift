@@ -117,6 +117,31 @@ import Testing
         #expect(Array(OpenAPIDocument.yaml.utf8) == Array(try Self.specFile()), "run openapi/embed.sh")
     }
 
+    /// Every problem `code` the gateway's sources can produce is in the spec's enum.
+    @Test func specListsEveryProblemCodeTheSourcesUse() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sources = root.appendingPathComponent("Sources/Gateway")
+        let files = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        let pattern = try Regex(#"(?:code: |code = |badRequest\()"([a-z_]+)""#)
+        var codes = Set<String>()
+        for file in files where file != "Routes/OpenAPIDocument.swift" {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for match in text.matches(of: pattern) { codes.insert(String(match.output[1].substring ?? "")) }
+        }
+        #expect(codes.count > 20)
+        let spec = String(decoding: try Self.specFile(), as: UTF8.self)
+        for code in codes.sorted() { #expect(spec.contains("            - \(code)\n"), "\(code) missing from Problem.code in openapi/gateway.yaml") }
+    }
+
+    @Test func aMerchantRoktDoesNotManageIs404NotABadGateway() async throws {
+        try await withGateway { gateway in
+            let response = try await gateway.call(.get, "/v1/merchants/no-such-merchant/controls")
+            #expect(response.status == 404)
+            #expect(response["code"] == .string("merchant_not_managed"))
+            #expect(response["upstream"]?["status"]?.int == 403)
+        }
+    }
+
     static func specFile() throws -> Data {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return try Data(contentsOf: root.appendingPathComponent("openapi/gateway.yaml"))

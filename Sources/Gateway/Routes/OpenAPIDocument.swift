@@ -4,6 +4,1314 @@
 enum OpenAPIDocument {
     static let yaml = ##"""
 openapi: 3.1.0
+info:
+  title: Rokt Partner Gateway
+  version: "1.0.0"
+  summary: One safe, durable API in front of Rokt's Partnerships and Ecommerce placements APIs.
+  description: |
+    The gateway turns intents ("block vertical 1504 for merchant X", "pause merchant X") into
+    correct Rokt calls, makes them durable, retries them and reports when they are done.
+
+    Common rules (CONTRACT.md §3):
+
+    * **JSON** in and out, camelCase members. Unknown request members are refused (400).
+    * **Errors** are RFC 9457 `application/problem+json` documents (`Problem`) with a stable
+      `code`. Routing failures (unknown path 404, method 405, malformed path 400, body too large
+      413) come from the HTTP layer with `type: about:blank` and no `code`.
+    * **Auth**: `Authorization: Bearer <api key>`. Scopes `read`, `write`, `webhooks`, `admin`
+      and an optional list of merchant account ids per key. No or unknown key: 401. Missing
+      scope or a merchant outside the key's list: 403, and nothing is sent upstream.
+    * **X-Request-Id** on every response: the caller's (printable ASCII, up to 128 bytes) or minted.
+    * **Idempotency-Key** on any POST/PUT/PATCH/DELETE: same key + same caller + same request →
+      the stored response, with `Idempotent-Replayed: true`; same key, another request → 422
+      `idempotency_key_reused`; same key while the first is in flight → 409
+      `idempotency_key_in_flight`. Kept 24 h.
+    * **Writes return an Operation.** Finished within `SYNC_WAIT_MS`: 200 (201 for a new
+      merchant), `state: succeeded`. Failed for good: the problem with `operationId` and
+      `Location`. Still running: 202 with `Location: /v1/operations/{id}` and `Retry-After`.
+      `Prefer: respond-async` answers 202 at once, `Prefer: wait=N` waits N seconds (at most
+      600); the applied preference is echoed in `Preference-Applied` (RFC 7240).
+    * **`?dry_run=true`** on controls and status writes: validated by Rokt, nothing changes, no
+      operation is recorded; 200 with a `DryRunPreview`.
+    * **CORS** (when `CORS_ALLOWED_ORIGINS` is set): every route answers a preflight
+      (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) with 204 for an allowed
+      origin and 403 `cors_origin_not_allowed` otherwise; actual responses carry
+      `Access-Control-Allow-Origin` for allowed origins and `Vary: Origin` always. Preflights are
+      not listed per path below.
+
+    Members marked `x-todo` were written from CONTRACT.md before their implementation landed
+    and must be reconciled with it.
+  contact:
+    name: Rokt Partner Gateway team
+servers:
+  - url: http://localhost:8080
+    description: "`rokt-gateway serve` (or `serve --sandbox`, which prints its port)"
+security:
+  - bearerAuth: []
+tags:
+  - { name: merchants, description: "Managed accounts (register, list) and their surfaces." }
+  - { name: controls, description: "Blocked verticals and domains (SET semantics, contentHash concurrency)." }
+  - { name: status, description: "Account-wide pause and resume with the cascade checked." }
+  - { name: privacy, description: "Merchant data deletion and consumer privacy requests." }
+  - { name: placements, description: "The checkout page's upsell decision." }
+  - { name: operations, description: "Durable writes and their upstream call log." }
+  - { name: webhooks, description: "Callback subscriptions and their delivery log." }
+  - { name: system, description: "Probes, metrics and this document." }
+
+paths:
+  /v1/merchants:
+    post:
+      tags: [merchants]
+      operationId: registerMerchant
+      summary: Register a merchant (idempotent on externalAccountId)
+      description: |
+        Creates the managed account at Rokt (`POST /v1/accounts/register/partnership`). A retried,
+        duplicated or concurrent registration of the same `externalAccountId` never creates two
+        accounts: 201 for a new merchant, 200 with the existing one otherwise. Rokt cannot
+        dry-run a registration: `?dry_run=true` is 400 `dry_run_not_supported`.
+      x-todo: "Implemented in another branch; body members beyond externalAccountId and name, and the result shape, follow the upstream Registration and must be reconciled."
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/DryRunRefused"
+        - $ref: "#/components/parameters/XRequestId"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/MerchantRegistration" }
+            example: { externalAccountId: shop-42, name: Shop 42, website: "https://shop42.example.com", country: AU }
+      responses:
+        "201": { $ref: "#/components/responses/OperationCreated" }
+        "200": { $ref: "#/components/responses/OperationDone" }
+        "202": { $ref: "#/components/responses/OperationAccepted" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
+        "502": { $ref: "#/components/responses/BadGateway" }
+        "503": { $ref: "#/components/responses/ServiceUnavailable" }
+        "504": { $ref: "#/components/responses/GatewayTimeout" }
+    get:
+      tags: [merchants]
+      operationId: listMerchants
+      summary: The manager account's merchants, a page at a time
+      x-todo: "Implemented in another branch; the pagination parameters (limit, after) and the page shape are assumed to mirror GET /v1/operations."
+      parameters:
+        - { name: limit, in: query, required: false, description: "Page size (1-200, default 50).", schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
+        - { name: after, in: query, required: false, description: "The `nextCursor` of the previous page.", schema: { type: string } }
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "200":
+          description: One page of merchants.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/MerchantPage" }
+              example:
+                data: [{ accountId: demo-merchant-1, externalAccountId: demo-shop-1, name: Demo Shop 1 }]
+                nextCursor: null
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "502": { $ref: "#/components/responses/BadGateway" }
+        "503": { $ref: "#/components/responses/ServiceUnavailable" }
+        "504": { $ref: "#/components/responses/GatewayTimeout" }
+
+  /v1/merchants/{accountId}/controls:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+    get:
+      tags: [controls]
+      operationId: getControls
+      summary: The merchant's blocked verticals and domains, with the contentHash (also the ETag)
+      security: [{ bearerAuth: [] }]
+      parameters:
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "200":
+          description: The current controls.
+          headers:
+            X-Request-Id: { $ref: "#/components/headers/XRequestId" }
+            ETag: { $ref: "#/components/headers/ETag" }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/ControlsDocument" }
+              example:
+                name: Demo Shop 1 controls
+                blockedVerticals: [{ partnerVerticalId: 1504, partnerSubVerticalId: 2 }]
+                blockedDomains: [competitor.example.com]
+                contentHash: h_3f2a9c
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
+        "502": { $ref: "#/components/responses/BadGateway" }
+        "503": { $ref: "#/components/responses/ServiceUnavailable" }
+        "504": { $ref: "#/components/responses/GatewayTimeout" }
+    put:
+      tags: [controls]
+      operationId: replaceControls
+      summary: Replace the whole set
+      description: |
+        The body is the desired set. A `contentHash` (in the body or as `If-Match`) guards it:
+        stale → 409 `stale_content_hash` (412 when it came as `If-Match`). Without one, the
+        gateway applies the set over whatever is current.
+      parameters:
+        - $ref: "#/components/parameters/IfMatch"
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/DryRun"
+        - $ref: "#/components/parameters/XRequestId"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/ControlsReplacement" }
+            example:
+              blockedVerticals: [{ partnerVerticalId: 1504, partnerSubVerticalId: 2 }]
+              blockedDomains: [competitor.example.com]
+              contentHash: h_3f2a9c
+      responses: &controlsWriteResponses
+        "200": { $ref: "#/components/responses/OperationOrPreview" }
+        "202": { $ref: "#/components/responses/OperationAccepted" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "412": { $ref: "#/components/responses/PreconditionFailed" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
+        "502": { $ref: "#/components/responses/BadGateway" }
+        "503": { $ref: "#/components/responses/ServiceUnavailable" }
+        "504": { $ref: "#/components/responses/GatewayTimeout" }
+    patch:
+      tags: [controls]
+      operationId: patchControls
+      summary: Several additions and removals in one write
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/DryRun"
+        - $ref: "#/components/parameters/XRequestId"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/ControlsBatch" }
+            example:
+              add: { verticals: [{ partnerVerticalId: 1504, partnerSubVerticalId: 2 }], domains: [rival.example] }
+              remove: { verticals: [{ partnerVerticalId: 1200 }], domains: [old.example] }
+      responses: *controlsWriteResponses
+
+  /v1/merchants/{accountId}/controls/blocked-verticals:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+    post:
+      tags: [controls]
+      operationId: addBlockedVertical
+      summary: Block a (vertical, sub-vertical) pair; already blocked → changed false, no PUT
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/DryRun"
+        - $ref: "#/components/parameters/XRequestId"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/BlockedVertical" }
+            example: { partnerVerticalId: 1504, partnerSubVerticalId: 2 }
+      responses: *controlsWriteResponses
+
+  /v1/merchants/{accountId}/controls/blocked-verticals/{partnerVerticalId}:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+      - { name: partnerVerticalId, in: path, required: true, description: "A positive integer.", schema: { type: integer, minimum: 1 }, example: 1504 }
+    delete:
+      tags: [controls]
+      operationId: removeBlockedVertical
+      summary: Unblock a vertical (every sub-vertical, or the one `partnerSubVerticalId` names)
+      parameters:
+        - { name: partnerSubVerticalId, in: query, required: false, schema: { type: integer, minimum: 1 }, example: 2 }
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/DryRun"
+        - $ref: "#/components/parameters/XRequestId"
+      responses: *controlsWriteResponses
+
+  /v1/merchants/{accountId}/controls/blocked-domains:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+    post:
+      tags: [controls]
+      operationId: addBlockedDomain
+      summary: Block a domain (stored lower case, without a trailing dot)
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/DryRun"
+        - $ref: "#/components/parameters/XRequestId"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [domain]
+              additionalProperties: false
+              properties:
+                domain: { $ref: "#/components/schemas/Domain" }
+            example: { domain: Competitor.Example.COM. }
+      responses: *controlsWriteResponses
+
+  /v1/merchants/{accountId}/controls/blocked-domains/{domain}:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+      - { name: domain, in: path, required: true, schema: { $ref: "#/components/schemas/Domain" }, example: competitor.example.com }
+    delete:
+      tags: [controls]
+      operationId: removeBlockedDomain
+      summary: Unblock a domain; absent → changed false, no PUT
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/DryRun"
+        - $ref: "#/components/parameters/XRequestId"
+      responses: *controlsWriteResponses
+
+  /v1/merchants/{accountId}/status:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+    get:
+      tags: [status]
+      operationId: getStatus
+      summary: The account's status and its page variants
+      parameters:
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "200":
+          description: The status cascade.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/StatusDocument" }
+              example:
+                status: active
+                variants: [{ pageVariantId: dm1-variant-default, pageId: dm1-page, name: Default, status: active }]
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
+        "502": { $ref: "#/components/responses/BadGateway" }
+        "503": { $ref: "#/components/responses/ServiceUnavailable" }
+        "504": { $ref: "#/components/responses/GatewayTimeout" }
+
+  /v1/merchants/{accountId}/pause:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+    post:
+      tags: [status]
+      operationId: pauseMerchant
+      summary: Pause every page variant; the cascade is checked (`cascade_incomplete` when it sticks)
+      parameters: &statusParameters
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/DryRun"
+        - $ref: "#/components/parameters/XRequestId"
+      requestBody: &statusBody
+        required: false
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              properties:
+                reason: { type: string, maxLength: 500, description: "Kept with the operation." }
+            example: { reason: end of season }
+      responses: &statusWriteResponses
+        "200": { $ref: "#/components/responses/OperationOrPreview" }
+        "202": { $ref: "#/components/responses/OperationAccepted" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
+        "502": { $ref: "#/components/responses/BadGateway" }
+        "503": { $ref: "#/components/responses/ServiceUnavailable" }
+        "504": { $ref: "#/components/responses/GatewayTimeout" }
+
+  /v1/merchants/{accountId}/resume:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+    post:
+      tags: [status]
+      operationId: resumeMerchant
+      summary: Resume every page variant; the cascade is checked
+      parameters: *statusParameters
+      requestBody: *statusBody
+      responses: *statusWriteResponses
+
+  /v1/merchants/{accountId}/layouts/{layoutId}/theme:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+      - { name: layoutId, in: path, required: true, schema: { type: string, minLength: 1 }, example: dm1-layout-confirmation }
+    patch:
+      tags: [merchants]
+      operationId: patchTheme
+      summary: Sparse update of the five theme tokens
+      x-todo: "Implemented in another branch; whether ?dry_run is accepted here is to be reconciled."
+      parameters: &simpleWriteParameters
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/XRequestId"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/ThemePatch" }
+            example: { primaryColor: "#1A73E8", borderRadius: 8 }
+      responses: &simpleWriteResponses
+        "200": { $ref: "#/components/responses/OperationDone" }
+        "202": { $ref: "#/components/responses/OperationAccepted" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
+        "502": { $ref: "#/components/responses/BadGateway" }
+        "503": { $ref: "#/components/responses/ServiceUnavailable" }
+        "504": { $ref: "#/components/responses/GatewayTimeout" }
+
+  /v1/merchants/{accountId}/pages:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+    post:
+      tags: [merchants]
+      operationId: addPage
+      summary: Add a confirmation, tracking or returns surface
+      x-todo: "Implemented in another branch; the status of a created page (200 vs 201) is to be reconciled."
+      parameters: *simpleWriteParameters
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/PageCreate" }
+            example: { type: tracking, name: Order tracking }
+      responses:
+        <<: *simpleWriteResponses
+        "201": { $ref: "#/components/responses/OperationCreated" }
+
+  /v1/merchants/{accountId}/payout-setup:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+    post:
+      tags: [merchants]
+      operationId: startPayoutSetup
+      summary: Start Stripe Connect onboarding; the operation's result holds the onboarding link
+      description: Rokt cannot dry-run it, so `?dry_run=true` is 400 `dry_run_not_supported`. A retry reuses the same upstream key.
+      x-todo: "Implemented in another branch; the result shape follows the upstream PayoutSetup."
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/DryRunRefused"
+        - $ref: "#/components/parameters/XRequestId"
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              properties:
+                returnUrl: { type: string, format: uri }
+                refreshUrl: { type: string, format: uri }
+            example: { returnUrl: "https://partner.example.com/payouts/done", refreshUrl: "https://partner.example.com/payouts/retry" }
+      responses: *simpleWriteResponses
+
+  /v1/merchants/{accountId}/data-deletion-requests:
+    parameters:
+      - $ref: "#/components/parameters/AccountId"
+    post:
+      tags: [privacy]
+      operationId: requestMerchantDataDeletion
+      summary: Ask Rokt to delete a merchant's data
+      x-todo: "Implemented in another branch; body and status (200 vs 201) to be reconciled."
+      parameters: *simpleWriteParameters
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              properties:
+                reason: { type: string, maxLength: 500 }
+            example: { reason: merchant offboarded }
+      responses:
+        <<: *simpleWriteResponses
+        "201": { $ref: "#/components/responses/OperationCreated" }
+
+  /v1/privacy-requests:
+    post:
+      tags: [privacy]
+      operationId: submitPrivacyRequest
+      summary: Consumer network opt-out or deletion, by identifier (raw identifiers are never logged)
+      x-todo: "Implemented in another branch; the operation's merchantId for a network-wide request is to be reconciled."
+      parameters: *simpleWriteParameters
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/PrivacyRequest" }
+            example: { requestType: opt_out, identifiers: [{ type: email, value: jane@example.com }] }
+      responses:
+        <<: *simpleWriteResponses
+        "201": { $ref: "#/components/responses/OperationCreated" }
+
+  /v1/placements/any:
+    post:
+      tags: [placements]
+      operationId: placementsAny
+      summary: Should the checkout show the upsell page?
+      description: |
+        Called by the partner's checkout BFF (needs the `read` scope). Proxied to Rokt Ecommerce
+        `POST /v1/Placements/any` with the gateway's `rokt-api-key` and `rokt-tag-id`; the
+        caller's `rokt-session-id`, `Accept-Language` and `User-Agent` are passed through. Not an
+        operation, nothing is stored, never retried. The whole call has `PLACEMENTS_TIMEOUT_MS`
+        (default 300). With `PLACEMENTS_ON_ERROR=skip` (the default) any Rokt failure or a spent
+        budget answers 200 `{result: false, degraded: true}` at once; with `error` it is 502
+        (Rokt failed) or 504 `placements_timeout` (budget spent).
+      parameters:
+        - { name: rokt-session-id, in: header, required: false, description: "The consumer's Rokt session, passed through.", schema: { type: string, maxLength: 512 } }
+        - { name: Accept-Language, in: header, required: false, description: "The consumer's locale, passed through.", schema: { type: string, maxLength: 512 }, example: en-US }
+        - $ref: "#/components/parameters/XRequestId"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/PlacementsQuery" }
+            example:
+              cartId: "1580265846172"
+              pageIdentifier: checkout.upsell
+              url: "https://shop.example.com/checkout"
+              attributes: { country: US, locale: en-US }
+      responses:
+        "200":
+          description: Rokt's answer, or the degraded answer under the `skip` policy.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/PlacementsAnswer" }
+              examples:
+                show: { value: { result: true } }
+                degraded: { value: { result: false, degraded: true } }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "502": { $ref: "#/components/responses/BadGateway" }
+        "504": { $ref: "#/components/responses/GatewayTimeout" }
+
+  /v1/operations/{id}:
+    parameters:
+      - { name: id, in: path, required: true, schema: { type: string }, example: op_01hxyz }
+    get:
+      tags: [operations]
+      operationId: getOperation
+      summary: One operation (404 for an operation of a merchant the key may not see)
+      parameters:
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "200":
+          description: The operation.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Operation" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+
+  /v1/operations:
+    get:
+      tags: [operations]
+      operationId: listOperations
+      summary: Operations, newest first, filtered and paginated
+      parameters:
+        - { name: merchantId, in: query, required: false, schema: { type: string }, example: demo-merchant-1 }
+        - { name: state, in: query, required: false, schema: { $ref: "#/components/schemas/OperationState" } }
+        - { name: limit, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
+        - { name: after, in: query, required: false, description: "The `nextCursor` of the previous page.", schema: { type: string } }
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "200":
+          description: One page of operations.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [data, nextCursor]
+                properties:
+                  data: { type: array, items: { $ref: "#/components/schemas/Operation" } }
+                  nextCursor: { type: [string, "null"], description: "Pass as `after` for the next page; null on the last." }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+
+  /v1/webhook-endpoints:
+    post:
+      tags: [webhooks]
+      operationId: createWebhookEndpoint
+      summary: Subscribe a URL to events (the secret is shown only here)
+      x-todo: "Implemented in another branch."
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/XRequestId"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/WebhookEndpointCreate" }
+            example: { url: "https://partner.example.com/rokt-hooks", events: [operation.failed, merchant.cascade_incomplete], description: "ops alerts" }
+      responses:
+        "201":
+          description: The endpoint, with its signing secret.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema:
+                allOf:
+                  - $ref: "#/components/schemas/WebhookEndpoint"
+                  - { type: object, required: [secret], properties: { secret: { type: string, pattern: "^whsec_", example: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw } } }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
+    get:
+      tags: [webhooks]
+      operationId: listWebhookEndpoints
+      summary: The subscriptions (without secrets)
+      x-todo: "Implemented in another branch."
+      parameters:
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "200":
+          description: Every endpoint.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema: { type: object, required: [data], properties: { data: { type: array, items: { $ref: "#/components/schemas/WebhookEndpoint" } } } }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+
+  /v1/webhook-endpoints/{id}:
+    parameters:
+      - { name: id, in: path, required: true, schema: { type: string }, example: whe_01hxyz }
+    get:
+      tags: [webhooks]
+      operationId: getWebhookEndpoint
+      summary: One subscription (without its secret)
+      x-todo: "Implemented in another branch."
+      parameters:
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "200":
+          description: The endpoint.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/WebhookEndpoint" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+    delete:
+      tags: [webhooks]
+      operationId: deleteWebhookEndpoint
+      summary: Unsubscribe
+      x-todo: "Implemented in another branch; 204 is assumed."
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "204":
+          description: Deleted.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
+
+  /v1/webhook-endpoints/{id}/deliveries:
+    parameters:
+      - { name: id, in: path, required: true, schema: { type: string }, example: whe_01hxyz }
+    get:
+      tags: [webhooks]
+      operationId: listWebhookDeliveries
+      summary: The endpoint's delivery log, every attempt included
+      x-todo: "Implemented in another branch; pagination assumed as for operations."
+      parameters:
+        - { name: limit, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
+        - { name: after, in: query, required: false, schema: { type: string } }
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "200":
+          description: One page of deliveries.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [data]
+                properties:
+                  data: { type: array, items: { $ref: "#/components/schemas/WebhookDelivery" } }
+                  nextCursor: { type: [string, "null"] }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+
+  /v1/webhook-deliveries/{id}/redeliver:
+    parameters:
+      - { name: id, in: path, required: true, schema: { type: string }, example: whd_01hxyz }
+    post:
+      tags: [webhooks]
+      operationId: redeliverWebhook
+      summary: Send a delivery again now
+      x-todo: "Implemented in another branch; 202 with the new delivery is assumed."
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "202":
+          description: Queued for delivery.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/WebhookDelivery" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
+
+  /healthz:
+    get:
+      tags: [system]
+      operationId: liveness
+      summary: Liveness (answers while the process serves HTTP)
+      security: []
+      responses:
+        "200":
+          description: Alive.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema: { type: object, required: [status], properties: { status: { const: ok } } }
+  /readyz:
+    get:
+      tags: [system]
+      operationId: readiness
+      summary: Readiness (the store answers a read and the engine is running)
+      security: []
+      responses:
+        "200":
+          description: Ready for traffic.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema: { type: object, required: [status], properties: { status: { const: ready } } }
+        "503":
+          description: "Not ready: `not_ready`, with `errors` naming `engine` and/or `database`."
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+              example: { type: "urn:rokt-gateway:problem:not_ready", title: Service Unavailable, status: 503, detail: engine is not running, code: not_ready, errors: [{ field: engine, message: is not running }] }
+  /metrics:
+    get:
+      tags: [system]
+      operationId: metrics
+      summary: Prometheus text exposition
+      description: |
+        `gateway_http_requests_total{method,route,status_class}`,
+        `gateway_http_request_duration_seconds` (histogram by method and route template),
+        `gateway_upstream_calls_total{method,status}`, `gateway_operations{state}`,
+        `gateway_jobs_queued`, `gateway_store_up`.
+      security: []
+      responses:
+        "200":
+          description: The metrics.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            text/plain:
+              schema: { type: string }
+              example: |
+                gateway_http_requests_total{method="GET",route="/v1/merchants/{accountId}/controls",status_class="2xx"} 12
+                gateway_operations{state="succeeded"} 3
+  /openapi.yaml:
+    get:
+      tags: [system]
+      operationId: openapiDocument
+      summary: This document
+      security: []
+      responses:
+        "200":
+          description: The OpenAPI 3.1 document, byte for byte openapi/gateway.yaml.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/yaml:
+              schema: { type: object, description: "An OpenAPI 3.1 document (YAML)." }
+
+components:
+  securitySchemes:
+    bearerAuth:
+      type: http
+      scheme: bearer
+      description: "A gateway API key (`rgw_…`) from `rokt-gateway keys create` or GATEWAY_BOOTSTRAP_API_KEY; `serve --sandbox` prints `rgw_sandbox_demo_key`."
+
+  parameters:
+    AccountId:
+      name: accountId
+      in: path
+      required: true
+      description: The merchant's Rokt account id; the key must be allowed on it.
+      schema: { type: string, minLength: 1 }
+      example: demo-merchant-1
+    IdempotencyKey:
+      name: Idempotency-Key
+      in: header
+      required: false
+      description: "Makes a retry safe; replays carry `Idempotent-Replayed: true`. 1-255 characters, kept 24 h."
+      schema: { type: string, minLength: 1, maxLength: 255 }
+      example: 5f0c2a1e-checkout-42
+    Prefer:
+      name: Prefer
+      in: header
+      required: false
+      description: "`respond-async` (202 at once) or `wait=N` (seconds, at most 600), RFC 7240."
+      schema: { type: string }
+      examples:
+        async: { value: respond-async }
+        wait: { value: wait=2 }
+    IfMatch:
+      name: If-Match
+      in: header
+      required: false
+      description: "The contentHash as an entity tag (`\"h_3f2a9c\"`); stale → 412. `*` matches anything."
+      schema: { type: string }
+      example: '"h_3f2a9c"'
+    DryRun:
+      name: dry_run
+      in: query
+      required: false
+      description: "`true` previews the change (validated by Rokt), changes nothing and records no operation."
+      schema: { type: boolean }
+    DryRunRefused:
+      name: dry_run
+      in: query
+      required: false
+      description: Rokt cannot dry-run this endpoint; `true` is 400 `dry_run_not_supported`.
+      schema: { type: boolean }
+    XRequestId:
+      name: X-Request-Id
+      in: header
+      required: false
+      description: Echoed on the response when printable ASCII of 1-128 bytes; else one is minted.
+      schema: { type: string, maxLength: 128 }
+
+  headers:
+    XRequestId:
+      description: The request's id (the caller's or minted); quote it in support tickets.
+      schema: { type: string }
+    Location:
+      description: "`/v1/operations/{id}`: where the operation can be followed."
+      schema: { type: string }
+    RetryAfter:
+      description: Seconds before polling again.
+      schema: { type: integer }
+    IdempotentReplayed:
+      description: "`true` when the response is the stored answer to an earlier request with this Idempotency-Key."
+      schema: { type: string, enum: ["true"] }
+    PreferenceApplied:
+      description: The `Prefer` preference honoured (RFC 7240 §3).
+      schema: { type: string }
+    ETag:
+      description: The controls' contentHash as an entity tag, for `If-Match`.
+      schema: { type: string }
+
+  responses:
+    OperationDone:
+      description: "The operation finished within the wait (`state: succeeded`)."
+      headers: &operationHeaders
+        X-Request-Id: { $ref: "#/components/headers/XRequestId" }
+        Idempotent-Replayed: { $ref: "#/components/headers/IdempotentReplayed" }
+        Preference-Applied: { $ref: "#/components/headers/PreferenceApplied" }
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Operation" }
+    OperationCreated:
+      description: The operation finished and created the resource.
+      headers: *operationHeaders
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Operation" }
+    OperationOrPreview:
+      description: The finished operation, or with `?dry_run=true` the preview.
+      headers: *operationHeaders
+      content:
+        application/json:
+          schema:
+            anyOf:
+              - $ref: "#/components/schemas/Operation"
+              - $ref: "#/components/schemas/DryRunPreview"
+          examples:
+            operation:
+              value:
+                id: op_01hxyz
+                type: controls.add_vertical
+                merchantId: demo-merchant-1
+                state: succeeded
+                changed: true
+                attempts: 1
+                createdAt: "2026-01-01T00:00:00.000Z"
+                updatedAt: "2026-01-01T00:00:00.120Z"
+                request: { partnerVerticalId: 1504, partnerSubVerticalId: 2 }
+                result: { name: Demo Shop 1 controls, blockedVerticals: [{ partnerVerticalId: 1504, partnerSubVerticalId: 2 }], blockedDomains: [], contentHash: h_9a1b }
+                error: null
+                upstream:
+                  - { method: GET, path: /v1/partnership/accounts/demo-merchant-1/marketplacecontrolslists, status: 200, requestId: 4a38eed6, durationMs: 3, at: "2026-01-01T00:00:00.010Z" }
+                  - { method: PUT, path: /v1/partnership/accounts/demo-merchant-1/marketplacecontrolslists, idempotencyKey: idk_01hxyz, status: 200, requestId: 4a38eed7, durationMs: 5, at: "2026-01-01T00:00:00.020Z" }
+            dryRun:
+              value:
+                dryRun: true
+                before: { name: Demo Shop 1 controls, blockedVerticals: [], blockedDomains: [], contentHash: h_1 }
+                after: { name: Demo Shop 1 controls, blockedVerticals: [{ partnerVerticalId: 1504, partnerSubVerticalId: 2 }], blockedDomains: [], contentHash: h_1 }
+                changes: { added: [{ type: vertical, partnerVerticalId: 1504, partnerSubVerticalId: 2 }], removed: [] }
+    OperationAccepted:
+      description: Still running (e.g. Rokt is failing and the gateway retries); follow `Location`.
+      headers:
+        <<: *operationHeaders
+        Location: { $ref: "#/components/headers/Location" }
+        Retry-After: { $ref: "#/components/headers/RetryAfter" }
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Operation" }
+    BadRequest:
+      description: "`validation_failed` (with `errors` naming each field), `empty_body`, `invalid_json`, `dry_run_not_supported`; or a malformed path from the HTTP layer."
+      headers: &problemHeaders
+        X-Request-Id: { $ref: "#/components/headers/XRequestId" }
+        Idempotent-Replayed: { $ref: "#/components/headers/IdempotentReplayed" }
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+          example:
+            type: "urn:rokt-gateway:problem:validation_failed"
+            title: Bad Request
+            status: 400
+            detail: "partnerSubVerticalId: is required"
+            code: validation_failed
+            errors: [{ field: partnerSubVerticalId, message: is required }]
+    Unauthorized:
+      description: "`unauthenticated`: no or unknown API key."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+          example: { type: "urn:rokt-gateway:problem:unauthenticated", title: Unauthorized, status: 401, detail: "Send a valid API key as `Authorization: Bearer <key>`.", code: unauthenticated }
+    Forbidden:
+      description: "`forbidden`: the key lacks the scope or may not act on the merchant; `cors_origin_not_allowed` for a preflight."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+          example: { type: "urn:rokt-gateway:problem:forbidden", title: Forbidden, status: 403, detail: "This API key lacks the `write` scope.", code: forbidden }
+    NotFound:
+      description: "`not_found`, `merchant_not_managed` (the account is not one of the manager account's), `upstream_not_found`; or no such route."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    Conflict:
+      description: "`stale_content_hash`, `idempotency_key_in_flight`, `conflict_retries_exhausted`, `upstream_conflict`."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    PreconditionFailed:
+      description: "`stale_content_hash`: the If-Match hash is no longer current."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    UnsupportedMediaType:
+      description: "`unsupported_media_type`: the body is not JSON."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    Unprocessable:
+      description: "`idempotency_key_reused` (another request under this key), `upstream_rejected` (Rokt said 422)."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    BadGateway:
+      description: "Rokt failed: `upstream_error`, `upstream_unauthorized` (Rokt refused the gateway's own credentials), `upstream_malformed_response`, `cascade_incomplete`, `operation_failed`. `upstream` carries Rokt's status, request id and message."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+          example:
+            type: "urn:rokt-gateway:problem:upstream_error"
+            title: Bad Gateway
+            status: 502
+            detail: "Rokt: Service Unavailable"
+            code: upstream_error
+            upstream: { status: 503, requestId: 4a38eed6-9b65-4a3b-8000-000000000001, message: Service Unavailable }
+    ServiceUnavailable:
+      description: "`upstream_rate_limited` (Rokt 429 beyond the retries), or the engine's queue is full."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    GatewayTimeout:
+      description: "`upstream_unreachable`, `upstream_unavailable` (retries exhausted), `placements_timeout` (budget spent)."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+
+  schemas:
+    Problem:
+      type: object
+      description: RFC 9457. `code` is stable; switch on it, not on `detail`.
+      required: [type, title, status, detail]
+      properties:
+        type: { type: string, description: "`urn:rokt-gateway:problem:<code>`, or `about:blank` from the HTTP layer." }
+        title: { type: string }
+        status: { type: integer }
+        detail: { type: string }
+        code:
+          type: string
+          description: Absent only on the HTTP layer's routing answers (404/405/400/413) and opaque 500s.
+          enum:
+            - validation_failed
+            - empty_body
+            - invalid_json
+            - unsupported_media_type
+            - dry_run_not_supported
+            - unauthenticated
+            - forbidden
+            - not_found
+            - stale_content_hash
+            - idempotency_key_reused
+            - idempotency_key_in_flight
+            - conflict_retries_exhausted
+            - cascade_incomplete
+            - operation_failed
+            - upstream_rejected
+            - upstream_unauthorized
+            - upstream_not_found
+            - merchant_not_managed
+            - upstream_conflict
+            - upstream_rate_limited
+            - upstream_error
+            - upstream_malformed_response
+            - upstream_unreachable
+            - upstream_unavailable
+            - placements_timeout
+            - cors_origin_not_allowed
+            - not_ready
+        operationId: { type: string, description: "The failed operation." }
+        upstream:
+          type: object
+          properties:
+            status: { type: [integer, "null"] }
+            requestId: { type: [string, "null"] }
+            message: { type: [string, "null"] }
+        errors:
+          type: array
+          items:
+            type: object
+            required: [field, message]
+            properties:
+              field: { type: string }
+              message: { type: string }
+        context: { description: "Extra evidence some codes carry (cascade_incomplete: stuckVariants, idempotencyKeys, requestIds)." }
+        errorId: { type: string, description: "Opaque id of a 500; the details are in the gateway's log." }
+    OperationState:
+      type: string
+      enum: [queued, running, succeeded, failed]
+    Operation:
+      type: object
+      required: [id, type, merchantId, state, changed, attempts, createdAt, updatedAt, request, result, error, upstream]
+      properties:
+        id: { type: string, example: op_01hxyz }
+        type:
+          type: string
+          description: "controls.add_vertical, controls.remove_vertical, controls.add_domain, controls.remove_domain, controls.patch, controls.replace, status.pause, status.resume, and the merchant, theme, page, payout, privacy types."
+        merchantId: { type: string }
+        state: { $ref: "#/components/schemas/OperationState" }
+        changed: { type: [boolean, "null"], description: "false when the state already was what was asked (no PUT sent); null until known." }
+        attempts: { type: integer, minimum: 0 }
+        createdAt: { type: string, format: date-time }
+        updatedAt: { type: string, format: date-time }
+        request: { description: "The caller's change as the gateway understood it." }
+        result: { description: "The state after (ControlsDocument, StatusDocument, …), or null." }
+        error:
+          anyOf:
+            - $ref: "#/components/schemas/Problem"
+            - type: "null"
+        upstream: { type: array, items: { $ref: "#/components/schemas/UpstreamCall" } }
+    UpstreamCall:
+      type: object
+      required: [method, path, status, durationMs, at]
+      properties:
+        method: { type: string }
+        path: { type: string }
+        idempotencyKey: { type: string }
+        status: { type: [integer, "null"], description: "null when no answer came." }
+        requestId: { type: string, description: "Rokt's request_id." }
+        operationId: { type: string, description: "Rokt's X-Operation-Id." }
+        durationMs: { type: integer }
+        at: { type: string, format: date-time }
+        error: { type: string, description: "What happened instead of an answer." }
+    DryRunPreview:
+      type: object
+      required: [dryRun, before, after, changes]
+      properties:
+        dryRun: { const: true }
+        before: { description: "ControlsDocument or StatusDocument now." }
+        after: { description: "The same document as Rokt validated it after the change." }
+        changes:
+          type: object
+          required: [added, removed]
+          properties:
+            added: { type: array, items: { $ref: "#/components/schemas/Change" } }
+            removed: { type: array, items: { $ref: "#/components/schemas/Change" } }
+    Change:
+      type: object
+      required: [type]
+      properties:
+        type: { type: string, enum: [vertical, domain, status] }
+        partnerVerticalId: { type: integer }
+        partnerSubVerticalId: { type: integer }
+        domain: { type: string }
+        status: { type: string }
+    ControlsDocument:
+      type: object
+      required: [name, blockedVerticals, blockedDomains]
+      properties:
+        name: { type: string }
+        blockedVerticals: { type: array, items: { $ref: "#/components/schemas/VerticalPair" } }
+        blockedDomains: { type: array, items: { type: string } }
+        contentHash: { type: string }
+    VerticalPair:
+      type: object
+      required: [partnerVerticalId, partnerSubVerticalId]
+      properties:
+        partnerVerticalId: { type: integer, minimum: 1 }
+        partnerSubVerticalId: { type: integer, minimum: 1 }
+    BlockedVertical:
+      type: object
+      required: [partnerVerticalId, partnerSubVerticalId]
+      additionalProperties: false
+      properties:
+        partnerVerticalId: { type: integer, minimum: 1, maximum: 2147483647 }
+        partnerSubVerticalId: { type: integer, minimum: 1, maximum: 2147483647 }
+        policy: { const: Block, description: "The only policy." }
+    VerticalRemoval:
+      type: object
+      required: [partnerVerticalId]
+      additionalProperties: false
+      properties:
+        partnerVerticalId: { type: integer, minimum: 1, maximum: 2147483647 }
+        partnerSubVerticalId: { type: integer, minimum: 1, maximum: 2147483647, description: "Absent → every sub-vertical." }
+        policy: { const: Block }
+    Domain:
+      type: string
+      maxLength: 253
+      description: "A hostname; stored lower case without a trailing dot. A scheme, path, port, space or empty label is 400."
+      example: competitor.example.com
+    ControlsReplacement:
+      type: object
+      required: [blockedVerticals, blockedDomains]
+      additionalProperties: false
+      properties:
+        name: { type: string, maxLength: 200 }
+        blockedVerticals: { type: array, maxItems: 1000, items: { $ref: "#/components/schemas/BlockedVertical" } }
+        blockedDomains: { type: array, maxItems: 1000, items: { $ref: "#/components/schemas/Domain" } }
+        contentHash: { type: string, maxLength: 200, description: "The hash read; stale → 409." }
+    ControlsBatch:
+      type: object
+      additionalProperties: false
+      description: At least one vertical or domain in `add` or `remove`.
+      properties:
+        add:
+          type: object
+          additionalProperties: false
+          properties:
+            verticals: { type: array, maxItems: 1000, items: { $ref: "#/components/schemas/BlockedVertical" } }
+            domains: { type: array, maxItems: 1000, items: { $ref: "#/components/schemas/Domain" } }
+        remove:
+          type: object
+          additionalProperties: false
+          properties:
+            verticals: { type: array, maxItems: 1000, items: { $ref: "#/components/schemas/VerticalRemoval" } }
+            domains: { type: array, maxItems: 1000, items: { $ref: "#/components/schemas/Domain" } }
+    StatusDocument:
+      type: object
+      required: [status, variants]
+      properties:
+        status: { type: string, enum: [active, paused, mixed], description: "mixed: variants disagree (a cascade did not complete)." }
+        variants:
+          type: array
+          items:
+            type: object
+            required: [pageVariantId, status]
+            properties:
+              pageVariantId: { type: string }
+              pageId: { type: string }
+              name: { type: string }
+              status: { type: string }
+    MerchantRegistration:
+      type: object
+      required: [externalAccountId, name]
+      additionalProperties: false
+      x-todo: "website and country mirror the upstream Registration."
+      properties:
+        externalAccountId: { type: string, pattern: "^[A-Za-z0-9._:-]{1,128}$" }
+        name: { type: string, minLength: 1, maxLength: 200 }
+        website: { type: string, format: uri }
+        country: { type: string, pattern: "^[A-Z]{2}$" }
+    Merchant:
+      type: object
+      required: [accountId]
+      x-todo: "Members assumed from the upstream account."
+      properties:
+        accountId: { type: string }
+        externalAccountId: { type: string }
+        name: { type: string }
+        parentAccountId: { type: string }
+        createdAt: { type: string, format: date-time }
+    MerchantPage:
+      type: object
+      required: [data]
+      properties:
+        data: { type: array, items: { $ref: "#/components/schemas/Merchant" } }
+        nextCursor: { type: [string, "null"] }
+    Color:
+      type: string
+      pattern: "^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$"
+      example: "#1A73E8"
+    ThemePatch:
+      type: object
+      minProperties: 1
+      additionalProperties: false
+      description: At least one of the five tokens; an unknown token is 400 naming it.
+      properties:
+        primaryColor: { $ref: "#/components/schemas/Color" }
+        backgroundColor: { $ref: "#/components/schemas/Color" }
+        textColor: { $ref: "#/components/schemas/Color" }
+        closeButtonColor: { $ref: "#/components/schemas/Color" }
+        borderRadius: { type: number, minimum: 0, maximum: 64, x-todo: "upper bound assumed from the upstream (64)" }
+    PageCreate:
+      type: object
+      required: [type]
+      additionalProperties: false
+      properties:
+        type: { type: string, enum: [confirmation, tracking, returns] }
+        name: { type: string, minLength: 1, maxLength: 200 }
+    PrivacyRequest:
+      type: object
+      required: [requestType, identifiers]
+      additionalProperties: false
+      properties:
+        requestType: { type: string, enum: [opt_out, deletion] }
+        identifiers:
+          type: array
+          minItems: 1
+          maxItems: 100
+          items:
+            type: object
+            required: [type, value]
+            additionalProperties: false
+            properties:
+              type: { type: string, enum: [email, email_sha256, phone, phone_sha256] }
+              value: { type: string }
+    PlacementsQuery:
+      type: object
+      required: [pageIdentifier]
+      additionalProperties: false
+      properties:
+        cartId: { type: string, maxLength: 200 }
+        pageIdentifier: { type: string, minLength: 1, maxLength: 200 }
+        url: { type: string, maxLength: 2048, pattern: "^https?://", description: "The page's http(s) URL." }
+        attributes:
+          type: object
+          maxProperties: 100
+          additionalProperties: { type: string, maxLength: 1000 }
+    PlacementsAnswer:
+      type: object
+      required: [result]
+      properties:
+        result: { type: boolean, description: "true → show the upsell page." }
+        degraded: { type: boolean, description: "Present (true) only when Rokt failed or the budget ran out under PLACEMENTS_ON_ERROR=skip." }
+    WebhookEndpointCreate:
+      type: object
+      required: [url]
+      additionalProperties: false
+      properties:
+        url: { type: string, format: uri, description: "https; loopback/private addresses only with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true." }
+        events: { type: array, items: { $ref: "#/components/schemas/EventType" }, description: "Absent → every event." }
+        description: { type: string, maxLength: 500 }
+    WebhookEndpoint:
+      type: object
+      required: [id, url, events, createdAt]
+      properties:
+        id: { type: string }
+        url: { type: string }
+        events: { type: array, items: { $ref: "#/components/schemas/EventType" } }
+        description: { type: [string, "null"] }
+        createdAt: { type: string, format: date-time }
+    EventType:
+      type: string
+      enum: [operation.succeeded, operation.failed, merchant.registered, merchant.status_changed, merchant.cascade_incomplete, controls.changed]
+    WebhookDelivery:
+      type: object
+      required: [id, endpointId, eventId, eventType]
+      x-todo: "Members assumed; reconcile with the webhook implementation."
+      properties:
+        id: { type: string }
+        endpointId: { type: string }
+        eventId: { type: string }
+        eventType: { $ref: "#/components/schemas/EventType" }
+        state: { type: string }
+        attempts: { type: integer }
+        lastStatus: { type: [integer, "null"] }
+        nextAttemptAt: { type: [string, "null"], format: date-time }
 
 """##
 }
