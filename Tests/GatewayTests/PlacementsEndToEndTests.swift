@@ -66,15 +66,26 @@ import Testing
         }
     }
 
-    @Test func roktErrorUnderErrorPolicyIs502WithRoktsStatus() async throws {
+    /// A Rokt 4xx is a 502 too: the caller's body passed our validation, so it is not the caller's fault.
+    @Test(arguments: [503, 403, 422])
+    func roktErrorUnderErrorPolicyIs502WithRoktsStatus(status: Int) async throws {
         try await withGateway(configure: { $0.placementsOnError = .error }) { gateway in
-            gateway.sandbox.faults.failNext(method: "POST", path: Self.upstreamPath, status: 503)
+            gateway.sandbox.faults.failNext(method: "POST", path: Self.upstreamPath, status: status)
             let response = try await gateway.call(.post, Self.path, json: Self.body)
             #expect(response.status == 502)
             #expect(response.headers["Content-Type"] == "application/problem+json")
             #expect(response["code"] == .string("upstream_error"))
-            #expect(response["upstream"]?["status"]?.int == 503)
+            #expect(response["upstream"]?["status"]?.int == status)
+            #expect(response["upstream"]?["requestId"]?.stringValue != nil)
         }
+    }
+
+    @Test func unreachableRoktUnderErrorPolicyIs502Unreachable() {
+        let refused = RoktError(kind: .transport, status: nil, code: "connectFailed", message: "connection refused", requestId: nil,
+                                retryAfter: nil, mayHaveReachedRokt: false)
+        let problem = PlacementsRoutes.problem(for: refused, timedOut: false, budget: .milliseconds(300))
+        #expect(problem.status == 502 && problem.code == "upstream_unreachable")
+        #expect(PlacementsRoutes.problem(for: refused, timedOut: true, budget: .milliseconds(300)).status == 504)
     }
 
     @Test func slowRoktUnderSkipDegradesWithinTheBudget() async throws {

@@ -492,7 +492,9 @@ paths:
         operation, nothing is stored, never retried. The whole call has `PLACEMENTS_TIMEOUT_MS`
         (default 300). With `PLACEMENTS_ON_ERROR=skip` (the default) any Rokt failure or a spent
         budget answers 200 `{result: false, degraded: true}` at once; with `error` it is 502
-        (Rokt failed) or 504 `placements_timeout` (budget spent).
+        `upstream_error` (Rokt answered an error, 4xx included: the body passed our validation,
+        `upstream` carries Rokt's status and request id) or `upstream_unreachable`, or 504
+        `placements_timeout` (budget spent). Bodies over 64 KiB are 413.
       parameters:
         - { name: rokt-session-id, in: header, required: false, description: "The consumer's Rokt session, passed through.", schema: { type: string, maxLength: 512 } }
         - { name: Accept-Language, in: header, required: false, description: "The consumer's locale, passed through.", schema: { type: string, maxLength: 512 }, example: en-US }
@@ -520,6 +522,7 @@ paths:
         "400": { $ref: "#/components/responses/BadRequest" }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
+        "413": { $ref: "#/components/responses/PayloadTooLarge" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "502": { $ref: "#/components/responses/BadGateway" }
         "504": { $ref: "#/components/responses/GatewayTimeout" }
@@ -965,6 +968,12 @@ components:
       content:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
+    PayloadTooLarge:
+      description: "The body is over the route's limit (from the HTTP layer: `type: about:blank`, no `code`)."
+      headers: *problemHeaders
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
     UnsupportedMediaType:
       description: "`unsupported_media_type`: the body is not JSON."
       headers: *problemHeaders
@@ -978,7 +987,7 @@ components:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
     BadGateway:
-      description: "Rokt failed: `upstream_error`, `upstream_unauthorized` (Rokt refused the gateway's own credentials), `upstream_malformed_response`, `cascade_incomplete`, `operation_failed`. `upstream` carries Rokt's status, request id and message."
+      description: "Rokt failed: `upstream_error`, `upstream_unauthorized` (Rokt refused the gateway's own credentials), `upstream_malformed_response`, `upstream_unreachable` (placements), `cascade_incomplete`, `operation_failed`. `upstream` carries Rokt's status, request id and message."
       headers: *problemHeaders
       content:
         application/problem+json:

@@ -44,17 +44,20 @@ struct PlacementsRoutes: Sendable {
         case .skip:
             return HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"degraded":true,"result":false}"#)
         case .error:
-            var problem = Problem.upstream(failure)
-            if timedOut {
-                problem = Problem(status: 504, code: "placements_timeout",
-                                  detail: "Rokt did not answer within the placements budget of \(budget.milliseconds) ms.")
-            } else {
-                // Whatever Rokt said, the caller's request was fine by our validation: a gateway failure.
-                problem.status = 502
-                problem.title = HTTPStatus.standardReasonPhrase(502)
-            }
-            throw problem
+            throw Self.problem(for: failure, timedOut: timedOut, budget: budget)
         }
+    }
+
+    /// Under `PLACEMENTS_ON_ERROR=error`: 504 when the budget ran out, else 502 whatever Rokt said
+    /// (the request passed our validation, so a Rokt 4xx is the gateway's problem, not the caller's).
+    static func problem(for failure: RoktError, timedOut: Bool, budget: Duration) -> Problem {
+        if timedOut {
+            return Problem(status: 504, code: "placements_timeout",
+                           detail: "Rokt did not answer within the placements budget of \(budget.milliseconds) ms.")
+        }
+        let unreachable = failure.kind == .transport
+        return Problem(status: 502, code: unreachable ? "upstream_unreachable" : "upstream_error", detail: "Rokt: \(failure.message)",
+                       upstream: Problem.Upstream(status: failure.status, requestId: failure.requestId, message: unreachable ? nil : failure.message))
     }
 
     /// `{cartId?, pageIdentifier, url?, attributes?: {name: string}}`, re-serialised so only
