@@ -1161,7 +1161,8 @@ components:
         policy: { const: Block }
     Domain:
       type: string
-      maxLength: 253
+      maxLength: 254
+      pattern: "^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+([A-Za-z]|[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9])\\.?$"
       description: "A hostname; stored lower case without a trailing dot. A scheme, path, port, space or empty label is 400."
       example: competitor.example.com
     ControlsReplacement:
