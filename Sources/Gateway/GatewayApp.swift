@@ -32,11 +32,12 @@ public final class GatewayApp: Sendable {
         lock = try ProcessLock(path: configuration.databasePath + ".lock")
         let database = try Database.open(path: configuration.databasePath, migrations: Schema.migrations)
         http = HTTPClient(group: group)
+        let metrics = GatewayMetrics()
         let rokt = RoktClient(
             configuration: RoktConfiguration(baseURL: configuration.roktBaseURL, token: token, parentAccountId: parent,
                                              ecommerceBaseURL: configuration.ecommerceBaseURL, ecommerceAPIKey: configuration.ecommerceAPIKey ?? "",
                                              tagId: configuration.tagId ?? "", requestTimeout: configuration.roktRequestTimeout),
-            http: http, now: { clock.nowMillis() })
+            http: http, now: { clock.nowMillis() }, observe: { metrics.recordUpstream(method: $0.method, status: $0.status) })
         let keyRing = KeyRing(database: database)
         if let bootstrap = configuration.bootstrapAPIKey {
             try await ApiKeyService(database: database, clock: clock).ensureBootstrapKey(bootstrap)
@@ -45,7 +46,7 @@ public final class GatewayApp: Sendable {
         let engine = OperationEngine(database: database, rokt: rokt, clock: clock, configuration: engineConfiguration)
         try await engine.start()
         services = GatewayServices(configuration: configuration, database: database, engine: engine, rokt: rokt, keyRing: keyRing,
-                                   logger: logger, clock: clock)
+                                   logger: logger, clock: clock, metrics: metrics)
         keyWatcher = Task { await keyRing.watch() }
         server = try HTTPServer(configuration: configuration.server, group: group,
                                 bodyLimit: { [router = GatewayRouter(services: services)] in router.bodyLimit(method: $0, path: $1) },

@@ -22,6 +22,12 @@ public struct GatewayConfiguration: Sendable {
     public var roktRequestTimeout: Duration = .seconds(10)
     public var logLevel: LogLevel = .info
     public var logFormat: LogFormat = .json
+    /// `POST /v1/placements/any`: the whole budget of the Rokt call (PLACEMENTS_TIMEOUT_MS).
+    public var placementsTimeout: Duration = .milliseconds(300)
+    /// What the caller gets when Rokt fails or the budget runs out (PLACEMENTS_ON_ERROR).
+    public var placementsOnError: PlacementsFailurePolicy = .skip
+    /// Origins allowed to call from a browser (CORS_ALLOWED_ORIGINS); empty turns CORS off.
+    public var cors = CORSPolicy(allowedOrigins: [])
     public var server = HTTPServer.Configuration()
 
     public init() {}
@@ -33,6 +39,10 @@ public struct GatewayConfiguration: Sendable {
     }
 
     public enum LogFormat: String, Sendable { case json, text }
+
+    /// `skip` (default): a checkout must never wait on or fail for an upsell decision, so any failure
+    /// answers `{result: false, degraded: true}`. `error`: 502 (Rokt failed) or 504 (budget spent).
+    public enum PlacementsFailurePolicy: String, Sendable { case skip, error }
 
     /// Reads the variables it knows from `environment`; a malformed value is an error naming the variable
     /// (and, for secrets, never quoting it).
@@ -85,6 +95,23 @@ public struct GatewayConfiguration: Sendable {
                 throw ConfigurationError(variable: "LOG_FORMAT", message: "must be json or text, got \"\(raw)\"")
             }
             configuration.logFormat = format
+        }
+        if let raw = value("PLACEMENTS_TIMEOUT_MS") {
+            guard let ms = Int(raw), (1...10_000).contains(ms) else {
+                throw ConfigurationError(variable: "PLACEMENTS_TIMEOUT_MS", message: "must be milliseconds between 1 and 10000, got \"\(raw)\"")
+            }
+            configuration.placementsTimeout = .milliseconds(ms)
+        }
+        if let raw = value("PLACEMENTS_ON_ERROR") {
+            guard let policy = PlacementsFailurePolicy(rawValue: raw.lowercased()) else {
+                throw ConfigurationError(variable: "PLACEMENTS_ON_ERROR", message: "must be skip or error, got \"\(raw)\"")
+            }
+            configuration.placementsOnError = policy
+        }
+        if let raw = value("CORS_ALLOWED_ORIGINS") {
+            do { configuration.cors = try CORSPolicy(parsing: raw) } catch {
+                throw ConfigurationError(variable: "CORS_ALLOWED_ORIGINS", message: error.message)
+            }
         }
         configuration.server.host = configuration.host
         configuration.server.port = configuration.port

@@ -137,8 +137,14 @@ public struct Router: Sendable {
     /// a 500 carrying only an opaque id (the error goes to `errorReporter`). Only
     /// `ConnectionAbort` passes through, for the server to drop the connection.
     public func handle(_ request: HTTPRequest) async throws(ConnectionAbort) -> HTTPResponse {
+        try await handle(request, matched: match(method: request.method, path: request.path))
+    }
+
+    /// `handle(_:)` for a caller that has already matched the request (to label metrics or
+    /// answer a CORS preflight) and should not pay for a second walk.
+    public func handle(_ request: HTTPRequest, matched: RouteMatch) async throws(ConnectionAbort) -> HTTPResponse {
         let path = request.path
-        switch match(method: request.method, path: path) {
+        switch matched {
         case .found(let handler, let parameters, let template, _):
             var request = request
             request.pathParameters = parameters

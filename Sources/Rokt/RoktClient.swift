@@ -47,11 +47,15 @@ public final class RoktClient: Sendable {
     public let configuration: RoktConfiguration
     private let http: HTTPClient
     private let now: @Sendable () -> Int64
+    /// Told about every finished call (metrics); must be quick, it runs on the caller's task.
+    private let observe: @Sendable (UpstreamCall) -> Void
 
-    public init(configuration: RoktConfiguration, http: HTTPClient, now: @escaping @Sendable () -> Int64) {
+    public init(configuration: RoktConfiguration, http: HTTPClient, now: @escaping @Sendable () -> Int64,
+                observe: @escaping @Sendable (UpstreamCall) -> Void = { _ in }) {
         self.configuration = configuration
         self.http = http
         self.now = now
+        self.observe = observe
     }
 
     public typealias Outcome<T> = (result: Result<T, RoktError>, call: UpstreamCall)
@@ -102,10 +106,12 @@ public final class RoktClient: Sendable {
             call.status = response.status
             call.requestId = response.requestId
             call.operationId = response.operationId
+            observe(call)
             return (response.isSuccess ? .success(response) : .failure(.upstream(response)), call)
         } catch {
             call.durationMs = Self.milliseconds(since: clock)
             call.error = error.description
+            observe(call)
             return (.failure(.transport(error)), call)
         }
     }

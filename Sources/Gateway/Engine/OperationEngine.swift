@@ -109,6 +109,8 @@ public final class OperationEngine: Sendable {
     // MARK: Scheduling
 
     private var isStopping: Bool { state.withLock { $0.stopping } }
+    /// Started and not shutting down (`/readyz`).
+    public var isRunning: Bool { state.withLock { $0.scheduler != nil && !$0.stopping } }
 
     private func schedule() async {
         while !isStopping {

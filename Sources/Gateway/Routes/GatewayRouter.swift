@@ -2,7 +2,8 @@ import HTTP
 import Rokt
 
 /// Every route of the gateway behind one handler that stamps `X-Request-Id` on every response
-/// (the caller's, when it sent a sane one) and writes the access log.
+/// (the caller's, when it sent a sane one), applies the CORS policy, counts the request for
+/// `/metrics` and writes the access log.
 struct GatewayRouter: Sendable {
     let router: Router
     let services: GatewayServices
@@ -15,10 +16,11 @@ struct GatewayRouter: Sendable {
             logger.error("request failed", ["errorId": errorID, "method": request.method.rawValue, "route": request.routeTemplate ?? "-",
                                             "error": String(describing: type(of: error))])
         }
-        HealthRoutes.register(on: &router)
+        HealthRoutes(services: services).register(on: &router)
         ControlsRoutes(services: services).register(on: &router)
         StatusRoutes(services: services).register(on: &router)
         OperationRoutes(services: services).register(on: &router)
+        PlacementsRoutes(services: services).register(on: &router)
         self.router = router
     }
 
@@ -28,9 +30,21 @@ struct GatewayRouter: Sendable {
     func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
         let started = ContinuousClock.now
         let requestId = Self.requestId(from: request) ?? Identifiers.prefixed("req_", now: services.clock.nowMillis())
-        var response = try await router.handle(request)
+        let matched = router.match(method: request.method, path: request.path)
+        let cors = services.configuration.cors
+        var response: HTTPResponse
+        if case .methodNotAllowed(let allowed) = matched, cors.isPreflight(request) {
+            // Routes never register OPTIONS, so a preflight on any registered path lands here.
+            response = cors.preflightResponse(origin: request.headers["Origin"] ?? "", methods: allowed)
+        } else {
+            response = try await router.handle(request, matched: matched)
+            cors.decorate(&response, origin: request.headers["Origin"])
+        }
+        var template: String?
+        if case .found(_, _, let found, _) = matched { template = found }
         response.headers["X-Request-Id"] = requestId
         let elapsed = ContinuousClock.now - started
+        services.metrics.recordRequest(method: request.method, route: template, status: response.status.code, duration: elapsed)
         services.logger.info("request", [
             "requestId": requestId, "method": request.method.rawValue, "path": request.path, "status": String(response.status.code),
             "durationMs": String(elapsed.milliseconds),

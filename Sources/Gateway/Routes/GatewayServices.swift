@@ -11,6 +11,7 @@ public struct GatewayServices: Sendable {
     public let keyRing: KeyRing
     public let logger: Logger
     public let clock: any WallClock
+    public let metrics: GatewayMetrics
     let inFlight = InboundIdempotency.InFlight()
 }
 

@@ -1,10 +1,35 @@
 import HTTP
 
-/// Liveness: answers as long as the process serves HTTP at all.
-enum HealthRoutes {
-    static func register(on router: inout Router) {
+/// Probes and self-description, all without authentication (a load balancer, Prometheus and a
+/// client generator call them; none reveals a secret or a merchant's data).
+struct HealthRoutes: Sendable {
+    let services: GatewayServices
+
+    func register(on router: inout Router) {
+        // Liveness: answers as long as the process serves HTTP at all.
         router.get("/healthz") { _ in
             HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"status":"ok"}"#)
+        }
+        // Readiness: the store answers a read and the engine is scheduling; else take us out of rotation.
+        router.get("/readyz") { _ in
+            var failing: [Problem.FieldError] = []
+            if !services.engine.isRunning { failing.append(.init(field: "engine", message: "is not running")) }
+            do { _ = try await services.database.read { db in try db.queryOne("SELECT 1") } } catch {
+                failing.append(.init(field: "database", message: "did not answer a read"))
+            }
+            guard failing.isEmpty else {
+                throw Problem(status: 503, code: "not_ready", detail: failing.map { "\($0.field) \($0.message)" }.joined(separator: "; "),
+                              errors: failing)
+            }
+            return HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"status":"ready"}"#)
+        }
+        router.get("/metrics") { _ in
+            let gauges = try? await services.database.read { db in try StoreGauges.read(in: db) }
+            return HTTPResponse(headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                                body: services.metrics.render(gauges: gauges))
+        }
+        router.get("/openapi.yaml") { _ in
+            HTTPResponse(headers: ["Content-Type": "application/yaml"], body: OpenAPIDocument.yaml)
         }
     }
 }

@@ -77,7 +77,10 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
         case .upstream:
             switch error.status ?? 502 {
             case 400, 422: status = error.status!; code = "upstream_rejected"
-            case 401, 403: status = 502; code = "upstream_unauthorized"  // our credentials, not the caller's fault
+            case 401: status = 502; code = "upstream_unauthorized"  // our credentials, not the caller's fault
+            // Rokt's "relationship 403": the account is not one the manager account manages, which
+            // for our caller is a merchant that does not exist (partnerships-dry-run.txt).
+            case 403: status = 404; code = "merchant_not_managed"
             case 404: status = 404; code = "upstream_not_found"
             case 409: status = 409; code = "upstream_conflict"
             case 429: status = 503; code = "upstream_rate_limited"

@@ -23,7 +23,8 @@ final class GatewayHarness: Sendable {
 
     static func start(
         syncWait: Duration = .seconds(5), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
-        sandboxClock: (any SandboxClock)? = nil, directory: String? = nil, roktTimeout: Duration? = nil
+        sandboxClock: (any SandboxClock)? = nil, directory: String? = nil, roktTimeout: Duration? = nil,
+        configure: (inout GatewayConfiguration) -> Void = { _ in }
     ) async throws -> GatewayHarness {
         let group = try EventLoopGroup(loopCount: 1)
         var sandboxConfiguration = RoktSandbox.Configuration(seed: .demo)
@@ -45,6 +46,7 @@ final class GatewayHarness: Sendable {
         configuration.bootstrapAPIKey = adminKeyMaterial
         configuration.syncWait = syncWait
         if let roktTimeout { configuration.roktRequestTimeout = roktTimeout }
+        configure(&configuration)
         let app = try await GatewayApp(configuration: configuration, group: group, clock: clock, engineConfiguration: engine,
                                        logger: Logger(level: .error, format: .text, sink: { _ in }))
         let port = try app.start()
@@ -96,10 +98,11 @@ final class GatewayHarness: Sendable {
 
 func withGateway(
     syncWait: Duration = .seconds(5), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
-    sandboxClock: (any SandboxClock)? = nil, roktTimeout: Duration? = nil, _ body: (GatewayHarness) async throws -> Void
+    sandboxClock: (any SandboxClock)? = nil, roktTimeout: Duration? = nil,
+    configure: (inout GatewayConfiguration) -> Void = { _ in }, _ body: (GatewayHarness) async throws -> Void
 ) async throws {
     let harness = try await GatewayHarness.start(syncWait: syncWait, engine: engine, clock: clock, sandboxClock: sandboxClock,
-                                                 roktTimeout: roktTimeout)
+                                                 roktTimeout: roktTimeout, configure: configure)
     do {
         try await body(harness)
     } catch {
