@@ -18,7 +18,7 @@ public final class GatewayApp: Sendable {
 
     /// Opens (and migrates) the database, loads the keys, starts the engine; the server is bound by `start()`.
     public init(configuration: GatewayConfiguration, group: EventLoopGroup = .shared, clock: any WallClock = SystemWallClock(),
-                engineConfiguration: EngineConfiguration = EngineConfiguration(), logger: Logger? = nil) async throws {
+                engineConfiguration: EngineConfiguration? = nil, logger: Logger? = nil) async throws {
         guard let token = configuration.roktToken else {
             throw ConfigurationError(variable: "ROKT_API_TOKEN", message: "is required (or ROKT_API_TOKEN_FILE); `serve --sandbox` needs none")
         }
@@ -43,7 +43,7 @@ public final class GatewayApp: Sendable {
             try await ApiKeyService(database: database, clock: clock).ensureBootstrapKey(bootstrap)
         }
         try await keyRing.refresh()
-        let engine = OperationEngine(database: database, rokt: rokt, clock: clock, configuration: engineConfiguration)
+        let engine = OperationEngine(database: database, rokt: rokt, clock: clock, configuration: engineConfiguration ?? configuration.engine)
         try await engine.start()
         services = GatewayServices(configuration: configuration, database: database, engine: engine, rokt: rokt, keyRing: keyRing,
                                    logger: logger, clock: clock, metrics: metrics)

@@ -28,6 +28,8 @@ public struct GatewayConfiguration: Sendable {
     public var placementsOnError: PlacementsFailurePolicy = .skip
     /// Origins allowed to call from a browser (CORS_ALLOWED_ORIGINS); empty turns CORS off.
     public var cors = CORSPolicy(allowedOrigins: [])
+    /// The operation engine's bounds (ENGINE_* and RETRY_* variables).
+    public var engine = EngineConfiguration()
     public var server = HTTPServer.Configuration()
 
     public init() {}
@@ -113,9 +115,34 @@ public struct GatewayConfiguration: Sendable {
                 throw ConfigurationError(variable: "CORS_ALLOWED_ORIGINS", message: error.message)
             }
         }
+        try readEngine(into: &configuration.engine, value)
         configuration.server.host = configuration.host
         configuration.server.port = configuration.port
         return configuration
+    }
+
+    /// ENGINE_* and RETRY_*: whole numbers within bounds, each refused by name when not.
+    private static func readEngine(into engine: inout EngineConfiguration, _ value: (String) -> String?) throws(ConfigurationError) {
+        func integer(_ name: String, _ range: ClosedRange<Int>, _ unit: String) throws(ConfigurationError) -> Int? {
+            guard let raw = value(name) else { return nil }
+            guard let number = Int(raw), range.contains(number) else {
+                throw ConfigurationError(variable: name, message: "must be \(unit) between \(range.lowerBound) and \(range.upperBound), got \"\(raw)\"")
+            }
+            return number
+        }
+        if let jobs = try integer("ENGINE_MAX_CONCURRENT_JOBS", 1...1024, "a number") { engine.maxConcurrentJobs = jobs }
+        if let jobs = try integer("ENGINE_MIN_CONCURRENT_JOBS", 1...1024, "a number") { engine.minConcurrentJobs = jobs }
+        guard engine.minConcurrentJobs <= engine.maxConcurrentJobs else {
+            throw ConfigurationError(variable: "ENGINE_MIN_CONCURRENT_JOBS", message: "must not exceed ENGINE_MAX_CONCURRENT_JOBS (\(engine.maxConcurrentJobs))")
+        }
+        if let ms = try integer("ENGINE_COALESCING_WINDOW_MS", 0...1000, "milliseconds") { engine.coalescingWindow = .milliseconds(ms) }
+        if let ms = try integer("RETRY_BASE_MS", 1...600_000, "milliseconds") { engine.retry.base = .milliseconds(ms) }
+        if let ms = try integer("RETRY_CAP_MS", 1...86_400_000, "milliseconds") { engine.retry.cap = .milliseconds(ms) }
+        guard engine.retry.base <= engine.retry.cap else {
+            throw ConfigurationError(variable: "RETRY_BASE_MS", message: "must not exceed RETRY_CAP_MS (\(engine.retry.cap.milliseconds))")
+        }
+        // A change still failing after a day is reported failed rather than applied late.
+        if let hours = try integer("RETRY_MAX_AGE_HOURS", 1...24, "hours") { engine.retry.maxAge = .seconds(hours * 3600) }
     }
 
     /// `http://` only for loopback (tests, the embedded sandbox); everything else must be https.
