@@ -19,6 +19,11 @@ struct GatewayRouter: Sendable {
         ControlsRoutes(services: services).register(on: &router)
         StatusRoutes(services: services).register(on: &router)
         OperationRoutes(services: services).register(on: &router)
+        MerchantRoutes(services: services).register(on: &router)
+        ThemeRoutes(services: services).register(on: &router)
+        PageRoutes(services: services).register(on: &router)
+        PayoutRoutes(services: services).register(on: &router)
+        PrivacyRoutes(services: services).register(on: &router)
         self.router = router
     }
 

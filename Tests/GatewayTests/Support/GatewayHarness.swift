@@ -23,7 +23,8 @@ final class GatewayHarness: Sendable {
 
     static func start(
         syncWait: Duration = .seconds(5), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
-        sandboxClock: (any SandboxClock)? = nil, directory: String? = nil, roktTimeout: Duration? = nil
+        sandboxClock: (any SandboxClock)? = nil, directory: String? = nil, roktTimeout: Duration? = nil,
+        logSink: (@Sendable (String) -> Void)? = nil
     ) async throws -> GatewayHarness {
         let group = try EventLoopGroup(loopCount: 1)
         var sandboxConfiguration = RoktSandbox.Configuration(seed: .demo)
@@ -46,7 +47,7 @@ final class GatewayHarness: Sendable {
         configuration.syncWait = syncWait
         if let roktTimeout { configuration.roktRequestTimeout = roktTimeout }
         let app = try await GatewayApp(configuration: configuration, group: group, clock: clock, engineConfiguration: engine,
-                                       logger: Logger(level: .error, format: .text, sink: { _ in }))
+                                       logger: Logger(level: logSink == nil ? .error : .debug, format: .json, sink: logSink ?? { _ in }))
         let port = try app.start()
         return GatewayHarness(sandbox: sandbox, app: app, port: port, adminKey: adminKeyMaterial, client: HTTPClient(group: group),
                               directory: directory, group: group)
@@ -96,10 +97,11 @@ final class GatewayHarness: Sendable {
 
 func withGateway(
     syncWait: Duration = .seconds(5), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
-    sandboxClock: (any SandboxClock)? = nil, roktTimeout: Duration? = nil, _ body: (GatewayHarness) async throws -> Void
+    sandboxClock: (any SandboxClock)? = nil, roktTimeout: Duration? = nil, logSink: (@Sendable (String) -> Void)? = nil,
+    _ body: (GatewayHarness) async throws -> Void
 ) async throws {
     let harness = try await GatewayHarness.start(syncWait: syncWait, engine: engine, clock: clock, sandboxClock: sandboxClock,
-                                                 roktTimeout: roktTimeout)
+                                                 roktTimeout: roktTimeout, logSink: logSink)
     do {
         try await body(harness)
     } catch {
