@@ -5,7 +5,7 @@ import RoktSandbox
 import Testing
 @testable import Gateway
 
-@Suite struct MerchantRegisterTests {
+@Suite(.serialized) struct MerchantRegisterTests {
     static let register = "/v1/accounts/register/partnership"
 
     @Test func newMerchantIs201ThenTheSameIdIs200WithTheSameAccount() async throws {
@@ -27,6 +27,17 @@ import Testing
             #expect(again.status == 200)
             #expect(again["result"]?["accountId"] == .string(accountId))
             #expect(gateway.upstream("POST", pathSuffix: Self.register).count == 1)  // answered from the gateway's own record
+        }
+    }
+
+    @Test func merchantRoktAlreadyHasIs200WithItsAccount() async throws {
+        try await withGateway { gateway in
+            // Registered before this gateway knew it: Rokt answers with the existing account.
+            let response = try await gateway.call(.post, "/v1/merchants", json: #"{"externalAccountId":"ext-\#(SandboxDemo.merchant1)","name":"Again"}"#)
+            #expect(response.status == 200)
+            #expect(response["changed"] == .bool(false))
+            #expect(response["result"]?["accountId"] == .string(SandboxDemo.merchant1))
+            #expect(gateway.sandbox.account(SandboxDemo.merchant1)?.name == "Demo Merchant One")
         }
     }
 
@@ -130,7 +141,7 @@ import Testing
     }
 }
 
-@Suite struct MerchantListTests {
+@Suite(.serialized) struct MerchantListTests {
     @Test func pagesThroughEveryManagedAccount() async throws {
         try await withGateway { gateway in
             let expected = gateway.sandbox.accounts(managedBy: SandboxDemo.parentAccountId).map(\.accountId).sorted()

@@ -5,7 +5,7 @@ import RoktSandbox
 import Testing
 @testable import Gateway
 
-@Suite struct PagesEndToEndTests {
+@Suite(.serialized) struct PagesEndToEndTests {
     static let m1 = SandboxDemo.merchant1
     static let path = "/v1/merchants/\(SandboxDemo.merchant1)/pages"
 
@@ -55,7 +55,7 @@ import Testing
     }
 }
 
-@Suite struct PayoutEndToEndTests {
+@Suite(.serialized) struct PayoutEndToEndTests {
     static let m1 = SandboxDemo.merchant1
     static let path = "/v1/merchants/\(SandboxDemo.merchant1)/payout-setup"
     static let rokt = "/v1/partnership/accounts/*/payout-setup"

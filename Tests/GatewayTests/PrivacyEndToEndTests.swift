@@ -13,7 +13,7 @@ final class LogCapture: Sendable {
     var all: [String] { lines.withLock { $0 } }
 }
 
-@Suite struct PrivacyEndToEndTests {
+@Suite(.serialized) struct PrivacyEndToEndTests {
     static let path = "/v1/privacy-requests"
     static let email = "jane.doe+rokt@example.com"
     static let phone = "+61412345678"
@@ -101,7 +101,7 @@ final class LogCapture: Sendable {
     }
 }
 
-@Suite struct DataDeletionEndToEndTests {
+@Suite(.serialized) struct DataDeletionEndToEndTests {
     static let path = "/v1/merchants/\(SandboxDemo.merchant2)/data-deletion-requests"
 
     @Test func requestsDeletionOfAMerchantsData() async throws {

@@ -5,7 +5,7 @@ import RoktSandbox
 import Testing
 @testable import Gateway
 
-@Suite struct ThemeEndToEndTests {
+@Suite(.serialized) struct ThemeEndToEndTests {
     static let m1 = SandboxDemo.merchant1
     static let layout = SandboxDemo.merchant1Layout
     static let path = "/v1/merchants/\(SandboxDemo.merchant1)/layouts/\(SandboxDemo.merchant1Layout)/theme"

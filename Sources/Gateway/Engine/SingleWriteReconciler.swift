@@ -81,8 +81,8 @@ struct SingleWriteReconciler: Sendable {
         case .failed(let error) where error.isRetryable:
             return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: error.retryAfter))
         case .failed(let error):
-            try await context.finish([.failure(operation.id, .upstream(error))], job: job, deletePendingWrite: true)
             try await redactIfPrivate(operation)
+            try await context.finish([.failure(operation.id, .upstream(error))], job: job, deletePendingWrite: true)
             return nil
         case .succeeded(let response):
             let result = try await answer(response, pending: pending, job: job)
@@ -96,8 +96,8 @@ struct SingleWriteReconciler: Sendable {
                     try db.run("UPDATE operations SET merchant_id = ? WHERE id = ?", [accountId, operation.id])
                 }
             }
-            try await context.finish([.success(operation.id, changed: changed, result: result.serialized)], job: job, deletePendingWrite: true)
             try await redactIfPrivate(operation)
+            try await context.finish([.success(operation.id, changed: changed, result: result.serialized)], job: job, deletePendingWrite: true)
             return nil
         }
     }
@@ -116,6 +116,8 @@ struct SingleWriteReconciler: Sendable {
     }
 
     /// Privacy requests keep raw consumer identifiers only while they may have to be re-sent.
+    /// Done before the operation ends, so no caller ever sees it ended with them still stored;
+    /// the pending write (deleted by the ending) still holds the bytes a retry needs.
     private func redactIfPrivate(_ operation: StoredOperation) async throws {
         guard case .single(var write) = operation.intent, write.kind == .privacy else { return }
         write.body = PrivacyIdentifiers.redacted(write.body)
