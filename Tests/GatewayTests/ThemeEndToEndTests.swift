@@ -77,6 +77,27 @@ import Testing
         }
     }
 
+    @Test func patchesOfOneLayoutLandInTheOrderTheyWereAccepted() async throws {
+        try await withGateway { gateway in
+            // The first is stuck retrying: the second must not overtake it.
+            gateway.sandbox.faults.failNext(2, method: "PATCH", path: Self.rokt, status: 503)
+            gateway.sandbox.resetRequestLog()
+            let first = try await gateway.call(.patch, Self.path, json: ##"{"primaryColor":"#111111"}"##, headers: ["Prefer": "respond-async"])
+            let second = try await gateway.call(.patch, Self.path, json: ##"{"primaryColor":"#222222"}"##, headers: ["Prefer": "respond-async"])
+            #expect(first.status == 202 && second.status == 202)
+            let id = try #require(second["id"]?.stringValue)
+            var state = ""
+            for _ in 0..<200 where state != "succeeded" {
+                try await Task.sleep(for: .milliseconds(20))
+                state = try await gateway.call(.get, "/v1/operations/\(id)")["state"]?.stringValue ?? ""
+            }
+            #expect(state == "succeeded")
+            #expect(gateway.upstream("PATCH").map { $0.body.contains("#111111") ? "first \($0.status ?? 0)" : "second \($0.status ?? 0)" }
+                    == ["first 503", "first 503", "first 200", "second 200"])
+            #expect(gateway.sandbox.layout(Self.layout, of: Self.m1)?.theme.primaryColor == "#222222")
+        }
+    }
+
     @Test func timeoutIsRetriedAndAppliedOnce() async throws {
         try await withGateway(roktTimeout: .milliseconds(300)) { gateway in
             gateway.sandbox.faults.addLatency(milliseconds: 1000, method: "PATCH", count: 1)
