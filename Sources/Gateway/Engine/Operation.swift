@@ -26,12 +26,15 @@ public struct Operation: Codable, Sendable, Equatable {
 public enum OperationIntent: Codable, Sendable, Equatable {
     case controls(ControlsChange)
     case status(PlacementStatus)
+    /// One Rokt write sent once (retried with its key): register, theme, pages, payout, privacy.
+    case single(SingleWrite)
 
     /// The serialisation domain: one read-modify-write per (merchant, resource) at a time.
     public var resource: String {
         switch self {
         case .controls: "controls"
         case .status: "status"
+        case .single(let write): write.resource
         }
     }
 
@@ -40,6 +43,7 @@ public enum OperationIntent: Codable, Sendable, Equatable {
         case .controls(let change): change.operationType
         case .status(.paused): "status.pause"
         case .status(.active): "status.resume"
+        case .single(let write): write.kind.operationType
         }
     }
 }

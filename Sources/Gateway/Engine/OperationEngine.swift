@@ -150,6 +150,7 @@ public final class OperationEngine: Sendable {
         switch job.resource {
         case "controls": outcome = await ControlsReconciler(context: context).run(job)
         case "status": outcome = await StatusReconciler(context: context).run(job)
+        case let resource where SingleWriteReconciler.handles(resource): outcome = await SingleWriteReconciler(context: context).run(job)
         default: outcome = .idle
         }
         let now = context.now

@@ -21,6 +21,11 @@ struct GatewayRouter: Sendable {
         StatusRoutes(services: services).register(on: &router)
         OperationRoutes(services: services).register(on: &router)
         PlacementsRoutes(services: services).register(on: &router)
+        MerchantRoutes(services: services).register(on: &router)
+        ThemeRoutes(services: services).register(on: &router)
+        PageRoutes(services: services).register(on: &router)
+        PayoutRoutes(services: services).register(on: &router)
+        PrivacyRoutes(services: services).register(on: &router)
         self.router = router
     }
 

@@ -69,7 +69,9 @@ paths:
         duplicated or concurrent registration of the same `externalAccountId` never creates two
         accounts: 201 for a new merchant, 200 with the existing one otherwise. Rokt cannot
         dry-run a registration: `?dry_run=true` is 400 `dry_run_not_supported`.
-      x-todo: "Implemented in another branch; body members beyond externalAccountId and name, and the result shape, follow the upstream Registration and must be reconciled."
+        The operation's `type` is `merchant.register`, its `result` the `Merchant` (with
+        `parentAccountId`), and its `merchantId` the new account id once it succeeded (empty while
+        queued). Only a key without a merchant list may register (403 otherwise).
       parameters:
         - $ref: "#/components/parameters/IdempotencyKey"
         - $ref: "#/components/parameters/Prefer"
@@ -99,10 +101,12 @@ paths:
       tags: [merchants]
       operationId: listMerchants
       summary: The manager account's merchants, a page at a time
-      x-todo: "Implemented in another branch; the pagination parameters (limit, after) and the page shape are assumed to mirror GET /v1/operations."
+      description: |
+        Rokt's `GET /v1/partnership/accounts`, a page at a time. A key with a merchant list sees
+        only its own merchants, so its pages may be shorter than `limit`.
       parameters:
-        - { name: limit, in: query, required: false, description: "Page size (1-200, default 50).", schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
-        - { name: after, in: query, required: false, description: "The `nextCursor` of the previous page.", schema: { type: string } }
+        - { name: limit, in: query, required: false, description: "Page size; values above 100 are treated as 100.", schema: { type: integer, minimum: 1, default: 50 } }
+        - { name: after, in: query, required: false, description: "The `nextCursor` of the previous page.", schema: { type: string, minLength: 1, maxLength: 512, pattern: "^[\\x21-\\x7E]+$" } }
         - $ref: "#/components/parameters/XRequestId"
       responses:
         "200":
@@ -369,10 +373,14 @@ paths:
       tags: [merchants]
       operationId: patchTheme
       summary: Sparse update of the five theme tokens
-      x-todo: "Implemented in another branch; whether ?dry_run is accepted here is to be reconciled."
+      description: |
+        Rokt's `PATCH …/layouts/{layoutId}`; the operation (`type` `layout.theme`) has the layout
+        as its `result`. `?dry_run=true` is validated by Rokt under a fresh key and answers
+        `{dryRun: true, after}` with Rokt's would-be answer; nothing is recorded.
       parameters: &simpleWriteParameters
         - $ref: "#/components/parameters/IdempotencyKey"
         - $ref: "#/components/parameters/Prefer"
+        - $ref: "#/components/parameters/DryRun"
         - $ref: "#/components/parameters/XRequestId"
       requestBody:
         required: true
@@ -381,7 +389,7 @@ paths:
             schema: { $ref: "#/components/schemas/ThemePatch" }
             example: { primaryColor: "#1A73E8", borderRadius: 8 }
       responses: &simpleWriteResponses
-        "200": { $ref: "#/components/responses/OperationDone" }
+        "200": { $ref: "#/components/responses/OperationOrSingleDryRun" }
         "202": { $ref: "#/components/responses/OperationAccepted" }
         "400": { $ref: "#/components/responses/BadRequest" }
         "401": { $ref: "#/components/responses/Unauthorized" }
@@ -401,7 +409,7 @@ paths:
       tags: [merchants]
       operationId: addPage
       summary: Add a confirmation, tracking or returns surface
-      x-todo: "Implemented in another branch; the status of a created page (200 vs 201) is to be reconciled."
+      description: Rokt's `POST …/pages`; the operation (`type` `page.create`) has the page, its layout and variants as its `result`.
       parameters: *simpleWriteParameters
       requestBody:
         required: true
@@ -409,9 +417,7 @@ paths:
           application/json:
             schema: { $ref: "#/components/schemas/PageCreate" }
             example: { type: tracking, name: Order tracking }
-      responses:
-        <<: *simpleWriteResponses
-        "201": { $ref: "#/components/responses/OperationCreated" }
+      responses: *simpleWriteResponses
 
   /v1/merchants/{accountId}/payout-setup:
     parameters:
@@ -421,7 +427,6 @@ paths:
       operationId: startPayoutSetup
       summary: Start Stripe Connect onboarding; the operation's result holds the onboarding link
       description: Rokt cannot dry-run it, so `?dry_run=true` is 400 `dry_run_not_supported`. A retry reuses the same upstream key.
-      x-todo: "Implemented in another branch; the result shape follows the upstream PayoutSetup."
       parameters:
         - $ref: "#/components/parameters/IdempotencyKey"
         - $ref: "#/components/parameters/Prefer"
@@ -438,7 +443,9 @@ paths:
                 returnUrl: { type: string, format: uri }
                 refreshUrl: { type: string, format: uri }
             example: { returnUrl: "https://partner.example.com/payouts/done", refreshUrl: "https://partner.example.com/payouts/retry" }
-      responses: *simpleWriteResponses
+      responses:
+        <<: *simpleWriteResponses
+        "200": { $ref: "#/components/responses/OperationDone" }
 
   /v1/merchants/{accountId}/data-deletion-requests:
     parameters:
@@ -447,7 +454,7 @@ paths:
       tags: [privacy]
       operationId: requestMerchantDataDeletion
       summary: Ask Rokt to delete a merchant's data
-      x-todo: "Implemented in another branch; body and status (200 vs 201) to be reconciled."
+      description: Rokt's `POST …/data-deletion-requests`; the operation (`type` `merchant.data_deletion`) has Rokt's receipt as its `result`.
       parameters: *simpleWriteParameters
       requestBody:
         required: false
@@ -459,16 +466,18 @@ paths:
               properties:
                 reason: { type: string, maxLength: 500 }
             example: { reason: merchant offboarded }
-      responses:
-        <<: *simpleWriteResponses
-        "201": { $ref: "#/components/responses/OperationCreated" }
+      responses: *simpleWriteResponses
 
   /v1/privacy-requests:
     post:
       tags: [privacy]
       operationId: submitPrivacyRequest
       summary: Consumer network opt-out or deletion, by identifier (raw identifiers are never logged)
-      x-todo: "Implemented in another branch; the operation's merchantId for a network-wide request is to be reconciled."
+      description: |
+        Rokt's `POST /v1/partnership/network-privacy-requests`. Needs `write` and a key without a
+        merchant list. The operation (`type` `privacy.request`, `merchantId` empty: the request
+        is network-wide) stores and returns the identifiers as `{type, valueSha256}` only; raw
+        values go to Rokt and nowhere else.
       parameters: *simpleWriteParameters
       requestBody:
         required: true
@@ -476,9 +485,7 @@ paths:
           application/json:
             schema: { $ref: "#/components/schemas/PrivacyRequest" }
             example: { requestType: opt_out, identifiers: [{ type: email, value: jane@example.com }] }
-      responses:
-        <<: *simpleWriteResponses
-        "201": { $ref: "#/components/responses/OperationCreated" }
+      responses: *simpleWriteResponses
 
   /v1/placements/any:
     post:
@@ -912,6 +919,15 @@ components:
                 before: { name: Demo Shop 1 controls, blockedVerticals: [], blockedDomains: [], contentHash: h_1 }
                 after: { name: Demo Shop 1 controls, blockedVerticals: [{ partnerVerticalId: 1504, partnerSubVerticalId: 2 }], blockedDomains: [], contentHash: h_1 }
                 changes: { added: [{ type: vertical, partnerVerticalId: 1504, partnerSubVerticalId: 2 }], removed: [] }
+    OperationOrSingleDryRun:
+      description: The finished operation, or with `?dry_run=true` Rokt's would-be answer.
+      headers: *operationHeaders
+      content:
+        application/json:
+          schema:
+            anyOf:
+              - $ref: "#/components/schemas/Operation"
+              - $ref: "#/components/schemas/SingleWriteDryRun"
     OperationAccepted:
       description: Still running (e.g. Rokt is failing and the gateway retries); follow `Location`.
       headers:
@@ -1027,6 +1043,7 @@ components:
           description: Absent only on the HTTP layer's routing answers (404/405/400/413) and opaque 500s.
           enum:
             - validation_failed
+            - internal_error
             - empty_body
             - invalid_json
             - unsupported_media_type
@@ -1107,6 +1124,12 @@ components:
         durationMs: { type: integer }
         at: { type: string, format: date-time }
         error: { type: string, description: "What happened instead of an answer." }
+    SingleWriteDryRun:
+      type: object
+      required: [dryRun, after]
+      properties:
+        dryRun: { const: true }
+        after: { description: "What Rokt would answer (the layout, the page, the receipt)." }
     DryRunPreview:
       type: object
       required: [dryRun, before, after, changes]
@@ -1210,7 +1233,6 @@ components:
       type: object
       required: [externalAccountId, name]
       additionalProperties: false
-      x-todo: "website and country mirror the upstream Registration."
       properties:
         externalAccountId: { type: string, pattern: "^[A-Za-z0-9._:-]{1,128}$" }
         name: { type: string, minLength: 1, maxLength: 200 }
@@ -1219,7 +1241,6 @@ components:
     Merchant:
       type: object
       required: [accountId]
-      x-todo: "Members assumed from the upstream account."
       properties:
         accountId: { type: string }
         externalAccountId: { type: string }
@@ -1246,7 +1267,7 @@ components:
         backgroundColor: { $ref: "#/components/schemas/Color" }
         textColor: { $ref: "#/components/schemas/Color" }
         closeButtonColor: { $ref: "#/components/schemas/Color" }
-        borderRadius: { type: number, minimum: 0, maximum: 64, x-todo: "upper bound assumed from the upstream (64)" }
+        borderRadius: { type: number, minimum: 0, maximum: 64, description: "Pixels." }
     PageCreate:
       type: object
       required: [type]

@@ -92,5 +92,17 @@ enum Schema {
             CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
             INSERT INTO meta(name, value) VALUES ('keys_version', 0);
             """),
+        Migration(version: 2, name: "merchants registered through the gateway", sql: """
+            -- One row per externalAccountId: a register binds to the operation already registering
+            -- it (inserted in the same transaction as that operation), so duplicates never reach Rokt twice.
+            CREATE TABLE merchants (
+                external_account_id TEXT PRIMARY KEY,
+                operation_id TEXT NOT NULL,
+                account_id TEXT,
+                name TEXT NOT NULL,
+                created_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX merchants_by_account ON merchants(account_id) WHERE account_id IS NOT NULL;
+            """),
     ]
 }

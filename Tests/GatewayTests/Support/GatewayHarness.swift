@@ -24,7 +24,7 @@ final class GatewayHarness: Sendable {
     static func start(
         syncWait: Duration = .seconds(5), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
         sandboxClock: (any SandboxClock)? = nil, directory: String? = nil, roktTimeout: Duration? = nil,
-        configure: (inout GatewayConfiguration) -> Void = { _ in }
+        logSink: (@Sendable (String) -> Void)? = nil, configure: (inout GatewayConfiguration) -> Void = { _ in }
     ) async throws -> GatewayHarness {
         let group = try EventLoopGroup(loopCount: 1)
         var sandboxConfiguration = RoktSandbox.Configuration(seed: .demo)
@@ -48,7 +48,7 @@ final class GatewayHarness: Sendable {
         if let roktTimeout { configuration.roktRequestTimeout = roktTimeout }
         configure(&configuration)
         let app = try await GatewayApp(configuration: configuration, group: group, clock: clock, engineConfiguration: engine,
-                                       logger: Logger(level: .error, format: .text, sink: { _ in }))
+                                       logger: Logger(level: logSink == nil ? .error : .debug, format: .json, sink: logSink ?? { _ in }))
         let port = try app.start()
         return GatewayHarness(sandbox: sandbox, app: app, port: port, adminKey: adminKeyMaterial, client: HTTPClient(group: group),
                               directory: directory, group: group)
@@ -98,11 +98,11 @@ final class GatewayHarness: Sendable {
 
 func withGateway(
     syncWait: Duration = .seconds(5), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
-    sandboxClock: (any SandboxClock)? = nil, roktTimeout: Duration? = nil,
+    sandboxClock: (any SandboxClock)? = nil, roktTimeout: Duration? = nil, logSink: (@Sendable (String) -> Void)? = nil,
     configure: (inout GatewayConfiguration) -> Void = { _ in }, _ body: (GatewayHarness) async throws -> Void
 ) async throws {
     let harness = try await GatewayHarness.start(syncWait: syncWait, engine: engine, clock: clock, sandboxClock: sandboxClock,
-                                                 roktTimeout: roktTimeout, configure: configure)
+                                                 roktTimeout: roktTimeout, logSink: logSink, configure: configure)
     do {
         try await body(harness)
     } catch {

@@ -1,0 +1,134 @@
+import HTTP
+import Rokt
+
+/// Runs a single-write job, one operation at a time in FIFO order: commit a `PendingWrite`
+/// with a fresh key → send it (following `X-Operation-Id` by polling) → on 5xx, 429, timeout or
+/// a dropped connection hand back `.retry`, so the same bytes go out later under the same key
+/// (after a restart too); on another 4xx fail the operation with Rokt's message; on success
+/// store Rokt's answer as the result.
+struct SingleWriteReconciler: Sendable {
+    /// Stored with the pending write.
+    struct Plan: Codable, Sendable {
+        var kind: SingleWrite.Kind
+    }
+
+    let context: EngineContext
+
+    static func handles(_ resource: String) -> Bool { resource.hasPrefix(SingleWrite.resourcePrefix) }
+
+    func run(_ job: ClaimedJob) async -> JobOutcome {
+        // Bounded rounds so one busy lane cannot hold a worker forever; the release re-checks the queue.
+        for _ in 0..<16 {
+            do {
+                if let pending = try await context.database.read({ db in
+                    try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
+                }) {
+                    if let outcome = try await resume(pending, job: job) { return outcome }
+                    continue
+                }
+                guard let operation = try await context.database.read({ db in
+                    try OperationRecords.queued(merchantId: job.merchantId, resource: job.resource, limit: 1, in: db).first
+                }) else { return .idle }
+                guard case .single(let write) = operation.intent else {
+                    let problem = Problem(status: 500, code: "internal_error", detail: "The operation cannot be run by this gateway version.")
+                    try await context.finish([.failure(operation.id, problem)], job: job, deletePendingWrite: false)
+                    continue
+                }
+                try await context.renew(job)
+                let pending = PendingWrite(
+                    merchantId: job.merchantId, resource: job.resource, operationIds: [operation.id], plan: JSON.encode(Plan(kind: write.kind)),
+                    method: write.method, path: write.path, body: write.encodedBody, idempotencyKey: Identifiers.idempotencyKey(),
+                    createdAt: context.now, upstreamOperationId: nil)
+                // The key is durable before the request that carries it leaves.
+                let now = context.now
+                try await context.write { db in
+                    try JobRecords.insertPendingWrite(pending, in: db)
+                    try OperationRecords.markRunning([operation.id], now: now, in: db)
+                }
+                if let outcome = try await send(pending, operation: operation, job: job) { return outcome }
+            } catch {
+                return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: nil))
+            }
+        }
+        return .idle
+    }
+
+    /// A pending write found at the start of a run: re-sent with its stored key, or (past the
+    /// key's age, when Rokt may have forgotten it) dropped and the operation started over.
+    private func resume(_ pending: PendingWrite, job: ClaimedJob) async throws -> JobOutcome? {
+        guard let operation = try await context.database.read({ db in try OperationRecords.load(pending.operationIds[0], in: db) }),
+              !operation.state.isTerminal else {
+            try await context.write { db in try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db) }
+            return nil
+        }
+        let now = context.now
+        if now - pending.createdAt > context.configuration.keyMaxAge.milliseconds {
+            try await context.write { db in
+                try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
+                try OperationRecords.requeue(pending.operationIds, now: now, in: db)
+            }
+            return nil
+        }
+        try await context.renew(job)
+        try await context.write { db in try OperationRecords.countAttempt(pending.operationIds, now: now, in: db) }
+        return try await send(pending, operation: operation, job: job)
+    }
+
+    private func send(_ pending: PendingWrite, operation: StoredOperation, job: ClaimedJob) async throws -> JobOutcome? {
+        switch await UpstreamWriter(context: context).send(pending) {
+        case .stillPending:
+            return .retry(after: context.configuration.maxPollInterval)
+        case .failed(let error) where error.isRetryable:
+            return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: error.retryAfter))
+        case .failed(let error):
+            try await redactIfPrivate(operation)
+            try await context.finish([.failure(operation.id, .upstream(error))], job: job, deletePendingWrite: true)
+            return nil
+        case .succeeded(let response):
+            let result = try await answer(response, pending: pending, job: job)
+            // Register: a new account is 201; 200 means Rokt already had this externalAccountId.
+            let changed = response.map { $0.status != 200 || operation.intentKind != .register } ?? true
+            if operation.intentKind == .register, let accountId = result["accountId"]?.stringValue,
+               case .single(let write) = operation.intent, let external = write.body?["external_account_id"]?.stringValue {
+                // Before the operation ends, so its waiters see it under the new merchant.
+                try await context.write { db in
+                    try MerchantRecords.setAccount(accountId, externalAccountId: external, in: db)
+                    try db.run("UPDATE operations SET merchant_id = ? WHERE id = ?", [accountId, operation.id])
+                }
+            }
+            try await redactIfPrivate(operation)
+            try await context.finish([.success(operation.id, changed: changed, result: result.serialized)], job: job, deletePendingWrite: true)
+            return nil
+        }
+    }
+
+    /// Rokt's answer to the write: the response's data, or, for a write Rokt finished
+    /// asynchronously, the result its operation reports.
+    private func answer(_ response: RoktResponse?, pending: PendingWrite, job: ClaimedJob) async throws -> JSONValue {
+        if let response, let data = try? response.decode(JSONValue.self), data != .null { return data }
+        let stored = try await context.database.read { db in
+            try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
+        }
+        guard let operationId = stored?.upstreamOperationId else { return .object([:]) }
+        let read = await context.rokt.getOperation(operationId)
+        try await context.log(read.call, for: pending.operationIds)
+        return (try? read.result.get().result) ?? .object([:])
+    }
+
+    /// Privacy requests keep raw consumer identifiers only while they may have to be re-sent.
+    /// Done before the operation ends, so no caller ever sees it ended with them still stored;
+    /// the pending write (deleted by the ending) still holds the bytes a retry needs.
+    private func redactIfPrivate(_ operation: StoredOperation) async throws {
+        guard case .single(var write) = operation.intent, write.kind == .privacy else { return }
+        write.body = PrivacyIdentifiers.redacted(write.body)
+        let intent = OperationRecords.json(OperationIntent.single(write))
+        try await context.write { db in try db.run("UPDATE operations SET intent = ? WHERE id = ?", [intent, operation.id]) }
+    }
+}
+
+extension StoredOperation {
+    var intentKind: SingleWrite.Kind? {
+        if case .single(let write) = intent { return write.kind }
+        return nil
+    }
+}

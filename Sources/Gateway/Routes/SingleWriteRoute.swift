@@ -1,0 +1,126 @@
+import HTTP
+import Rokt
+
+/// The shared path of the single-write endpoints (theme, pages, payout setup, data deletion,
+/// privacy): authorise → inbound Idempotency-Key → validate → dry-run or submit → answer as
+/// CONTRACT §3 says (200/202/problem via `WriteResponder`).
+struct SingleWriteRoute: Sendable {
+    /// What `?dry_run=true` does on an endpoint.
+    enum DryRunPolicy: Sendable {
+        /// Rokt validates it with its own `dry_run=true` under a fresh, never reused key.
+        case forwarded
+        /// Rokt cannot dry-run it (it has external side effects): 400.
+        case refused
+    }
+
+    let services: GatewayServices
+
+    /// `merchant` nil: a network-wide write, which only a key without a merchant list may make.
+    func handle(_ request: HTTPRequest, merchant: String?, dryRun: DryRunPolicy,
+                parse: @Sendable (HTTPRequest) throws(Problem) -> (write: SingleWrite, request: JSONValue),
+                accepted: (@Sendable (Operation) -> Void)? = nil) async throws -> HTTPResponse {
+        let caller = try Authorization.authorize(request, scope: .write, merchant: merchant, keyRing: services.keyRing)
+        if merchant == nil, caller.key.merchants != nil {
+            throw Problem.forbidden("This API key is limited to some merchants; network-wide requests need a key without a merchant list.")
+        }
+        return try await InboundIdempotency(services: services).run(request, caller: caller) { binding in
+            if DryRun.isRequested(request), dryRun == .refused { throw Self.dryRunRefused }
+            let (write, json) = try parse(request)
+            if DryRun.isRequested(request) { return try await Self.dryRun(write, rokt: services.rokt) }
+            let operation = try await services.engine.submit(.single(write), merchantId: merchant ?? "", request: json, apiKeyId: caller.key.id) { db, id in
+                try binding?.attach(in: db, operationId: id)
+            }
+            accepted?(operation)
+            return try await WriteResponder(services: services).respond(to: operation, request: request)
+        }
+    }
+
+    static let dryRunRefused = Problem(status: 400, code: "dry_run_not_supported",
+                                       detail: "Rokt cannot dry-run this write (it has external side effects); send it without dry_run.")
+
+    /// Rokt's would-be answer, `{dryRun: true, after}`; nothing is recorded.
+    static func dryRun(_ write: SingleWrite, rokt: RoktClient) async throws -> HTTPResponse {
+        let outcome = await rokt.dryRunWrite(HTTPMethod(write.method), write.path, body: write.encodedBody, idempotencyKey: Identifiers.idempotencyKey())
+        let response = try outcome.result.mapError(Problem.upstream).get()
+        let after = (try? response.decode(JSONValue.self)) ?? .null
+        let document: JSONValue = .object(["dryRun": .bool(true), "after": after])
+        return HTTPResponse(headers: ["Content-Type": "application/json"], body: Array(document.serialized.utf8))
+    }
+}
+
+extension RequestBody {
+    /// A body that may be absent: nothing (or only whitespace) reads as `{}`.
+    static func optionalObject(_ request: HTTPRequest) throws(Problem) -> [String: JSONValue] {
+        let blank = request.body.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        return blank ? [:] : try object(request)
+    }
+}
+
+extension RequestBody.Fields {
+    mutating func number(_ field: String, required: Bool = true, range: ClosedRange<Double>) -> Double? {
+        guard let value = object[field], value != .null else {
+            if required { fail(field, "is required") }
+            return nil
+        }
+        guard case .number(let number) = value, number.isFinite else {
+            fail(field, "must be a number")
+            return nil
+        }
+        guard range.contains(number) else {
+            fail(field, "must be between \(Self.plain(range.lowerBound)) and \(Self.plain(range.upperBound))")
+            return nil
+        }
+        return number
+    }
+
+    /// One of `allowed` (the message lists them).
+    mutating func choice(_ field: String, _ allowed: [String], required: Bool = true) -> String? {
+        guard let text = string(field, required: required, maxLength: 100) else { return nil }
+        guard allowed.contains(text) else {
+            fail(field, "must be one of \(allowed.joined(separator: ", "))")
+            return nil
+        }
+        return text
+    }
+
+    /// An absolute http(s) URL without spaces.
+    mutating func url(_ field: String, required: Bool = false) -> String? {
+        guard let text = string(field, required: required, maxLength: 2048) else { return nil }
+        let lower = text.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), !text.contains(where: \.isWhitespace),
+              text.split(separator: "/", omittingEmptySubsequences: true).count >= 2 else {
+            fail(field, "must be an absolute http(s) URL")
+            return nil
+        }
+        return text
+    }
+
+    /// A color token: `#RRGGBB` or `#RRGGBBAA`.
+    mutating func color(_ field: String) -> String? {
+        guard let text = string(field, required: false, maxLength: 9) else {
+            if object[field] == JSONValue.null { fail(field, "cannot be null: leave the token out to keep it") }
+            return nil
+        }
+        let digits = text.utf8.dropFirst()
+        guard text.hasPrefix("#"), digits.count == 6 || digits.count == 8, digits.allSatisfy(\.isHexDigit) else {
+            fail(field, "must be a color #RRGGBB or #RRGGBBAA")
+            return nil
+        }
+        return text
+    }
+
+    private static func plain(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
+}
+
+extension UInt8 {
+    var isHexDigit: Bool { (0x30...0x39).contains(self) || (0x61...0x66).contains(self | 0x20) }
+}
+
+/// A path parameter naming a Rokt resource: 1 to 128 printable characters.
+func pathIdentifier(_ request: HTTPRequest, _ name: String) throws(Problem) -> String {
+    let value = request.pathParameters[name] ?? ""
+    guard (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        throw Problem.validation(field: name, "must be 1 to 128 printable characters")
+    }
+    return value
+}
