@@ -116,19 +116,22 @@ public final class OperationEngine: Sendable {
         while !isStopping {
             let (running, busy) = state.withLock { ($0.active.count, $0.active) }
             let capacity = limit.current - running
-            var claimedAll = false
-            if capacity > 0 {
-                let now = context.now
-                let owner = context.owner
-                let leaseUntil = now + context.configuration.lease.milliseconds
-                // Look on a reader first: most wake-ups find nothing new, and a claim is a write.
-                let claimable = (try? await context.database.read { db in try JobRecords.hasClaimable(now: now, excluding: busy, in: db) }) ?? true
-                let claimed = !claimable ? [] : (try? await context.database.write { db in
-                    try JobRecords.claim(owner: owner, now: now, leaseUntil: leaseUntil, limit: capacity, excluding: busy, in: db)
-                }) ?? []
-                for job in claimed { launch(job) }
-                claimedAll = claimed.count == capacity
+            guard capacity > 0 else {
+                // Every slot is taken: the next finishing job signals. (Waiting for the next due
+                // time instead would spin on reads while due jobs wait for a slot.)
+                await wake.wait(timeout: .seconds(1))
+                continue
             }
+            let now = context.now
+            let owner = context.owner
+            let leaseUntil = now + context.configuration.lease.milliseconds
+            // Look on a reader first: most wake-ups find nothing new, and a claim is a write.
+            let claimable = (try? await context.database.read { db in try JobRecords.hasClaimable(now: now, excluding: busy, in: db) }) ?? true
+            let claimed = !claimable ? [] : (try? await context.database.write { db in
+                try JobRecords.claim(owner: owner, now: now, leaseUntil: leaseUntil, limit: capacity, excluding: busy, in: db)
+            }) ?? []
+            for job in claimed { launch(job) }
+            let claimedAll = claimed.count == capacity
             if claimedAll { continue }
             let nextDue = (try? await context.database.read { db in try JobRecords.nextDue(in: db) }) ?? nil
             let wait = nextDue.map { max(0, min($0 - context.now, 1000)) } ?? 1000
