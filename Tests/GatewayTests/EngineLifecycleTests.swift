@@ -41,3 +41,37 @@ import Testing
         }
     }
 }
+
+@Suite struct SchedulerTests {
+    /// With every slot taken and another merchant's job due, the scheduler sleeps until a job
+    /// finishes; it used to poll the next due time (already past) in a tight loop.
+    @Test func aFullEngineWaitsForASlotInsteadOfSpinning() async throws {
+        var engine = EngineConfiguration.forTests
+        engine.maxConcurrentJobs = 1
+        engine.minConcurrentJobs = 1
+        try await withGateway(engine: engine) { gateway in
+            _ = gateway.sandbox.faults.addLatency(milliseconds: 1_500, method: "GET",
+                                                  path: "/v1/partnership/accounts/\(SandboxDemo.merchant1)/marketplacecontrolslists")
+            let async: HTTPHeaders = ["Prefer": "respond-async"]
+            let first = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
+                                               json: #"{"domain":"slot-holder.example.com"}"#, headers: async)
+            #expect(first.status == 202)
+            try await Task.sleep(for: .milliseconds(200))  // merchant 1 holds the only slot, waiting on Rokt
+            let second = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant2)/controls/blocked-domains",
+                                                json: #"{"domain":"waiting.example.com"}"#, headers: async)
+            #expect(second.status == 202)
+            let before = gateway.services.engine.schedulingPasses
+            try await Task.sleep(for: .milliseconds(500))
+            let passes = gateway.services.engine.schedulingPasses - before
+            #expect(passes < 20, "the scheduler looked for work \(passes) times in 500 ms while full")
+            // And the waiting job still runs once the slot frees.
+            let id = second["id"]?.stringValue ?? ""
+            var state: JSONValue?
+            for _ in 0..<200 where state != .string("succeeded") {
+                state = try await gateway.call(.get, "/v1/operations/\(id)")["state"]
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(state == .string("succeeded"))
+        }
+    }
+}

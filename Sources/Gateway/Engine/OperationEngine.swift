@@ -20,6 +20,7 @@ public final class OperationEngine: Sendable {
     private let wake = WakeSignal()
     private let state = Mutex(State())
     private let limit: LockedConcurrencyLimit
+    private let passes = Atomic<Int>(0)
 
     public init(database: Database, rokt: RoktClient, clock: any WallClock, configuration: EngineConfiguration = EngineConfiguration()) {
         let limit = LockedConcurrencyLimit(ConcurrencyLimit(minimum: configuration.minConcurrentJobs, maximum: configuration.maxConcurrentJobs))
@@ -31,6 +32,9 @@ public final class OperationEngine: Sendable {
 
     /// The number of jobs the engine currently allows at once (adaptive, see `ConcurrencyLimit`).
     var concurrencyLimit: Int { limit.current }
+
+    /// Times the scheduler has looked for work (tests check that it waits rather than spins).
+    var schedulingPasses: Int { passes.load(ordering: .relaxed) }
 
     /// Takes over the leases left by earlier (dead) processes and starts scheduling.
     public func start() async throws {
@@ -114,6 +118,7 @@ public final class OperationEngine: Sendable {
 
     private func schedule() async {
         while !isStopping {
+            passes.add(1, ordering: .relaxed)
             let (running, busy) = state.withLock { ($0.active.count, $0.active) }
             let capacity = limit.current - running
             guard capacity > 0 else {
