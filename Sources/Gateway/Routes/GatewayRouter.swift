@@ -21,6 +21,7 @@ struct GatewayRouter: Sendable {
         StatusRoutes(services: services).register(on: &router)
         OperationRoutes(services: services).register(on: &router)
         PlacementsRoutes(services: services).register(on: &router)
+        WebhookRoutes(services: services).register(on: &router)
         self.router = router
     }
 
