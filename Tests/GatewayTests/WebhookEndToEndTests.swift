@@ -215,6 +215,34 @@ import Testing
     }
 }
 
+/// The status events: a pause that changes the cascade, and one that leaves variants behind.
+@Suite struct WebhookStatusEventTests {
+    @Test func pauseSendsStatusChangedAndAStuckCascadeSendsCascadeIncomplete() async throws {
+        let group = try EventLoopGroup(loopCount: 1)
+        let receiver = try WebhookReceiver(group: group)
+        defer { group.shutdown() }
+        try await withGateway(configure: WebhookEndToEndTests.fastWebhooks) { gateway in
+            _ = try await WebhookEndToEndTests.createEndpoint(gateway, url: receiver.url,
+                                                              events: ["merchant.status_changed", "merchant.cascade_incomplete", "operation.failed"])
+            let merchant = SandboxDemo.merchant1
+            #expect(try await gateway.call(.post, "/v1/merchants/\(merchant)/pause").status == 200)
+            let changed = try #require(try await receiver.wait { $0.count >= 1 }.first)
+            #expect(changed.type == "merchant.status_changed")
+            #expect(changed.json["data"]?["status"]?["status"]?.stringValue == "paused")
+
+            gateway.sandbox.faults.leaveVariantsStuck([SandboxDemo.merchant1Variants[1]], of: merchant, forNextCascades: 10)
+            #expect(try await gateway.call(.post, "/v1/merchants/\(merchant)/resume").status == 502)
+            let received = try await receiver.wait { $0.count >= 3 }
+            #expect(Set(received.dropFirst().map(\.type)) == ["operation.failed", "merchant.cascade_incomplete"])
+            let incomplete = try #require(received.first { $0.type == "merchant.cascade_incomplete" })
+            #expect(incomplete.json["data"]?["error"]?["code"]?.stringValue == "cascade_incomplete")
+            // The merchant's events are numbered in commit order.
+            #expect(received.map { $0.json["data"]?["sequence"]?.intValue ?? 0 }.sorted() == [1, 2, 3])
+        }
+        await receiver.shutdown()
+    }
+}
+
 /// Who may manage endpoints, which URLs and event types are accepted (private networks refused, the default).
 @Suite struct WebhookEndpointValidationTests {
     @Test(arguments: [

@@ -83,6 +83,8 @@ public final class WebhookDispatcher: Sendable {
         http.shutdown()
     }
 
+    private static let minimumWait: Int64 = 20
+
     private var isStopping: Bool { state.withLock { $0.stopping } }
 
     private func schedule() async {
@@ -104,7 +106,9 @@ public final class WebhookDispatcher: Sendable {
             if claimedAll { continue }
             let nextDue = (try? await database.read { db in try WebhookRecords.nextDue(firstDelay: firstDelay, in: db) }) ?? nil
             let idle = configuration.idlePoll.milliseconds
-            await wake.wait(timeout: .milliseconds(nextDue.map { max(1, min($0 - clock.nowMillis(), idle)) } ?? idle))
+            // Due but not claimed means every such endpoint is at its bound: an attempt ending wakes
+            // us; the floor keeps a race with a just-due delivery from spinning the loop.
+            await wake.wait(timeout: .milliseconds(nextDue.map { max(Self.minimumWait, min($0 - clock.nowMillis(), idle)) } ?? idle))
         }
     }
 

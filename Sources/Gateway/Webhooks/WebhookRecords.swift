@@ -142,10 +142,11 @@ enum WebhookRecords {
         return claimed
     }
 
-    /// When the next delivery of an enabled endpoint falls due (nil: none waiting).
+    /// When the next delivery of an enabled endpoint falls due (nil: none waiting); a leased one
+    /// not before its lease ends.
     static func nextDue(firstDelay: Int64, in db: SQLiteConnection) throws -> Int64? {
         try db.queryOne("""
-            SELECT min(d.due_at + CASE WHEN d.attempts = 0 THEN ? ELSE 0 END) FROM webhook_deliveries d
+            SELECT min(max(d.due_at + CASE WHEN d.attempts = 0 THEN ? ELSE 0 END, coalesce(d.lease_expires_at, 0))) FROM webhook_deliveries d
             JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.due_at IS NOT NULL AND e.disabled_at IS NULL
             """, [firstDelay])?.get(0, as: Int64?.self)
     }
