@@ -65,4 +65,42 @@ import Testing
         await receiver.shutdown()
         await sandbox.shutdown()
     }
+
+    @Test func secretsNeverReachTheLogEvenAtDebugLevel() async throws {
+        let group = try EventLoopGroup(loopCount: 1)
+        defer { group.shutdown() }
+        let sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
+        _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
+        let receiver = try WebhookReceiver(group: group)
+        let directory = NSTemporaryDirectory() + "gateway-webhook-logs-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var environment = CrashRecoveryTests.environment(sandbox: sandbox, database: directory + "/gateway.sqlite3")
+        environment["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true"
+        environment["LOG_LEVEL"] = "debug"
+        environment["WEBHOOK_RETRY_SCHEDULE"] = "0ms,20ms,20ms"
+        let client = HTTPClient(group: group)
+        defer { client.shutdown() }
+        let auth: HTTPHeaders = ["Authorization": "Bearer \(CrashRecoveryTests.adminKey)", "Content-Type": "application/json"]
+        let gateway = try GatewayProcess(environment: environment)
+        let port = try await gateway.waitForField("listening", "port")
+        let base = "http://127.0.0.1:\(port)"
+        let created = try await client.execute(HTTPClientRequest(method: .post, url: base + "/v1/webhook-endpoints", headers: auth,
+                                                                 body: Array(#"{"url":"\#(receiver.url)"}"#.utf8)))
+        let document = try JSONDecoder().decode(JSONValue.self, from: Data(created.body))
+        let secret = try #require(document["secret"]?.stringValue)
+        let id = try #require(document["id"]?.stringValue)
+        receiver.answer([500])
+        _ = try await client.execute(HTTPClientRequest(method: .post, url: base + "/v1/webhook-endpoints/\(id)/rotate-secret", headers: auth))
+        _ = try await client.execute(HTTPClientRequest(
+            method: .post, url: base + "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals", headers: auth,
+            body: Array(#"{"partnerVerticalId":1503,"partnerSubVerticalId":1603}"#.utf8)))
+        try await receiver.wait { $0.count >= 3 }
+        gateway.signal(SIGTERM)
+        #expect(await gateway.waitForExit() == 0)
+        #expect(gateway.text.contains("request"))  // the log did record the traffic
+        #expect(!gateway.text.contains(String(secret.dropFirst(6))))
+        #expect(!gateway.text.contains("whsec_"))
+        await receiver.shutdown()
+        await sandbox.shutdown()
+    }
 }

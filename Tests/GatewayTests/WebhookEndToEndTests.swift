@@ -133,6 +133,32 @@ import Testing
         }
     }
 
+    @Test func anEndpointFailingForTheWholeWindowIsDisabled() async throws {
+        try await withReceiver { receiver in
+            try await withGateway(configure: {
+                Self.fastWebhooks(&$0)
+                $0.webhooks.schedule = WebhookRetrySchedule(delays: Array(repeating: .milliseconds(40), count: 20), jitter: 0)
+                $0.webhooks.disableAfter = .milliseconds(100)
+            }) { gateway in
+                let id = try #require(try await Self.createEndpoint(gateway, url: receiver.url, events: ["operation.succeeded"])["id"]?.stringValue)
+                receiver.answer([], then: 503)
+                _ = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals", json: Self.addVertical)
+                var endpoint = TestResponse(status: 0, headers: [:], body: [])
+                for _ in 0..<300 {
+                    endpoint = try await gateway.call(.get, "/v1/webhook-endpoints/\(id)")
+                    if endpoint["enabled"]?.bool == false { break }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(endpoint["enabled"]?.bool == false)
+                #expect(endpoint["disabledReason"]?.stringValue?.contains("every delivery failed") == true)
+                let attempts = receiver.received.count
+                #expect((2..<20).contains(attempts))  // stopped before the 20 attempts the schedule allows
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(receiver.received.count == attempts)
+            }
+        }
+    }
+
     @Test func goneDisablesTheEndpoint() async throws {
         try await withReceiver { receiver in
             try await withGateway(configure: Self.fastWebhooks) { gateway in
