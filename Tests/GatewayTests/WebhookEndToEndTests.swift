@@ -133,6 +133,33 @@ import Testing
         }
     }
 
+    @Test func attemptsRunInParallelAcrossEndpointsWithinThePerEndpointBound() async throws {
+        try await withReceiver { receiver in
+            try await withGateway(configure: {
+                Self.fastWebhooks(&$0)
+                $0.webhooks.maxConcurrentPerEndpoint = 2
+            }) { gateway in
+                receiver.hold(for: .seconds(2))
+                _ = try await Self.createEndpoint(gateway, url: receiver.url + "?endpoint=a")
+                _ = try await Self.createEndpoint(gateway, url: receiver.url + "?endpoint=b")
+                for vertical in [1510, 1511, 1512] {  // 6 events, so 6 deliveries per endpoint
+                    _ = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals",
+                                               json: #"{"partnerVerticalId":\#(vertical),"partnerSubVerticalId":1600}"#)
+                }
+                try await receiver.wait { $0.count >= 4 }
+                try await Task.sleep(for: .milliseconds(300))
+                // Both endpoints are served at once, neither beyond its bound while its receiver hangs.
+                let held = Dictionary(grouping: receiver.received, by: \.target).mapValues(\.count)
+                #expect(held == ["/hooks/rokt?endpoint=a": 2, "/hooks/rokt?endpoint=b": 2])
+                receiver.hold(for: .zero)
+                let all = try await receiver.wait(timeout: .seconds(20)) { Set($0.map { $0.target + $0.id }).count == 12 }
+                #expect(Set(all.map(\.id)).count == 6)
+                let metrics = try await gateway.call(.get, "/metrics", anonymous: true).text
+                #expect(metrics.contains("gateway_webhook_endpoints_disabled 0"))
+            }
+        }
+    }
+
     @Test func anEndpointFailingForTheWholeWindowIsDisabled() async throws {
         try await withReceiver { receiver in
             try await withGateway(configure: {

@@ -7,6 +7,7 @@ import Synchronization
 /// request (200 once the script is used up) and recording what it got.
 final class WebhookReceiver: Sendable {
     struct Received: Sendable {
+        var target: String
         var headers: HTTPHeaders
         var body: [UInt8]
         var id: String { headers["webhook-id"] ?? "" }
@@ -33,7 +34,7 @@ final class WebhookReceiver: Sendable {
         let box = self.box
         server = try HTTPServer(configuration: .init(host: "127.0.0.1", port: 0), group: group) { request in
             let (status, delay) = box.state.withLock { state -> (Int, Duration) in
-                state.received.append(Received(headers: request.headers, body: request.body))
+                state.received.append(Received(target: request.head.target, headers: request.headers, body: request.body))
                 return (state.script.isEmpty ? state.fallback : state.script.removeFirst(), state.delay)
             }
             if delay > .zero { try? await Task.sleep(for: delay) }
