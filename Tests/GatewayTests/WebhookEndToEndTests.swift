@@ -80,7 +80,7 @@ import Testing
             try await withGateway(configure: Self.fastWebhooks) { gateway in
                 let created = try await Self.createEndpoint(gateway, url: receiver.url, events: ["operation.succeeded"])
                 let id = try #require(created["id"]?.stringValue)
-                receiver.answer([500, 503])
+                receiver.answer([500, 302])  // a redirect is a failure: not followed
                 let write = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals", json: Self.addVertical)
                 #expect(write.status == 200)
                 let received = try await receiver.wait { $0.count >= 3 }
@@ -95,7 +95,9 @@ import Testing
                     try await Task.sleep(for: .milliseconds(10))
                 }
                 #expect(delivery["state"]?.stringValue == "delivered")
-                #expect(delivery["attempts"]?.array?.map { $0["status"]?.intValue } == [500, 503, 200])
+                #expect(delivery["attempts"]?.array?.map { $0["status"]?.intValue } == [500, 302, 200])
+                #expect(delivery["attempts"]?.array?[1]["error"]?.stringValue == "redirects are not followed")
+                #expect(delivery["attempts"]?.array?[0]["response"]?.stringValue == "answer 500")
                 #expect(delivery["attempts"]?.array?.allSatisfy { $0["durationMs"]?.intValue != nil } == true)
 
                 let deliveryId = try #require(delivery["id"]?.stringValue)
@@ -156,6 +158,33 @@ import Testing
                 #expect(Set(all.map(\.id)).count == 6)
                 let metrics = try await gateway.call(.get, "/metrics", anonymous: true).text
                 #expect(metrics.contains("gateway_webhook_endpoints_disabled 0"))
+            }
+        }
+    }
+
+    @Test func aReceiverThatDoesNotAnswerInTimeIsRetried() async throws {
+        try await withReceiver { receiver in
+            try await withGateway(configure: {
+                Self.fastWebhooks(&$0)
+                $0.webhooks.timeout = .milliseconds(200)
+            }) { gateway in
+                let id = try #require(try await Self.createEndpoint(gateway, url: receiver.url, events: ["operation.succeeded"])["id"]?.stringValue)
+                receiver.hold(for: .seconds(1))
+                _ = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals", json: Self.addVertical)
+                try await receiver.wait { $0.count >= 1 }
+                receiver.hold(for: .zero)
+                var delivery = JSONValue.null
+                for _ in 0..<300 {
+                    delivery = try await gateway.call(.get, "/v1/webhook-endpoints/\(id)/deliveries")["data"]?.array?.first ?? .null
+                    if delivery["state"]?.stringValue == "delivered" { break }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                let attempts = try #require(delivery["attempts"]?.array)
+                #expect(delivery["state"]?.stringValue == "delivered")
+                #expect(attempts.first?["status"] == .null)
+                #expect(attempts.first?["error"]?.stringValue?.contains("timedOut") == true)
+                #expect((attempts.first?["durationMs"]?.intValue ?? 0) < 900)
+                #expect(attempts.last?["status"]?.intValue == 200)
             }
         }
     }
