@@ -45,8 +45,11 @@ public final class GatewayApp: Sendable {
         try await keyRing.refresh()
         let engine = OperationEngine(database: database, rokt: rokt, clock: clock, configuration: engineConfiguration ?? configuration.engine)
         try await engine.start()
-        services = GatewayServices(configuration: configuration, database: database, engine: engine, rokt: rokt, keyRing: keyRing,
-                                   logger: logger, clock: clock, metrics: metrics)
+        let webhooks = WebhookDispatcher(database: database, clock: clock, configuration: configuration.webhooks,
+                                         allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group)
+        try await webhooks.start()
+        services = GatewayServices(configuration: configuration, database: database, engine: engine, webhooks: webhooks, rokt: rokt,
+                                   keyRing: keyRing, logger: logger, clock: clock, metrics: metrics)
         keyWatcher = Task { await keyRing.watch() }
         server = try HTTPServer(configuration: configuration.server, group: group,
                                 bodyLimit: { [router = GatewayRouter(services: services)] in router.bodyLimit(method: $0, path: $1) },
@@ -69,6 +72,7 @@ public final class GatewayApp: Sendable {
     public func shutdown() async {
         await server.shutdown()
         await services.engine.shutdown()
+        await services.webhooks.shutdown()
         keyWatcher.cancel()
         http.shutdown()
         await services.database.close()

@@ -17,6 +17,8 @@ public struct GatewayConfiguration: Sendable {
     public var tagId: String?
     public var bootstrapAPIKey: String?
     public var allowPrivateWebhooks = false
+    /// Webhook delivery bounds (WEBHOOK_RETRY_SCHEDULE, WEBHOOK_DISABLE_AFTER, …).
+    public var webhooks = WebhookConfiguration()
     public var syncWait: Duration = .milliseconds(10_000)
     /// Per-call timeout toward Rokt (a timed-out write is retried with its key).
     public var roktRequestTimeout: Duration = .seconds(10)
@@ -79,6 +81,31 @@ public struct GatewayConfiguration: Sendable {
                 throw ConfigurationError(variable: "WEBHOOK_ALLOW_PRIVATE_NETWORKS", message: "must be true or false, got \"\(raw)\"")
             }
             configuration.allowPrivateWebhooks = flag
+        }
+        if let raw = value("WEBHOOK_RETRY_SCHEDULE") {
+            do { configuration.webhooks.schedule = try WebhookRetrySchedule(parsing: raw) } catch {
+                throw ConfigurationError(variable: "WEBHOOK_RETRY_SCHEDULE", message: error.message)
+            }
+        }
+        if let raw = value("WEBHOOK_DISABLE_AFTER") {
+            guard let duration = WebhookRetrySchedule.duration(raw), duration >= .seconds(60) else {
+                throw ConfigurationError(variable: "WEBHOOK_DISABLE_AFTER", message: "must be a duration of at least 60s like 120h or 5d, got \"\(raw)\"")
+            }
+            configuration.webhooks.disableAfter = duration
+        }
+        if let raw = value("WEBHOOK_SECRET_GRACE") {
+            guard let duration = WebhookRetrySchedule.duration(raw), duration <= .seconds(7 * 86_400) else {
+                throw ConfigurationError(variable: "WEBHOOK_SECRET_GRACE", message: "must be a duration of at most 7d like 24h, got \"\(raw)\"")
+            }
+            configuration.webhooks.secretGracePeriod = duration
+        }
+        for (name, range, keyPath) in [("WEBHOOK_MAX_CONCURRENCY", 1...1024, \WebhookConfiguration.maxConcurrentDeliveries),
+                                       ("WEBHOOK_ENDPOINT_CONCURRENCY", 1...64, \WebhookConfiguration.maxConcurrentPerEndpoint)] {
+            guard let raw = value(name) else { continue }
+            guard let number = Int(raw), range.contains(number) else {
+                throw ConfigurationError(variable: name, message: "must be a number between \(range.lowerBound) and \(range.upperBound), got \"\(raw)\"")
+            }
+            configuration.webhooks[keyPath: keyPath] = number
         }
         if let raw = value("SYNC_WAIT_MS") {
             guard let ms = Int(raw), (0...600_000).contains(ms) else {

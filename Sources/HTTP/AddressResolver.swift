@@ -11,11 +11,25 @@ struct ResolvedAddress: @unchecked Sendable {
     var length: socklen_t
     var family: Int32
     var description: String { SocketAddress.describe(storage) }
+
+    /// The address itself in network order: 4 bytes for IPv4, 16 for IPv6.
+    var ipBytes: [UInt8] {
+        withUnsafeBytes(of: storage) { raw in
+            // sockaddr_in: family(2) port(2) addr(4); sockaddr_in6: family(2) port(2) flowinfo(4) addr(16).
+            family == AF_INET ? Array(raw[4..<8]) : Array(raw[8..<24])
+        }
+    }
 }
 
 /// Name resolution. getaddrinfo blocks, so it runs on a Dispatch worker, never on a loop or
 /// the cooperative pool; IP literals skip it.
-enum AddressResolver {
+public enum AddressResolver {
+    /// The addresses `host` resolves to (4 bytes for IPv4, 16 for IPv6), for callers that must
+    /// vet a host before using it (webhook URLs).
+    public static func ipAddresses(of host: String) async throws(HTTPClientError) -> [[UInt8]] {
+        try await resolve(host: host, port: 443).map(\.ipBytes)
+    }
+
     static func resolve(host: String, port: Int) async throws(HTTPClientError) -> [ResolvedAddress] {
         if let literal = SocketAddress.make(host: host, port: port) {
             return [ResolvedAddress(storage: literal.storage, length: literal.length, family: literal.family)]

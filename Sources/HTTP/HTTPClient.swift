@@ -37,6 +37,10 @@ public final class HTTPClient: Sendable {
         public var maxResponseBodyBytes: Int = 16 << 20
         public var tls: TLSConfiguration = .client()
         public var userAgent: String? = "rokt-gateway"
+        /// Vets every address a host resolves to before connecting: answers why an address is
+        /// refused, or nil. The connection then goes to the vetted address itself (no second
+        /// lookup to race), while Host and SNI still carry the name.
+        public var addressPolicy: (@Sendable (_ address: [UInt8]) -> String?)?
         public init() {}
     }
 
@@ -177,9 +181,14 @@ public final class HTTPClient: Sendable {
         case .shutdown: throw .shutdown
         case .connect: break
         }
-        do {
+        do throws(HTTPClientError) {
             let remaining = Duration.nanoseconds(Int64(min(deadline &- min(deadline, Syscall.monotonicNanos()), configuration.connectTimeout.nanoseconds)))
             let addresses = try await AddressResolver.resolve(host: url.host, port: url.port)
+            if let policy = configuration.addressPolicy {
+                for address in addresses {
+                    if let reason = policy(address.ipBytes) { throw HTTPClientError.addressRefused(url.host, address.description, reason) }
+                }
+            }
             let tls = url.isTLS ? try tlsContextForClient() : nil
             let connection = try await ClientConnection.connect(
                 addresses: addresses, label: "\(url.host):\(url.port)", serverName: url.host, tls: tls,

@@ -5,6 +5,8 @@ public struct HTTPClientError: Error, Equatable, Sendable, CustomStringConvertib
     public enum Kind: String, Sendable, Equatable {
         case invalidURL, resolutionFailed, connectFailed, connectTimeout, tlsFailed
         case timedOut, connectionReset, invalidResponse, responseTooLarge, poolTimeout, cancelled, shutdown
+        /// The host resolved to an address the client's `addressPolicy` refuses: nothing was sent.
+        case addressRefused
     }
 
     public let kind: Kind
@@ -41,5 +43,8 @@ public struct HTTPClientError: Error, Equatable, Sendable, CustomStringConvertib
     static func tooLarge(_ limit: Int) -> HTTPClientError { .init(.responseTooLarge, reached: true, "response body over \(limit) bytes") }
     static let poolTimeout = HTTPClientError(.poolTimeout, reached: false, "no pooled connection became free in time")
     static func cancelled(afterSending sent: Bool) -> HTTPClientError { .init(.cancelled, reached: sent, "the request was cancelled") }
+    static func addressRefused(_ host: String, _ address: String, _ reason: String) -> HTTPClientError {
+        .init(.addressRefused, reached: false, "\(host) resolves to \(address): \(reason)")
+    }
     static let shutdown = HTTPClientError(.shutdown, reached: false, "the client is shut down")
 }

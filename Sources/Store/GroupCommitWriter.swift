@@ -47,13 +47,15 @@ final class GroupCommitWriter {
         }
         let started = ContinuousClock.now
         var committing: [JobOutcome] = []
+        var afterCommit: [@Sendable () -> Void] = []
         var taken = 0
         var next: ConnectionJob? = first
         while let job = next {
             taken += 1
             switch runInSavepoint(job) {
-            case .succeeded(let outcome):
+            case .succeeded(let outcome, let actions):
                 committing.append(outcome)
+                afterCommit += actions
             case .failed(let outcome, let error):
                 counters.failedWrites.add(1, ordering: .relaxed)
                 outcome.finish(error)
@@ -86,10 +88,11 @@ final class GroupCommitWriter {
         counters.commits.add(1, ordering: .relaxed)
         counters.committedWrites.add(committing.count, ordering: .relaxed)
         for write in committing { write.finish(nil) }
+        for action in afterCommit { action() }
     }
 
     private enum WriteResult {
-        case succeeded(JobOutcome)
+        case succeeded(JobOutcome, afterCommit: [@Sendable () -> Void])
         /// Rolled back to its savepoint; `finish(error)` answers the caller.
         case failed(JobOutcome, (any Error)?)
         /// The batch transaction ended during this write; `ownError` replaces a body's success.
@@ -102,6 +105,7 @@ final class GroupCommitWriter {
         } catch {
             return .transactionLost(JobOutcome(error: error, finish: { _ in job.fail(error) }), cause: "\(error)", ownError: nil)
         }
+        connection.afterCommitActions = []
         let outcome = job.run(connection)
         connection.resetUnfinishedStatements()
         guard connection.isInTransaction else {
@@ -131,7 +135,7 @@ final class GroupCommitWriter {
                 return .failed(outcome, ownError)
             }
             try connection.run("RELEASE \(Self.savepoint)")
-            return .succeeded(outcome)
+            return .succeeded(outcome, afterCommit: connection.afterCommitActions)
         } catch {
             return .transactionLost(outcome, cause: "closing a savepoint failed: \(error)", ownError: nil)
         }

@@ -48,6 +48,13 @@ public final class SQLiteConnection {
     private var cache: StatementCache<SQLiteStatement>
     /// How many times SQL was compiled (`sqlite3_prepare_v3`): a cache hit does not count.
     public private(set) var statementsPrepared = 0
+    /// Actions the current `Database.write` body asked to run after its transaction commits.
+    var afterCommitActions: [@Sendable () -> Void] = []
+
+    /// Runs `action` once the transaction holding the current `Database.write` has committed
+    /// (never when the write fails or rolls back): e.g. wake a worker that reads what was just
+    /// written. Runs on the writer thread, so it must be quick. Outside `Database.write` it never runs.
+    public func afterCommit(_ action: @escaping @Sendable () -> Void) { afterCommitActions.append(action) }
 
     /// Opens (or creates) the database at `path` and applies the connection pragmas.
     /// Blocking: it may wait up to the busy timeout when another process holds the file.

@@ -90,10 +90,16 @@ struct SingleWriteReconciler: Sendable {
             let changed = response.map { $0.status != 200 || operation.intentKind != .register } ?? true
             if operation.intentKind == .register, let accountId = result["accountId"]?.stringValue,
                case .single(let write) = operation.intent, let external = write.body?["external_account_id"]?.stringValue {
-                // Before the operation ends, so its waiters see it under the new merchant.
+                // Before the operation ends, so its waiters see it under the new merchant; the event
+                // commits with the binding (a merchant Rokt already had is not newly registered).
+                let now = context.now
                 try await context.write { db in
                     try MerchantRecords.setAccount(accountId, externalAccountId: external, in: db)
                     try db.run("UPDATE operations SET merchant_id = ? WHERE id = ?", [accountId, operation.id])
+                    if changed {
+                        _ = try WebhookOutbox.enqueue(type: .merchantRegistered, merchantId: accountId,
+                                                      data: ["merchant": result, "operationId": .string(operation.id)], at: now, in: db)
+                    }
                 }
             }
             try await redactIfPrivate(operation)

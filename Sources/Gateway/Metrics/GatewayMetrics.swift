@@ -98,6 +98,12 @@ public final class GatewayMetrics: Sendable {
             out += "# HELP gateway_jobs_queued Merchant resources with work due (queued or backing off).\n"
             out += "# TYPE gateway_jobs_queued gauge\n"
             out += "gateway_jobs_queued \(gauges.queuedJobs)\n"
+            out += "# HELP gateway_webhook_deliveries_pending Webhook deliveries not yet delivered nor given up.\n"
+            out += "# TYPE gateway_webhook_deliveries_pending gauge\n"
+            out += "gateway_webhook_deliveries_pending \(gauges.pendingWebhookDeliveries)\n"
+            out += "# HELP gateway_webhook_endpoints_disabled Webhook endpoints disabled (410 Gone, or failing too long).\n"
+            out += "# TYPE gateway_webhook_endpoints_disabled gauge\n"
+            out += "gateway_webhook_endpoints_disabled \(gauges.disabledWebhookEndpoints)\n"
         }
         return out
     }

@@ -26,6 +26,7 @@ struct GatewayRouter: Sendable {
         PageRoutes(services: services).register(on: &router)
         PayoutRoutes(services: services).register(on: &router)
         PrivacyRoutes(services: services).register(on: &router)
+        WebhookRoutes(services: services).register(on: &router)
         self.router = router
     }
 

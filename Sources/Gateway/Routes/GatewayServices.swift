@@ -7,6 +7,7 @@ public struct GatewayServices: Sendable {
     public let configuration: GatewayConfiguration
     public let database: Database
     public let engine: OperationEngine
+    public let webhooks: WebhookDispatcher
     public let rokt: RoktClient
     public let keyRing: KeyRing
     public let logger: Logger

@@ -587,7 +587,15 @@ paths:
       tags: [webhooks]
       operationId: createWebhookEndpoint
       summary: Subscribe a URL to events (the secret is shown only here)
-      x-todo: "Implemented in another branch."
+      description: |
+        Needs the `webhooks` scope and a key not limited to merchants (an endpoint receives every
+        merchant's events). The URL must be `https` and its host must resolve only to public
+        addresses: loopback, private (RFC 1918, ULA), shared (100.64/10), link-local (169.254/16
+        with the cloud metadata address, fe80::/10), multicast, unspecified and reserved addresses
+        are refused with 400 `webhook_url_forbidden` (an unresolvable host: `webhook_url_unresolvable`),
+        unless the gateway runs with `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`. The check is repeated
+        at every delivery attempt, which connects to the vetted address. Unknown event types are a
+        400 naming them. 409 `webhook_endpoint_limit` past the configured number of endpoints.
       parameters:
         - $ref: "#/components/parameters/IdempotencyKey"
         - $ref: "#/components/parameters/XRequestId"
@@ -618,7 +626,6 @@ paths:
       tags: [webhooks]
       operationId: listWebhookEndpoints
       summary: The subscriptions (without secrets)
-      x-todo: "Implemented in another branch."
       parameters:
         - $ref: "#/components/parameters/XRequestId"
       responses:
@@ -634,12 +641,11 @@ paths:
 
   /v1/webhook-endpoints/{id}:
     parameters:
-      - { name: id, in: path, required: true, schema: { type: string }, example: whe_01hxyz }
+      - { name: id, in: path, required: true, schema: { type: string }, example: we_0193a1b2c3d4e5f6a7b8c9d0e1f2 }
     get:
       tags: [webhooks]
       operationId: getWebhookEndpoint
       summary: One subscription (without its secret)
-      x-todo: "Implemented in another branch."
       parameters:
         - $ref: "#/components/parameters/XRequestId"
       responses:
@@ -657,7 +663,6 @@ paths:
       tags: [webhooks]
       operationId: deleteWebhookEndpoint
       summary: Unsubscribe
-      x-todo: "Implemented in another branch; 204 is assumed."
       parameters:
         - $ref: "#/components/parameters/IdempotencyKey"
         - $ref: "#/components/parameters/XRequestId"
@@ -672,14 +677,44 @@ paths:
         "409": { $ref: "#/components/responses/Conflict" }
         "422": { $ref: "#/components/responses/Unprocessable" }
 
+  /v1/webhook-endpoints/{id}/rotate-secret:
+    parameters:
+      - { name: id, in: path, required: true, schema: { type: string }, example: we_0193a1b2c3d4e5f6a7b8c9d0e1f2 }
+    post:
+      tags: [webhooks]
+      operationId: rotateWebhookSecret
+      summary: Replace the signing secret (the new one is shown only here)
+      description: |
+        The new secret signs from now on; the previous one also signs until
+        `previousSecretExpiresAt` (WEBHOOK_SECRET_GRACE, default 24 h), so each delivery carries
+        two `v1,` signatures in `webhook-signature` meanwhile and receivers can switch without a gap.
+      parameters:
+        - $ref: "#/components/parameters/IdempotencyKey"
+        - $ref: "#/components/parameters/XRequestId"
+      responses:
+        "200":
+          description: The endpoint, with its new secret.
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          content:
+            application/json:
+              schema:
+                allOf:
+                  - $ref: "#/components/schemas/WebhookEndpoint"
+                  - { type: object, required: [secret], properties: { secret: { type: string, pattern: "^whsec_" } } }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "422": { $ref: "#/components/responses/Unprocessable" }
+
   /v1/webhook-endpoints/{id}/deliveries:
     parameters:
-      - { name: id, in: path, required: true, schema: { type: string }, example: whe_01hxyz }
+      - { name: id, in: path, required: true, schema: { type: string }, example: we_0193a1b2c3d4e5f6a7b8c9d0e1f2 }
     get:
       tags: [webhooks]
       operationId: listWebhookDeliveries
       summary: The endpoint's delivery log, every attempt included
-      x-todo: "Implemented in another branch; pagination assumed as for operations."
       parameters:
         - { name: limit, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
         - { name: after, in: query, required: false, schema: { type: string } }
@@ -703,12 +738,15 @@ paths:
 
   /v1/webhook-deliveries/{id}/redeliver:
     parameters:
-      - { name: id, in: path, required: true, schema: { type: string }, example: whd_01hxyz }
+      - { name: id, in: path, required: true, schema: { type: string }, example: whd_0193a1b2c3d4e5f6a7b8c9d0e1f2 }
     post:
       tags: [webhooks]
       operationId: redeliverWebhook
-      summary: Send a delivery again now
-      x-todo: "Implemented in another branch; 202 with the new delivery is assumed."
+      summary: Send a delivery's event again now
+      description: |
+        Creates a new delivery of the same event to the same endpoint, due at once (same
+        `webhook-id`, so a receiver that already processed it can recognise it). 409
+        `webhook_endpoint_disabled` when the endpoint is disabled.
       parameters:
         - $ref: "#/components/parameters/IdempotencyKey"
         - $ref: "#/components/parameters/XRequestId"
@@ -794,6 +832,179 @@ paths:
             application/yaml:
               schema: { type: object, description: "An OpenAPI 3.1 document (YAML)." }
 
+webhooks:
+  operation.succeeded:
+    post:
+      tags: [webhooks]
+      operationId: event_operation_succeeded
+      summary: "An operation succeeded"
+      parameters:
+        - $ref: "#/components/parameters/WebhookId"
+        - $ref: "#/components/parameters/WebhookTimestamp"
+        - $ref: "#/components/parameters/WebhookSignature"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              allOf:
+                - $ref: "#/components/schemas/WebhookEvent"
+                - type: object
+                  properties:
+                    type: { const: operation.succeeded }
+                    data:
+                      allOf:
+                        - $ref: "#/components/schemas/WebhookEventData"
+                        - type: object
+                          required: [merchantId, sequence, operation]
+                          properties:
+                            operation: { $ref: "#/components/schemas/WebhookOperation" }
+      responses:
+        "200": { description: "Any 2xx acknowledges the delivery. 410 disables the endpoint; anything else (3xx included) is retried on WEBHOOK_RETRY_SCHEDULE." }
+  operation.failed:
+    post:
+      tags: [webhooks]
+      operationId: event_operation_failed
+      summary: "An operation failed for good (its error is the problem document)"
+      parameters:
+        - $ref: "#/components/parameters/WebhookId"
+        - $ref: "#/components/parameters/WebhookTimestamp"
+        - $ref: "#/components/parameters/WebhookSignature"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              allOf:
+                - $ref: "#/components/schemas/WebhookEvent"
+                - type: object
+                  properties:
+                    type: { const: operation.failed }
+                    data:
+                      allOf:
+                        - $ref: "#/components/schemas/WebhookEventData"
+                        - type: object
+                          required: [merchantId, sequence, operation]
+                          properties:
+                            operation: { $ref: "#/components/schemas/WebhookOperation" }
+      responses:
+        "200": { description: "Any 2xx acknowledges the delivery. 410 disables the endpoint; anything else (3xx included) is retried on WEBHOOK_RETRY_SCHEDULE." }
+  controls.changed:
+    post:
+      tags: [webhooks]
+      operationId: event_controls_changed
+      summary: "A merchant's marketplace controls changed (one per operation that changed them; `controls` is the state after)"
+      parameters:
+        - $ref: "#/components/parameters/WebhookId"
+        - $ref: "#/components/parameters/WebhookTimestamp"
+        - $ref: "#/components/parameters/WebhookSignature"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              allOf:
+                - $ref: "#/components/schemas/WebhookEvent"
+                - type: object
+                  properties:
+                    type: { const: controls.changed }
+                    data:
+                      allOf:
+                        - $ref: "#/components/schemas/WebhookEventData"
+                        - type: object
+                          required: [merchantId, sequence, operationId, controls]
+                          properties:
+                            operationId: { type: string }
+                            controls: { $ref: "#/components/schemas/ControlsDocument" }
+      responses:
+        "200": { description: "Any 2xx acknowledges the delivery. 410 disables the endpoint; anything else (3xx included) is retried on WEBHOOK_RETRY_SCHEDULE." }
+  merchant.status_changed:
+    post:
+      tags: [webhooks]
+      operationId: event_merchant_status_changed
+      summary: "A merchant was paused or resumed (`status` is the cascade after)"
+      parameters:
+        - $ref: "#/components/parameters/WebhookId"
+        - $ref: "#/components/parameters/WebhookTimestamp"
+        - $ref: "#/components/parameters/WebhookSignature"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              allOf:
+                - $ref: "#/components/schemas/WebhookEvent"
+                - type: object
+                  properties:
+                    type: { const: merchant.status_changed }
+                    data:
+                      allOf:
+                        - $ref: "#/components/schemas/WebhookEventData"
+                        - type: object
+                          required: [merchantId, sequence, operationId, status]
+                          properties:
+                            operationId: { type: string }
+                            status: { $ref: "#/components/schemas/StatusDocument" }
+      responses:
+        "200": { description: "Any 2xx acknowledges the delivery. 410 disables the endpoint; anything else (3xx included) is retried on WEBHOOK_RETRY_SCHEDULE." }
+  merchant.cascade_incomplete:
+    post:
+      tags: [webhooks]
+      operationId: event_merchant_cascade_incomplete
+      summary: "A pause/resume left variants behind after the bounded re-issues (the error names them, with keys and request ids)"
+      parameters:
+        - $ref: "#/components/parameters/WebhookId"
+        - $ref: "#/components/parameters/WebhookTimestamp"
+        - $ref: "#/components/parameters/WebhookSignature"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              allOf:
+                - $ref: "#/components/schemas/WebhookEvent"
+                - type: object
+                  properties:
+                    type: { const: merchant.cascade_incomplete }
+                    data:
+                      allOf:
+                        - $ref: "#/components/schemas/WebhookEventData"
+                        - type: object
+                          required: [merchantId, sequence, operationId, error]
+                          properties:
+                            operationId: { type: string }
+                            error: { $ref: "#/components/schemas/Problem" }
+      responses:
+        "200": { description: "Any 2xx acknowledges the delivery. 410 disables the endpoint; anything else (3xx included) is retried on WEBHOOK_RETRY_SCHEDULE." }
+  merchant.registered:
+    post:
+      tags: [webhooks]
+      operationId: event_merchant_registered
+      summary: "A merchant was registered"
+      parameters:
+        - $ref: "#/components/parameters/WebhookId"
+        - $ref: "#/components/parameters/WebhookTimestamp"
+        - $ref: "#/components/parameters/WebhookSignature"
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              allOf:
+                - $ref: "#/components/schemas/WebhookEvent"
+                - type: object
+                  properties:
+                    type: { const: merchant.registered }
+                    data:
+                      allOf:
+                        - $ref: "#/components/schemas/WebhookEventData"
+                        - type: object
+                          required: [merchantId, sequence, merchant]
+                          properties:
+                            merchant: { type: object, description: "The registered merchant, as POST /v1/merchants answers it." }
+      responses:
+        "200": { description: "Any 2xx acknowledges the delivery. 410 disables the endpoint; anything else (3xx included) is retried on WEBHOOK_RETRY_SCHEDULE." }
+
 components:
   securitySchemes:
     bearerAuth:
@@ -851,6 +1062,19 @@ components:
       description: Echoed on the response when printable ASCII of 1-128 bytes; else one is minted.
       schema: { type: string, maxLength: 128 }
 
+    WebhookId:
+      { name: webhook-id, in: header, required: true, description: "The event id (the body's `id`): the same on every retry; deduplicate on it.", schema: { type: string } }
+    WebhookTimestamp:
+      { name: webhook-timestamp, in: header, required: true, description: "Unix seconds of this attempt; refuse messages too far from your clock (5 minutes).", schema: { type: integer } }
+    WebhookSignature:
+      name: webhook-signature
+      in: header
+      required: true
+      description: |
+        Space-separated `v1,<base64 HMAC-SHA256>` signatures of `{webhook-id}.{webhook-timestamp}.{body}`,
+        keyed with the base64-decoded part of the secret after `whsec_`: one per live secret (two
+        during a rotation's grace period). Accept the message when any one matches (compare in constant time).
+      schema: { type: string, example: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" }
   headers:
     XRequestId:
       description: The request's id (the caller's or minted); quote it in support tickets.
@@ -1070,6 +1294,10 @@ components:
             - placements_timeout
             - cors_origin_not_allowed
             - not_ready
+            - webhook_url_forbidden
+            - webhook_url_unresolvable
+            - webhook_endpoint_limit
+            - webhook_endpoint_disabled
         operationId: { type: string, description: "The failed operation." }
         upstream:
           type: object
@@ -1320,29 +1548,78 @@ components:
         description: { type: string, maxLength: 500 }
     WebhookEndpoint:
       type: object
-      required: [id, url, events, createdAt]
+      required: [id, url, events, description, createdAt, updatedAt, enabled, disabledAt, disabledReason, failingSince, previousSecretExpiresAt]
       properties:
-        id: { type: string }
+        id: { type: string, example: we_0193a1b2c3d4e5f6a7b8c9d0e1f2 }
         url: { type: string }
-        events: { type: array, items: { $ref: "#/components/schemas/EventType" } }
+        events: { type: array, items: { $ref: "#/components/schemas/EventType" }, description: "Every type when created without `events`." }
         description: { type: [string, "null"] }
         createdAt: { type: string, format: date-time }
+        updatedAt: { type: string, format: date-time }
+        enabled: { type: boolean, description: "false once disabled (410 Gone, or failing for WEBHOOK_DISABLE_AFTER, default 5 days): nothing is delivered to it." }
+        disabledAt: { type: [string, "null"], format: date-time }
+        disabledReason: { type: [string, "null"] }
+        failingSince: { type: [string, "null"], format: date-time, description: "Start of the current unbroken run of failed attempts; null when the last attempt succeeded." }
+        previousSecretExpiresAt: { type: [string, "null"], format: date-time, description: "Until then the secret before the last rotation also signs." }
     EventType:
       type: string
       enum: [operation.succeeded, operation.failed, merchant.registered, merchant.status_changed, merchant.cascade_incomplete, controls.changed]
     WebhookDelivery:
       type: object
-      required: [id, endpointId, eventId, eventType]
-      x-todo: "Members assumed; reconcile with the webhook implementation."
+      description: One event to one endpoint, with every attempt.
+      required: [id, endpointId, eventId, eventType, merchantId, sequence, state, attemptCount, nextAttemptAt, createdAt, updatedAt, attempts]
+      properties:
+        id: { type: string, example: whd_0193a1b2c3d4e5f6a7b8c9d0e1f2 }
+        endpointId: { type: string }
+        eventId: { type: string, description: "The `webhook-id` header and the body's `id`." }
+        eventType: { $ref: "#/components/schemas/EventType" }
+        merchantId: { type: string }
+        sequence: { type: integer, minimum: 1, description: "The event's per-merchant sequence number." }
+        state: { type: string, enum: [pending, delivered, failed], description: "failed: the retry schedule is used up, or 410 Gone." }
+        attemptCount: { type: integer, minimum: 0 }
+        nextAttemptAt: { type: [string, "null"], format: date-time }
+        createdAt: { type: string, format: date-time }
+        updatedAt: { type: string, format: date-time }
+        attempts: { type: array, items: { $ref: "#/components/schemas/WebhookAttempt" } }
+    WebhookAttempt:
+      type: object
+      required: [at, status, durationMs, response, error]
+      properties:
+        at: { type: string, format: date-time }
+        status: { type: [integer, "null"], description: "The receiver's status; null when no answer came." }
+        durationMs: { type: integer }
+        response: { type: [string, "null"], description: "The first 1024 bytes of the receiver's answer." }
+        error: { type: [string, "null"], description: "Why the attempt failed without a status (timeout, refused address, connection error), or `redirects are not followed`." }
+    WebhookEvent:
+      type: object
+      description: The body of every webhook (Standard Webhooks). These exact bytes are signed.
+      required: [id, type, timestamp, data]
+      properties:
+        id: { type: string, example: evt_0193a1b2c3d4e5f6a7b8c9d0e1f2, description: "Equals the `webhook-id` header; the same on retries and redeliveries: deduplicate on it." }
+        type: { $ref: "#/components/schemas/EventType" }
+        timestamp: { type: string, format: date-time, description: "When the event happened." }
+        data: { type: object }
+    WebhookEventData:
+      type: object
+      required: [merchantId, sequence]
+      properties:
+        merchantId: { type: string }
+        sequence: { type: integer, minimum: 1, description: "1, 2, 3… per merchant in the order the gateway committed the events: order by it. An endpoint's event filter leaves gaps." }
+    WebhookOperation:
+      type: object
+      description: The operation as it ended (the `upstream` call log is left out; GET /v1/operations/{id} has it).
+      required: [id, type, state, changed, attempts, createdAt, updatedAt, request, result, error]
       properties:
         id: { type: string }
-        endpointId: { type: string }
-        eventId: { type: string }
-        eventType: { $ref: "#/components/schemas/EventType" }
-        state: { type: string }
+        type: { type: string, example: controls.add_vertical }
+        state: { type: string, enum: [succeeded, failed] }
+        changed: { type: [boolean, "null"] }
         attempts: { type: integer }
-        lastStatus: { type: [integer, "null"] }
-        nextAttemptAt: { type: [string, "null"], format: date-time }
+        createdAt: { type: string, format: date-time }
+        updatedAt: { type: string, format: date-time }
+        request: {}
+        result: { description: "The state after (controls or status document); null on failure." }
+        error: { oneOf: [{ $ref: "#/components/schemas/Problem" }, { type: "null" }] }
 
 """##
 }

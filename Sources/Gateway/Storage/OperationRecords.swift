@@ -109,13 +109,16 @@ enum OperationRecords {
     }
 
     /// Ends an operation; a terminal state is never overwritten. `error` is pre-encoded JSON.
+    /// The webhook events of the ending go into the same transaction (the outbox).
     @discardableResult
     static func finish(_ id: String, succeeded: Bool, changed: Bool?, resultId: Int64?, error: String?, now: Int64,
                        in db: SQLiteConnection) throws -> Bool {
-        try db.run("""
+        let ended = try db.run("""
             UPDATE operations SET state = ?, changed = ?, result_id = ?, error = ?, updated_at = ?
             WHERE id = ? AND state IN ('queued', 'running')
             """, [succeeded ? "succeeded" : "failed", changed.map { $0 ? 1 : 0 }, resultId, error, now, id]) > 0
+        if ended { try WebhookOutbox.recordEnding(of: id, at: now, in: db) }
+        return ended
     }
 
     /// Encodes a problem for `finish`, stamped with its operation id.

@@ -104,5 +104,63 @@ enum Schema {
             ) WITHOUT ROWID;
             CREATE INDEX merchants_by_account ON merchants(account_id) WHERE account_id IS NOT NULL;
             """),
+        Migration(version: 3, name: "webhook endpoints, events, deliveries, attempts", sql: """
+            -- Partner endpoints. `secret_key` is the raw key (shown once as whsec_<base64>): the gateway must
+            -- sign with it, so it is stored, never logged, never answered again.
+            CREATE TABLE webhook_endpoints (
+                id TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                events TEXT,                         -- JSON array of types; NULL: every type
+                description TEXT,
+                secret_key BLOB NOT NULL,
+                previous_secret_key BLOB,            -- still signs until previous_secret_expires_at (rotation)
+                previous_secret_expires_at INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                failing_since INTEGER,               -- first failure of the current unbroken run of failures
+                disabled_at INTEGER,
+                disabled_reason TEXT
+            );
+
+            -- The outbox: one row per event, inserted in the transaction of the change it reports.
+            CREATE TABLE webhook_events (
+                id TEXT PRIMARY KEY,
+                type TEXT NOT NULL,
+                merchant_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                body BLOB NOT NULL                   -- the exact bytes sent and signed
+            );
+
+            -- Per-merchant event counters, so receivers can order one merchant's events.
+            CREATE TABLE webhook_sequences (merchant_id TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
+
+            -- One event to one endpoint; leased while an attempt runs, so a dead process's work returns.
+            CREATE TABLE webhook_deliveries (
+                id TEXT PRIMARY KEY,
+                endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+                event_id TEXT NOT NULL REFERENCES webhook_events(id),
+                state TEXT NOT NULL,                 -- pending | delivered | failed
+                attempts INTEGER NOT NULL DEFAULT 0,
+                due_at INTEGER,                      -- NULL once delivered or failed
+                lease_owner TEXT,
+                lease_expires_at INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX webhook_deliveries_by_due ON webhook_deliveries(due_at) WHERE due_at IS NOT NULL;
+            CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries(endpoint_id, id);
+
+            CREATE TABLE webhook_attempts (
+                id INTEGER PRIMARY KEY,
+                delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+                at INTEGER NOT NULL,
+                status INTEGER,
+                duration_ms INTEGER NOT NULL,
+                response TEXT,                       -- the first bytes of the answer (bounded)
+                error TEXT
+            );
+            CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts(delivery_id, id);
+            """),
     ]
 }

@@ -5,6 +5,9 @@ struct StoreGauges: Sendable {
     var operationsByState: [String: Int]
     /// Jobs with work due (`due_at` set): queued behind the scheduler or waiting out a backoff.
     var queuedJobs: Int
+    /// Webhook deliveries still to attempt (`due_at` set; a disabled endpoint's stay counted).
+    var pendingWebhookDeliveries: Int = 0
+    var disabledWebhookEndpoints: Int = 0
 
     static func read(in db: SQLiteConnection) throws -> StoreGauges {
         var byState: [String: Int] = [:]
@@ -12,6 +15,8 @@ struct StoreGauges: Sendable {
             byState[try row.get(0, as: String.self)] = try row.get(1, as: Int.self)
         }
         let queued = try db.queryOne("SELECT COUNT(*) FROM jobs WHERE due_at IS NOT NULL").map { try $0.get(0, as: Int.self) } ?? 0
-        return StoreGauges(operationsByState: byState, queuedJobs: queued)
+        let pending = try db.queryOne("SELECT COUNT(*) FROM webhook_deliveries WHERE due_at IS NOT NULL").map { try $0.get(0, as: Int.self) } ?? 0
+        let disabled = try db.queryOne("SELECT COUNT(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL").map { try $0.get(0, as: Int.self) } ?? 0
+        return StoreGauges(operationsByState: byState, queuedJobs: queued, pendingWebhookDeliveries: pending, disabledWebhookEndpoints: disabled)
     }
 }

@@ -51,8 +51,18 @@ public enum Digest {
 
     /// URL-safe base64 without padding (RFC 4648 §5), for keys people paste.
     public static func base64URL(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        base64(bytes, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", padded: false)
+    }
+
+    /// Standard base64 with padding (RFC 4648 §4), as Standard Webhooks secrets and signatures use.
+    public static func base64(_ bytes: [UInt8]) -> String {
+        base64(bytes, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", padded: true)
+    }
+
+    private static func base64(_ bytes: [UInt8], alphabet text: String, padded: Bool) -> String {
+        let alphabet = Array(text.utf8)
         var out = [UInt8]()
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = 0
         while i + 3 <= bytes.count {
             let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
@@ -60,12 +70,15 @@ public enum Digest {
             i += 3
         }
         let rest = bytes.count - i
+        let pad = UInt8(ascii: "=")
         if rest == 1 {
             let n = UInt32(bytes[i]) << 16
             out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)]]
+            if padded { out += [pad, pad] }
         } else if rest == 2 {
             let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
             out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)]]
+            if padded { out.append(pad) }
         }
         return String(decoding: out, as: UTF8.self)
     }

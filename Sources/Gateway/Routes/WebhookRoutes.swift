@@ -1,0 +1,176 @@
+import HTTP
+import Rokt
+
+/// `/v1/webhook-endpoints…` and `/v1/webhook-deliveries/{id}/redeliver` (scope `webhooks`).
+/// An endpoint receives the events of every merchant, so only keys not limited to merchants manage them.
+struct WebhookRoutes: Sendable {
+    let services: GatewayServices
+    static let maxURLLength = 2048
+    static let maxDescriptionLength = 500
+
+    func register(on router: inout Router) {
+        router.post("/v1/webhook-endpoints", bodyLimit: 16 * 1024) { request in
+            let caller = try authorize(request)
+            return try await InboundIdempotency(services: services).run(request, caller: caller) { _ in try await create(request) }
+        }
+        router.get("/v1/webhook-endpoints") { request in
+            _ = try authorize(request)
+            let now = services.clock.nowMillis()
+            let endpoints = try await services.database.read { db in try WebhookRecords.endpoints(in: db) }
+            return Self.json(.object(["data": .array(endpoints.map { .object($0.document(now: now)) })]))
+        }
+        router.get("/v1/webhook-endpoints/{id}") { request in
+            _ = try authorize(request)
+            let endpoint = try await load(request.pathParameters["id"] ?? "")
+            return Self.json(.object(endpoint.document(now: services.clock.nowMillis())))
+        }
+        router.delete("/v1/webhook-endpoints/{id}") { request in
+            let caller = try authorize(request)
+            let id = request.pathParameters["id"] ?? ""
+            return try await InboundIdempotency(services: services).run(request, caller: caller) { _ in
+                guard try await services.database.write({ db in try WebhookRecords.delete(id, in: db) }) else { throw Self.noEndpoint(id) }
+                return HTTPResponse(status: .noContent)
+            }
+        }
+        router.post("/v1/webhook-endpoints/{id}/rotate-secret") { request in
+            let caller = try authorize(request)
+            return try await InboundIdempotency(services: services).run(request, caller: caller) { _ in try await rotate(request) }
+        }
+        router.get("/v1/webhook-endpoints/{id}/deliveries") { request in
+            _ = try authorize(request)
+            let id = request.pathParameters["id"] ?? ""
+            var limit = 50
+            if let raw = request.query["limit"] {
+                guard let value = Int(raw), (1...200).contains(value) else { throw Problem.validation(field: "limit", "must be between 1 and 200") }
+                limit = value
+            }
+            let (after, pageSize) = (request.query["after"], limit)
+            let page = try await services.database.read { db -> [JSONValue]? in
+                guard try WebhookRecords.endpoint(id, in: db) != nil else { return nil }
+                return try WebhookRecords.deliveries(endpointId: id, limit: pageSize + 1, after: after, in: db)
+            }
+            guard let page else { throw Self.noEndpoint(id) }
+            let items = Array(page.prefix(limit))
+            return Self.json(.object(["data": .array(items), "nextCursor": page.count > limit ? items.last!["id"] ?? .null : .null]))
+        }
+        router.post("/v1/webhook-deliveries/{id}/redeliver") { request in
+            let caller = try authorize(request)
+            return try await InboundIdempotency(services: services).run(request, caller: caller) { _ in try await redeliver(request) }
+        }
+    }
+
+    private func authorize(_ request: HTTPRequest) throws(Problem) -> Caller {
+        let caller = try Authorization.authorize(request, scope: .webhooks, merchant: nil, keyRing: services.keyRing)
+        guard caller.key.merchants == nil else {
+            throw Problem.forbidden("Webhook endpoints receive the events of every merchant: this API key is limited to some merchants.")
+        }
+        return caller
+    }
+
+    private func load(_ id: String) async throws -> WebhookEndpoint {
+        guard let endpoint = try await services.database.read({ db in try WebhookRecords.endpoint(id, in: db) }) else { throw Self.noEndpoint(id) }
+        return endpoint
+    }
+
+    private func create(_ request: HTTPRequest) async throws -> HTTPResponse {
+        var fields = RequestBody.Fields(try RequestBody.object(request))
+        let url = fields.string("url", maxLength: Self.maxURLLength)
+        let description = fields.string("description", required: false, maxLength: Self.maxDescriptionLength)
+        var events: [WebhookEventType]?
+        if let items = fields.array("events", maxCount: WebhookEventType.allCases.count * 2) {
+            let names = items.map { $0.stringValue }
+            let unknown = names.enumerated().filter { $0.element.flatMap(WebhookEventType.init(rawValue:)) == nil }
+            if items.isEmpty {
+                fields.fail("events", "must name at least one event type (leave it out for all of them)")
+            } else if !unknown.isEmpty {
+                let shown = unknown.map { $0.element.map { "\"\($0)\"" } ?? "a non-string at index \($0.offset)" }.joined(separator: ", ")
+                fields.fail("events", "unknown event type(s) \(shown); known: \(WebhookEventType.names)")
+            } else {
+                var seen = Set<WebhookEventType>()
+                events = names.compactMap { $0.flatMap(WebhookEventType.init(rawValue:)) }.filter { seen.insert($0).inserted }
+            }
+        }
+        fields.refuseUnknown(allowed: ["url", "events", "description"])
+        try fields.check()
+        let vetted = try await WebhookURLPolicy(allowPrivateNetworks: services.configuration.allowPrivateWebhooks).vet(url!)
+        let now = services.clock.nowMillis()
+        let key = WebhookSignature.newSecretKey()
+        let endpoint = WebhookEndpoint(id: Identifiers.prefixed("we_", now: now), url: vetted, events: events, description: description,
+                                       secretKey: key, createdAt: now, updatedAt: now)
+        let limit = services.configuration.webhooks.maxEndpoints
+        try await services.database.write { db in
+            guard try WebhookRecords.countEndpoints(in: db) < limit else {
+                throw Problem(status: 409, code: "webhook_endpoint_limit", detail: "At most \(limit) webhook endpoints may exist; delete one first.")
+            }
+            try WebhookRecords.insert(endpoint, in: db)
+        }
+        var document = endpoint.document(now: now)
+        document["secret"] = .string(WebhookSignature.display(key))
+        var response = Self.json(.object(document), status: .created)
+        response.headers["Location"] = "/v1/webhook-endpoints/\(endpoint.id)"
+        return response
+    }
+
+    private func rotate(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let id = request.pathParameters["id"] ?? ""
+        let now = services.clock.nowMillis()
+        let key = WebhookSignature.newSecretKey()
+        let expires = now + services.configuration.webhooks.secretGracePeriod.milliseconds
+        let endpoint = try await services.database.write { db -> WebhookEndpoint? in
+            guard try WebhookRecords.rotate(id, newKey: key, previousExpiresAt: expires, now: now, in: db) else { return nil }
+            return try WebhookRecords.endpoint(id, in: db)
+        }
+        guard let endpoint else { throw Self.noEndpoint(id) }
+        var document = endpoint.document(now: now)
+        document["secret"] = .string(WebhookSignature.display(key))
+        return Self.json(.object(document))
+    }
+
+    private func redeliver(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let id = request.pathParameters["id"] ?? ""
+        let now = services.clock.nowMillis()
+        let document = try await services.database.write { db -> JSONValue in
+            guard let original = try WebhookRecords.delivery(id, in: db) else { throw Problem.notFound("No webhook delivery \(id).") }
+            guard let endpoint = try WebhookRecords.endpoint(original.endpointId, in: db), endpoint.disabledAt == nil else {
+                throw Problem(status: 409, code: "webhook_endpoint_disabled",
+                              detail: "The endpoint of delivery \(id) is disabled; deliveries to it are not attempted.")
+            }
+            let new = try WebhookOutbox.redeliver(eventId: original.eventId, endpointId: original.endpointId, at: now, in: db)
+            return try WebhookRecords.deliveryDocument(new, in: db) ?? .null
+        }
+        return Self.json(document, status: .accepted)
+    }
+
+    static func noEndpoint(_ id: String) -> Problem { Problem.notFound("No webhook endpoint \(id).") }
+
+    static func json(_ value: JSONValue, status: HTTPStatus = .ok) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(value.serialized.utf8))
+    }
+}
+
+/// Which webhook URLs are acceptable: absolute http(s) without credentials; `https` and a host
+/// that resolves only to global addresses, unless private networks are allowed (tests, dev).
+struct WebhookURLPolicy: Sendable {
+    let allowPrivateNetworks: Bool
+
+    func vet(_ raw: String) async throws(Problem) -> String {
+        guard let url = ClientURL(raw) else {
+            throw Problem.validation(field: "url", "must be an absolute http(s) URL without credentials")
+        }
+        guard allowPrivateNetworks else {
+            guard url.isTLS else { throw Problem.validation(field: "url", "must use https") }
+            let addresses: [[UInt8]]
+            do { addresses = try await AddressResolver.ipAddresses(of: url.host) } catch {
+                throw Problem(status: 400, code: "webhook_url_unresolvable", detail: "The host \(url.host) of the URL cannot be resolved: \(error.detail)")
+            }
+            for address in addresses {
+                if let reason = NetworkAddressClass.classify(address).refusal {
+                    throw Problem(status: 400, code: "webhook_url_forbidden",
+                                  detail: "The host \(url.host) resolves to \(NetworkAddressClass.describe(address)), \(reason): webhooks go only to public addresses.")
+                }
+            }
+            return raw
+        }
+        return raw
+    }
+}

@@ -1,0 +1,188 @@
+import HTTP
+import Store
+import Synchronization
+
+/// Delivers committed webhook deliveries, at least once.
+///
+/// Guarantees: a delivery is attempted only after the transaction that created it committed;
+/// each attempt holds a lease in SQLite, so deliveries of a process that died (kill -9) are
+/// attempted again when the next one starts (`start` ends foreign leases) — the receiver may see
+/// an event twice and deduplicates on `webhook-id`; at most `maxConcurrentDeliveries` attempts
+/// run at once and at most `maxConcurrentPerEndpoint` to one endpoint, so a slow endpoint
+/// cannot hold up the others; every attempt is logged with its outcome; the URL's host is
+/// resolved and vetted (SSRF guard) at every attempt and the connection goes to the vetted
+/// address; redirects are not followed.
+public final class WebhookDispatcher: Sendable {
+    private struct State {
+        var stopping = false
+        var scheduler: Task<Void, Never>?
+        var inFlight: [String: Int] = [:]
+        var attempts: [String: Task<Void, Never>] = [:]
+    }
+
+    let database: Database
+    let clock: any WallClock
+    let configuration: WebhookConfiguration
+    let logger: Logger
+    let owner: String
+    private let http: HTTPClient
+    private let wake = WakeSignal()
+    private let state = Mutex(State())
+
+    public init(database: Database, clock: any WallClock, configuration: WebhookConfiguration, allowPrivateNetworks: Bool,
+                logger: Logger, group: EventLoopGroup) {
+        self.database = database
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+        owner = Identifiers.prefixed("webhooks_", now: clock.nowMillis())
+        var client = HTTPClient.Configuration()
+        client.requestTimeout = configuration.timeout
+        client.connectTimeout = min(configuration.timeout, .seconds(5))
+        client.maxConnectionsPerHost = configuration.maxConcurrentPerEndpoint
+        client.maxResponseBodyBytes = configuration.maxResponseBytes
+        client.userAgent = "rokt-gateway-webhooks"
+        if !allowPrivateNetworks { client.addressPolicy = { NetworkAddressClass.classify($0).refusal } }
+        // Its own client: its own pools, limits and address policy, apart from the Rokt traffic.
+        http = HTTPClient(configuration: client, group: group)
+    }
+
+    /// Takes over the deliveries leased by earlier (dead) processes and starts dispatching.
+    public func start() async throws {
+        let owner = self.owner
+        try await database.write { db in try WebhookRecords.releaseForeignLeases(owner: owner, in: db) }
+        WebhookOutbox.committed.add(wake)
+        let task = Task { await self.schedule() }
+        state.withLock { $0.scheduler = task }
+    }
+
+    /// Stops claiming, lets attempts in flight finish (up to `grace`, then cancels them), hands leases back.
+    public func shutdown(grace: Duration = .seconds(5)) async {
+        let scheduler = state.withLock { state in
+            state.stopping = true
+            return state.scheduler
+        }
+        WebhookOutbox.committed.remove(wake)
+        wake.signal()
+        await scheduler?.value
+        let attempts = state.withLock { Array($0.attempts.values) }
+        let deadline = ContinuousClock.now + grace
+        for attempt in attempts {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await attempt.value }
+                group.addTask {
+                    try? await Task.sleep(until: deadline)
+                    attempt.cancel()
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        let owner = self.owner
+        try? await database.write { db in try WebhookRecords.releaseAll(owner: owner, in: db) }
+        http.shutdown()
+    }
+
+    private static let minimumWait: Int64 = 20
+
+    private var isStopping: Bool { state.withLock { $0.stopping } }
+
+    private func schedule() async {
+        let firstDelay = configuration.schedule.delays.first?.milliseconds ?? 0
+        while !isStopping {
+            let (inFlight, running) = state.withLock { ($0.inFlight, $0.attempts.count) }
+            let capacity = configuration.maxConcurrentDeliveries - running
+            var claimedAll = false
+            if capacity > 0 {
+                let now = clock.nowMillis()
+                let (owner, leaseUntil, perEndpoint) = (self.owner, now + configuration.lease.milliseconds, configuration.maxConcurrentPerEndpoint)
+                let claimed = (try? await database.write { db in
+                    try WebhookRecords.claim(now: now, firstDelay: firstDelay, leaseUntil: leaseUntil, owner: owner, limit: capacity,
+                                             perEndpointLimit: perEndpoint, inFlight: inFlight, in: db)
+                }) ?? []
+                for delivery in claimed { launch(delivery) }
+                claimedAll = !claimed.isEmpty && claimed.count == capacity
+            }
+            if claimedAll { continue }
+            let nextDue = (try? await database.read { db in try WebhookRecords.nextDue(firstDelay: firstDelay, in: db) }) ?? nil
+            let idle = configuration.idlePoll.milliseconds
+            // Due but not claimed means every such endpoint is at its bound: an attempt ending wakes
+            // us; the floor keeps a race with a just-due delivery from spinning the loop.
+            await wake.wait(timeout: .milliseconds(nextDue.map { max(Self.minimumWait, min($0 - clock.nowMillis(), idle)) } ?? idle))
+        }
+    }
+
+    private func launch(_ delivery: ClaimedDelivery) {
+        state.withLock { state in
+            state.inFlight[delivery.endpointId, default: 0] += 1
+            state.attempts[delivery.id] = Task { await self.attempt(delivery) }
+        }
+    }
+
+    private func attempt(_ delivery: ClaimedDelivery) async {
+        defer {
+            state.withLock { state in
+                state.inFlight[delivery.endpointId, default: 1] -= 1
+                if state.inFlight[delivery.endpointId] == 0 { state.inFlight[delivery.endpointId] = nil }
+                state.attempts[delivery.id] = nil
+            }
+            wake.signal()
+        }
+        do {
+            try await send(delivery)
+        } catch {
+            // The lease runs out and the delivery is attempted again: at least once.
+            logger.error("webhook attempt not recorded", ["deliveryId": delivery.id, "error": String(describing: type(of: error))])
+        }
+    }
+
+    private func send(_ delivery: ClaimedDelivery) async throws {
+        let loaded = try await database.read { db in
+            (try WebhookRecords.endpoint(delivery.endpointId, in: db), try WebhookRecords.eventBody(delivery.eventId, in: db))
+        }
+        guard let endpoint = loaded.0, endpoint.disabledAt == nil, let body = loaded.1 else {
+            try await database.write { db in try WebhookRecords.release(delivery.id, in: db) }
+            return
+        }
+        let startedAt = clock.nowMillis()
+        let timestamp = startedAt / 1000
+        let headers: HTTPHeaders = [
+            "Content-Type": "application/json",
+            "webhook-id": delivery.eventId,
+            "webhook-timestamp": String(timestamp),
+            "webhook-signature": WebhookSignature.header(id: delivery.eventId, timestamp: timestamp, body: body,
+                                                         keys: endpoint.signingKeys(now: startedAt)),
+        ]
+        let started = ContinuousClock.now
+        let (status, snippet, failure) = await post(body, to: endpoint.url, headers: headers)
+        let durationMs = (ContinuousClock.now - started).milliseconds
+        let now = clock.nowMillis()
+        let (schedule, disableAfter) = (configuration.schedule, configuration.disableAfter)
+        let decision = try await database.write { db -> DeliveryDecision in
+            // The streak is read here, in the write, so concurrent attempts to one endpoint see each other's outcome.
+            let failingSince = try WebhookRecords.endpoint(delivery.endpointId, in: db)?.failingSince
+            var random = SystemRandomNumberGenerator()
+            let decision = DeliveryDecision.decide(status: status, attempts: delivery.attempts + 1, now: now, failingSince: failingSince,
+                                                   schedule: schedule, disableAfter: disableAfter, using: &random)
+            try WebhookRecords.recordAttempt(delivery, at: startedAt, status: status, durationMs: durationMs, response: snippet, error: failure,
+                                             decision: decision, now: now, in: db)
+            return decision
+        }
+        if let reason = decision.disableReason {
+            logger.warn("webhook endpoint disabled", ["endpointId": delivery.endpointId, "reason": reason])
+        }
+    }
+
+    /// One POST: the status (nil when no answer came), the first bytes of the answer, why it failed.
+    private func post(_ body: [UInt8], to url: String, headers: HTTPHeaders) async -> (status: Int?, snippet: String?, failure: String?) {
+        do {
+            let response = try await http.execute(HTTPClientRequest(method: .post, url: url, headers: headers, body: body),
+                                                  timeout: configuration.timeout)
+            let code = response.status.code
+            let snippet = response.body.isEmpty ? nil : String(decoding: response.body.prefix(configuration.responseSnippetBytes), as: UTF8.self)
+            return (code, snippet, (300...399).contains(code) ? "redirects are not followed" : nil)
+        } catch {
+            return (nil, nil, error.description)
+        }
+    }
+}
