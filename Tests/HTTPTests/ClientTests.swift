@@ -67,8 +67,8 @@ import Testing
             configuration.maxConnectionsPerHost = 1
             let client = HTTPClient(configuration: configuration)
             defer { client.shutdown() }
-            let busy = Task { try await client.get("http://127.0.0.1:\(port)/slow/1000") }
-            try await Task.sleep(for: .milliseconds(100))
+            let busy = Task { try await client.get("http://127.0.0.1:\(port)/slow/2000") }
+            try await Task.sleep(for: .milliseconds(400))  // ample for the busy request to hold the one connection
             do {
                 _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .milliseconds(100))
                 Issue.record("expected a pool timeout")
