@@ -3,8 +3,21 @@ import Testing
 
 /// The engine's adaptive concurrency limit, fed round times by hand (no sockets, no clock).
 @Suite struct ConcurrencyLimitTests {
+    /// Rounds recorded back to back, 1 ms apart (well inside the time window).
+    struct Feeder {
+        var limit: ConcurrencyLimit
+        var now = ContinuousClock.now
+        init(_ limit: ConcurrencyLimit) { self.limit = limit }
+        mutating func record(round: Duration, after gap: Duration = .milliseconds(1)) {
+            now += gap
+            limit.record(round: round, at: now)
+        }
+        var current: Int { limit.current }
+        var baseline: Double? { limit.baseline }
+    }
+
     @Test func startsAtTheMaximumAndStaysThereWhileRoundsDoNotInflate() {
-        var limit = ConcurrencyLimit(minimum: 2, maximum: 32)
+        var limit = Feeder(ConcurrencyLimit(minimum: 2, maximum: 32))
         #expect(limit.current == 32)
         // A slow but steady upstream (100 ms ± 20 %): waiting on Rokt is what concurrency is for.
         for i in 0..<2_000 { limit.record(round: .milliseconds(100 + (i % 5) * 10 - 20)) }
@@ -13,7 +26,7 @@ import Testing
     }
 
     @Test func inflatedRoundsShrinkTheLimitDownToTheMinimum() {
-        var limit = ConcurrencyLimit(minimum: 2, maximum: 32)
+        var limit = Feeder(ConcurrencyLimit(minimum: 2, maximum: 32))
         limit.record(round: .milliseconds(2))
         for _ in 0..<20 { limit.record(round: .milliseconds(10)) }
         #expect(limit.current < 32 && limit.current > 2)
@@ -22,7 +35,7 @@ import Testing
     }
 
     @Test func recoversAdditivelyOnceRoundsAreFastAgain() {
-        var limit = ConcurrencyLimit(minimum: 2, maximum: 32)
+        var limit = Feeder(ConcurrencyLimit(minimum: 2, maximum: 32))
         limit.record(round: .milliseconds(2))
         for _ in 0..<200 { limit.record(round: .milliseconds(10)) }
         #expect(limit.current == 2)
@@ -33,12 +46,26 @@ import Testing
     }
 
     @Test func theBaselineFollowsALastingChangeWithinTwoWindows() {
-        var limit = ConcurrencyLimit(minimum: 2, maximum: 32, window: 100)
+        var limit = Feeder(ConcurrencyLimit(minimum: 2, maximum: 32, window: 100))
         for _ in 0..<150 { limit.record(round: .milliseconds(2)) }
         // Rokt becomes slower for good: after two windows, 50 ms is the new normal.
         for _ in 0..<250 { limit.record(round: .milliseconds(50)) }
         #expect(limit.baseline == 0.05)
         for _ in 0..<2_000 { limit.record(round: .milliseconds(50)) }
+        #expect(limit.current == 32)
+    }
+
+    @Test func aSlowerRoktIsTheNewNormalWithinTwoTimeWindowsEvenAtLowConcurrency() {
+        var limit = Feeder(ConcurrencyLimit(minimum: 1, maximum: 32, window: 256, windowDuration: .seconds(10)))
+        for _ in 0..<100 { limit.record(round: .milliseconds(100), after: .milliseconds(100)) }
+        // Rokt slows to 300 ms: rounds inflate, the limit falls to the minimum...
+        for _ in 0..<40 { limit.record(round: .milliseconds(300), after: .milliseconds(300)) }
+        #expect(limit.current < 32)
+        // ...and at one round per 300 ms, two 10 s windows (about 70 rounds, far fewer than 2 × 256)
+        // make 300 ms the baseline, after which the limit grows back.
+        for _ in 0..<70 { limit.record(round: .milliseconds(300), after: .milliseconds(300)) }
+        #expect(limit.baseline == 0.3)
+        for _ in 0..<1_000 { limit.record(round: .milliseconds(300), after: .milliseconds(300)) }
         #expect(limit.current == 32)
     }
 

@@ -48,7 +48,7 @@ import Testing
 
     @Test func defaultsAreTheDocumentedOnes() throws {
         let engine = try GatewayConfiguration.fromEnvironment([:]).engine
-        #expect(engine.maxConcurrentJobs == 32 && engine.minConcurrentJobs == 2)
+        #expect(engine.maxConcurrentJobs == 32 && engine.minConcurrentJobs == 1)
         #expect(engine.retry == RetryPolicy(base: .seconds(1), cap: .seconds(300), maxAge: .seconds(24 * 3600)))
     }
 

@@ -12,20 +12,24 @@ struct ConcurrencyLimit: Sendable {
     let maximum: Int
     /// A round slower than this many times the baseline counts as inflated.
     let tolerance: Double
-    /// Rounds per baseline window; the baseline is the fastest round of the last two windows, so
-    /// it follows a lasting change (say, Rokt becoming slower) within two windows.
+    /// A baseline window ends after this many rounds or this much time, whichever comes first;
+    /// the baseline is the fastest round of the last two windows, so it follows a lasting change
+    /// (say, Rokt becoming slower) within two windows, even while few rounds run.
     let window: Int
+    let windowDuration: Duration
 
     private(set) var limit: Double
     private var currentWindowFastest: Double = .infinity
     private var previousWindowFastest: Double = .infinity
     private var samplesInWindow = 0
+    private var windowStart: ContinuousClock.Instant?
 
-    init(minimum: Int, maximum: Int, tolerance: Double = 2, window: Int = 256) {
+    init(minimum: Int, maximum: Int, tolerance: Double = 2, window: Int = 256, windowDuration: Duration = .seconds(10)) {
         self.minimum = max(1, min(minimum, maximum))
         self.maximum = max(1, maximum)
         self.tolerance = tolerance
         self.window = max(1, window)
+        self.windowDuration = windowDuration
         limit = Double(self.maximum)
     }
 
@@ -38,14 +42,18 @@ struct ConcurrencyLimit: Sendable {
         return fastest.isFinite ? fastest : nil
     }
 
-    mutating func record(round: Duration) {
+    /// One finished round that took `round`, ending at `now`.
+    mutating func record(round: Duration, at now: ContinuousClock.Instant) {
         let seconds = max(Double(round.components.seconds) + Double(round.components.attoseconds) / 1e18, 1e-6)
         currentWindowFastest = min(currentWindowFastest, seconds)
         samplesInWindow += 1
-        if samplesInWindow >= window {
+        let start = windowStart ?? now
+        windowStart = start
+        if samplesInWindow >= window || now - start >= windowDuration {
             previousWindowFastest = currentWindowFastest
             currentWindowFastest = .infinity
             samplesInWindow = 0
+            windowStart = now
         }
         guard let baseline else { return }
         if seconds > tolerance * baseline {

@@ -4,7 +4,7 @@ public struct EngineConfiguration: Sendable {
     /// `minConcurrentJobs`) while rounds take much longer than the fastest recent ones
     /// (see `ConcurrencyLimit`): then each round merges more operations instead.
     public var maxConcurrentJobs = 32
-    public var minConcurrentJobs = 2
+    public var minConcurrentJobs = 1
     /// At most this many queued operations are merged into one read-modify-write.
     public var maxBatch = 1000
     /// When operations keep arriving for a job while its previous write runs, its next round waits

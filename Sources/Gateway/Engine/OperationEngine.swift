@@ -218,5 +218,8 @@ final class LockedConcurrencyLimit: Sendable {
     private let value: Mutex<ConcurrencyLimit>
     init(_ limit: ConcurrencyLimit) { value = Mutex(limit) }
     var current: Int { value.withLock { $0.current } }
-    func record(round: Duration) { value.withLock { $0.record(round: round) } }
+    func record(round: Duration) {
+        let now = ContinuousClock.now
+        value.withLock { $0.record(round: round, at: now) }
+    }
 }
