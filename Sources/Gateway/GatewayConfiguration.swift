@@ -52,10 +52,8 @@ public struct GatewayConfiguration: Sendable {
     /// (and, for secrets, never quoting it).
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
-        func value(_ name: String) -> String? {
-            guard let raw = environment[name]?.trimmingHTTPWhitespace(), !raw.isEmpty else { return nil }
-            return raw
-        }
+        let reader = EnvironmentReader(environment: environment)
+        func value(_ name: String) -> String? { reader.value(name) }
         if let raw = environment["PORT"] {
             guard let port = Int(raw), (0...65535).contains(port) else {
                 throw ConfigurationError(variable: "PORT", message: "must be a port number (0-65535), got \"\(raw)\"")
@@ -99,77 +97,39 @@ public struct GatewayConfiguration: Sendable {
             }
             configuration.webhooks.secretGracePeriod = duration
         }
-        for (name, range, keyPath) in [("WEBHOOK_MAX_CONCURRENCY", 1...1024, \WebhookConfiguration.maxConcurrentDeliveries),
-                                       ("WEBHOOK_ENDPOINT_CONCURRENCY", 1...64, \WebhookConfiguration.maxConcurrentPerEndpoint)] {
-            guard let raw = value(name) else { continue }
-            guard let number = Int(raw), range.contains(number) else {
-                throw ConfigurationError(variable: name, message: "must be a number between \(range.lowerBound) and \(range.upperBound), got \"\(raw)\"")
-            }
-            configuration.webhooks[keyPath: keyPath] = number
-        }
-        if let raw = value("SYNC_WAIT_MS") {
-            guard let ms = Int(raw), (0...600_000).contains(ms) else {
-                throw ConfigurationError(variable: "SYNC_WAIT_MS", message: "must be milliseconds between 0 and 600000, got \"\(raw)\"")
-            }
-            configuration.syncWait = .milliseconds(ms)
-        }
-        if let raw = value("LOG_LEVEL") {
-            guard let level = LogLevel(rawValue: raw.lowercased()) else {
-                throw ConfigurationError(variable: "LOG_LEVEL", message: "must be debug, info, warn or error, got \"\(raw)\"")
-            }
-            configuration.logLevel = level
-        }
-        if let raw = value("LOG_FORMAT") {
-            guard let format = LogFormat(rawValue: raw.lowercased()) else {
-                throw ConfigurationError(variable: "LOG_FORMAT", message: "must be json or text, got \"\(raw)\"")
-            }
-            configuration.logFormat = format
-        }
-        if let raw = value("PLACEMENTS_TIMEOUT_MS") {
-            guard let ms = Int(raw), (1...10_000).contains(ms) else {
-                throw ConfigurationError(variable: "PLACEMENTS_TIMEOUT_MS", message: "must be milliseconds between 1 and 10000, got \"\(raw)\"")
-            }
-            configuration.placementsTimeout = .milliseconds(ms)
-        }
-        if let raw = value("PLACEMENTS_ON_ERROR") {
-            guard let policy = PlacementsFailurePolicy(rawValue: raw.lowercased()) else {
-                throw ConfigurationError(variable: "PLACEMENTS_ON_ERROR", message: "must be skip or error, got \"\(raw)\"")
-            }
-            configuration.placementsOnError = policy
-        }
+        if let number = try reader.integer("WEBHOOK_MAX_CONCURRENCY", 1...1024, "a number") { configuration.webhooks.maxConcurrentDeliveries = number }
+        if let number = try reader.integer("WEBHOOK_ENDPOINT_CONCURRENCY", 1...64, "a number") { configuration.webhooks.maxConcurrentPerEndpoint = number }
+        if let ms = try reader.integer("SYNC_WAIT_MS", 0...600_000, "milliseconds") { configuration.syncWait = .milliseconds(ms) }
+        if let level = try reader.choice("LOG_LEVEL", LogLevel.self, "debug, info, warn or error") { configuration.logLevel = level }
+        if let format = try reader.choice("LOG_FORMAT", LogFormat.self, "json or text") { configuration.logFormat = format }
+        if let ms = try reader.integer("PLACEMENTS_TIMEOUT_MS", 1...10_000, "milliseconds") { configuration.placementsTimeout = .milliseconds(ms) }
+        if let policy = try reader.choice("PLACEMENTS_ON_ERROR", PlacementsFailurePolicy.self, "skip or error") { configuration.placementsOnError = policy }
         if let raw = value("CORS_ALLOWED_ORIGINS") {
             do { configuration.cors = try CORSPolicy(parsing: raw) } catch {
                 throw ConfigurationError(variable: "CORS_ALLOWED_ORIGINS", message: error.message)
             }
         }
-        try readEngine(into: &configuration.engine, value)
+        try readEngine(into: &configuration.engine, reader)
         configuration.server.host = configuration.host
         configuration.server.port = configuration.port
         return configuration
     }
 
     /// ENGINE_* and RETRY_*: whole numbers within bounds, each refused by name when not.
-    private static func readEngine(into engine: inout EngineConfiguration, _ value: (String) -> String?) throws(ConfigurationError) {
-        func integer(_ name: String, _ range: ClosedRange<Int>, _ unit: String) throws(ConfigurationError) -> Int? {
-            guard let raw = value(name) else { return nil }
-            guard let number = Int(raw), range.contains(number) else {
-                throw ConfigurationError(variable: name, message: "must be \(unit) between \(range.lowerBound) and \(range.upperBound), got \"\(raw)\"")
-            }
-            return number
-        }
-        if let jobs = try integer("ENGINE_MAX_CONCURRENT_JOBS", 1...1024, "a number") { engine.maxConcurrentJobs = jobs }
-        if let jobs = try integer("ENGINE_MIN_CONCURRENT_JOBS", 1...1024, "a number") { engine.minConcurrentJobs = jobs }
+    private static func readEngine(into engine: inout EngineConfiguration, _ reader: EnvironmentReader) throws(ConfigurationError) {
+        if let jobs = try reader.integer("ENGINE_MAX_CONCURRENT_JOBS", 1...1024, "a number") { engine.maxConcurrentJobs = jobs }
+        if let jobs = try reader.integer("ENGINE_MIN_CONCURRENT_JOBS", 1...1024, "a number") { engine.minConcurrentJobs = jobs }
         guard engine.minConcurrentJobs <= engine.maxConcurrentJobs else {
             throw ConfigurationError(variable: "ENGINE_MIN_CONCURRENT_JOBS", message: "must not exceed ENGINE_MAX_CONCURRENT_JOBS (\(engine.maxConcurrentJobs))")
         }
-        if let ms = try integer("ENGINE_COALESCING_WINDOW_MS", 0...1000, "milliseconds") { engine.coalescingWindow = .milliseconds(ms) }
-        if let ms = try integer("RETRY_BASE_MS", 1...600_000, "milliseconds") { engine.retry.base = .milliseconds(ms) }
-        if let ms = try integer("RETRY_CAP_MS", 1...86_400_000, "milliseconds") { engine.retry.cap = .milliseconds(ms) }
+        if let ms = try reader.integer("ENGINE_COALESCING_WINDOW_MS", 0...1000, "milliseconds") { engine.coalescingWindow = .milliseconds(ms) }
+        if let ms = try reader.integer("RETRY_BASE_MS", 1...600_000, "milliseconds") { engine.retry.base = .milliseconds(ms) }
+        if let ms = try reader.integer("RETRY_CAP_MS", 1...86_400_000, "milliseconds") { engine.retry.cap = .milliseconds(ms) }
         guard engine.retry.base <= engine.retry.cap else {
             throw ConfigurationError(variable: "RETRY_BASE_MS", message: "must not exceed RETRY_CAP_MS (\(engine.retry.cap.milliseconds))")
         }
         // A change still failing after a day is reported failed rather than applied late.
-        if let hours = try integer("RETRY_MAX_AGE_HOURS", 1...24, "hours") { engine.retry.maxAge = .seconds(hours * 3600) }
+        if let hours = try reader.integer("RETRY_MAX_AGE_HOURS", 1...24, "hours") { engine.retry.maxAge = .seconds(hours * 3600) }
     }
 
     /// `http://` only for loopback (tests, the embedded sandbox); everything else must be https.
@@ -202,4 +162,33 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public let variable: String
     public let message: String
     public var description: String { "\(variable) \(message)" }
+}
+
+/// Reads one variable at a time; blank counts as unset, and a malformed value is an error
+/// naming the variable and what it must be.
+struct EnvironmentReader {
+    let environment: [String: String]
+
+    func value(_ name: String) -> String? {
+        guard let raw = environment[name]?.trimmingHTTPWhitespace(), !raw.isEmpty else { return nil }
+        return raw
+    }
+
+    /// A whole number within `range`; `unit` says what it counts ("milliseconds", "a number").
+    func integer(_ name: String, _ range: ClosedRange<Int>, _ unit: String) throws(ConfigurationError) -> Int? {
+        guard let raw = value(name) else { return nil }
+        guard let number = Int(raw), range.contains(number) else {
+            throw ConfigurationError(variable: name, message: "must be \(unit) between \(range.lowerBound) and \(range.upperBound), got \"\(raw)\"")
+        }
+        return number
+    }
+
+    /// One of an enumeration's raw values, case-insensitively.
+    func choice<T: RawRepresentable>(_ name: String, _ type: T.Type, _ allowed: String) throws(ConfigurationError) -> T? where T.RawValue == String {
+        guard let raw = value(name) else { return nil }
+        guard let choice = T(rawValue: raw.lowercased()) else {
+            throw ConfigurationError(variable: name, message: "must be \(allowed), got \"\(raw)\"")
+        }
+        return choice
+    }
 }

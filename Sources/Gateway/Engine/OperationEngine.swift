@@ -93,19 +93,7 @@ public final class OperationEngine: Sendable {
         }
         wake.signal()
         await scheduler?.value
-        let deadline = ContinuousClock.now + grace
-        for worker in workers {
-            if ContinuousClock.now >= deadline { worker.cancel(); continue }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await worker.value }
-                group.addTask {
-                    try? await Task.sleep(until: deadline)
-                    worker.cancel()
-                }
-                await group.next()
-                group.cancelAll()
-            }
-        }
+        await awaitOrCancel(workers, by: ContinuousClock.now + grace)
         let owner = context.owner
         try? await context.database.write { db in try JobRecords.releaseAll(owner: owner, in: db) }
     }

@@ -66,18 +66,7 @@ public final class WebhookDispatcher: Sendable {
         wake.signal()
         await scheduler?.value
         let attempts = state.withLock { Array($0.attempts.values) }
-        let deadline = ContinuousClock.now + grace
-        for attempt in attempts {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await attempt.value }
-                group.addTask {
-                    try? await Task.sleep(until: deadline)
-                    attempt.cancel()
-                }
-                await group.next()
-                group.cancelAll()
-            }
-        }
+        await awaitOrCancel(attempts, by: ContinuousClock.now + grace)
         let owner = self.owner
         try? await database.write { db in try WebhookRecords.releaseAll(owner: owner, in: db) }
         http.shutdown()
