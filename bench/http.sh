@@ -46,9 +46,12 @@ NGINX
 "$NGINX" -p "$work" -c "$work/nginx.conf"
 
 ulimit -n 20000
-PORT=$OURS_PORT "$BIN" serve >"$work/ours.log" 2>&1 &
+# /healthz touches neither Rokt nor the store, but `serve` needs its Rokt settings to start.
+PORT=$OURS_PORT DATABASE_PATH="$work/gateway.sqlite3" ROKT_BASE_URL=http://127.0.0.1:9 ROKT_API_TOKEN=bench \
+  ROKT_PARENT_ACCOUNT_ID=bench LOG_LEVEL=warn "$BIN" serve >"$work/ours.log" 2>&1 &
 OURS_PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$OURS_PORT/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$OURS_PORT/healthz" >/dev/null || { echo "our server did not start:"; cat "$work/ours.log"; exit 1; }
 curl -sf "http://127.0.0.1:$NGINX_PORT/healthz" >/dev/null
 
 # wrk prints latency in us/ms/s; normalise to milliseconds.
@@ -84,9 +87,12 @@ done
 
 # Memory: restart ours so the idle figure is not inflated by the load above.
 kill $OURS_PID; wait $OURS_PID 2>/dev/null || true
-PORT=$OURS_PORT "$BIN" serve >"$work/ours.log" 2>&1 &
+# /healthz touches neither Rokt nor the store, but `serve` needs its Rokt settings to start.
+PORT=$OURS_PORT DATABASE_PATH="$work/gateway.sqlite3" ROKT_BASE_URL=http://127.0.0.1:9 ROKT_API_TOKEN=bench \
+  ROKT_PARENT_ACCOUNT_ID=bench LOG_LEVEL=warn "$BIN" serve >"$work/ours.log" 2>&1 &
 OURS_PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$OURS_PORT/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$OURS_PORT/healthz" >/dev/null || { echo "our server did not start:"; cat "$work/ours.log"; exit 1; }
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$OURS_PID/status"; }
 echo "idle RSS after one request: $(rss) MiB"
 python3 bench/idle_connections.py --port $OURS_PORT --connections 10000 --hold-seconds 4 --pid $OURS_PID

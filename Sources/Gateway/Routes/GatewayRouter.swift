@@ -35,7 +35,7 @@ struct GatewayRouter: Sendable {
     @Sendable
     func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
         let started = ContinuousClock.now
-        let requestId = Self.requestId(from: request) ?? Identifiers.prefixed("req_", now: services.clock.nowMillis())
+        let requestId = Self.requestId(from: request) ?? Identifiers.requestID(now: services.clock.nowMillis())
         let matched = router.match(method: request.method, path: request.path)
         let cors = services.configuration.cors
         var response: HTTPResponse

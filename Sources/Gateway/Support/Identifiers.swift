@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// Identifiers the gateway mints.
 public enum Identifiers {
@@ -10,6 +11,16 @@ public enum Identifiers {
         var generator = SystemRandomNumberGenerator()
         return prefix + hex(UInt64(max(0, now)), digits: 12) + hex(generator.next(), digits: 16)
     }
+
+    /// `req_` + 12 hex digits of time + 16 hex digits unique in this process (a random salt and
+    /// a counter): minted for every request without a caller's id, so no system call per request.
+    public static func requestID(now: Int64) -> String {
+        let sequence = requestSequence.add(1, ordering: .relaxed).newValue
+        return "req_" + hex(UInt64(max(0, now)), digits: 12) + hex(requestSalt &+ sequence &* 0x9E37_79B9_7F4A_7C15, digits: 16)
+    }
+
+    private static let requestSalt: UInt64 = { var generator = SystemRandomNumberGenerator(); return generator.next() }()
+    private static let requestSequence = Atomic<UInt64>(0)
 
     /// An upstream Idempotency-Key: a random UUID, as Rokt's examples use; never minted twice.
     public static func idempotencyKey() -> String { UUID().uuidString.lowercased() }

@@ -27,13 +27,15 @@ public final class Logger: Sendable {
         }
     }
 
-    public func debug(_ message: String, _ fields: [String: String] = [:]) { log(.debug, message, fields) }
-    public func info(_ message: String, _ fields: [String: String] = [:]) { log(.info, message, fields) }
-    public func warn(_ message: String, _ fields: [String: String] = [:]) { log(.warn, message, fields) }
-    public func error(_ message: String, _ fields: [String: String] = [:]) { log(.error, message, fields) }
+    // Fields are built only when the line is written (the access log runs on every request).
+    public func debug(_ message: String, _ fields: @autoclosure () -> [String: String] = [:]) { log(.debug, message, fields()) }
+    public func info(_ message: String, _ fields: @autoclosure () -> [String: String] = [:]) { log(.info, message, fields()) }
+    public func warn(_ message: String, _ fields: @autoclosure () -> [String: String] = [:]) { log(.warn, message, fields()) }
+    public func error(_ message: String, _ fields: @autoclosure () -> [String: String] = [:]) { log(.error, message, fields()) }
 
-    public func log(_ level: Level, _ message: String, _ fields: [String: String]) {
+    public func log(_ level: Level, _ message: String, _ fields: @autoclosure () -> [String: String]) {
         guard level >= self.level else { return }
+        let fields = fields()
         let time = Timestamp.format(clock.nowMillis())
         let line: String
         switch format {
