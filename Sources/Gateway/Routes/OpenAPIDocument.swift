@@ -38,9 +38,6 @@ info:
       origin and 403 `cors_origin_not_allowed` otherwise; actual responses carry
       `Access-Control-Allow-Origin` for allowed origins and `Vary: Origin` always. Preflights are
       not listed per path below.
-
-    Members marked `x-todo` were written from CONTRACT.md before their implementation landed
-    and must be reconciled with it.
   contact:
     name: Rokt Partner Gateway team
 servers:
