@@ -82,7 +82,9 @@ public final class WebhookDispatcher: Sendable {
             let (inFlight, running) = state.withLock { ($0.inFlight, $0.attempts.count) }
             let capacity = configuration.maxConcurrentDeliveries - running
             var claimedAll = false
-            if capacity > 0 {
+            // Look on a reader first: most wake-ups find nothing due, and a claim is a write.
+            let due = (try? await database.read { db in try WebhookRecords.nextDue(firstDelay: firstDelay, in: db) }) ?? nil
+            if capacity > 0, let due, due <= clock.nowMillis() {
                 let now = clock.nowMillis()
                 let (owner, leaseUntil, perEndpoint) = (self.owner, now + configuration.lease.milliseconds, configuration.maxConcurrentPerEndpoint)
                 let claimed = (try? await database.write { db in
