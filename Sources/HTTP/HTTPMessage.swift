@@ -15,6 +15,12 @@ public struct HTTPRequestHead: Sendable, Equatable {
 
     /// The still percent-encoded path of the target (absolute-form targets reduced to their path).
     public var path: String {
+        // The common origin-form target ("/a/b" or "/a/b?q"): sliced without building a Substring chain.
+        let utf8 = target.utf8
+        if utf8.first == UInt8(ascii: "/") {
+            guard let cut = utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) else { return target }
+            return String(target[..<cut])
+        }
         var rest = Substring(target)
         if !rest.hasPrefix("/"), let schemeEnd = rest.firstRange(of: "://") {
             rest = rest[schemeEnd.upperBound...]

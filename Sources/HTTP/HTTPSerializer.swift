@@ -51,8 +51,11 @@ public enum HTTPSerializer {
         guard isToken(name) else { return }
         out.append(contentsOf: name.utf8)
         out.append(contentsOf: ": ".utf8)
-        for byte in value.utf8 {
-            out.append(byte == 0x0D || byte == 0x0A || byte == 0x00 ? 0x20 : byte)
+        // A CR, LF or NUL in a value would split the response: replaced by spaces (rare: copy whole otherwise).
+        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
+            for byte in value.utf8 { out.append(byte == 0x0D || byte == 0x0A || byte == 0x00 ? 0x20 : byte) }
+        } else {
+            out.append(contentsOf: value.utf8)
         }
         out.append(contentsOf: "\r\n".utf8)
     }

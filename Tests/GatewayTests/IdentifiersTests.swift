@@ -9,3 +9,12 @@ import Testing
         #expect(Identifiers.requestID(now: 1) < Identifiers.requestID(now: 2))
     }
 }
+
+@Suite struct HexFormattingTests {
+    @Test func lowDigitsZeroPadded() {
+        #expect(Identifiers.hex(0xabc, digits: 6) == "000abc")
+        #expect(Identifiers.hex(0x1_2345_6789, digits: 4) == "6789")
+        #expect(Identifiers.hex(.max, digits: 16) == "ffffffffffffffff")
+        #expect(Identifiers.hex(0, digits: 12) == "000000000000")
+    }
+}

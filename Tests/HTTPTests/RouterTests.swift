@@ -289,3 +289,16 @@ private struct MerchantSuspended: HTTPResponseError {
         #expect(message.contains(#"Malformed route template "/v1/merchants/": empty segment"#))
     }
 }
+
+@Suite struct RequestTargetTests {
+    @Test(arguments: [
+        ("/v1/merchants", "/v1/merchants", nil), ("/v1/a?x=1&y=2", "/v1/a", "x=1&y=2"), ("/v1/a#frag", "/v1/a", nil),
+        ("/?q", "/", "q"), ("/v1/a?x=1#f", "/v1/a", "x=1"), ("http://host:8080/v1/b?z", "/v1/b", "z"), ("http://host", "/", nil),
+        ("*", "*", nil),
+    ] as [(String, String, String?)])
+    func pathAndQueryOfEachTargetForm(target: String, path: String, query: String?) {
+        let head = HTTPRequestHead(method: .get, target: target)
+        #expect(head.path == path)
+        #expect(head.query == query)
+    }
+}

@@ -25,8 +25,16 @@ public enum Identifiers {
     /// An upstream Idempotency-Key: a random UUID, as Rokt's examples use; never minted twice.
     public static func idempotencyKey() -> String { UUID().uuidString.lowercased() }
 
+    /// The low `digits` hex digits of `value`, zero-padded (written directly: ids are minted per request).
     static func hex(_ value: UInt64, digits: Int) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, digits - text.count)) + text.suffix(digits)
+        let alphabet: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: digits) { buffer in
+            var rest = value
+            for index in stride(from: digits - 1, through: 0, by: -1) {
+                buffer[index] = alphabet.utf8Start[Int(rest & 0xF)]
+                rest >>= 4
+            }
+            return digits
+        }
     }
 }
