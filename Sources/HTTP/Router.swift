@@ -43,6 +43,9 @@ public struct Router: Sendable {
     /// The trie; `nodes[0]` is the root. Children are indices rather than references, so the
     /// router stays a plain copy-on-write value.
     private var nodes: [Node] = [Node()]
+    /// Routes whose template has no parameter, by exact path: most probes and lists are found
+    /// with one hash lookup instead of splitting and decoding the path.
+    private var staticRoutes: [String: [Route]] = [:]
 
     public init() {}
 
@@ -73,6 +76,7 @@ public struct Router: Sendable {
             fatalError("Route \(method) \(template) conflicts with \(method) \(existing.template), registered before")
         }
         if endsWithRest { nodes[node].restRoutes.append(route) } else { nodes[node].routes.append(route) }
+        if names.isEmpty && !endsWithRest && !template.utf8.contains(UInt8(ascii: "%")) { staticRoutes[template, default: []].append(route) }
     }
 
     public mutating func get(_ template: String, bodyLimit: Int? = nil, _ handler: @escaping HTTPHandler) {
@@ -96,6 +100,10 @@ public struct Router: Sendable {
     /// Routes `path` (as sent: still percent-encoded, without the query).
     public func match(method: HTTPMethod, path: String) -> RouteMatch {
         guard path.utf8.first == UInt8(ascii: "/") else { return .notFound }  // e.g. `OPTIONS *`
+        if let routes = staticRoutes[path], !path.utf8.contains(UInt8(ascii: "%")),
+           let route = routes.first(where: { $0.method == method }) ?? (method == .head ? routes.first { $0.method == .get } : nil) {
+            return .found(handler: route.handler, parameters: [:], template: route.template, bodyLimit: route.bodyLimit)
+        }
         guard let segments = Router.decodedSegments(of: path) else {
             return .badRequest("The path contains a malformed percent-encoding")
         }

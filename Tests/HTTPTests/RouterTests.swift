@@ -302,3 +302,22 @@ private struct MerchantSuspended: HTTPResponseError {
         #expect(head.query == query)
     }
 }
+
+/// Parameterless routes are found by an exact-path lookup first; it must agree with the trie.
+@Suite struct StaticRouteLookupTests {
+    @Test func staticAndParameterRoutesShareAPathAsTheTrieWould() async throws {
+        var router = Router()
+        router.get("/v1/merchants", named("list"))
+        router.post("/v1/{collection}", named("create in collection"))
+        router.get("/v1/{collection}", named("get collection"))
+        router.get("/healthz", named("health"))
+        #expect(try await send(router, .get, "/v1/merchants").text == "list")
+        #expect(try await send(router, .post, "/v1/merchants").text == "create in collection")  // no static POST: the trie decides
+        #expect(try await send(router, .get, "/v1/operations").text == "get collection")
+        #expect(try await send(router, .get, "/v1/merchants?limit=2").text == "list")
+        #expect(try await send(router, .head, "/healthz").status == .ok)
+        #expect(try await send(router, .delete, "/healthz").status.code == 405)
+        // A percent-encoded spelling of a static path still reaches it, through the trie.
+        #expect(try await send(router, .get, "/v1/%6Derchants").text == "list")
+    }
+}
