@@ -30,9 +30,6 @@ public final class OperationEngine: Sendable {
                                 observeRound: { round in limit.record(round: round) })
     }
 
-    /// The number of jobs the engine currently allows at once (adaptive, see `ConcurrencyLimit`).
-    var concurrencyLimit: Int { limit.current }
-
     /// Times the scheduler has looked for work (tests check that it waits rather than spins).
     var schedulingPasses: Int { passes.load(ordering: .relaxed) }
 
