@@ -7,24 +7,9 @@ import Testing
 
 /// The real executable killed with SIGKILL mid-retry and restarted on the same database.
 @Suite(.serialized) struct CrashRecoveryTests {
-    static let adminKey = "rgw_crash-test-admin-key-abcdefghijklmnopqrstuv"
-
-    static func environment(sandbox: RoktSandbox, database: String) -> [String: String] {
-        ["PORT": "0", "DATABASE_PATH": database, "ROKT_BASE_URL": sandbox.baseURL, "ROKT_API_TOKEN": SandboxDemo.token,
-         "ROKT_PARENT_ACCOUNT_ID": SandboxDemo.parentAccountId, "GATEWAY_BOOTSTRAP_API_KEY": adminKey, "LOG_FORMAT": "text",
-         "SYNC_WAIT_MS": "0"]
-    }
-
     @Test func operationKilledMidRetryCompletesExactlyOnceAfterRestart() async throws {
-        let group = try EventLoopGroup(loopCount: 1)
-        defer { group.shutdown() }
-        let sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
-        _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
-        let directory = NSTemporaryDirectory() + "gateway-crash-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let environment = Self.environment(sandbox: sandbox, database: directory + "/gateway.sqlite3")
-        let client = HTTPClient(group: group)
-        defer { client.shutdown() }
+        let bed = try ProcessTestBed("crash")
+        let (sandbox, client, environment) = (bed.sandbox, bed.client, bed.environment)
 
         // The first PUT is applied but its answer is lost; later ones fail: the gateway keeps retrying.
         let controlsPath = "/v1/partnership/accounts/*/marketplacecontrolslists"
@@ -35,7 +20,7 @@ import Testing
         let port = try await first.waitForField("listening", "port")
         let accepted = try await client.execute(HTTPClientRequest(
             method: .post, url: "http://127.0.0.1:\(port)/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals",
-            headers: ["Authorization": "Bearer \(Self.adminKey)", "Content-Type": "application/json"],
+            headers: ProcessTestBed.headers(json: true),
             body: Array(#"{"partnerVerticalId":1555,"partnerSubVerticalId":1655}"#.utf8)))
         #expect(accepted.status.code == 202)
         let operationId = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(accepted.body))["id"]?.stringValue)
@@ -53,7 +38,7 @@ import Testing
         for _ in 0..<400 where state != "succeeded" && state != "failed" {
             try await Task.sleep(for: .milliseconds(50))
             let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port2)/v1/operations/\(operationId)",
-                                                                      headers: ["Authorization": "Bearer \(Self.adminKey)"]))
+                                                                      headers: ProcessTestBed.headers()))
             document = try JSONDecoder().decode(JSONValue.self, from: Data(response.body))
             state = document["state"]?.stringValue ?? ""
         }
@@ -69,13 +54,8 @@ import Testing
     }
 
     @Test func keysCommandsWorkWhileAGatewayRuns() async throws {
-        let group = try EventLoopGroup(loopCount: 1)
-        defer { group.shutdown() }
-        let sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
-        _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
-        let directory = NSTemporaryDirectory() + "gateway-keys-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let environment = Self.environment(sandbox: sandbox, database: directory + "/gateway.sqlite3")
+        let bed = try ProcessTestBed("keys")
+        let (sandbox, client, environment) = (bed.sandbox, bed.client, bed.environment)
         let gateway = try GatewayProcess(environment: environment)
         let port = try await gateway.waitForField("listening", "port")
 
@@ -84,8 +64,6 @@ import Testing
         #expect(await create.waitForExit() == 0)
         let secret = try #require(create.text.split(separator: "\n").last.map(String.init))
         #expect(secret.hasPrefix("rgw_"))
-        let client = HTTPClient(group: group)
-        defer { client.shutdown() }
         func status(_ key: String) async throws -> Int {
             try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/merchants/\(SandboxDemo.merchant1)/status",
                                                        headers: ["Authorization": "Bearer \(key)"])).status.code
@@ -115,13 +93,8 @@ import Testing
     }
 
     @Test func secondGatewayOnTheSameDatabaseRefusesToStart() async throws {
-        let directory = NSTemporaryDirectory() + "gateway-lock-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let group = try EventLoopGroup(loopCount: 1)
-        defer { group.shutdown() }
-        let sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
-        _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
-        let environment = Self.environment(sandbox: sandbox, database: directory + "/gateway.sqlite3")
+        let bed = try ProcessTestBed("lock")
+        let (sandbox, environment) = (bed.sandbox, bed.environment)
         let first = try GatewayProcess(environment: environment)
         _ = try await first.waitForField("listening", "port")
         let second = try GatewayProcess(environment: environment)

@@ -8,15 +8,8 @@ import Testing
 /// Single writes survive a kill -9 mid-retry and follow Rokt's `X-Operation-Id` by polling.
 @Suite(.serialized) struct SingleWriteRecoveryTests {
     @Test func payoutKilledMidRetryIsResentWithTheStoredKeyAfterRestart() async throws {
-        let group = try EventLoopGroup(loopCount: 1)
-        defer { group.shutdown() }
-        let sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
-        _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
-        let directory = NSTemporaryDirectory() + "gateway-payout-crash-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let environment = CrashRecoveryTests.environment(sandbox: sandbox, database: directory + "/gateway.sqlite3")
-        let client = HTTPClient(group: group)
-        defer { client.shutdown() }
+        let bed = try ProcessTestBed("payout-crash")
+        let (sandbox, client, environment) = (bed.sandbox, bed.client, bed.environment)
         let payoutPath = "/v1/partnership/accounts/*/payout-setup"
         // The first request creates the Stripe account, then its answer is lost; later ones fail.
         sandbox.faults.dropNext(1, method: "POST", path: payoutPath, timing: .afterApplying)
@@ -26,7 +19,7 @@ import Testing
         let port = try await first.waitForField("listening", "port")
         let accepted = try await client.execute(HTTPClientRequest(
             method: .post, url: "http://127.0.0.1:\(port)/v1/merchants/\(SandboxDemo.merchant1)/payout-setup",
-            headers: ["Authorization": "Bearer \(CrashRecoveryTests.adminKey)"]))
+            headers: ProcessTestBed.headers()))
         #expect(accepted.status.code == 202)
         let operationId = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(accepted.body))["id"]?.stringValue)
         for _ in 0..<200 where sandbox.requestLog.filter({ $0.method == "POST" }).count < 2 { try await Task.sleep(for: .milliseconds(25)) }
@@ -42,7 +35,7 @@ import Testing
         for _ in 0..<400 where !["succeeded", "failed"].contains(document["state"]?.stringValue ?? "") {
             try await Task.sleep(for: .milliseconds(50))
             let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port2)/v1/operations/\(operationId)",
-                                                                      headers: ["Authorization": "Bearer \(CrashRecoveryTests.adminKey)"]))
+                                                                      headers: ProcessTestBed.headers()))
             document = try JSONDecoder().decode(JSONValue.self, from: Data(response.body))
         }
         second.signal(SIGTERM)

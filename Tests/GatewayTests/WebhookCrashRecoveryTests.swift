@@ -8,19 +8,11 @@ import Testing
 /// same database: every event still reaches the receiver.
 @Suite(.serialized) struct WebhookCrashRecoveryTests {
     @Test func noDeliveryIsLostWhenTheGatewayIsKilledMidAttempt() async throws {
-        let group = try EventLoopGroup(loopCount: 1)
-        defer { group.shutdown() }
-        let sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
-        _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
-        let receiver = try WebhookReceiver(group: group)
-        let directory = NSTemporaryDirectory() + "gateway-webhook-crash-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var environment = CrashRecoveryTests.environment(sandbox: sandbox, database: directory + "/gateway.sqlite3")
-        environment["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true"
-        environment["WEBHOOK_RETRY_SCHEDULE"] = "0ms,50ms,50ms,50ms,50ms,50ms"
-        let client = HTTPClient(group: group)
-        defer { client.shutdown() }
-        let auth: HTTPHeaders = ["Authorization": "Bearer \(CrashRecoveryTests.adminKey)", "Content-Type": "application/json"]
+        let bed = try ProcessTestBed("webhook-crash", extra: ["WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+                                                              "WEBHOOK_RETRY_SCHEDULE": "0ms,50ms,50ms,50ms,50ms,50ms"])
+        let (sandbox, client, environment) = (bed.sandbox, bed.client, bed.environment)
+        let receiver = try WebhookReceiver(group: bed.group)
+        let auth = ProcessTestBed.headers(json: true)
 
         let first = try GatewayProcess(environment: environment)
         let port = try await first.waitForField("listening", "port")
@@ -67,20 +59,11 @@ import Testing
     }
 
     @Test func secretsNeverReachTheLogEvenAtDebugLevel() async throws {
-        let group = try EventLoopGroup(loopCount: 1)
-        defer { group.shutdown() }
-        let sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
-        _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
-        let receiver = try WebhookReceiver(group: group)
-        let directory = NSTemporaryDirectory() + "gateway-webhook-logs-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var environment = CrashRecoveryTests.environment(sandbox: sandbox, database: directory + "/gateway.sqlite3")
-        environment["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true"
-        environment["LOG_LEVEL"] = "debug"
-        environment["WEBHOOK_RETRY_SCHEDULE"] = "0ms,20ms,20ms"
-        let client = HTTPClient(group: group)
-        defer { client.shutdown() }
-        let auth: HTTPHeaders = ["Authorization": "Bearer \(CrashRecoveryTests.adminKey)", "Content-Type": "application/json"]
+        let bed = try ProcessTestBed("webhook-logs", extra: ["WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true", "LOG_LEVEL": "debug",
+                                                             "WEBHOOK_RETRY_SCHEDULE": "0ms,20ms,20ms"])
+        let (sandbox, client, environment) = (bed.sandbox, bed.client, bed.environment)
+        let receiver = try WebhookReceiver(group: bed.group)
+        let auth = ProcessTestBed.headers(json: true)
         let gateway = try GatewayProcess(environment: environment)
         let port = try await gateway.waitForField("listening", "port")
         let base = "http://127.0.0.1:\(port)"

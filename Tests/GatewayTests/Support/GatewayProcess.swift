@@ -1,5 +1,7 @@
 import ChildProcess
 import Foundation
+import HTTP
+import RoktSandbox
 
 /// The real `rokt-gateway` executable, started as a child process (built by `swift test`
 /// next to the test bundle), with helpers to read its output and signal it.
@@ -52,3 +54,43 @@ final class GatewayProcess: Sendable {
 }
 
 struct ProcessFailure: Error, CustomStringConvertible { let description: String }
+
+/// What a test of the real executable needs: the sandbox on loopback, a throwaway database
+/// directory, the environment that points a gateway at both, and a client. Released, it shuts
+/// the client and loop down and removes the directory.
+final class ProcessTestBed: Sendable {
+    static let adminKey = "rgw_crash-test-admin-key-abcdefghijklmnopqrstuv"
+
+    let group: EventLoopGroup
+    let sandbox: RoktSandbox
+    let client: HTTPClient
+    let directory: String
+    let environment: [String: String]
+
+    /// `name` labels the directory; `extra` adds or overrides variables.
+    init(_ name: String, extra: [String: String] = [:]) throws {
+        group = try EventLoopGroup(loopCount: 1)
+        sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
+        _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
+        directory = NSTemporaryDirectory() + "gateway-\(name)-\(UUID().uuidString)"
+        var environment = ["PORT": "0", "DATABASE_PATH": directory + "/gateway.sqlite3", "ROKT_BASE_URL": sandbox.baseURL,
+                           "ROKT_API_TOKEN": SandboxDemo.token, "ROKT_PARENT_ACCOUNT_ID": SandboxDemo.parentAccountId,
+                           "GATEWAY_BOOTSTRAP_API_KEY": Self.adminKey, "LOG_FORMAT": "text", "SYNC_WAIT_MS": "0"]
+        environment.merge(extra) { _, new in new }
+        self.environment = environment
+        client = HTTPClient(group: group)
+    }
+
+    /// Admin-key headers (with the JSON content type when a body goes along).
+    static func headers(json: Bool = false) -> HTTPHeaders {
+        var headers: HTTPHeaders = ["Authorization": "Bearer \(adminKey)"]
+        if json { headers["Content-Type"] = "application/json" }
+        return headers
+    }
+
+    deinit {
+        client.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+        group.shutdown()
+    }
+}
