@@ -64,9 +64,9 @@ struct ControlsRoutes: Sendable {
         _ = try Authorization.authorize(request, scope: .read, merchant: merchant, keyRing: services.keyRing)
         let outcome = await services.rokt.getControls(merchant)
         let controls = try outcome.result.mapError(Problem.upstream).get()
-        var headers: HTTPHeaders = ["Content-Type": "application/json"]
+        var headers = HTTPHeaders()
         if let hash = controls.contentHash { headers["ETag"] = "\"\(hash)\"" }
-        return HTTPResponse(headers: headers, body: JSON.encode(ControlsDocument(controls).json))
+        return .json(ControlsDocument(controls).json, headers: headers)
     }
 
     private func write(_ request: HTTPRequest, parse: @Sendable (HTTPRequest) throws(Problem) -> (ControlsChange, JSONValue)) async throws -> HTTPResponse {

@@ -51,6 +51,6 @@ struct DryRun: Sendable {
             "dryRun": .bool(true), "before": before, "after": after,
             "changes": .object(["added": .array(added), "removed": .array(removed)]),
         ])
-        return HTTPResponse(headers: ["Content-Type": "application/json"], body: JSON.encode(document))
+        return .json(document)
     }
 }

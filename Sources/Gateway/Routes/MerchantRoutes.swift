@@ -112,7 +112,6 @@ struct MerchantRoutes: Sendable {
             members["createdAt"] = account.createdAt.map(JSONValue.string) ?? .null
             return .object(members)
         }
-        let document: JSONValue = .object(["data": .array(data), "nextCursor": page.nextCursor.map(JSONValue.string) ?? .null])
-        return HTTPResponse(headers: ["Content-Type": "application/json"], body: Array(document.serialized.utf8))
+        return .json(.object(["data": .array(data), "nextCursor": page.nextCursor.map(JSONValue.string) ?? .null]))
     }
 }

@@ -39,7 +39,7 @@ struct OperationRoutes: Sendable {
                 "data": .array(items.map(\.jsonValue)),
                 "nextCursor": page.count > limit ? .string(items.last!.id) : .null,
             ])
-            return HTTPResponse(headers: ["Content-Type": "application/json"], body: Array(document.serialized.utf8))
+            return .json(document)
         }
     }
 }

@@ -43,8 +43,7 @@ struct SingleWriteRoute: Sendable {
         let outcome = await rokt.dryRunWrite(HTTPMethod(write.method), write.path, body: write.encodedBody, idempotencyKey: Identifiers.idempotencyKey())
         let response = try outcome.result.mapError(Problem.upstream).get()
         let after = (try? response.decode(JSONValue.self)) ?? .null
-        let document: JSONValue = .object(["dryRun": .bool(true), "after": after])
-        return HTTPResponse(headers: ["Content-Type": "application/json"], body: Array(document.serialized.utf8))
+        return .json(.object(["dryRun": .bool(true), "after": after]))
     }
 }
 

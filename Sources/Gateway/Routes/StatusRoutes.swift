@@ -10,7 +10,7 @@ struct StatusRoutes: Sendable {
             let merchant = request.pathParameters["accountId"] ?? ""
             _ = try Authorization.authorize(request, scope: .read, merchant: merchant, keyRing: services.keyRing)
             let cascade = try await services.rokt.getStatus(merchant).result.mapError(Problem.upstream).get()
-            return HTTPResponse(headers: ["Content-Type": "application/json"], body: JSON.encode(StatusDocument(cascade).json))
+            return .json(StatusDocument(cascade).json)
         }
         router.post("/v1/merchants/{accountId}/pause") { request in try await change(request, to: .paused) }
         router.post("/v1/merchants/{accountId}/resume") { request in try await change(request, to: .active) }

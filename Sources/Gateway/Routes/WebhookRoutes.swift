@@ -17,12 +17,12 @@ struct WebhookRoutes: Sendable {
             _ = try authorize(request)
             let now = services.clock.nowMillis()
             let endpoints = try await services.database.read { db in try WebhookRecords.endpoints(in: db) }
-            return Self.json(.object(["data": .array(endpoints.map { .object($0.document(now: now)) })]))
+            return HTTPResponse.json(.object(["data": .array(endpoints.map { .object($0.document(now: now)) })]))
         }
         router.get("/v1/webhook-endpoints/{id}") { request in
             _ = try authorize(request)
             let endpoint = try await load(request.pathParameters["id"] ?? "")
-            return Self.json(.object(endpoint.document(now: services.clock.nowMillis())))
+            return HTTPResponse.json(.object(endpoint.document(now: services.clock.nowMillis())))
         }
         router.delete("/v1/webhook-endpoints/{id}") { request in
             let caller = try authorize(request)
@@ -51,7 +51,7 @@ struct WebhookRoutes: Sendable {
             }
             guard let page else { throw Self.noEndpoint(id) }
             let items = Array(page.prefix(limit))
-            return Self.json(.object(["data": .array(items), "nextCursor": page.count > limit ? items.last!["id"] ?? .null : .null]))
+            return HTTPResponse.json(.object(["data": .array(items), "nextCursor": page.count > limit ? items.last!["id"] ?? .null : .null]))
         }
         router.post("/v1/webhook-deliveries/{id}/redeliver") { request in
             let caller = try authorize(request)
@@ -106,7 +106,7 @@ struct WebhookRoutes: Sendable {
         }
         var document = endpoint.document(now: now)
         document["secret"] = .string(WebhookSignature.display(key))
-        var response = Self.json(.object(document), status: .created)
+        var response = HTTPResponse.json(.object(document), status: .created)
         response.headers["Location"] = "/v1/webhook-endpoints/\(endpoint.id)"
         return response
     }
@@ -123,7 +123,7 @@ struct WebhookRoutes: Sendable {
         guard let endpoint else { throw Self.noEndpoint(id) }
         var document = endpoint.document(now: now)
         document["secret"] = .string(WebhookSignature.display(key))
-        return Self.json(.object(document))
+        return HTTPResponse.json(.object(document))
     }
 
     private func redeliver(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -138,14 +138,10 @@ struct WebhookRoutes: Sendable {
             let new = try WebhookOutbox.redeliver(eventId: original.eventId, endpointId: original.endpointId, at: now, in: db)
             return try WebhookRecords.deliveryDocument(new, in: db) ?? .null
         }
-        return Self.json(document, status: .accepted)
+        return HTTPResponse.json(document, status: .accepted)
     }
 
     static func noEndpoint(_ id: String) -> Problem { Problem.notFound("No webhook endpoint \(id).") }
-
-    static func json(_ value: JSONValue, status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(value.serialized.utf8))
-    }
 }
 
 /// Which webhook URLs are acceptable: absolute http(s) without credentials; `https` and a host

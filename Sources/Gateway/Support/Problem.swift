@@ -92,6 +92,18 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
     }
 }
 
+extension HTTPResponse {
+    /// A JSON answer: the value's compact bytes (sorted keys) with its content type.
+    static func json(_ value: JSONValue, status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        var headers = headers
+        headers["Content-Type"] = "application/json"
+        var body: [UInt8] = []
+        body.reserveCapacity(256)
+        value.write(to: &body)
+        return HTTPResponse(status: status, headers: headers, body: body)
+    }
+}
+
 /// JSON for the gateway's own documents: camelCase, sorted keys (stable bytes for replays and tests).
 public enum JSON {
     public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
