@@ -54,6 +54,10 @@ import Testing
                 #expect(Set(received.map(\.type)) == ["operation.succeeded", "controls.changed"])
                 let succeeded = try #require(received.first { $0.type == "operation.succeeded" })
                 #expect(succeeded.json["data"]?["operation"]?["id"]?.stringValue == operationId)
+                // The operation as it ended, without its call log (the spec's WebhookOperation).
+                #expect(succeeded.json["data"]?["operation"]?["state"] == .string("succeeded"))
+                #expect(succeeded.json["data"]?["operation"]?["result"]?["blockedVerticals"] != nil)
+                #expect(succeeded.json["data"]?["operation"]?["upstream"] == nil)
                 #expect(succeeded.json["data"]?["merchantId"]?.stringValue == SandboxDemo.merchant1)
                 #expect(succeeded.id == succeeded.json["id"]?.stringValue)
                 #expect(succeeded.headers["Content-Type"] == "application/json")

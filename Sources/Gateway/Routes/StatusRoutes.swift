@@ -19,13 +19,11 @@ struct StatusRoutes: Sendable {
     private func change(_ request: HTTPRequest, to status: PlacementStatus) async throws -> HTTPResponse {
         let merchant = request.pathParameters["accountId"] ?? ""
         let caller = try Authorization.authorize(request, scope: .write, merchant: merchant, keyRing: services.keyRing)
-        if !request.body.isEmpty, request.body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
-            // A reason may come along; anything else in the body is refused rather than ignored.
-            var fields = RequestBody.Fields(try RequestBody.object(request))
-            _ = fields.string("reason", required: false, maxLength: 500)
-            fields.refuseUnknown(allowed: ["reason"])
-            try fields.check()
-        }
+        // A reason may come along; anything else in the body is refused rather than ignored.
+        var fields = RequestBody.Fields(try RequestBody.optionalObject(request))
+        _ = fields.string("reason", required: false, maxLength: 500)
+        fields.refuseUnknown(allowed: ["reason"])
+        try fields.check()
         return try await InboundIdempotency(services: services).run(request, caller: caller) { binding in
             if DryRun.isRequested(request) {
                 return try await DryRun(services: services).status(merchant: merchant, desired: status)

@@ -56,17 +56,14 @@ public enum WebhookOutbox {
     static func recordEnding(of operationId: String, at now: Int64, in db: SQLiteConnection) throws {
         // Most gateways have few endpoints or none: skip the load when nobody listens.
         guard try db.queryOne("SELECT 1 FROM webhook_endpoints WHERE disabled_at IS NULL LIMIT 1") != nil,
-              let operation = try OperationRecords.load(operationId, in: db) else { return }
-        let summary: JSONValue = .object([
-            "id": .string(operation.id), "type": .string(operation.type), "state": .string(operation.state.rawValue),
-            "changed": operation.changed.map(JSONValue.bool) ?? .null, "attempts": .number(Double(operation.attempts)),
-            "createdAt": .string(Timestamp.format(operation.createdAt)), "updatedAt": .string(Timestamp.format(operation.updatedAt)),
-            "request": operation.request, "result": operation.result ?? .null,
-            "error": operation.error.flatMap { try? JSON.decode(JSONValue.self, from: JSON.encode($0)) } ?? .null,
-        ])
+              let operation = try OperationRecords.load(operationId, in: db),
+              case .object(var summary) = operation.document(upstream: []).jsonValue else { return }
+        // The operation as GET /v1/operations/{id} shows it, less its call log; the merchant is in `data`.
+        summary["upstream"] = nil
+        summary["merchantId"] = nil
         let merchant = operation.merchantId
         let succeeded = operation.state == .succeeded
-        try enqueue(type: succeeded ? .operationSucceeded : .operationFailed, merchantId: merchant, data: ["operation": summary], at: now, in: db)
+        try enqueue(type: succeeded ? .operationSucceeded : .operationFailed, merchantId: merchant, data: ["operation": .object(summary)], at: now, in: db)
         if succeeded, operation.changed == true, let result = operation.result {
             switch operation.resource {
             case "controls":
