@@ -25,14 +25,18 @@ public struct RoktAccountPage: Codable, Sendable, Equatable {
 
 /// The body of `POST /v1/accounts/register/partnership`: snake_case, as Rokt spells
 /// `external_account_id` (the field it is idempotent on).
-public struct RoktRegistration: Codable, Sendable, Equatable {
+public struct RoktRegistration: Sendable, Equatable {
     public var externalAccountId: String
     public var name: String
     public var website: String?
     public var country: String?
 
-    enum CodingKeys: String, CodingKey {
-        case externalAccountId = "external_account_id", name, website, country
+    /// The body of `POST /v1/accounts/register/partnership`.
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = ["external_account_id": .string(externalAccountId), "name": .string(name)]
+        if let website { members["website"] = .string(website) }
+        if let country { members["country"] = .string(country) }
+        return .object(members)
     }
 
     public init(externalAccountId: String, name: String, website: String?, country: String?) {

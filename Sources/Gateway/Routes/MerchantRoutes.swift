@@ -32,7 +32,7 @@ struct MerchantRoutes: Sendable {
             let (registration, json) = try Self.registration(request)
             let external = registration.externalAccountId
             let write = SingleWrite(kind: .register, lane: "register:" + external, method: "POST", path: RoktPath.register,
-                                    body: try? JSON.decode(JSONValue.self, from: RoktJSON.encode(registration)))
+                                    body: registration.jsonValue)
             let now = services.clock.nowMillis()
             let operation: Operation
             do {
