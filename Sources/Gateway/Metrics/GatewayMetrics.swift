@@ -86,24 +86,19 @@ public final class GatewayMetrics: Sendable {
         for (key, count) in upstream.sorted(by: { ($0.key.method, $0.key.status ?? 0) < ($1.key.method, $1.key.status ?? 0) }) {
             out += "gateway_upstream_calls_total{method=\"\(key.method)\",status=\"\(key.status.map(String.init) ?? "error")\"} \(count)\n"
         }
-        out += "# HELP gateway_store_up Whether the store answered the scrape's read (1) or not (0).\n"
-        out += "# TYPE gateway_store_up gauge\n"
-        out += "gateway_store_up \(gauges == nil ? 0 : 1)\n"
+        func gauge(_ name: String, _ help: String, _ value: Int) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
+        }
+        gauge("gateway_store_up", "Whether the store answered the scrape's read (1) or not (0).", gauges == nil ? 0 : 1)
         if let gauges {
             out += "# HELP gateway_operations Operations in the store, by state.\n"
             out += "# TYPE gateway_operations gauge\n"
             for state in ["queued", "running", "succeeded", "failed"] {
                 out += "gateway_operations{state=\"\(state)\"} \(gauges.operationsByState[state] ?? 0)\n"
             }
-            out += "# HELP gateway_jobs_queued Merchant resources with work due (queued or backing off).\n"
-            out += "# TYPE gateway_jobs_queued gauge\n"
-            out += "gateway_jobs_queued \(gauges.queuedJobs)\n"
-            out += "# HELP gateway_webhook_deliveries_pending Webhook deliveries not yet delivered nor given up.\n"
-            out += "# TYPE gateway_webhook_deliveries_pending gauge\n"
-            out += "gateway_webhook_deliveries_pending \(gauges.pendingWebhookDeliveries)\n"
-            out += "# HELP gateway_webhook_endpoints_disabled Webhook endpoints disabled (410 Gone, or failing too long).\n"
-            out += "# TYPE gateway_webhook_endpoints_disabled gauge\n"
-            out += "gateway_webhook_endpoints_disabled \(gauges.disabledWebhookEndpoints)\n"
+            gauge("gateway_jobs_queued", "Merchant resources with work due (queued or backing off).", gauges.queuedJobs)
+            gauge("gateway_webhook_deliveries_pending", "Webhook deliveries not yet delivered nor given up.", gauges.pendingWebhookDeliveries)
+            gauge("gateway_webhook_endpoints_disabled", "Webhook endpoints disabled (410 Gone, or failing too long).", gauges.disabledWebhookEndpoints)
         }
         return out
     }
