@@ -99,6 +99,7 @@ import Testing
             #expect(text.split(separator: "\n").contains { $0.hasPrefix("gateway_jobs_queued ") && Int($0.split(separator: " ")[1]) != nil })
             #expect(text.contains(#"gateway_upstream_calls_total{method="PUT",status="200"} 1"#))
             #expect(text.contains("gateway_store_up 1"))
+            #expect(text.contains("gateway_webhook_deliveries_pending 0\n") && text.contains("gateway_webhook_endpoints_disabled 0\n"))
             #expect(!text.contains(SandboxDemo.token) && !text.contains(gateway.adminKey))
         }
     }
