@@ -19,9 +19,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-# Built as the container ships it: the Swift runtime linked statically.
-swift build -c release --static-swift-stdlib --product rokt-gateway >/dev/null
-BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)/rokt-gateway
+# The binary the container ships (deploy/build.sh: one static PIE).
+BIN=$(deploy/build.sh 2>/dev/null | tail -1)/rokt-gateway
 
 work=$(mktemp -d)
 cleanup() { kill "${OURS_PID:-}" 2>/dev/null || true; "$NGINX" -p "$work" -c "$work/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$work"; }

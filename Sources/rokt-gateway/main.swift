@@ -1,4 +1,5 @@
 import Gateway
+import HTTP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,29 +22,32 @@ func fail(_ message: String, status: Int32 = 1) -> Never {
     exit(status)
 }
 
-do {
-    switch arguments.first {
-    case "serve":
-        let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
-        if arguments.dropFirst().contains("--sandbox") {
-            try await SandboxMode.run(configuration: configuration)
-        } else {
-            guard arguments.count == 1 else { fail("unknown option \(arguments[1])\n\(usage)", status: 2) }
-            let app = try await GatewayApp(configuration: configuration)
-            try await app.runUntilSignalled()
+ProcessMain.run {
+    do {
+        switch arguments.first {
+        case "serve":
+            let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
+            if arguments.dropFirst().contains("--sandbox") {
+                try await SandboxMode.run(configuration: configuration)
+            } else {
+                guard arguments.count == 1 else { fail("unknown option \(arguments[1])\n\(usage)", status: 2) }
+                let app = try await GatewayApp(configuration: configuration)
+                try await app.runUntilSignalled()
+            }
+            exit(0)
+        case "keys", "migrate":
+            let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
+            for line in try await AdminCommands.run(arguments, configuration: configuration) { print(line) }
+            exit(0)
+        case "help", "--help", "-h":
+            print(usage)
+        default:
+            fail(usage, status: 2)
         }
-        exit(0)
-    case "keys", "migrate":
-        let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
-        for line in try await AdminCommands.run(arguments, configuration: configuration) { print(line) }
-        exit(0)
-    case "help", "--help", "-h":
-        print(usage)
-    default:
-        fail(usage, status: 2)
+    } catch let error as AdminCommands.UsageError {
+        fail("\(error)\n\(usage)", status: 2)
+    } catch {
+        fail("\(error)")
     }
-} catch let error as AdminCommands.UsageError {
-    fail("\(error)\n\(usage)", status: 2)
-} catch {
-    fail("\(error)")
+    exit(0)
 }

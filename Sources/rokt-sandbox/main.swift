@@ -120,7 +120,9 @@ if configuration.seed == .demo {
     printLine("token \(configuration.token), parent account \(configuration.parentAccountId), merchants demo-merchant-1 demo-merchant-2 demo-merchant-3")
 }
 
-await SignalWaiter.wait(for: [SIGTERM, SIGINT])
-printLine("rokt-sandbox shutting down")
-await sandbox.shutdown()
-exit(0)
+ProcessMain.run {
+    await SignalWaiter.wait(for: [SIGTERM, SIGINT])
+    printLine("rokt-sandbox shutting down")
+    await sandbox.shutdown()
+    exit(0)
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The binaries the container ships: release builds of rokt-gateway and rokt-sandbox, each one
+# static PIE (the Swift runtime, Foundation, SQLite, OpenSSL and glibc linked in; ASLR kept),
+# linked by lld with packed relative relocations (DT_RELR). Prints the products directory as
+# its last line. Needs nothing at run time but the kernel, /etc (hosts, resolv.conf,
+# nsswitch.conf) and CA certificates; see README, "The release binary".
+#
+#   deploy/build.sh [extra swift build arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flags=(-c release --scratch-path .build-static
+  # glibc's static-PIE start-up asserts that there is no RUNPATH; SwiftPM adds $ORIGIN unless told.
+  --disable-local-rpath
+  -Xswiftc -static-executable -Xswiftc -Xclang-linker -Xswiftc -static-pie
+  -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs)
+swift build "${flags[@]}" --product rokt-gateway "$@" >&2
+swift build "${flags[@]}" --product rokt-sandbox "$@" >&2
+swift build "${flags[@]}" --show-bin-path
