@@ -10,6 +10,7 @@
 # SANDBOX=external: the `rokt-sandbox` executable as its own process at niceness 10, standing in
 #   for a remote Rokt whose CPU is not ours (the gateway then runs plain `serve` against it).
 # LATENCIES="0 5" (default): the upstream latencies to run.
+# BIN_DIR: where rokt-gateway and rokt-sandbox are; default the shipped build (deploy/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
@@ -18,10 +19,9 @@ LATENCIES=${LATENCIES:-"0 5"}
 PORT=18180
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 SANDBOX=${SANDBOX:-embedded}
-swift build -c release --static-swift-stdlib --product rokt-gateway >/dev/null
-swift build -c release --static-swift-stdlib --product rokt-sandbox >/dev/null
-BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)/rokt-gateway
-SANDBOX_BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)/rokt-sandbox
+BIN_DIR=${BIN_DIR:-$(deploy/build.sh 2>/dev/null | tail -1)}
+BIN=$BIN_DIR/rokt-gateway
+SANDBOX_BIN=$BIN_DIR/rokt-sandbox
 ulimit -n 20000
 for latency in $LATENCIES; do
   work=$(mktemp -d)

@@ -11,8 +11,8 @@ RUNS=${1:-3}
 ENDPOINTS=${2:-20}
 OPERATIONS=${3:-500}
 PORT=18190
-swift build -c release --static-swift-stdlib --product rokt-gateway >/dev/null
-BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)/rokt-gateway
+# BIN_DIR: where rokt-gateway is; default the shipped build (deploy/build.sh).
+BIN=${BIN_DIR:-$(deploy/build.sh 2>/dev/null | tail -1)}/rokt-gateway
 for run in $(seq "$RUNS"); do
   work=$(mktemp -d)
   # Private networks allowed: the receiver is on loopback.
