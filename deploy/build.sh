@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The binaries the container ships: release builds of rokt-gateway and rokt-sandbox, each one
 # static PIE (the Swift runtime, Foundation, SQLite, OpenSSL and glibc linked in; ASLR kept),
-# linked by lld with packed relative relocations (DT_RELR). Prints the products directory as
+# linked by lld with packed relative relocations (DT_RELR) and, for the gateway, its hot code laid
+# out first (deploy/rokt-gateway.order). Prints the products directory as
 # its last line. Needs nothing at run time but the kernel, /etc (hosts, resolv.conf,
 # nsswitch.conf) and CA certificates; see README, "The release binary".
 #
@@ -13,6 +14,8 @@ flags=(-c release --scratch-path .build-static
   --disable-local-rpath
   -Xswiftc -static-executable -Xswiftc -Xclang-linker -Xswiftc -static-pie
   -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs)
-swift build "${flags[@]}" --product rokt-gateway "$@" >&2
+# The code a gateway runs to idle first, then what serving adds (deploy/order-file.sh makes it).
+order=(-Xlinker --symbol-ordering-file="$PWD/deploy/rokt-gateway.order" -Xlinker --no-warn-symbol-ordering)
+swift build "${flags[@]}" "${order[@]}" --product rokt-gateway "$@" >&2
 swift build "${flags[@]}" --product rokt-sandbox "$@" >&2
 swift build "${flags[@]}" --show-bin-path

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Smoke test of the shipped binaries (deploy/build.sh), run by .ci/run: they are static PIEs,
-# they start, migrate, make an API key, and carry a real write through the gateway to the
-# sandbox over TLS (OpenSSL with CA verification, a host name through the static glibc's
-# resolver, SQLite, the engine), then stop gracefully on SIGTERM. The unit and end-to-end tests
-# run on the debug build; this proves the release link did not break what they proved.
+# they start, migrate, make an API key, stay within the idle memory bound, and carry a real
+# write through the gateway to the sandbox over TLS (OpenSSL with CA verification, a host name
+# through the static glibc's resolver, SQLite, the engine), then stop gracefully on SIGTERM.
+# The unit and end-to-end tests run on the debug build; this proves that the release link kept
+# what they prove. IDLE_RSS_LIMIT_KIB (12288) is the memory bound.
 #
 #   deploy/smoke-test.sh
 set -euo pipefail
@@ -67,6 +68,10 @@ pids+=($gateway)
 port=$(wait_for "$work/gateway.log" '"msg":"listening","port":"[0-9]+"' | grep -Eo '[0-9]+') || fail "gateway did not start"
 [ "$(curl -sf "http://127.0.0.1:$port/healthz")" = '{"status":"ok"}' ] || fail "/healthz"
 ok "serve answers /healthz"
+# Issue 2's bound on an idle server (after one request, its database made by an earlier run).
+idle_kib=$(awk '/VmRSS/ {print $2}' "/proc/$gateway/status")
+[ "$idle_kib" -le "${IDLE_RSS_LIMIT_KIB:-12288}" ] || fail "idle RSS $idle_kib KiB is over ${IDLE_RSS_LIMIT_KIB:-12288} KiB"
+ok "idle RSS $((idle_kib / 1024)).$((idle_kib % 1024 * 10 / 1024)) MiB (at most 12 MiB)"
 
 auth=(-H "Authorization: Bearer $key" -H 'Content-Type: application/json')
 answer=$(curl -s -w ' %{http_code}' "${auth[@]}" -d '{"domain":"Smoke.Example.COM."}' \
