@@ -19,7 +19,7 @@ LATENCIES=${LATENCIES:-"0 5"}
 PORT=18180
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 SANDBOX=${SANDBOX:-embedded}
-BIN_DIR=${BIN_DIR:-$(deploy/build.sh 2>/dev/null | tail -1)}
+BIN_DIR=${BIN_DIR:-$(deploy/build.sh | tail -1)}
 BIN=$BIN_DIR/rokt-gateway
 SANDBOX_BIN=$BIN_DIR/rokt-sandbox
 ulimit -n 20000

@@ -20,7 +20,7 @@ fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 # The binary the container ships (deploy/build.sh: one static PIE).
-BIN=$(deploy/build.sh 2>/dev/null | tail -1)/rokt-gateway
+BIN=$(deploy/build.sh | tail -1)/rokt-gateway
 
 work=$(mktemp -d)
 cleanup() { kill "${OURS_PID:-}" 2>/dev/null || true; "$NGINX" -p "$work" -c "$work/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$work"; }

@@ -12,7 +12,7 @@ ENDPOINTS=${2:-20}
 OPERATIONS=${3:-500}
 PORT=18190
 # BIN_DIR: where rokt-gateway is; default the shipped build (deploy/build.sh).
-BIN=${BIN_DIR:-$(deploy/build.sh 2>/dev/null | tail -1)}/rokt-gateway
+BIN=${BIN_DIR:-$(deploy/build.sh | tail -1)}/rokt-gateway
 for run in $(seq "$RUNS"); do
   work=$(mktemp -d)
   # Private networks allowed: the receiver is on loopback.
