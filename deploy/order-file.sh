@@ -12,11 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
-bin=$(deploy/build.sh | tail -1)
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source deploy/harness.sh
 port=18290
 key=rgw_order_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 healthy() { # seconds
@@ -24,10 +20,8 @@ healthy() { # seconds
   echo "the gateway did not answer:"; cat "$work/gateway.log"; exit 1
 }
 
-"$bin/rokt-sandbox" --port 0 >"$work/sandbox.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q 'listening on' "$work/sandbox.log" && break; sleep 0.1; done
-export PORT=$port DATABASE_PATH="$work/gateway.sqlite3" ROKT_BASE_URL=$(awk '/listening on/ {print $NF}' "$work/sandbox.log")
+start_sandbox || { echo "the sandbox did not start:"; cat "$work/sandbox.log"; exit 1; }
+export PORT=$port DATABASE_PATH="$work/gateway.sqlite3" ROKT_BASE_URL=http://127.0.0.1:$sandbox_port
 export ROKT_API_TOKEN=sandbox-token ROKT_PARENT_ACCOUNT_ID=demo-parent GATEWAY_BOOTSTRAP_API_KEY=$key LOG_LEVEL=warn
 export WEBHOOK_ALLOW_PRIVATE_NETWORKS=true
 

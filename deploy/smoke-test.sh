@@ -9,25 +9,13 @@
 #   deploy/smoke-test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$(deploy/build.sh | tail -1)
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source deploy/harness.sh
 checks=0
 ok() { checks=$((checks + 1)); echo "ok - $*"; }
 fail() {
   echo "smoke test FAILED: $*"
   for log in "$work"/*.log; do [ -f "$log" ] && { echo "--- $log"; cat "$log"; }; done
   exit 1
-}
-# wait_for FILE PATTERN: the first match of an extended regex in a growing log, within 20 s.
-wait_for() {
-  for _ in $(seq 200); do
-    if match=$(grep -Eo "$2" "$1" 2>/dev/null | head -1) && [ -n "$match" ]; then echo "$match"; return 0; fi
-    sleep 0.1
-  done
-  return 1
 }
 
 for exe in rokt-gateway rokt-sandbox; do
@@ -46,9 +34,7 @@ key=$("$bin/rokt-gateway" keys create --name smoke --scope read --scope write 2>
 [[ "$key" == rgw_* ]] || fail "keys create printed '$key'"
 ok "migrate, keys create"
 
-"$bin/rokt-sandbox" --port 0 >"$work/sandbox.log" 2>&1 &
-pids+=($!)
-sandbox_port=$(wait_for "$work/sandbox.log" 'listening on http://127\.0\.0\.1:[0-9]+' | grep -Eo '[0-9]+$') || fail "sandbox did not start"
+start_sandbox || fail "sandbox did not start"
 
 # A throwaway CA and a certificate for "localhost", trusted through SSL_CERT_FILE only.
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=smoke-ca -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
