@@ -34,11 +34,9 @@ ProcessMain.run {
                 let app = try await GatewayApp(configuration: configuration)
                 try await app.runUntilSignalled()
             }
-            exit(0)
         case "keys", "migrate":
             let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
             for line in try await AdminCommands.run(arguments, configuration: configuration) { print(line) }
-            exit(0)
         case "help", "--help", "-h":
             print(usage)
         default:
