@@ -15,6 +15,7 @@ public final class GatewayApp: Sendable {
     private let lock: ProcessLock
     private let http: HTTPClient
     private let keyWatcher: Task<Void, Never>
+    private let retention: RetentionSweeper
 
     /// Opens (and migrates) the database, loads the keys, starts the engine; the server is bound by `start()`.
     public init(configuration: GatewayConfiguration, group: EventLoopGroup = .shared, clock: any WallClock = SystemWallClock(),
@@ -30,6 +31,8 @@ public final class GatewayApp: Sendable {
         ServerLog.install { message in logger.error(message) }
         try FileSystemPaths.ensureParentDirectory(of: configuration.databasePath)
         lock = try ProcessLock(path: configuration.databasePath + ".lock")
+        // Before the store's own connections open the file (the lock keeps other gateways out).
+        try IncrementalVacuum.enable(path: configuration.databasePath)
         let database = try Database.open(path: configuration.databasePath, migrations: Schema.migrations)
         http = HTTPClient(group: group)
         let metrics = GatewayMetrics()
@@ -51,6 +54,8 @@ public final class GatewayApp: Sendable {
         services = GatewayServices(configuration: configuration, database: database, engine: engine, webhooks: webhooks, rokt: rokt,
                                    keyRing: keyRing, logger: logger, clock: clock, metrics: metrics)
         keyWatcher = Task { await keyRing.watch() }
+        retention = RetentionSweeper(database: database, clock: clock, configuration: configuration.retention)
+        retention.start { error in logger.error("retention sweep failed", ["error": "\(error)"]) }
         server = try HTTPServer(configuration: configuration.server, group: group,
                                 bodyLimit: { [router = GatewayRouter(services: services)] in router.bodyLimit(method: $0, path: $1) },
                                 handler: GatewayRouter(services: services).handle)
@@ -73,6 +78,7 @@ public final class GatewayApp: Sendable {
         await server.shutdown()
         await services.engine.shutdown()
         await services.webhooks.shutdown()
+        await retention.stop()
         keyWatcher.cancel()
         http.shutdown()
         await services.database.close()

@@ -32,6 +32,8 @@ public struct GatewayConfiguration: Sendable {
     public var cors = CORSPolicy(allowedOrigins: [])
     /// The operation engine's bounds (ENGINE_* and RETRY_* variables).
     public var engine = EngineConfiguration()
+    /// What is deleted when (OPERATIONS_RETENTION, WEBHOOK_RETENTION; idempotency records after 24 h).
+    public var retention = RetentionConfiguration()
     public var server = HTTPServer.Configuration()
 
     public init() {}
@@ -110,6 +112,7 @@ public struct GatewayConfiguration: Sendable {
             }
         }
         try readEngine(into: &configuration.engine, reader)
+        try readRetention(into: &configuration.retention, reader)
         configuration.server.host = configuration.host
         configuration.server.port = configuration.port
         return configuration
@@ -123,6 +126,7 @@ public struct GatewayConfiguration: Sendable {
             throw ConfigurationError(variable: "ENGINE_MIN_CONCURRENT_JOBS", message: "must not exceed ENGINE_MAX_CONCURRENT_JOBS (\(engine.maxConcurrentJobs))")
         }
         if let ms = try reader.integer("ENGINE_COALESCING_WINDOW_MS", 0...1000, "milliseconds") { engine.coalescingWindow = .milliseconds(ms) }
+        if let bound = try reader.integer("ENGINE_MAX_QUEUED_OPERATIONS", 1...10_000_000, "a number") { engine.maxQueuedOperations = bound }
         if let ms = try reader.integer("RETRY_BASE_MS", 1...600_000, "milliseconds") { engine.retry.base = .milliseconds(ms) }
         if let ms = try reader.integer("RETRY_CAP_MS", 1...86_400_000, "milliseconds") { engine.retry.cap = .milliseconds(ms) }
         guard engine.retry.base <= engine.retry.cap else {
@@ -130,6 +134,24 @@ public struct GatewayConfiguration: Sendable {
         }
         // A change still failing after a day is reported failed rather than applied late.
         if let hours = try reader.integer("RETRY_MAX_AGE_HOURS", 1...24, "hours") { engine.retry.maxAge = .seconds(hours * 3600) }
+    }
+
+    /// OPERATIONS_RETENTION and WEBHOOK_RETENTION: durations like `720h` or `30d`. Operations stay at
+    /// least the 24 h an Idempotency-Key replays them.
+    private static func readRetention(into retention: inout RetentionConfiguration, _ reader: EnvironmentReader) throws(ConfigurationError) {
+        let longest: Duration = .seconds(3650 * 86_400)
+        if let raw = reader.value("OPERATIONS_RETENTION") {
+            guard let duration = WebhookRetrySchedule.duration(raw), duration >= .seconds(86_400), duration <= longest else {
+                throw ConfigurationError(variable: "OPERATIONS_RETENTION", message: "must be a duration from 24h to 3650d like 720h or 30d, got \"\(raw)\"")
+            }
+            retention.operations = duration
+        }
+        if let raw = reader.value("WEBHOOK_RETENTION") {
+            guard let duration = WebhookRetrySchedule.duration(raw), duration >= .seconds(3600), duration <= longest else {
+                throw ConfigurationError(variable: "WEBHOOK_RETENTION", message: "must be a duration from 1h to 3650d like 72h or 30d, got \"\(raw)\"")
+            }
+            retention.webhooks = duration
+        }
     }
 
     /// `http://` only for loopback (tests, the embedded sandbox); everything else must be https.

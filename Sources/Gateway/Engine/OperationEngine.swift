@@ -41,7 +41,8 @@ public final class OperationEngine: Sendable {
         state.withLock { $0.scheduler = task }
     }
 
-    /// Validated intent in, committed operation out (state `queued`).
+    /// Validated intent in, committed operation out (state `queued`). Throws `QueueFull` (503)
+    /// when `maxQueuedOperations` operations are queued or running already.
     public func submit(_ intent: OperationIntent, merchantId: String, request: JSONValue, apiKeyId: String?,
                        alsoInTransaction: (@Sendable (SQLiteConnection, String) throws -> Void)? = nil) async throws -> Operation {
         let now = context.now
@@ -50,7 +51,10 @@ public final class OperationEngine: Sendable {
             state: .queued, changed: nil, attempts: 0, createdAt: now, updatedAt: now, request: request, intent: intent,
             result: nil, error: nil, apiKeyId: apiKeyId)
         let encoded = OperationRecords.Encoded(operation)
+        let bound = context.configuration.maxQueuedOperations
         try await context.database.write { db in
+            // Decided from the maintained counts (two rows), in the transaction that would add one.
+            guard try StoreGauges.unfinishedOperations(in: db) < bound else { throw QueueFull(limit: bound) }
             try OperationRecords.insert(operation, encoded: encoded, in: db)
             try JobRecords.markDue(merchantId: merchantId, resource: intent.resource, at: now, in: db)
             try alsoInTransaction?(db, operation.id)
@@ -186,12 +190,17 @@ public final class OperationEngine: Sendable {
         guard !expired.isEmpty else { return [] }
         let problem = Problem(status: 504, code: "upstream_unavailable",
                               detail: "Rokt could not be reached successfully within \(maxAge.milliseconds / 1000) s; the change may not have been applied: read the state to check.")
+        let pending = try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
         for id in expired {
+            var ending = problem
+            // A write in flight that cannot be read back: "read the state" cannot tell the caller anything.
+            if let pending, pending.operationIds.contains(id), try OperationRecords.load(id, in: db)?.intentKind?.hasReadBack == false {
+                ending = OutcomeUnknown.problem(for: pending, calls: try OperationRecords.calls(of: id, in: db))
+            }
             try OperationRecords.finish(id, succeeded: false, changed: false, resultId: nil,
-                                        error: OperationRecords.encodedProblem(problem, operationId: id), now: now, in: db)
+                                        error: OperationRecords.encodedProblem(ending, operationId: id), now: now, in: db)
         }
-        if let pending = try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db),
-           pending.operationIds.allSatisfy(expired.contains) {
+        if let pending, pending.operationIds.allSatisfy(expired.contains) {
             try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
         }
         return expired

@@ -53,8 +53,9 @@ struct SingleWriteReconciler: Sendable {
         return .idle
     }
 
-    /// A pending write found at the start of a run: re-sent with its stored key, or (past the
-    /// key's age, when Rokt may have forgotten it) dropped and the operation started over.
+    /// A pending write found at the start of a run: re-sent with its stored key. Past the key's
+    /// age (when Rokt may forget it), a write that can be read back is dropped and started over;
+    /// one that cannot ends `outcome_unknown`, never re-sent under a new key.
     private func resume(_ pending: PendingWrite, job: ClaimedJob) async throws -> JobOutcome? {
         guard let operation = try await context.database.read({ db in try OperationRecords.load(pending.operationIds[0], in: db) }),
               !operation.state.isTerminal else {
@@ -62,7 +63,14 @@ struct SingleWriteReconciler: Sendable {
             return nil
         }
         let now = context.now
-        if now - pending.createdAt > context.configuration.keyMaxAge.milliseconds {
+        // Following Rokt's operation id is a read: safe at any age.
+        if pending.upstreamOperationId == nil, now - pending.createdAt > context.configuration.keyMaxAge.milliseconds {
+            if operation.intentKind?.hasReadBack == false {
+                let calls = try await context.database.read { db in try OperationRecords.calls(of: operation.id, in: db) }
+                try await context.finish([.failure(operation.id, OutcomeUnknown.problem(for: pending, calls: calls))], job: job,
+                                         deletePendingWrite: true)
+                return nil
+            }
             try await context.write { db in
                 try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
                 try OperationRecords.requeue(pending.operationIds, now: now, in: db)
@@ -81,7 +89,6 @@ struct SingleWriteReconciler: Sendable {
         case .failed(let error) where error.isRetryable:
             return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: error.retryAfter))
         case .failed(let error):
-            try await redactIfPrivate(operation)
             try await context.finish([.failure(operation.id, .upstream(error))], job: job, deletePendingWrite: true)
             return nil
         case .succeeded(let response):
@@ -102,7 +109,6 @@ struct SingleWriteReconciler: Sendable {
                     }
                 }
             }
-            try await redactIfPrivate(operation)
             try await context.finish([.success(operation.id, changed: changed, result: result.serialized)], job: job, deletePendingWrite: true)
             return nil
         }
@@ -119,16 +125,6 @@ struct SingleWriteReconciler: Sendable {
         let read = await context.rokt.getOperation(operationId)
         try await context.log(read.call, for: pending.operationIds)
         return (try? read.result.get().result) ?? .object([:])
-    }
-
-    /// Privacy requests keep raw consumer identifiers only while they may have to be re-sent.
-    /// Done before the operation ends, so no caller ever sees it ended with them still stored;
-    /// the pending write (deleted by the ending) still holds the bytes a retry needs.
-    private func redactIfPrivate(_ operation: StoredOperation) async throws {
-        guard case .single(var write) = operation.intent, write.kind == .privacy else { return }
-        write.body = PrivacyIdentifiers.redacted(write.body)
-        let intent = OperationRecords.json(OperationIntent.single(write))
-        try await context.write { db in try db.run("UPDATE operations SET intent = ? WHERE id = ?", [intent, operation.id]) }
     }
 }
 

@@ -109,7 +109,8 @@ enum OperationRecords {
     }
 
     /// Ends an operation; a terminal state is never overwritten. `error` is pre-encoded JSON.
-    /// The webhook events of the ending go into the same transaction (the outbox).
+    /// The webhook events of the ending go into the same transaction (the outbox), and so does
+    /// the redaction of a privacy request: every path that ends an operation comes through here.
     @discardableResult
     static func finish(_ id: String, succeeded: Bool, changed: Bool?, resultId: Int64?, error: String?, now: Int64,
                        in db: SQLiteConnection) throws -> Bool {
@@ -117,8 +118,28 @@ enum OperationRecords {
             UPDATE operations SET state = ?, changed = ?, result_id = ?, error = ?, updated_at = ?
             WHERE id = ? AND state IN ('queued', 'running')
             """, [succeeded ? "succeeded" : "failed", changed.map { $0 ? 1 : 0 }, resultId, error, now, id]) > 0
-        if ended { try WebhookOutbox.recordEnding(of: id, at: now, in: db) }
+        if ended {
+            try redactPrivacyRequest(id, in: db)
+            try WebhookOutbox.recordEnding(of: id, at: now, in: db)
+        }
         return ended
+    }
+
+    /// A privacy request keeps raw consumer identifiers only while it may have to be re-sent.
+    /// Every ending goes through `finish`, so here, in the ending's transaction, the intent's
+    /// values become their SHA-256 and the pending write (the only other copy) goes. Freed
+    /// bytes are zeroed (`secure_delete`) and the WAL is truncated after the commit, so the
+    /// raw values leave the files too.
+    static func redactPrivacyRequest(_ id: String, in db: SQLiteConnection) throws {
+        guard let row = try db.queryOne("SELECT merchant_id, resource, intent FROM operations WHERE id = ? AND resource LIKE 'write:%'", [id]),
+              case .single(var write) = try JSON.decode(OperationIntent.self, from: Array(try row.get(2, as: String.self).utf8)),
+              write.kind == .privacy else { return }
+        _ = try db.query("PRAGMA secure_delete = ON")
+        write.body = PrivacyIdentifiers.redacted(write.body)
+        try db.run("UPDATE operations SET intent = ? WHERE id = ?", [json(OperationIntent.single(write)), id])
+        try db.run("DELETE FROM pending_writes WHERE merchant_id = ? AND resource = ? AND operation_ids = ?",
+                   [try row.get(0, as: String.self), try row.get(1, as: String.self), json([id])])
+        db.afterCommit { [path = db.path] in WALCheckpoint.truncate(path: path) }
     }
 
     /// Encodes a problem for `finish`, stamped with its operation id.

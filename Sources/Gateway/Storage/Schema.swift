@@ -162,5 +162,31 @@ enum Schema {
             );
             CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts(delivery_id, id);
             """),
+        Migration(version: 4, name: "operation counts, retention indexes", sql: """
+            -- Operations by state, kept by triggers in the transaction of every change, so /metrics
+            -- and the queue bound read four rows instead of counting the table.
+            CREATE TABLE operation_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+            INSERT INTO operation_counts (state, n)
+                SELECT s.column1, (SELECT COUNT(*) FROM operations WHERE state = s.column1)
+                FROM (VALUES ('queued'), ('running'), ('succeeded'), ('failed')) AS s;
+            CREATE TRIGGER operations_count_insert AFTER INSERT ON operations BEGIN
+                UPDATE operation_counts SET n = n + 1 WHERE state = new.state;
+            END;
+            CREATE TRIGGER operations_count_update AFTER UPDATE OF state ON operations WHEN old.state IS NOT new.state BEGIN
+                UPDATE operation_counts SET n = n - 1 WHERE state = old.state;
+                UPDATE operation_counts SET n = n + 1 WHERE state = new.state;
+            END;
+            CREATE TRIGGER operations_count_delete AFTER DELETE ON operations BEGIN
+                UPDATE operation_counts SET n = n - 1 WHERE state = old.state;
+            END;
+
+            -- What the retention sweep walks: old rows first, and the references that keep a shared row.
+            CREATE INDEX operations_finished_by_age ON operations(updated_at) WHERE state IN ('succeeded', 'failed');
+            CREATE INDEX operations_by_result ON operations(result_id) WHERE result_id IS NOT NULL;
+            CREATE INDEX operation_calls_by_call ON operation_calls(call_id);
+            CREATE INDEX webhook_events_by_age ON webhook_events(created_at);
+            CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries(event_id);
+            CREATE INDEX webhook_deliveries_finished_by_age ON webhook_deliveries(updated_at) WHERE due_at IS NULL;
+            """),
     ]
 }

@@ -1,6 +1,7 @@
 import Store
 
-/// What `/metrics` and `/readyz` read from the store: cheap aggregate queries over indexed columns.
+/// What `/metrics` and `/readyz` read from the store: counters kept with every change, and
+/// aggregate queries over small indexed sets (jobs due, deliveries pending, endpoints disabled).
 struct StoreGauges: Sendable {
     var operationsByState: [String: Int]
     /// Jobs with work due (`due_at` set): queued behind the scheduler or waiting out a backoff.
@@ -9,9 +10,17 @@ struct StoreGauges: Sendable {
     var pendingWebhookDeliveries: Int = 0
     var disabledWebhookEndpoints: Int = 0
 
+    /// Four rows kept by triggers (migration 4), never a count over `operations`.
+    static let operationCountsQuery = "SELECT state, n FROM operation_counts"
+
+    /// Operations not yet ended (queued or running): what the engine's queue bound limits.
+    static func unfinishedOperations(in db: SQLiteConnection) throws -> Int {
+        try db.queryOne("SELECT COALESCE(SUM(n), 0) FROM operation_counts WHERE state IN ('queued', 'running')")?.get(0, as: Int.self) ?? 0
+    }
+
     static func read(in db: SQLiteConnection) throws -> StoreGauges {
         var byState: [String: Int] = [:]
-        for row in try db.query("SELECT state, COUNT(*) FROM operations GROUP BY state") {
+        for row in try db.query(operationCountsQuery) {
             byState[try row.get(0, as: String.self)] = try row.get(1, as: Int.self)
         }
         let queued = try db.queryOne("SELECT COUNT(*) FROM jobs WHERE due_at IS NOT NULL").map { try $0.get(0, as: Int.self) } ?? 0
