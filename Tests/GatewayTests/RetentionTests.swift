@@ -1,5 +1,6 @@
 import Foundation
 import Rokt
+import RoktSandbox
 import Store
 import Testing
 @testable import Gateway
@@ -201,6 +202,26 @@ import Testing
         #expect(free == 0)
         #expect(pagesAfter < pagesBefore / 4)
         await database.close()
+    }
+
+    /// The app runs the sweep itself: a month later the operation is gone and `/metrics` agrees.
+    @Test func theRunningGatewaySweepsOnItsOwn() async throws {
+        let clock = ManualWallClock()
+        try await withGateway(clock: clock, configure: { configuration in
+            configuration.retention.firstSweepDelay = .zero
+            configuration.retention.interval = .milliseconds(20)
+        }) { gateway in
+            let created = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
+                                                 json: #"{"domain":"retained.example"}"#)
+            #expect(created.status == 200)
+            let id = try #require(created["id"]?.stringValue)
+            var metrics = try await gateway.call(.get, "/metrics", anonymous: true).text
+            #expect(metrics.contains(#"gateway_operations{state="succeeded"} 1"#))
+            clock.advance(by: Self.day * 31)
+            #expect(try await eventually { try await gateway.call(.get, "/v1/operations/\(id)").status == 404 })
+            metrics = try await gateway.call(.get, "/metrics", anonymous: true).text
+            #expect(metrics.contains(#"gateway_operations{state="succeeded"} 0"#))
+        }
     }
 
     @Test func theOperationGaugesReadTheCountsNotTheOperationsTable() async throws {
