@@ -53,11 +53,12 @@ public final class OperationEngine: Sendable {
         let encoded = OperationRecords.Encoded(operation)
         let bound = context.configuration.maxQueuedOperations
         try await context.database.write { db in
-            // Decided from the maintained counts (two rows), in the transaction that would add one.
-            guard try StoreGauges.unfinishedOperations(in: db) < bound else { throw QueueFull(limit: bound) }
             try OperationRecords.insert(operation, encoded: encoded, in: db)
             try JobRecords.markDue(merchantId: merchantId, resource: intent.resource, at: now, in: db)
             try alsoInTransaction?(db, operation.id)
+            // Decided from the maintained counts (two rows, this operation included), after the
+            // caller's own checks (a register already under way answers with that one instead).
+            guard try StoreGauges.unfinishedOperations(in: db) <= bound else { throw QueueFull(limit: bound) }
         }
         // A job this process is already working on picks the new operation up in its next round.
         if !state.withLock({ $0.active.contains(ClaimedJobKey(merchantId: merchantId, resource: intent.resource)) }) { wake.signal() }
