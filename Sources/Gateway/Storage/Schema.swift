@@ -162,5 +162,13 @@ enum Schema {
             );
             CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts(delivery_id, id);
             """),
+        Migration(version: 4, name: "inbound idempotency: in-flight leases, secret references", sql: """
+            -- Until when an in-flight claim with no operation holds its key; after that a dead
+            -- process's claim frees the key. NULL on older rows: created_at + the lease.
+            ALTER TABLE inbound_requests ADD COLUMN lease_expires_at INTEGER;
+            -- For answers that showed a secret: what to re-read at replay ("<endpoint id> <sha256 of
+            -- the secret as shown>"); the stored body never holds the secret.
+            ALTER TABLE inbound_requests ADD COLUMN secret_ref TEXT;
+            """),
     ]
 }
