@@ -4,6 +4,10 @@ import Store
 /// which running gateways poll to reload their key ring within a second.
 enum ApiKeyRecords {
     static func insert(_ key: ApiKey, hash: String, in db: SQLiteConnection) throws {
+        // The demo key is public: it lives in a sandbox process's memory, never in a database.
+        guard hash != SandboxDemoKey.hash else {
+            throw ConfigurationError(variable: "GATEWAY_BOOTSTRAP_API_KEY", message: "must not be the public sandbox demo key")
+        }
         try db.run("""
             INSERT INTO api_keys (id, name, key_hash, scopes, merchants, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
             """, [key.id, key.name, hash, key.scopes.map(\.rawValue).sorted().joined(separator: ","),
