@@ -84,6 +84,8 @@ struct InboundIdempotency: Sendable {
         }
         let status = response.status.code
         if status >= 500 && status != 502 && status != 504 {
+            // Not an answer to replay: a key without an operation is freed; one with an operation
+            // stays in flight, so a retry answers with that operation as it is then.
             try? await services.database.write { db in try InboundRecords.release(apiKeyId: apiKeyId, key: key, in: db) }
             return response
         }
