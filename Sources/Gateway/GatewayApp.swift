@@ -94,7 +94,7 @@ enum FileSystemPaths {
         var current = directory.hasPrefix("/") ? "" : "."
         for component in directory.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            if mkdir(current, 0o700) != 0 && errno != EEXIST {  // private: the database holds secrets
                 throw ConfigurationError(variable: "DATABASE_PATH", message: "cannot create directory \(current): \(String(cString: strerror(errno)))")
             }
         }

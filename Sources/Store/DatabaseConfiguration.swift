@@ -18,7 +18,7 @@ public struct DatabaseConfiguration: Sendable {
     public var maxQueuedReads: Int = 10_000
     /// Prepared statements kept per connection.
     public var statementCacheCapacity: Int = 256
-    /// Create the database file's directory (and its parents, mode 0750) when missing.
+    /// Create the database file's directory (and its parents, mode 0700) when missing.
     public var createsParentDirectory: Bool = true
 
     public init() {}

@@ -12,8 +12,9 @@ enum FileSystem {
         return String(path[..<slash])
     }
 
-    /// `mkdir -p` for the directory that will hold `path`; mode 0750 because the database holds
-    /// API key hashes and idempotency records that other local users have no business reading.
+    /// `mkdir -p` for the directory that will hold `path`; mode 0700 because the database holds
+    /// webhook signing secrets, API key hashes and idempotency records that no other local user
+    /// has any business reading. Directories that exist keep their mode.
     static func createParentDirectory(of path: String) throws {
         let directory = parentDirectory(of: path)
         guard !directory.isEmpty, !isDirectory(directory) else { return }
@@ -21,12 +22,21 @@ enum FileSystem {
         for component in directory.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + component
             if isDirectory(prefix) { continue }
-            if mkdir(prefix, 0o750) != 0 && errno != EEXIST {
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
                 let code = errno
                 throw StoreError.cannotOpen(
                     path: path, reason: "cannot create its directory \(prefix): \(describe(errno: code))")
             }
         }
+    }
+
+    /// Creates `path` empty with mode 0600 when it does not exist. SQLite would create a missing
+    /// database 0644 (less the umask) and gives its -wal, -shm and journal the database file's
+    /// mode, so creating the file first keeps all of them private. An empty file is an empty
+    /// database to SQLite. Failures are left for the open that follows to report in words.
+    static func createPrivateFile(_ path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
     }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -66,6 +66,8 @@ public final class SQLiteConnection {
             case .readWrite: SQLITE_OPEN_READWRITE
             case .readOnly: SQLITE_OPEN_READONLY
             }
+        // A new database file is private (0600), and so are the -wal and -shm SQLite derives from it.
+        if mode == .readWriteCreate && !path.isEmpty && path != ":memory:" { FileSystem.createPrivateFile(path) }
         var opened: OpaquePointer?
         // NOMUTEX: a connection is confined to one thread, so SQLite's per-connection mutex is waste.
         let code = sqlite3_open_v2(path, &opened, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nil)

@@ -8,15 +8,32 @@ import Glibc
 /// `rokt-gateway serve --sandbox`: the whole product on one machine with no Rokt account. The
 /// sandbox runs in-process on a free loopback port with the demo seed; the gateway points at it
 /// and gets a fixed, documented API key so README's curl lines work as written.
+///
+/// That key is public, so it lives only in this process's memory: it is never written to the
+/// database, a database never makes it valid (see `SandboxDemoKey`), and a plain `serve` on the
+/// same file does not know it. The gateway listens on loopback unless `--host` says otherwise.
 enum SandboxMode {
-    /// The demo key of sandbox mode (never accepted by a gateway that is not in sandbox mode,
-    /// unless someone sets it as GATEWAY_BOOTSTRAP_API_KEY themselves).
-    static let demoAPIKey = "rgw_sandbox_demo_key"
+    static let defaultHost = "127.0.0.1"
 
-    static func run(configuration: GatewayConfiguration) async throws {
+    /// `--host ADDRESS` from the arguments after `serve --sandbox`; anything else is a usage error.
+    static func host(from options: ArraySlice<String>) throws(SandboxUsageError) -> String {
+        var host = defaultHost
+        var rest = options.filter { $0 != "--sandbox" }[...]
+        while let option = rest.popFirst() {
+            guard option == "--host", let value = rest.popFirst(), !value.isEmpty, !value.hasPrefix("-") else {
+                throw SandboxUsageError(message: option == "--host" ? "--host needs an address" : "unknown option \(option)")
+            }
+            host = value
+        }
+        return host
+    }
+
+    static func run(configuration: GatewayConfiguration, host: String) async throws {
         let sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
         _ = try sandbox.start(host: "127.0.0.1", port: 0)
         var configuration = configuration
+        configuration.host = host
+        configuration.server.host = host
         configuration.roktBaseURL = sandbox.baseURL
         configuration.ecommerceBaseURL = sandbox.baseURL
         configuration.roktToken = SandboxDemo.token
@@ -25,16 +42,21 @@ enum SandboxMode {
         configuration.tagId = SandboxDemo.tagId
         configuration.allowPrivateWebhooks = true
         if Environment.current["DATABASE_PATH"] == nil { configuration.databasePath = "./data/sandbox-gateway.sqlite3" }
-        let apiKey = configuration.bootstrapAPIKey ?? demoAPIKey
-        configuration.bootstrapAPIKey = apiKey
+        // A key of the operator's own (GATEWAY_BOOTSTRAP_API_KEY) is stored as usual; the demo key never is.
+        if configuration.bootstrapAPIKey == SandboxDemoKey.material { configuration.bootstrapAPIKey = nil }
+        let apiKey = configuration.bootstrapAPIKey ?? SandboxDemoKey.material
         let app = try await GatewayApp(configuration: configuration)
+        if configuration.bootstrapAPIKey == nil {
+            app.services.keyRing.admitForThisProcess(SandboxDemoKey.material, as: SandboxDemoKey.key(now: app.services.clock.nowMillis()))
+        }
         let port = try app.start()
+        let shownHost = ["::", "0.0.0.0"].contains(host) ? "localhost" : host.contains(":") ? "[\(host)]" : host
         print("""
             Rokt sandbox (demo seed) at \(sandbox.baseURL)
-            Gateway at http://localhost:\(port)   database \(configuration.databasePath)
+            Gateway at http://\(shownHost):\(port)   database \(configuration.databasePath)
             API key (all scopes): \(apiKey)
             Demo merchants: \(SandboxDemo.merchant1), \(SandboxDemo.merchant2), \(SandboxDemo.merchant3)
-            Try: curl -s -H 'Authorization: Bearer \(apiKey)' http://localhost:\(port)/v1/merchants/\(SandboxDemo.merchant2)/controls
+            Try: curl -s -H 'Authorization: Bearer \(apiKey)' http://\(shownHost):\(port)/v1/merchants/\(SandboxDemo.merchant2)/controls
             """)
         fflush(nil)
         app.services.logger.info("listening", ["port": String(port), "sandbox": sandbox.baseURL])
@@ -43,4 +65,9 @@ enum SandboxMode {
         await app.shutdown()
         await sandbox.shutdown()
     }
+}
+
+struct SandboxUsageError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

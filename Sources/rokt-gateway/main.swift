@@ -8,7 +8,8 @@ import Glibc
 let arguments = Array(CommandLine.arguments.dropFirst())
 let usage = """
     usage:
-      rokt-gateway serve [--sandbox]
+      rokt-gateway serve
+      rokt-gateway serve --sandbox [--host ADDRESS]   (loopback, 127.0.0.1, unless --host says otherwise)
       rokt-gateway keys create --name NAME --scope read|write|webhooks|admin [--scope …] [--merchant ID …]
       rokt-gateway keys list
       rokt-gateway keys revoke ID
@@ -28,9 +29,14 @@ ProcessMain.run {
         case "serve":
             let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
             if arguments.dropFirst().contains("--sandbox") {
-                try await SandboxMode.run(configuration: configuration)
+                let host: String
+                do { host = try SandboxMode.host(from: arguments.dropFirst()) } catch { fail("\(error)\n\(usage)", status: 2) }
+                try await SandboxMode.run(configuration: configuration, host: host)
             } else {
                 guard arguments.count == 1 else { fail("unknown option \(arguments[1])\n\(usage)", status: 2) }
+                if configuration.bootstrapAPIKey == SandboxDemoKey.material {
+                    fail("GATEWAY_BOOTSTRAP_API_KEY is the public sandbox demo key, which only `serve --sandbox` accepts; choose a secret of your own")
+                }
                 let app = try await GatewayApp(configuration: configuration)
                 try await app.runUntilSignalled()
             }

@@ -74,7 +74,7 @@ import Testing
         await database.close()
         #expect(FileManager.default.fileExists(atPath: path))
         let attributes = try FileManager.default.attributesOfItem(atPath: directory.path + "/data")
-        #expect((attributes[.posixPermissions] as? Int) == 0o750)
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
     }
 
     @Test func databaseOpenCanBeToldNotToCreateDirectories() throws {

@@ -5,6 +5,8 @@ import Synchronization
 /// another process (`rokt-gateway keys …`) bumps `keys_version`: polled every second.
 public final class KeyRing: Sendable {
     private let keys = Mutex<[String: ApiKey]>([:])
+    /// Keys of this process alone, never stored (sandbox mode's demo key).
+    private let ephemeral = Mutex<[String: ApiKey]>([:])
     private let version = Mutex<Int64>(-1)
     private let database: Database
 
@@ -13,7 +15,13 @@ public final class KeyRing: Sendable {
     /// The key for `presented` material, if active.
     public func authenticate(_ presented: String) -> ApiKey? {
         let hash = ApiKeyMaterial.hash(presented)
-        return keys.withLock { $0[hash] }
+        return keys.withLock { $0[hash] } ?? ephemeral.withLock { $0[hash] }
+    }
+
+    /// Accepts `material` as `key` in this process only: nothing reaches the database, so the
+    /// key ends with the process.
+    public func admitForThisProcess(_ material: String, as key: ApiKey) {
+        ephemeral.withLock { $0[ApiKeyMaterial.hash(material)] = key }
     }
 
     /// Reloads when the stored version moved; returns whether it did.
@@ -24,7 +32,9 @@ public final class KeyRing: Sendable {
             let current = try ApiKeyRecords.version(in: db)
             return (current, current == known ? nil : try ApiKeyRecords.activeByHash(in: db))
         }
-        guard let loaded else { return false }
+        guard var loaded else { return false }
+        // The public demo key is never honoured from a database (an older sandbox run may have stored it).
+        loaded[SandboxDemoKey.hash] = nil
         keys.withLock { $0 = loaded }
         version.withLock { $0 = current }
         return true
@@ -36,5 +46,18 @@ public final class KeyRing: Sendable {
             try? await Task.sleep(for: interval)
             _ = try? await refresh()
         }
+    }
+}
+
+/// `serve --sandbox`'s fixed, documented API key. Anyone can read it in the README, so it is only
+/// ever held in the memory of a sandbox-mode process: never stored, never accepted from a
+/// database, refused as GATEWAY_BOOTSTRAP_API_KEY.
+public enum SandboxDemoKey {
+    public static let material = "rgw_sandbox_demo_key"
+    static let hash = ApiKeyMaterial.hash(material)
+
+    /// The all-scopes key it stands for in a sandbox-mode process.
+    public static func key(now: Int64) -> ApiKey {
+        ApiKey(id: "key_sandbox_demo", name: "sandbox demo (not stored)", scopes: Set(Scope.allCases), merchants: nil, createdAt: now, revokedAt: nil)
     }
 }

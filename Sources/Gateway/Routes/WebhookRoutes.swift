@@ -1,5 +1,6 @@
 import HTTP
 import Rokt
+import Store
 
 /// `/v1/webhook-endpoints…` and `/v1/webhook-deliveries/{id}/redeliver` (scope `webhooks`).
 /// An endpoint receives the events of every merchant, so only keys not limited to merchants manage them.
@@ -11,7 +12,7 @@ struct WebhookRoutes: Sendable {
     func register(on router: inout Router) {
         router.post("/v1/webhook-endpoints", bodyLimit: 16 * 1024) { request in
             let caller = try authorize(request)
-            return try await InboundIdempotency(services: services).run(request, caller: caller) { _ in try await create(request) }
+            return try await InboundIdempotency(services: services).run(request, caller: caller, secret: secretAnswer) { _ in try await create(request) }
         }
         router.get("/v1/webhook-endpoints") { request in
             _ = try authorize(request)
@@ -34,7 +35,7 @@ struct WebhookRoutes: Sendable {
         }
         router.post("/v1/webhook-endpoints/{id}/rotate-secret") { request in
             let caller = try authorize(request)
-            return try await InboundIdempotency(services: services).run(request, caller: caller) { _ in try await rotate(request) }
+            return try await InboundIdempotency(services: services).run(request, caller: caller, secret: secretAnswer) { _ in try await rotate(request) }
         }
         router.get("/v1/webhook-endpoints/{id}/deliveries") { request in
             _ = try authorize(request)
@@ -58,6 +59,8 @@ struct WebhookRoutes: Sendable {
             return try await InboundIdempotency(services: services).run(request, caller: caller) { _ in try await redeliver(request) }
         }
     }
+
+    private var secretAnswer: WebhookSecretAnswer { WebhookSecretAnswer(database: services.database) }
 
     private func authorize(_ request: HTTPRequest) throws(Problem) -> Caller {
         let caller = try Authorization.authorize(request, scope: .webhooks, merchant: nil, keyRing: services.keyRing)
@@ -142,6 +145,42 @@ struct WebhookRoutes: Sendable {
     }
 
     static func noEndpoint(_ id: String) -> Problem { Problem.notFound("No webhook endpoint \(id).") }
+}
+
+/// The answers of endpoint creation and rotate-secret show the signing secret. Their stored copy
+/// for `Idempotency-Key` replays holds no secret, only the endpoint id and a SHA-256 of the secret
+/// as shown; a replay re-reads the endpoint and shows its secret only if it is still that one.
+/// The endpoint deleted, or its secret rotated since: 404 `not_found`, the secret not shown.
+struct WebhookSecretAnswer: SecretBearingAnswer {
+    let database: Database
+
+    func redact(_ response: HTTPResponse) -> (stored: HTTPResponse, reference: String)? {
+        guard case .object(var document)? = try? JSONValue.parse(response.bodyBytes),
+              case .string(let id)? = document["id"], case .string(let secret)? = document["secret"] else { return nil }
+        document["secret"] = nil
+        var stored = response
+        stored.body = .bytes(JSON.encode(JSONValue.object(document)))
+        return (stored, "\(id) \(Digest.sha256Hex(secret))")
+    }
+
+    func restore(_ stored: HTTPResponse, reference: String) async throws -> HTTPResponse {
+        let parts = reference.split(separator: " ", maxSplits: 1).map(String.init)
+        guard parts.count == 2, case .object(var document)? = try? JSONValue.parse(stored.bodyBytes) else {
+            throw InboundIdempotency.secretUnavailable("its secret cannot be shown again")
+        }
+        let id = parts[0]
+        guard let endpoint = try await database.read({ db in try WebhookRecords.endpoint(id, in: db) }) else {
+            throw InboundIdempotency.secretUnavailable("webhook endpoint \(id) has been deleted since")
+        }
+        let secret = WebhookSignature.display(endpoint.secretKey)
+        guard Digest.sha256Hex(secret) == parts[1] else {
+            throw InboundIdempotency.secretUnavailable("the secret of webhook endpoint \(id) has been rotated since")
+        }
+        document["secret"] = .string(secret)
+        var response = stored
+        response.body = .bytes(JSON.encode(JSONValue.object(document)))
+        return response
+    }
 }
 
 /// Which webhook URLs are acceptable: absolute http(s) without credentials; `https` and a host

@@ -1,7 +1,7 @@
 import HTTP
 import Rokt
 
-/// Turns a submitted operation into the answer CONTRACT §3 promises: 200 when it finished within
+/// Turns a submitted operation into its answer: 200 when it finished within
 /// the wait, the problem (with `operationId`) when it failed, 202 + `Location` while it runs.
 struct WriteResponder: Sendable {
     let services: GatewayServices

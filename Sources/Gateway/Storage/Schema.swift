@@ -188,5 +188,13 @@ enum Schema {
             CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries(event_id);
             CREATE INDEX webhook_deliveries_finished_by_age ON webhook_deliveries(updated_at) WHERE due_at IS NULL;
             """),
+        Migration(version: 5, name: "inbound idempotency: in-flight leases, secret references", sql: """
+            -- Until when an in-flight claim with no operation holds its key; after that a dead
+            -- process's claim frees the key. NULL on older rows: created_at + the lease.
+            ALTER TABLE inbound_requests ADD COLUMN lease_expires_at INTEGER;
+            -- For answers that showed a secret: what to re-read at replay ("<endpoint id> <sha256 of
+            -- the secret as shown>"); the stored body never holds the secret.
+            ALTER TABLE inbound_requests ADD COLUMN secret_ref TEXT;
+            """),
     ]
 }
