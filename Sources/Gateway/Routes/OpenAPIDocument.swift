@@ -25,7 +25,15 @@ info:
     * **Idempotency-Key** on any POST/PUT/PATCH/DELETE: same key + same caller + same request →
       the stored response, with `Idempotent-Replayed: true`; same key, another request → 422
       `idempotency_key_reused`; same key while the first is in flight → 409
-      `idempotency_key_in_flight`. Kept 24 h.
+      `idempotency_key_in_flight`. Kept 24 h. "Same request": method, path and query, body,
+      `Content-Type`, `If-Match`, `If-None-Match` (not `Prefer`).
+      Once a write created an operation, its key
+      answers with that operation for 24 h whatever became of the first answer; a claim whose
+      process died before creating an operation frees the key after 60 s. A replay of a webhook
+      endpoint's create or rotate-secret answer shows the secret only while it is current (404
+      `not_found` otherwise).
+    * **Queue bound**: beyond `ENGINE_MAX_QUEUED_OPERATIONS` queued or running operations, writes
+      answer 503 `queue_full` with `Retry-After`; nothing is stored.
     * **Writes return an Operation.** Finished within `SYNC_WAIT_MS`: 200 (201 for a new
       merchant), `state: succeeded`. Failed for good: the problem with `operationId` and
       `Location`. Still running: 202 with `Location: /v1/operations/{id}` and `Retry-After`.
@@ -1021,7 +1029,7 @@ components:
       name: Idempotency-Key
       in: header
       required: false
-      description: "Makes a retry safe; replays carry `Idempotent-Replayed: true`. 1-255 characters, kept 24 h."
+      description: "Makes a retry safe; replays carry `Idempotent-Replayed: true`. 1-255 characters, kept 24 h. The request it stands for is the method, target, body, `Content-Type`, `If-Match` and `If-None-Match`."
       schema: { type: string, minLength: 1, maxLength: 255 }
       example: 5f0c2a1e-checkout-42
     Prefer:
@@ -1237,13 +1245,15 @@ components:
             code: upstream_error
             upstream: { status: 503, requestId: 4a38eed6-9b65-4a3b-8000-000000000001, message: Service Unavailable }
     ServiceUnavailable:
-      description: "`upstream_rate_limited` (Rokt 429 beyond the retries), or the engine's queue is full."
-      headers: *problemHeaders
+      description: "`upstream_rate_limited` (Rokt 429 beyond the retries), or `queue_full`: `ENGINE_MAX_QUEUED_OPERATIONS` operations are queued or running; nothing was stored, retry after `Retry-After` with the same Idempotency-Key."
+      headers:
+        <<: *problemHeaders
+        Retry-After: { $ref: "#/components/headers/RetryAfter" }
       content:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
     GatewayTimeout:
-      description: "`upstream_unreachable`, `upstream_unavailable` (retries exhausted), `placements_timeout` (budget spent)."
+      description: "`upstream_unreachable`, `upstream_unavailable` (retries exhausted), `placements_timeout` (budget spent), `outcome_unknown` (a page, payout setup, data deletion or privacy request got no definite answer before its Idempotency-Key expired; `context.idempotencyKeys` and `context.requestIds` are what Rokt support needs)."
       headers: *problemHeaders
       content:
         application/problem+json:
@@ -1288,6 +1298,8 @@ components:
             - upstream_malformed_response
             - upstream_unreachable
             - upstream_unavailable
+            - outcome_unknown
+            - queue_full
             - placements_timeout
             - cors_origin_not_allowed
             - not_ready
@@ -1310,7 +1322,7 @@ components:
             properties:
               field: { type: string }
               message: { type: string }
-        context: { description: "Extra evidence some codes carry (cascade_incomplete: stuckVariants, idempotencyKeys, requestIds)." }
+        context: { description: "Extra evidence some codes carry (cascade_incomplete: stuckVariants, idempotencyKeys, requestIds; outcome_unknown: idempotencyKeys, requestIds)." }
         errorId: { type: string, description: "Opaque id of a 500; the details are in the gateway's log." }
     OperationState:
       type: string
