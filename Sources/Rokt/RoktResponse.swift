@@ -45,8 +45,9 @@ public struct RoktResponse: Sendable {
         } else {
             isEnveloped = false
             requestId = header
-            // A bare refusal still names its code and message when it has them.
+            // A refusal without `data` still names its code, message and request id when it has them.
             if case .object(let members)? = parsed, !(200..<300).contains(status) {
+                requestId = members.member(anyOf: ["request_id", "requestId"])?.idValue ?? header
                 errorCode = Self.errorCode(members)
                 message = members["message"]?.stringValue ?? members["error"]?["message"]?.stringValue
             } else {

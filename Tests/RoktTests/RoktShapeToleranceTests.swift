@@ -59,6 +59,8 @@ import Testing
         #expect(object.code == "bad_vertical" && object.message == "no such vertical" && object.requestId == "r")
         let bare = RoktError.upstream(response(#"{"code":"conflict","message":"stale hash"}"#, status: 409, headers: ["X-Request-Id": "rh"]))
         #expect(bare.code == "conflict" && bare.message == "stale hash" && bare.requestId == "rh")
+        let withoutData = RoktError.upstream(response(#"{"status":404,"error":"not_found","message":"gone","request_id":"r-404"}"#, status: 404, headers: ["X-Request-Id": "rh"]))
+        #expect(withoutData.code == "not_found" && withoutData.message == "gone" && withoutData.requestId == "r-404")
     }
 
     @Test func operationInEveryShape() throws {
