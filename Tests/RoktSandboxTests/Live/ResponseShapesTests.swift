@@ -77,6 +77,29 @@ import Testing
         }
     }
 
+    @Test func theConfigurationSetsTheShapesAtStart() async throws {
+        try await withSandbox({ $0.responseShapes = .alternative }) { (live) async throws in
+            let reply = try await live.get("/v1/partnership/accounts")
+            #expect(any(reply) is [Any])  // bare array
+            #expect(try await admin(live, .get, "/__sandbox/shapes").json["memberNames"] as? String == "snake_case")
+        }
+    }
+
+    @Test func theExecutableTakesShapes() async throws {
+        let process = try SandboxProcess(["--port", "0", "--shapes", #"{"accountList":"items"}"#])
+        let url = try await process.waitForLine(startingWith: "rokt-sandbox listening on ")
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let reply = try await client.get(url + "/v1/partnership/accounts", headers: ["Authorization": "Bearer sandbox-token"])
+        let body = try JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any]
+        #expect((body?["data"] as? [String: Any])?["items"] is [Any])
+        process.signal(SIGTERM)
+        #expect(await process.waitForExit() == 0)
+        let bad = try SandboxProcess(["--shapes", "sideways"])
+        #expect(await bad.waitForExit() == 2)
+        #expect(bad.text.contains("sideways"))
+    }
+
     @Test func shapesFromTheCommandLine() throws {
         #expect(try SandboxResponseShapes(argument: "standard") == .standard)
         #expect(try SandboxResponseShapes(argument: "alternative") == .alternative)
