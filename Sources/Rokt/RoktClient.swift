@@ -73,6 +73,12 @@ public final class RoktClient: Sendable {
         if body != nil { headers.add(name: "Content-Type", value: "application/json") }
         if let idempotencyKey { headers.add(name: "Idempotency-Key", value: idempotencyKey) }
         let target = path + Self.queryString(query)
+        guard RoktPath.isSafe(path: path) else {
+            // Never sent: a dot segment would address another resource than the one meant.
+            let call = UpstreamCall(method: method.rawValue, path: target, idempotencyKey: idempotencyKey, status: nil, requestId: nil,
+                                    operationId: nil, durationMs: 0, at: now(), error: "not sent: unsafe path segment")
+            return (.failure(.unsafePath(path)), call)
+        }
         return await exchange(method, url: configuration.baseURL + target, logPath: target, headers: headers, body: body,
                               idempotencyKey: idempotencyKey)
     }

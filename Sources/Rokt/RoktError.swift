@@ -47,6 +47,13 @@ public struct RoktError: Error, Sendable, Equatable, CustomStringConvertible {
                   requestId: requestId, retryAfter: nil, mayHaveReachedRokt: true)
     }
 
+    /// A request the client refused to send (a path with an empty, `.` or `..` segment): final,
+    /// reported like Rokt's own refusal of a bad request, and never reached Rokt.
+    public static func unsafePath(_ path: String) -> RoktError {
+        RoktError(kind: .upstream, status: 400, code: "unsafe_path", message: "request not sent: a path segment is empty, '.' or '..'",
+                  requestId: nil, retryAfter: nil, mayHaveReachedRokt: false)
+    }
+
     /// 5xx, 429, 408 and every transport failure are retried (with the same idempotency key);
     /// other 4xx are final.
     public var isRetryable: Bool {

@@ -96,7 +96,7 @@ public struct VariantStatus: Codable, Sendable, Equatable {
 
 /// A long-running write as `GET /v1/partnership/operations/{id}` reports it. Rokt's docs do not
 /// fix the field naming its progress, so `status` and `state` are both read.
-public struct RoktOperation: Codable, Sendable, Equatable {
+public struct RoktOperation: Codable, Sendable, Equatable, JSONValueRepresentable {
     public var operationId: String?
     public var status: String
     /// The write's would-be response once finished, when Rokt includes it.
@@ -131,6 +131,27 @@ public struct RoktOperation: Codable, Sendable, Equatable {
         try container.encodeIfPresent(error, forKey: .error)
     }
 
+    /// The operation id, its progress under `status` or `state` (any case), the result and error
+    /// as sent; the id may be `operationId`, `operation_id` or `id`, a string or a number.
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let members = try json.members(of: "operation")
+        let named = try members.lenient("operationId", \.idValue), bare = try members.lenient("id", \.idValue)
+        operationId = named ?? bare
+        let status = try members.lenient("status", \.stringValue), state = try members.lenient("state", \.stringValue)
+        guard let progress = status ?? state else { throw JSONShapeError("operation without status or state") }
+        self.status = progress
+        result = members.member("result")
+        error = members.member("error")
+    }
+
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = ["status": .string(status)]
+        if let operationId { members["operationId"] = .string(operationId) }
+        if let result { members["result"] = result }
+        if let error { members["error"] = error }
+        return .object(members)
+    }
+
     public var isFinished: Bool { !["pending", "running", "in_progress", "queued"].contains(status.lowercased()) }
     public var isSucceeded: Bool { ["succeeded", "success", "completed", "done"].contains(status.lowercased()) }
 }
@@ -140,10 +161,11 @@ public struct RoktOperation: Codable, Sendable, Equatable {
 extension MarketplaceControls: JSONValueRepresentable {
     public init(json: JSONValue) throws(JSONShapeError) {
         let members = try json.members(of: "marketplace controls")
-        name = try members.optional("name", \.stringValue) ?? ""
-        blockedVerticals = try members.models("blockedVerticals", as: BlockedVertical.self) ?? []
-        domains = try members.models("domains", as: BlockedDomain.self) ?? []
-        contentHash = try members.optional("contentHash", \.stringValue)
+        name = try members.lenient("name", \.stringValue) ?? ""
+        blockedVerticals = try members.lenientModels("blockedVerticals", as: BlockedVertical.self) ?? []
+        domains = try members.lenientModels("domains", as: BlockedDomain.self) ?? []
+        // An opaque version: sent back exactly as received, so a number is kept as its digits.
+        contentHash = try members.lenient("contentHash", \.idValue)
     }
 
     public var jsonValue: JSONValue {
@@ -160,9 +182,10 @@ extension MarketplaceControls: JSONValueRepresentable {
 extension BlockedVertical: JSONValueRepresentable {
     public init(json: JSONValue) throws(JSONShapeError) {
         let members = try json.members(of: "blocked vertical")
-        partnerVerticalId = try members.required("partnerVerticalId", \.intValue)
-        partnerSubVerticalId = try members.required("partnerSubVerticalId", \.intValue)
-        policy = try members.required("policy", \.stringValue)
+        partnerVerticalId = try members.lenientRequired("partnerVerticalId", \.lenientIntValue)
+        partnerSubVerticalId = try members.lenientRequired("partnerSubVerticalId", \.lenientIntValue)
+        // Every entry of the list is a block; the policy is informative when absent.
+        policy = try members.lenient("policy", \.stringValue) ?? "Block"
     }
 
     public var jsonValue: JSONValue {
@@ -173,9 +196,15 @@ extension BlockedVertical: JSONValueRepresentable {
 
 extension BlockedDomain: JSONValueRepresentable {
     public init(json: JSONValue) throws(JSONShapeError) {
+        // A bare string is a domain too.
+        if case .string(let domain) = json {
+            self.domain = domain
+            policy = "Block"
+            return
+        }
         let members = try json.members(of: "blocked domain")
-        domain = try members.required("domain", \.stringValue)
-        policy = try members.required("policy", \.stringValue)
+        domain = try members.lenientRequired("domain", \.stringValue)
+        policy = try members.lenient("policy", \.stringValue) ?? "Block"
     }
 
     public var jsonValue: JSONValue { .object(["domain": .string(domain), "policy": .string(policy)]) }
@@ -184,9 +213,9 @@ extension BlockedDomain: JSONValueRepresentable {
 extension StatusCascade: JSONValueRepresentable {
     public init(json: JSONValue) throws(JSONShapeError) {
         let members = try json.members(of: "status")
-        accountId = try members.optional("accountId", \.stringValue)
-        status = try members.required("status") { $0.stringValue.flatMap(CascadeStatus.init(rawValue:)) }
-        guard let variants = try members.models("variants", as: VariantStatus.self) else { throw JSONShapeError("variants: missing") }
+        accountId = try members.lenient("accountId", \.idValue)
+        status = try members.lenientRequired("status") { $0.stringValue.flatMap { CascadeStatus(rawValue: $0.lowercased()) } }
+        guard let variants = try members.lenientModels("variants", as: VariantStatus.self) else { throw JSONShapeError("variants: missing") }
         self.variants = variants
     }
 
@@ -200,10 +229,10 @@ extension StatusCascade: JSONValueRepresentable {
 extension VariantStatus: JSONValueRepresentable {
     public init(json: JSONValue) throws(JSONShapeError) {
         let members = try json.members(of: "variant")
-        pageVariantId = try members.required("pageVariantId", \.stringValue)
-        pageId = try members.optional("pageId", \.stringValue)
-        name = try members.optional("name", \.stringValue)
-        status = try members.required("status", \.stringValue)
+        pageVariantId = try members.lenientRequired("pageVariantId", \.idValue)
+        pageId = try members.lenient("pageId", \.idValue)
+        name = try members.lenient("name", \.stringValue)
+        status = try members.lenientRequired("status") { $0.stringValue?.lowercased() }
     }
 
     public var jsonValue: JSONValue {

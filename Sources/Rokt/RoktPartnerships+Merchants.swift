@@ -17,10 +17,87 @@ public struct RoktAccount: Codable, Sendable, Equatable {
     }
 }
 
+extension RoktAccount: JSONValueRepresentable {
+    /// An account as listed or registered: the id as `accountId`/`account_id` (or `id`), a string
+    /// or a number; the other members optional, unknown ones ignored.
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let members = try json.members(of: "account")
+        let named = try members.lenient("accountId", \.idValue), bare = try members.lenient("id", \.idValue)
+        guard let id = named ?? bare, !id.isEmpty else {
+            throw JSONShapeError("accountId: missing")
+        }
+        accountId = id
+        externalAccountId = try members.lenient("externalAccountId", \.idValue)
+        parentAccountId = try members.lenient("parentAccountId", \.idValue)
+        name = try members.lenient("name", \.stringValue)
+        createdAt = try members.lenient("createdAt", \.stringValue)
+    }
+
+    /// The gateway's own spelling: camelCase, absent members as null.
+    public var jsonValue: JSONValue {
+        .object(["accountId": .string(accountId), "externalAccountId": externalAccountId.map(JSONValue.string) ?? .null,
+                 "parentAccountId": parentAccountId.map(JSONValue.string) ?? .null, "name": name.map(JSONValue.string) ?? .null,
+                 "createdAt": createdAt.map(JSONValue.string) ?? .null])
+    }
+
+    /// Rokt's answer to a register (or an operation's result for one), in the gateway's spelling;
+    /// nil when it names no account.
+    public static func registered(_ answer: JSONValue) -> JSONValue? {
+        (try? RoktAccount(json: answer))?.jsonValue
+    }
+}
+
 /// One page of `GET /v1/partnership/accounts`; `nextCursor` is nil on the last page.
-public struct RoktAccountPage: Codable, Sendable, Equatable {
+public struct RoktAccountPage: Codable, Sendable, Equatable, JSONValueRepresentable {
     public var accounts: [RoktAccount]
     public var nextCursor: String?
+
+    public init(accounts: [RoktAccount], nextCursor: String?) {
+        self.accounts = accounts
+        self.nextCursor = nextCursor
+    }
+
+    static let listMembers = ["accounts", "items", "data"]
+    static let cursorMembers = ["nextCursor", "cursor"]
+
+    /// A bare array of accounts (one page, no cursor), or an object with the accounts under
+    /// `accounts`, `items` or `data` and the cursor under `nextCursor`, `next_cursor` or `cursor`
+    /// (an empty cursor is the last page).
+    public init(json: JSONValue) throws(JSONShapeError) {
+        switch json {
+        case .array(let items):
+            accounts = try Self.accounts(items)
+            nextCursor = nil
+        case .object(let members):
+            guard let list = members.member(anyOf: Self.listMembers) else { throw JSONShapeError("account list: no accounts, items or data") }
+            switch list {
+            case .array(let items):
+                accounts = try Self.accounts(items)
+                let cursor = try members.member(anyOf: Self.cursorMembers).map { value throws(JSONShapeError) -> String in
+                    guard let cursor = value.idValue else { throw JSONShapeError("nextCursor: unexpected type") }
+                    return cursor
+                }
+                nextCursor = cursor?.isEmpty == true ? nil : cursor
+            case .object:
+                self = try RoktAccountPage(json: list)  // one more level: `{data: {accounts, nextCursor}}`
+            default:
+                throw JSONShapeError("account list: expected an array")
+            }
+        default:
+            throw JSONShapeError("account list: expected an array or an object")
+        }
+    }
+
+    public var jsonValue: JSONValue {
+        .object(["accounts": .array(accounts.map(\.jsonValue)), "nextCursor": nextCursor.map(JSONValue.string) ?? .null])
+    }
+
+    private static func accounts(_ items: [JSONValue]) throws(JSONShapeError) -> [RoktAccount] {
+        var accounts: [RoktAccount] = []
+        accounts.reserveCapacity(items.count)
+        for item in items { accounts.append(try RoktAccount(json: item)) }
+        return accounts
+    }
 }
 
 /// The body of `POST /v1/accounts/register/partnership`: snake_case, as Rokt spells

@@ -15,6 +15,33 @@ public enum RoktPath {
     public static func payoutSetup(_ id: String) -> String { account(id) + "/payout-setup" }
     public static func dataDeletion(_ id: String) -> String { account(id) + "/data-deletion-requests" }
     public static func operation(_ id: String) -> String { "/v1/partnership/operations/" + PercentEncoding.encodePathSegment(id) }
+
+    /// The ids a caller may put into a Rokt path (account and layout ids): 1 to 128 characters
+    /// of `A–Z a–z 0–9 . _ ~ -` (RFC 3986's unreserved set, so they travel unencoded), other
+    /// than `.` and `..` (which a server or proxy would resolve as "this" and "parent" segment).
+    public static func isSafeIdentifier(_ id: String) -> Bool {
+        (1...128).contains(id.utf8.count) && id != "." && id != ".."
+            && id.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~") || byte == UInt8(ascii: "-")
+            }
+    }
+
+    public static let safeIdentifierRule = "must be 1 to 128 characters of letters, digits, '.', '_', '~', '-', and not '.' or '..'"
+
+    /// Whether `path` (no query) is absolute and every segment is non-empty and, decoded, neither
+    /// `.` nor `..`: what the client checks before sending, whatever built the path.
+    public static func isSafe(path: String) -> Bool {
+        guard path.hasPrefix("/") else { return false }
+        for segment in path.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            guard !segment.isEmpty else { return false }
+            // Percent-encoded dots are dots too (RFC 3986 §6.2.2.2).
+            let raw = String(decoding: segment, as: UTF8.self)
+            if raw.contains("?") || raw.contains("#") { return false }
+            guard let decoded = PercentEncoding.decode(raw), decoded != ".", decoded != ".." else { return false }
+        }
+        return true
+    }
 }
 
 /// The JSON the gateway sends: keys sorted so the same value always makes the same bytes

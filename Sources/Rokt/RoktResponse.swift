@@ -2,7 +2,9 @@ import FoundationEssentials
 import HTTP
 
 /// One upstream answer, unwrapped from Rokt's envelope `{status, error, message, request_id, data}`
-/// (or taken as a bare body when Rokt sends none).
+/// (or taken as a bare body when Rokt sends none). The request id comes from the envelope
+/// (`request_id` or `requestId`) or else the `X-Request-Id` header; the operation id of a 202
+/// from `X-Operation-Id` or else the payload's `operationId`.
 public struct RoktResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
@@ -31,26 +33,56 @@ public struct RoktResponse: Sendable {
         self.status = status
         self.headers = headers
         self.body = body
-        self.operationId = headers["X-Operation-Id"]
         // Parsed once with our parser; models that take a JSONValue are built from it directly.
         let parsed = body.isEmpty ? nil : try? JSONValue.parse(body)
-        if case .object(let members)? = parsed, let id = members["request_id"]?.stringValue, members["data"] != nil {
+        let header = headers["X-Request-Id"].flatMap { $0.isEmpty ? nil : $0 }
+        if case .object(let members)? = parsed, Self.isEnvelope(members) {
             isEnveloped = true
-            requestId = id
-            errorCode = members["error"]?.stringValue
-            message = members["message"]?.stringValue
-            payload = members["data"]
+            requestId = members.member(anyOf: ["request_id", "requestId"])?.idValue ?? header
+            errorCode = Self.errorCode(members)
+            message = members["message"]?.stringValue ?? members["error"]?["message"]?.stringValue
+            payload = members["data"] ?? .null
         } else {
             isEnveloped = false
-            requestId = headers["X-Request-Id"]
-            errorCode = nil
-            message = nil
+            requestId = header
+            // A refusal without `data` still names its code, message and request id when it has them.
+            if case .object(let members)? = parsed, !(200..<300).contains(status) {
+                requestId = members.member(anyOf: ["request_id", "requestId"])?.idValue ?? header
+                errorCode = Self.errorCode(members)
+                message = members["message"]?.stringValue ?? members["error"]?["message"]?.stringValue
+            } else {
+                errorCode = nil
+                message = nil
+            }
             payload = parsed
         }
+        operationId = headers["X-Operation-Id"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (status == 202 ? payload?.objectValue?.member("operationId")?.idValue : nil)
+    }
+
+    /// The envelope is told from a bare body by its members: `data` with `request_id`, or `data`
+    /// with a numeric `status` and a `message` or `error` (some answers carry the id only in a
+    /// header). A bare page `{data: […], cursor}` has neither.
+    static func isEnvelope(_ members: [String: JSONValue]) -> Bool {
+        guard members.keys.contains("data") else { return false }
+        if members["request_id"] != nil || members["requestId"] != nil { return true }
+        guard case .number? = members["status"] else { return false }
+        return members.keys.contains("message") || members.keys.contains("error")
+    }
+
+    /// `error` as a code string, or `{code}` inside it, or a top-level `code`.
+    static func errorCode(_ members: [String: JSONValue]) -> String? {
+        members["error"]?.stringValue ?? members["error"]?["code"]?.stringValue ?? members["code"]?.stringValue
     }
 
     /// Decodes the payload; a malformed one is an upstream contract failure, not the caller's fault.
     public func decode<T: Decodable>(_ type: T.Type) throws(RoktError) -> T {
+        if T.self == JSONValue.self {
+            guard let payload, !(isEnveloped && payload == .null) else {
+                throw RoktError.malformedResponse("JSONValue: \(isEnveloped ? "the envelope's data is null" : "the body is not JSON")", requestId: requestId)
+            }
+            return payload as! T
+        }
         if let model = T.self as? any JSONValueRepresentable.Type {
             guard let payload, payload != .null else {
                 throw RoktError.malformedResponse("\(T.self): \(isEnveloped ? "the envelope's data is null" : "the body is not JSON")", requestId: requestId)

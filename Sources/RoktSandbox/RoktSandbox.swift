@@ -31,6 +31,9 @@ public final class RoktSandbox: Sendable {
         public var operationLimit = 50_000
         /// At most this many idempotency records are kept (expired ones, then the oldest, go first).
         public var idempotencyLimit = 50_000
+        /// How successful Partnerships answers are shaped where Rokt's documents leave it open;
+        /// `POST /__sandbox/shapes` changes it while running.
+        public var responseShapes = SandboxResponseShapes.standard
         /// Serves `/__sandbox/…` (admin JSON, no auth).
         public var adminRoutesEnabled = true
         /// Seeds fault probabilities and request ids; random when nil.
@@ -54,6 +57,12 @@ public final class RoktSandbox: Sendable {
     /// Injects faults; see `SandboxFault` for what each kind does.
     public var faults: SandboxFaults { SandboxFaults(engine: engine) }
 
+    /// The response shapes in force; setting them takes effect with the next answer.
+    public var responseShapes: SandboxResponseShapes {
+        get { engine.state.withLock { $0.shapes } }
+        set { engine.state.withLock { $0.setShapes(newValue) } }
+    }
+
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         var credentials = [SandboxDemo.otherToken: SandboxDemo.otherParentAccountId]
@@ -63,7 +72,7 @@ public final class RoktSandbox: Sendable {
             mapping: configuration.verticalMapping, ecommerceAPIKey: configuration.ecommerceAPIKey, tagId: configuration.tagId,
             placementResults: configuration.placementResults, defaultPlacementResult: configuration.defaultPlacementResult,
             requestLogLimit: configuration.requestLogLimit, operationLimit: configuration.operationLimit,
-            idempotencyLimit: configuration.idempotencyLimit)
+            idempotencyLimit: configuration.idempotencyLimit, shapes: configuration.responseShapes)
         var generator = SystemRandomNumberGenerator()
         let seed = configuration.randomSeed ?? generator.next()
         engine = SandboxEngine(state: SandboxState(settings: settings, now: configuration.clock.now, randomSeed: seed), clock: configuration.clock)

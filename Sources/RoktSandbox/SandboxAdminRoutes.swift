@@ -15,6 +15,8 @@ import HTTP
 /// | `POST /__sandbox/reset` | | `{reset: true}`: back to the seed |
 /// | `POST /__sandbox/clock/advance` | `{seconds}` | `{now}` |
 /// | `GET /__sandbox/accounts/{account_id}` | | the account's full state, archived variants included |
+/// | `GET /__sandbox/shapes` | | the response shapes in force (`SandboxResponseShapes`) |
+/// | `POST /__sandbox/shapes` | `{preset?, accountList?, envelope?, memberNames?, numbersAsStrings?, idsAsNumbers?, unknownMembers?}` | the shapes now in force |
 enum SandboxAdminRoutes {
     static func register(on router: inout Router, engine: SandboxEngine) {
         router.get("/__sandbox/requests") { _ in
@@ -71,6 +73,20 @@ enum SandboxAdminRoutes {
                     return state.now(reading)
                 }
                 return json(200, ["now": .string(Timestamp.format(now))])
+            } catch {
+                return json(400, ["error": .string(error.message)])
+            }
+        }
+        router.get("/__sandbox/shapes") { _ in
+            json(200, engine.state.withLock { $0.shapes }.json)
+        }
+        router.post("/__sandbox/shapes") { request in
+            do throws(SandboxError) {
+                guard let body = try JSONValue.parse(request.body) else { throw .validation("The request body must be a shapes object") }
+                let current = engine.state.withLock { $0.shapes }
+                let shapes = try current.updated(with: body)
+                engine.state.withLock { $0.setShapes(shapes) }
+                return json(200, shapes.json)
             } catch {
                 return json(400, ["error": .string(error.message)])
             }

@@ -27,8 +27,10 @@ final class SandboxEngine: Sendable {
             try? await Task.sleep(for: .milliseconds(admission.delayMilliseconds))
         }
         let reading = clock.now
-        let outcome = state.withLock { $0.complete(call, admission: admission, clockReading: reading) }
-        guard case .respond(let reply) = outcome else { throw ConnectionAbort() }
+        let (outcome, shapes) = state.withLock { ($0.complete(call, admission: admission, clockReading: reading), $0.shapes) }
+        guard case .respond(var reply) = outcome else { throw ConnectionAbort() }
+        // Shaped on the way out (outside the lock): replays follow the shapes in force too.
+        if !shapes.isStandard { reply = shapes.reshape(reply, endpoint: endpoint) }
         return HTTPResponse(status: HTTPStatus(code: reply.status), headers: reply.headers, body: reply.body)
     }
 

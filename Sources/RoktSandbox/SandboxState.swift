@@ -15,6 +15,7 @@ struct SandboxSettings: Sendable {
     var requestLogLimit: Int
     var operationLimit: Int
     var idempotencyLimit: Int
+    var shapes: SandboxResponseShapes = .standard
 }
 
 /// The whole simulated Rokt as one value: accounts, operations, the idempotency cache, the
@@ -33,6 +34,13 @@ struct SandboxState: Sendable {
     var clockOffset: TimeInterval = 0
     /// Numbers the default foreign-edit domains.
     var foreignEdits = 0
+    /// How successful answers are shaped (`POST /__sandbox/shapes`); survives `reset`.
+    private(set) var shapes: SandboxResponseShapes = .standard
+
+    mutating func setShapes(_ shapes: SandboxResponseShapes) {
+        self.shapes = shapes
+        world.numericAccountIds = shapes.idsAsNumbers
+    }
 
     init(settings: SandboxSettings, now: Date, randomSeed: UInt64) {
         self.settings = settings
@@ -42,6 +50,7 @@ struct SandboxState: Sendable {
         faults = FaultPlan(randomSeed: randomSeed)
         log = RequestLog(limit: settings.requestLogLimit)
         requestIDs = RequestIDSequence(prefix: randomSeed &* 0x9E37_79B9_7F4A_7C15)
+        setShapes(settings.shapes)
     }
 
     /// Back to the seed: accounts, operations, idempotency records, faults and log. Ids keep
@@ -50,6 +59,7 @@ struct SandboxState: Sendable {
         let serial = world.serial
         world = .seeded(settings.seed, parentAccountId: settings.primaryParentAccountId, mapping: settings.mapping, now: now)
         world.serial = serial
+        world.numericAccountIds = shapes.idsAsNumbers
         operations.removeAll()
         idempotency.removeAll()
         faults.removeAll()

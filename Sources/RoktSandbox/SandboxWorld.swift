@@ -7,8 +7,15 @@ struct SandboxWorld: Sendable {
     var mapping: PartnerVerticalMapping
     /// Feeds every minted id; never reset, so ids stay unique across `reset()`.
     var serial: UInt64 = 0
+    /// Registered accounts get all-digit ids (`SandboxResponseShapes.idsAsNumbers`).
+    var numericAccountIds = false
 
     init(mapping: PartnerVerticalMapping) { self.mapping = mapping }
+
+    mutating func mintSerial() -> UInt64 {
+        serial += 1
+        return serial
+    }
 
     mutating func mintID(_ prefix: String) -> String {
         serial += 1
@@ -78,7 +85,7 @@ struct SandboxWorld: Sendable {
             }) {
                 return WriteResult(status: 200, data: .account(AccountView(account)), accountId: account.accountId)
             }
-            let accountId = mintID("acct_")
+            let accountId = numericAccountIds ? String(900_000_000 + mintSerial()) : mintID("acct_")
             let account = ManagedAccount(
                 accountId: accountId, externalAccountId: registration.externalAccountId, parentAccountId: parent,
                 name: registration.name, createdAt: now, controls: MarketplaceControls(name: registration.name),

@@ -23,11 +23,17 @@ let usage = """
                             final `**` = the rest), e.g. '/v1/partnership/accounts/*/status'
       --retry-after SECONDS send Retry-After with --fail-rate failures
       --random-seed N       make --fail-rate draws reproducible
+      --shapes SHAPES       how successful answers are shaped where Rokt's documents are silent:
+                            standard (default: the documented envelope, camelCase), alternative
+                            (bare bodies, snake_case, the account list as an array, numbers as
+                            strings, all-digit ids as numbers, unknown members), or a JSON object
+                            as POST /__sandbox/shapes takes
       --no-admin            do not serve the /__sandbox/ admin routes
       -h, --help            this text
 
     admin (JSON, loopback only): GET/DELETE /__sandbox/requests, GET/POST/DELETE /__sandbox/faults,
-    POST /__sandbox/reset, POST /__sandbox/clock/advance {"seconds": n}, GET /__sandbox/accounts/{id}
+    POST /__sandbox/reset, POST /__sandbox/clock/advance {"seconds": n}, GET /__sandbox/accounts/{id},
+    GET/POST /__sandbox/shapes
     """
 
 func fail(_ message: String) -> Never {
@@ -89,6 +95,13 @@ struct Options {
                 let raw = value(for: argument)
                 guard let seed = UInt64(raw) else { fail("--random-seed must be a non-negative integer, got \"\(raw)\"") }
                 options.configuration.randomSeed = seed
+            case "--shapes":
+                let raw = value(for: argument)
+                do {
+                    options.configuration.responseShapes = try SandboxResponseShapes(argument: raw)
+                } catch {
+                    fail("--shapes: \(error.message)")
+                }
             case "--no-admin": options.configuration.adminRoutesEnabled = false
             case "-h", "--help", "help":
                 printLine(usage)

@@ -92,7 +92,9 @@ struct SingleWriteReconciler: Sendable {
             try await context.finish([.failure(operation.id, .upstream(error))], job: job, deletePendingWrite: true)
             return nil
         case .succeeded(let response):
-            let result = try await answer(response, pending: pending, job: job)
+            let answered = try await answer(response, pending: pending, job: job)
+            // Rokt's account in the gateway's spelling, whatever the shape it came in.
+            let result = operation.intentKind == .register ? RoktAccount.registered(answered) ?? answered : answered
             // Register: a new account is 201; 200 means Rokt already had this externalAccountId.
             let changed = response.map { $0.status != 200 || operation.intentKind != .register } ?? true
             if operation.intentKind == .register, let accountId = result["accountId"]?.stringValue,

@@ -60,7 +60,7 @@ struct ControlsRoutes: Sendable {
     // MARK: Handlers
 
     private func read(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let merchant = request.pathParameters["accountId"] ?? ""
+        let merchant = try PathParameter.accountId(request)
         _ = try Authorization.authorize(request, scope: .read, merchant: merchant, keyRing: services.keyRing)
         let outcome = await services.rokt.getControls(merchant)
         let controls = try outcome.result.mapError(Problem.upstream).get()
@@ -70,7 +70,7 @@ struct ControlsRoutes: Sendable {
     }
 
     private func write(_ request: HTTPRequest, parse: @Sendable (HTTPRequest) throws(Problem) -> (ControlsChange, JSONValue)) async throws -> HTTPResponse {
-        let merchant = request.pathParameters["accountId"] ?? ""
+        let merchant = try PathParameter.accountId(request)
         let caller = try Authorization.authorize(request, scope: .write, merchant: merchant, keyRing: services.keyRing)
         return try await InboundIdempotency(services: services).run(request, caller: caller) { binding in
             let (change, json) = try parse(request)

@@ -9,7 +9,7 @@ struct PageRoutes: Sendable {
 
     func register(on router: inout Router) {
         router.post("/v1/merchants/{accountId}/pages") { request in
-            let merchant = request.pathParameters["accountId"] ?? ""
+            let merchant = try PathParameter.accountId(request)
             return try await SingleWriteRoute(services: services).handle(request, merchant: merchant, dryRun: .forwarded) { request throws(Problem) in
                 try Self.page(request, merchant: merchant)
             }

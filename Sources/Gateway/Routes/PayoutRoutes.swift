@@ -9,7 +9,7 @@ struct PayoutRoutes: Sendable {
 
     func register(on router: inout Router) {
         router.post("/v1/merchants/{accountId}/payout-setup") { request in
-            let merchant = request.pathParameters["accountId"] ?? ""
+            let merchant = try PathParameter.accountId(request)
             return try await SingleWriteRoute(services: services).handle(request, merchant: merchant, dryRun: .refused) { request throws(Problem) in
                 try Self.setup(request, merchant: merchant)
             }

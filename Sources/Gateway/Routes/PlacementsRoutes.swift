@@ -28,7 +28,7 @@ struct PlacementsRoutes: Sendable {
         let failure: RoktError
         switch outcome.result {
         case .success(let response):
-            if case .bool(let result)? = (try? response.decode(JSONValue.self))?["result"] {
+            if let result = (try? response.decode(JSONValue.self)).flatMap(RoktPlacements.result) {
                 return HTTPResponse(headers: ["Content-Type": "application/json"], body: result ? #"{"result":true}"# : #"{"result":false}"#)
             }
             failure = .malformedResponse("no boolean `result`", requestId: response.requestId)

@@ -28,7 +28,7 @@ struct PrivacyRoutes: Sendable {
             }
         }
         router.post("/v1/merchants/{accountId}/data-deletion-requests") { request in
-            let merchant = request.pathParameters["accountId"] ?? ""
+            let merchant = try PathParameter.accountId(request)
             return try await SingleWriteRoute(services: services).handle(request, merchant: merchant, dryRun: .forwarded) { request throws(Problem) in
                 var fields = RequestBody.Fields(try RequestBody.optionalObject(request))
                 let reason = fields.string("reason", required: false, maxLength: 500)

@@ -46,12 +46,3 @@ struct SingleWriteRoute: Sendable {
         return .json(.object(["dryRun": .bool(true), "after": after]))
     }
 }
-
-/// A path parameter naming a Rokt resource: 1 to 128 printable characters.
-func pathIdentifier(_ request: HTTPRequest, _ name: String) throws(Problem) -> String {
-    let value = request.pathParameters[name] ?? ""
-    guard (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-        throw Problem.validation(field: name, "must be 1 to 128 printable characters")
-    }
-    return value
-}

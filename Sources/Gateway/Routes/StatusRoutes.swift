@@ -7,7 +7,7 @@ struct StatusRoutes: Sendable {
 
     func register(on router: inout Router) {
         router.get("/v1/merchants/{accountId}/status") { request in
-            let merchant = request.pathParameters["accountId"] ?? ""
+            let merchant = try PathParameter.accountId(request)
             _ = try Authorization.authorize(request, scope: .read, merchant: merchant, keyRing: services.keyRing)
             let cascade = try await services.rokt.getStatus(merchant).result.mapError(Problem.upstream).get()
             return .json(StatusDocument(cascade).json)
@@ -17,7 +17,7 @@ struct StatusRoutes: Sendable {
     }
 
     private func change(_ request: HTTPRequest, to status: PlacementStatus) async throws -> HTTPResponse {
-        let merchant = request.pathParameters["accountId"] ?? ""
+        let merchant = try PathParameter.accountId(request)
         let caller = try Authorization.authorize(request, scope: .write, merchant: merchant, keyRing: services.keyRing)
         // A reason may come along; anything else in the body is refused rather than ignored.
         var fields = RequestBody.Fields(try RequestBody.optionalObject(request))

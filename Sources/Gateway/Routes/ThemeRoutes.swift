@@ -13,7 +13,8 @@ struct ThemeRoutes: Sendable {
 
     func register(on router: inout Router) {
         router.patch("/v1/merchants/{accountId}/layouts/{layoutId}/theme") { request in
-            let merchant = request.pathParameters["accountId"] ?? ""
+            let merchant = try PathParameter.accountId(request)
+            _ = try PathParameter.layoutId(request)
             return try await SingleWriteRoute(services: services).handle(request, merchant: merchant, dryRun: .forwarded) { request throws(Problem) in
                 try Self.patch(request, merchant: merchant)
             }
@@ -22,7 +23,7 @@ struct ThemeRoutes: Sendable {
 
     /// Only the tokens sent are changed; at least one is required, nothing else is accepted.
     static func patch(_ request: HTTPRequest, merchant: String) throws(Problem) -> (write: SingleWrite, request: JSONValue) {
-        let layoutId = try pathIdentifier(request, "layoutId")
+        let layoutId = try PathParameter.layoutId(request)
         let object = try RequestBody.object(request)
         var fields = RequestBody.Fields(object)
         fields.refuseUnknown(allowed: Set(tokens))

@@ -13,9 +13,16 @@ public enum WebhookOutbox {
     ///
     /// `sequence` counts one merchant's stored events 1, 2, 3…: receivers order by it (an
     /// endpoint's event filter leaves gaps).
+    ///
+    /// An event caused by an operation (`data` names it as `operationId` or `operation.id`) is one
+    /// fact, and its id derives from that fact: recording it again (a write re-run after a crash)
+    /// stores nothing and answers the id already sent, so receivers deduplicating on `webhook-id`
+    /// see it once.
     @discardableResult
     public static func enqueue(type: WebhookEventType, merchantId: String, data: [String: JSONValue], at now: Int64,
                                in db: SQLiteConnection) throws -> String? {
+        let factId = factEventId(type: type, data: data)
+        if let factId, try db.queryOne("SELECT 1 FROM webhook_events WHERE id = ?", [factId]) != nil { return factId }
         let endpoints = try db.query("SELECT id, events FROM webhook_endpoints WHERE disabled_at IS NULL ORDER BY id").compactMap { row -> String? in
             let id: String = try row.get("id")
             guard let events = try row.get("events", as: String?.self) else { return id }
@@ -26,7 +33,7 @@ public enum WebhookOutbox {
             INSERT INTO webhook_sequences (merchant_id, last) VALUES (?, 1)
             ON CONFLICT (merchant_id) DO UPDATE SET last = last + 1 RETURNING last
             """, [merchantId])!.get(0, as: Int64.self)
-        let id = Identifiers.prefixed("evt_", now: now)
+        let id = factId ?? Identifiers.prefixed("evt_", now: now)
         var data = data
         data["merchantId"] = .string(merchantId)
         data["sequence"] = .number(Double(sequence))
@@ -38,6 +45,16 @@ public enum WebhookOutbox {
         // Wake the dispatcher once this transaction has committed (not before: it would read nothing).
         db.afterCommit { WebhookOutbox.committed.signal() }
         return id
+    }
+
+    /// `evt_` + the operation id's 12 time digits + 16 hex digits of SHA-256(type, operation id):
+    /// the same length and time order as a minted id, the same for the same fact every time.
+    static func factEventId(type: WebhookEventType, data: [String: JSONValue]) -> String? {
+        guard let operationId = data["operationId"]?.stringValue ?? data["operation"]?["id"]?.stringValue else { return nil }
+        let digest = Digest.hex(Digest.sha256(Array("\(type.rawValue)\u{0}\(operationId)".utf8)))
+        let time = operationId.hasPrefix("op_") ? String(operationId.dropFirst(3).prefix(12)) : ""
+        let timeDigits = time.count == 12 && time.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) ? time : String(digest.suffix(12))
+        return "evt_" + timeDigits + String(digest.prefix(16))
     }
 
     /// Signalled after every commit that stored deliveries; dispatchers listen to it.

@@ -1,0 +1,20 @@
+import HTTP
+import Rokt
+
+/// The path parameters that become segments of Rokt paths (account and layout ids), checked
+/// in one place before anything else runs: an id outside `RoktPath.safeIdentifier` (such as
+/// `..`, which would walk up Rokt's path) is a 400 naming the parameter, before the caller's
+/// key, the store or Rokt are consulted.
+enum PathParameter {
+    /// `{accountId}` of every `/v1/merchants/{accountId}/…` route.
+    static func accountId(_ request: HTTPRequest) throws(Problem) -> String { try identifier(request, "accountId") }
+
+    /// `{layoutId}` of the theme route.
+    static func layoutId(_ request: HTTPRequest) throws(Problem) -> String { try identifier(request, "layoutId") }
+
+    static func identifier(_ request: HTTPRequest, _ name: String) throws(Problem) -> String {
+        let value = request.pathParameters[name] ?? ""
+        guard RoktPath.isSafeIdentifier(value) else { throw Problem.validation(field: name, RoktPath.safeIdentifierRule) }
+        return value
+    }
+}
