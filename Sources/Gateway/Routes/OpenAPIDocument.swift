@@ -373,7 +373,7 @@ paths:
   /v1/merchants/{accountId}/layouts/{layoutId}/theme:
     parameters:
       - $ref: "#/components/parameters/AccountId"
-      - { name: layoutId, in: path, required: true, schema: { type: string, minLength: 1 }, example: dm1-layout-confirmation }
+      - { name: layoutId, in: path, required: true, description: "1–128 of `A–Z a–z 0–9 . _ ~ -`, not `.` or `..` (checked after percent-decoding); otherwise 400 `validation_failed` naming it in `errors`, before authentication and before anything reaches the store or Rokt.", schema: { type: string, minLength: 1, maxLength: 128, pattern: '^(?!\.{1,2}$)[A-Za-z0-9._~-]{1,128}$' }, example: dm1-layout-confirmation }
     patch:
       tags: [merchants]
       operationId: patchTheme
@@ -1022,8 +1022,8 @@ components:
       name: accountId
       in: path
       required: true
-      description: The merchant's Rokt account id; the key must be allowed on it.
-      schema: { type: string, minLength: 1 }
+      description: "The merchant's Rokt account id; the key must be allowed on it. 1–128 of `A–Z a–z 0–9 . _ ~ -`, not `.` or `..` (checked after percent-decoding); otherwise 400 `validation_failed` naming it in `errors`, before authentication and before anything reaches the store or Rokt."
+      schema: { type: string, minLength: 1, maxLength: 128, pattern: '^(?!\.{1,2}$)[A-Za-z0-9._~-]{1,128}$' }
       example: demo-merchant-1
     IdempotencyKey:
       name: Idempotency-Key
