@@ -270,7 +270,7 @@ import Testing
             // The real write after it uses another key: the dry-run's key is burnt.
             _ = try await gateway.call(.post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals", json: #"{"partnerVerticalId":1504,"partnerSubVerticalId":1612}"#)
             let puts = gateway.upstream("PUT")
-            #expect(puts.count == 2)
+            try #require(puts.count == 2)
             #expect(puts[0].header("Idempotency-Key") != puts[1].header("Idempotency-Key"))
             #expect(gateway.sandbox.controls(of: Self.m2)!.blockedVerticals.count == 3)
             // And no operation was recorded for the dry-run.

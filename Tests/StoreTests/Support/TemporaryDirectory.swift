@@ -36,7 +36,8 @@ final class ThreadGate: Sendable {
 
     /// Waits until `count` bodies called `pass()`.
     func waitForArrival(count: Int = 1) async {
-        let arrived = await eventually { arrivals.load(ordering: .sequentiallyConsistent) >= count }
+        // A generous bound: it only limits how long a broken test hangs, and loaded machines are slow.
+        let arrived = await eventually(timeout: .seconds(30)) { arrivals.load(ordering: .sequentiallyConsistent) >= count }
         precondition(arrived, "no body reached the gate")
     }
 }
