@@ -13,7 +13,7 @@ struct GatewayRouter: Sendable {
         var router = Router()
         let logger = services.logger
         router.errorReporter = { error, errorID, request in
-            logger.error("request failed", ["errorId": errorID, "method": request.method.rawValue, "route": request.routeTemplate ?? "-",
+            logger.error("request failed", ["errorId": errorID, "method": Self.loggedMethod(request.method), "route": request.routeTemplate ?? "-",
                                             "error": String(describing: type(of: error))])
         }
         HealthRoutes(services: services).register(on: &router)
@@ -52,11 +52,19 @@ struct GatewayRouter: Sendable {
         let elapsed = ContinuousClock.now - started
         services.metrics.recordRequest(method: request.method, route: template, status: response.status.code, duration: elapsed)
         services.logger.info("request", [
-            "requestId": requestId, "method": request.method.rawValue, "path": request.path, "status": String(response.status.code),
+            "requestId": requestId, "method": Self.loggedMethod(request.method), "path": request.path, "status": String(response.status.code),
             "durationMs": String(elapsed.milliseconds),
         ])
         return response
     }
+
+    /// The method as the access log writes it: any token is a valid method, so a long one is cut
+    /// (the parser already limits it to token characters, so nothing needs escaping).
+    static func loggedMethod(_ method: HTTPMethod) -> String {
+        method.rawValue.utf8.count <= maxLoggedMethodBytes ? method.rawValue : String(method.rawValue.prefix(maxLoggedMethodBytes)) + "…"
+    }
+
+    static let maxLoggedMethodBytes = 32
 
     /// The caller's id when it is printable ASCII of sane length; anything else is replaced.
     static func requestId(from request: HTTPRequest) -> String? {
