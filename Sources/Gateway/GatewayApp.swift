@@ -51,9 +51,9 @@ public final class GatewayApp: Sendable {
         services = GatewayServices(configuration: configuration, database: database, engine: engine, webhooks: webhooks, rokt: rokt,
                                    keyRing: keyRing, logger: logger, clock: clock, metrics: metrics)
         keyWatcher = Task { await keyRing.watch() }
+        let router = GatewayRouter(services: services)
         server = try HTTPServer(configuration: configuration.server, group: group,
-                                bodyLimit: { [router = GatewayRouter(services: services)] in router.bodyLimit(method: $0, path: $1) },
-                                handler: GatewayRouter(services: services).handle)
+                                bodyLimit: { router.bodyLimit(method: $0, path: $1) }, headFilter: router.screen, handler: router.handle)
     }
 
     /// Starts serving; returns the bound port.
