@@ -41,8 +41,7 @@ public final class HTTPClient: Sendable {
         /// refused, or nil. The connection then goes to the vetted address itself (no second
         /// lookup to race), while Host and SNI still carry the name.
         public var addressPolicy: (@Sendable (_ address: [UInt8]) -> String?)?
-        /// Where host names are looked up; the lookup counts against the connect timeout and the
-        /// request's deadline like the connection itself.
+        /// Where host names are looked up; the lookup counts against the request's deadline.
         public var resolver: AddressResolver = .shared
         public init() {}
     }
@@ -185,11 +184,10 @@ public final class HTTPClient: Sendable {
         case .connect: break
         }
         do throws(HTTPClientError) {
-            // Resolving and connecting share one window: the connect timeout, cut short by the request's deadline.
+            // The lookup spends the request's own budget; the connect timeout then bounds the connection alone.
+            let addresses = try await configuration.resolver.resolve(host: url.host, port: url.port, deadline: deadline,
+                                                                     timeoutError: .timedOut(afterSending: false))
             let connectDeadline = min(deadline, Syscall.monotonicNanos() &+ configuration.connectTimeout.nanoseconds)
-            let addresses = try await configuration.resolver.resolve(
-                host: url.host, port: url.port, deadline: connectDeadline,
-                timeoutError: connectDeadline == deadline ? .timedOut(afterSending: false) : .connectTimeout("\(url.host):\(url.port)"))
             if let policy = configuration.addressPolicy {
                 for address in addresses {
                     if let reason = policy(address.ipBytes) { throw HTTPClientError.addressRefused(url.host, address.description, reason) }
