@@ -56,9 +56,9 @@ public final class GatewayApp: Sendable {
         keyWatcher = Task { await keyRing.watch() }
         retention = RetentionSweeper(database: database, clock: clock, configuration: configuration.retention)
         retention.start { error in logger.error("retention sweep failed", ["error": "\(error)"]) }
+        let router = GatewayRouter(services: services)
         server = try HTTPServer(configuration: configuration.server, group: group,
-                                bodyLimit: { [router = GatewayRouter(services: services)] in router.bodyLimit(method: $0, path: $1) },
-                                handler: GatewayRouter(services: services).handle)
+                                bodyLimit: { router.bodyLimit(method: $0, path: $1) }, headFilter: router.screen, handler: router.handle)
     }
 
     /// Starts serving; returns the bound port.

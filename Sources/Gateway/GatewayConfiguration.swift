@@ -115,6 +115,8 @@ public struct GatewayConfiguration: Sendable {
         try readRetention(into: &configuration.retention, reader)
         configuration.server.host = configuration.host
         configuration.server.port = configuration.port
+        // Request bodies held at once across all connections (503 beyond); at least one 1 MiB body.
+        if let mib = try reader.integer("HTTP_MAX_BODY_MEMORY_MB", 1...65_536, "mebibytes") { configuration.server.maxBodyMemoryBytes = mib << 20 }
         return configuration
     }
 

@@ -41,6 +41,8 @@ public final class HTTPClient: Sendable {
         /// refused, or nil. The connection then goes to the vetted address itself (no second
         /// lookup to race), while Host and SNI still carry the name.
         public var addressPolicy: (@Sendable (_ address: [UInt8]) -> String?)?
+        /// Where host names are looked up; the lookup counts against the request's deadline.
+        public var resolver: AddressResolver = .shared
         public init() {}
     }
 
@@ -182,8 +184,10 @@ public final class HTTPClient: Sendable {
         case .connect: break
         }
         do throws(HTTPClientError) {
-            let remaining = Duration.nanoseconds(Int64(min(deadline &- min(deadline, Syscall.monotonicNanos()), configuration.connectTimeout.nanoseconds)))
-            let addresses = try await AddressResolver.resolve(host: url.host, port: url.port)
+            // The lookup spends the request's own budget; the connect timeout then bounds the connection alone.
+            let addresses = try await configuration.resolver.resolve(host: url.host, port: url.port, deadline: deadline,
+                                                                     timeoutError: .timedOut(afterSending: false))
+            let connectDeadline = min(deadline, Syscall.monotonicNanos() &+ configuration.connectTimeout.nanoseconds)
             if let policy = configuration.addressPolicy {
                 for address in addresses {
                     if let reason = policy(address.ipBytes) { throw HTTPClientError.addressRefused(url.host, address.description, reason) }
@@ -192,7 +196,7 @@ public final class HTTPClient: Sendable {
             let tls = url.isTLS ? try tlsContextForClient() : nil
             let connection = try await ClientConnection.connect(
                 addresses: addresses, label: "\(url.host):\(url.port)", serverName: url.host, tls: tls,
-                loop: group.next(), timeout: remaining,
+                loop: group.next(), timeout: .nanoseconds(Int64(connectDeadline &- min(connectDeadline, Syscall.monotonicNanos()))),
                 onIdleClose: { [weak self] connection in
                     self?.update(pool) { machine in
                         connection.closedWhileIdle.store(true, ordering: .releasing)

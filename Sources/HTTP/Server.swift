@@ -17,6 +17,9 @@ public final class HTTPServer: Sendable {
         public var parserLimits = HTTPParserLimits()
         /// Default request body limit; a route may set its own.
         public var maxBodyBytes: Int = 1 << 20
+        /// Request bodies held by all connections together; a body that would exceed it is
+        /// answered 503 with `Retry-After: 1` before it is read.
+        public var maxBodyMemoryBytes: Int = 64 << 20
         /// From a request's first byte to the end of its head (slowloris).
         public var headerReadTimeout: Duration = .seconds(10)
         /// From the end of the head to the end of the body.
@@ -37,6 +40,8 @@ public final class HTTPServer: Sendable {
     let configuration: Configuration
     let handler: HTTPHandler
     let bodyLimit: @Sendable (HTTPMethod, String) -> Int?
+    let headFilter: HeadFilter
+    let bodyMemory: BodyMemoryBudget
     let group: EventLoopGroup
     private let ownsGroup: Bool
     let tlsContext: TLSContext?
@@ -52,14 +57,20 @@ public final class HTTPServer: Sendable {
     /// - Parameters:
     ///   - group: the loops to run on; the server makes (and later stops) its own when nil.
     ///   - bodyLimit: a per-route body limit, asked before a body is read so 413 comes first.
+    ///   - headFilter: asked for every request that announces a body, before any of it is read;
+    ///     a response it returns is sent instead of calling the handler, and the connection then
+    ///     closes (the unread body would otherwise be taken for the next request).
     public init(
         configuration: Configuration, group: EventLoopGroup? = nil,
         bodyLimit: @escaping @Sendable (HTTPMethod, String) -> Int? = { _, _ in nil },
+        headFilter: @escaping HeadFilter = { _ in nil },
         handler: @escaping HTTPHandler
     ) throws {
         self.configuration = configuration
         self.handler = handler
         self.bodyLimit = bodyLimit
+        self.headFilter = headFilter
+        bodyMemory = BodyMemoryBudget(capacity: configuration.maxBodyMemoryBytes)
         if let group {
             self.group = group
             ownsGroup = false
@@ -75,6 +86,13 @@ public final class HTTPServer: Sendable {
             try await router.handle($0)
         }
     }
+
+    /// Refuses a request from its head alone (a missing credential, say) so its body is never
+    /// buffered; nil lets it through. Runs on the connection's loop: it must not block.
+    public typealias HeadFilter = @Sendable (HTTPRequestHead) -> HTTPResponse?
+
+    /// Request-body bytes held right now across all connections.
+    public var bodyMemoryInUse: Int { bodyMemory.reserved }
 
     /// The bound port (useful with port 0), once started.
     public var port: Int? { state.withLock { $0.port } }

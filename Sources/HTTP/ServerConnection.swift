@@ -45,6 +45,8 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     /// A TLS read that needs the socket writable (renegotiation-like traffic).
     private var readWantsWritable = false
     private var drainWaiters: [CheckedContinuation<Void, Error>] = []
+    /// This connection's share of the server's body memory budget, held until the request is answered.
+    private var reservedBodyBytes = 0
     var deadline: UInt64 = 0
 
     /// How much unread input a connection may buffer while its current request is handled.
@@ -225,6 +227,9 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
                 case .failed(let status, let detail):
                     sendError(status, detail: detail)
                     return
+                case .overBudget:
+                    sendBodyMemoryExhausted()
+                    return
                 }
             case .responding, .lingering, .closed, .tlsHandshake:
                 if inbound.count - inboundStart > inboundBufferLimit, readingEnabled {
@@ -244,10 +249,22 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             sendError(error.status, detail: error.description)
             return
         }
+        if framing != .none, let refusal = server.headFilter(head) {
+            // Answered without the body, which is left unread: the connection closes after the answer.
+            keepAlive = false
+            state = .responding
+            deadline = 0
+            respond(refusal, to: head)
+            return
+        }
         let limit = server.bodyLimit(head.method, head.path) ?? server.configuration.maxBodyBytes
         if case .contentLength(let length) = framing, length > limit {
             // Refused from the head alone: the body is never read (RFC 9110 §15.5.14).
             sendError(.contentTooLarge, detail: "the request body of \(length) bytes exceeds the limit of \(limit) bytes")
+            return
+        }
+        if case .contentLength(let length) = framing, !reserveBodyMemory(length) {
+            sendBodyMemoryExhausted()
             return
         }
         if framing != .none, let expectation = head.headers["Expect"] {
@@ -271,7 +288,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
         }
     }
 
-    private enum BodyStep { case needMore, complete([UInt8]), failed(HTTPStatus, String) }
+    private enum BodyStep { case needMore, complete([UInt8]), failed(HTTPStatus, String), overBudget }
 
     private func continueBody(_ progress: inout BodyProgress) -> BodyStep {
         switch progress {
@@ -289,6 +306,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             if body.count > limit {
                 return .failed(.contentTooLarge, "the request body exceeds the limit of \(limit) bytes")
             }
+            if body.count > reservedBodyBytes, !reserveBodyMemory(body.count - reservedBodyBytes) { return .overBudget }
             switch result {
             case .needMoreData(let consumed):
                 inboundStart += consumed
@@ -343,6 +361,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     }
 
     private func respond(_ response: HTTPResponse, to head: HTTPRequestHead) {
+        releaseBodyMemory()  // the handler is done with the body
         guard !isClosed else { return }
         if shuttingDown { keepAlive = false }
         let isHead = head.method == .head
@@ -418,15 +437,35 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     }
 
     /// An error answer that ends the connection: the framing may be lost, so nothing more is read as a request.
-    private func sendError(_ status: HTTPStatus, detail: String) {
+    private func sendError(_ status: HTTPStatus, detail: String, headers: HTTPHeaders = HTTPHeaders()) {
+        releaseBodyMemory()
         keepAlive = false
         state = .responding
-        let response = HTTPResponse.problem(status, detail: detail)
+        let response = HTTPResponse.problem(status, detail: detail, headers: headers)
         HTTPSerializer.responseHead(response, version: .http1_1, contentLength: response.bodyBytes.count, chunked: false,
                                     keepAlive: false, date: loop.dateCache.now, into: &outbound)
         outbound.append(contentsOf: response.bodyBytes)
         closeAfterFlush = true
         flush()
+    }
+
+    // MARK: Body memory
+
+    private func reserveBodyMemory(_ bytes: Int) -> Bool {
+        guard server.bodyMemory.reserve(bytes) else { return false }
+        reservedBodyBytes += bytes
+        return true
+    }
+
+    private func releaseBodyMemory() {
+        guard reservedBodyBytes > 0 else { return }
+        server.bodyMemory.release(reservedBodyBytes)
+        reservedBodyBytes = 0
+    }
+
+    /// Other connections hold the whole budget: a moment later it is likely free again.
+    private func sendBodyMemoryExhausted() {
+        sendError(.serviceUnavailable, detail: "the server is receiving too many request bodies; retry shortly", headers: ["Retry-After": "1"])
     }
 
     // MARK: Writing
@@ -506,6 +545,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
         guard !isClosed else { return }
         state = .closed
         deadline = 0
+        releaseBodyMemory()
         loop.deregister(self)
         Syscall.close(fd)
         inbound = []

@@ -4,7 +4,7 @@ import Synchronization
 /// The process's counters for `GET /metrics` (Prometheus text exposition 0.0.4).
 ///
 /// Recording is one short lock per request or upstream call over a small dictionary keyed by
-/// strings that already exist (the route template, the method's raw value): no formatting and no
+/// strings that already exist (the route template, a standard method's name): no formatting and no
 /// allocation on the request path once a route has been seen. Rendering, done per scrape, is
 /// where text is built. Gauges that live in the store (operations by state, queued jobs) are
 /// read at scrape time (`StoreGauges`), so they are right across replicas and restarts.
@@ -12,7 +12,17 @@ public final class GatewayMetrics: Sendable {
     /// Upper bounds of the request duration histogram, in seconds.
     static let durationBuckets: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+    /// Methods counted under their own name; any other token is `other`, so a caller cannot mint
+    /// label values (one request with a 12 KB method would otherwise live in every scrape).
+    static let labelledMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"]
+
+    /// The `method` label of a request: its name when standard, else `other`.
+    static func methodLabel(_ method: HTTPMethod) -> String {
+        labelledMethods.contains(method.rawValue) ? method.rawValue : "other"
+    }
+
     struct RouteKey: Hashable, Sendable {
+        /// A standard method or `other` (`methodLabel`).
         let method: String
         /// The matched template (`/v1/merchants/{accountId}/controls`), never the raw path, so the
         /// label set stays bounded; `unmatched` for 404/405 answers of the router.
@@ -44,7 +54,7 @@ public final class GatewayMetrics: Sendable {
         let bucket = Self.durationBuckets.firstIndex { seconds <= $0 } ?? Self.durationBuckets.count
         let statusClass = min(max(status / 100, 1), 5) - 1
         routes.withLock { routes in
-            routes[RouteKey(method: method.rawValue, route: route ?? "unmatched"), default: RouteCounters()].record(
+            routes[RouteKey(method: Self.methodLabel(method), route: route ?? "unmatched"), default: RouteCounters()].record(
                 statusClass: statusClass, bucket: bucket, seconds: seconds)
         }
     }

@@ -13,7 +13,7 @@ struct GatewayRouter: Sendable {
         var router = Router()
         let logger = services.logger
         router.errorReporter = { error, errorID, request in
-            logger.error("request failed", ["errorId": errorID, "method": request.method.rawValue, "route": request.routeTemplate ?? "-",
+            logger.error("request failed", ["errorId": errorID, "method": Self.loggedMethod(request.method), "route": request.routeTemplate ?? "-",
                                             "error": String(describing: type(of: error))])
         }
         HealthRoutes(services: services).register(on: &router)
@@ -48,15 +48,50 @@ struct GatewayRouter: Sendable {
         }
         var template: String?
         if case .found(_, _, let found, _) = matched { template = found }
-        response.headers["X-Request-Id"] = requestId
-        let elapsed = ContinuousClock.now - started
-        services.metrics.recordRequest(method: request.method, route: template, status: response.status.code, duration: elapsed)
-        services.logger.info("request", [
-            "requestId": requestId, "method": request.method.rawValue, "path": request.path, "status": String(response.status.code),
-            "durationMs": String(elapsed.milliseconds),
-        ])
+        record(&response, of: request.head, requestId: requestId, template: template, started: started)
         return response
     }
+
+    /// Asked by the server from a request's head, before its body is read: a route that needs a
+    /// key refuses a missing, unknown, under-scoped or wrong-merchant key here, with the answer
+    /// its handler would give, so a body is never buffered for a caller who may not send it.
+    @Sendable
+    func screen(_ head: HTTPRequestHead) -> HTTPResponse? {
+        let started = ContinuousClock.now
+        guard case .found(_, let parameters, let template, _) = router.match(method: head.method, path: head.path),
+              let requirement = KeyRequirement.of(method: head.method, template: template) else { return nil }
+        let request = HTTPRequest(head: head)
+        let merchant = requirement.merchantParameter.map { parameters[$0] ?? "" }
+        do {
+            _ = try Authorization.authorize(request, scope: requirement.scope, merchant: merchant, keyRing: services.keyRing)
+            return nil
+        } catch {
+            var response = error.response()
+            services.configuration.cors.decorate(&response, origin: head.headers["Origin"])
+            record(&response, of: head, requestId: Self.requestId(from: request) ?? Identifiers.requestID(now: services.clock.nowMillis()),
+                   template: template, started: started)
+            return response
+        }
+    }
+
+    /// Stamps the request id, counts the request for `/metrics` and writes the access log.
+    private func record(_ response: inout HTTPResponse, of head: HTTPRequestHead, requestId: String, template: String?, started: ContinuousClock.Instant) {
+        response.headers["X-Request-Id"] = requestId
+        let elapsed = ContinuousClock.now - started
+        services.metrics.recordRequest(method: head.method, route: template, status: response.status.code, duration: elapsed)
+        services.logger.info("request", [
+            "requestId": requestId, "method": Self.loggedMethod(head.method), "path": head.path, "status": String(response.status.code),
+            "durationMs": String(elapsed.milliseconds),
+        ])
+    }
+
+    /// The method as the access log writes it: any token is a valid method, so a long one is cut
+    /// (the parser already limits it to token characters, so nothing needs escaping).
+    static func loggedMethod(_ method: HTTPMethod) -> String {
+        method.rawValue.utf8.count <= maxLoggedMethodBytes ? method.rawValue : String(method.rawValue.prefix(maxLoggedMethodBytes)) + "…"
+    }
+
+    static let maxLoggedMethodBytes = 32
 
     /// The caller's id when it is printable ASCII of sane length; anything else is replaced.
     static func requestId(from request: HTTPRequest) -> String? {
