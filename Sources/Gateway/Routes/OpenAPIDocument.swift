@@ -536,6 +536,7 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "413": { $ref: "#/components/responses/PayloadTooLarge" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "503": { $ref: "#/components/responses/ServiceUnavailable" }
         "502": { $ref: "#/components/responses/BadGateway" }
         "504": { $ref: "#/components/responses/GatewayTimeout" }
 
@@ -627,6 +628,7 @@ paths:
         "409": { $ref: "#/components/responses/Conflict" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "503": { $ref: "#/components/responses/ServiceUnavailable" }
     get:
       tags: [webhooks]
       operationId: listWebhookEndpoints
@@ -1182,14 +1184,14 @@ components:
             code: validation_failed
             errors: [{ field: partnerSubVerticalId, message: is required }]
     Unauthorized:
-      description: "`unauthenticated`: no or unknown API key."
+      description: "`unauthenticated`: no or unknown API key. A request with a body may be refused from its head alone: the body is not read and the connection is closed."
       headers: *problemHeaders
       content:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
           example: { type: "urn:rokt-gateway:problem:unauthenticated", title: Unauthorized, status: 401, detail: "Send a valid API key as `Authorization: Bearer <key>`.", code: unauthenticated }
     Forbidden:
-      description: "`forbidden`: the key lacks the scope or may not act on the merchant; `cors_origin_not_allowed` for a preflight."
+      description: "`forbidden`: the key lacks the scope or may not act on the merchant (a request with a body may be refused from its head alone, the connection then closed); `cors_origin_not_allowed` for a preflight."
       headers: *problemHeaders
       content:
         application/problem+json:
@@ -1245,7 +1247,7 @@ components:
             code: upstream_error
             upstream: { status: 503, requestId: 4a38eed6-9b65-4a3b-8000-000000000001, message: Service Unavailable }
     ServiceUnavailable:
-      description: "`upstream_rate_limited` (Rokt 429 beyond the retries), or `queue_full`: `ENGINE_MAX_QUEUED_OPERATIONS` operations are queued or running; nothing was stored, retry after `Retry-After` with the same Idempotency-Key."
+      description: "The HTTP layer's `about:blank` problem (no `code`, `Retry-After: 1`, connection closed) when the request bodies being received at once would exceed `HTTP_MAX_BODY_MEMORY_MB`, or at the connection limit; `upstream_rate_limited` (Rokt 429 beyond the retries); or `queue_full`: `ENGINE_MAX_QUEUED_OPERATIONS` operations are queued or running; nothing was stored, retry after `Retry-After` with the same Idempotency-Key."
       headers:
         <<: *problemHeaders
         Retry-After: { $ref: "#/components/headers/RetryAfter" }
