@@ -127,14 +127,16 @@ import Testing
         let database = try store.open()
         let t0 = clock.nowMillis()
         try await database.write { db in
-            _ = try InboundRecords.claim(apiKeyId: "key_1", key: "old", requestHash: "h", now: t0, retention: Self.day.milliseconds, in: db)
+            _ = try InboundRecords.claim(apiKeyId: "key_1", key: "old", requestHash: "h", now: t0, retention: Self.day.milliseconds,
+                                         lease: 60_000, heldElsewhere: { false }, in: db)
             try JobRecords.markDue(merchantId: "m1", resource: "controls", at: t0, in: db)  // due: stays
             try JobRecords.markDue(merchantId: "m2", resource: "controls", at: t0, in: db)
             try JobRecords.release(ClaimedJob(merchantId: "m2", resource: "controls", attempts: 0), dueAt: nil, attempts: 0, in: db)
         }
         clock.advance(by: .seconds(23 * 3600))
         try await database.write { db in
-            _ = try InboundRecords.claim(apiKeyId: "key_1", key: "new", requestHash: "h", now: clock.nowMillis(), retention: Self.day.milliseconds, in: db)
+            _ = try InboundRecords.claim(apiKeyId: "key_1", key: "new", requestHash: "h", now: clock.nowMillis(), retention: Self.day.milliseconds,
+                                         lease: 60_000, heldElsewhere: { false }, in: db)
         }
         clock.advance(by: .seconds(3600 + 1))
         let report = try await Self.sweeper(database, clock).sweep()

@@ -210,7 +210,8 @@ import Testing
         try await Task.sleep(for: .milliseconds(50))
         let started = Date()
         await server.shutdown(gracePeriod: .milliseconds(200))
-        #expect(Date().timeIntervalSince(started) < 2)
+        // Well before the handler's 5 s: the grace period, not the handler, ended it (slack for loaded machines).
+        #expect(Date().timeIntervalSince(started) < 4)
         #expect(await socket.isClosedByPeer(timeout: 2))
     }
 }
