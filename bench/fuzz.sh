@@ -32,7 +32,9 @@ newer_than() {  # newer_than FILE SOURCES… : true when FILE is missing or olde
 }
 
 http_sources=(Sources/HTTP/*.swift)
-if newer_than "$work/lib/libHTTP.a" "${http_sources[@]}"; then
+needs_http=0
+for name in "${targets[@]}"; do [ "$name" = AddressClass ] || needs_http=1; done
+if [ $needs_http = 1 ] && newer_than "$work/lib/libHTTP.a" "${http_sources[@]}"; then
   echo "building the instrumented HTTP module…"
   "$swiftc" "${flags[@]}" -emit-library -static -emit-module -module-name HTTP -enable-testing -wmo \
     -I Sources/CLinux -I Sources/COpenSSL "${http_sources[@]}" \
@@ -47,7 +49,7 @@ build() {
     sources+=(Sources/Gateway/Webhooks/NetworkAddressClass.swift)
     link=()
   fi
-  if newer_than "$out" "${sources[@]}" "$work/lib/libHTTP.a"; then
+  if newer_than "$out" "${sources[@]}" ${link:+"$work/lib/libHTTP.a"}; then
     echo "building $name…"
     # ld.gold warns once per ASan helper symbol it cannot export: noise, filtered.
     "$swiftc" "${flags[@]}" -module-name "Fuzz$name" "${sources[@]}" "${link[@]}" -o "$out" 2> >(grep -v 'Cannot export local symbol' >&2)
