@@ -122,7 +122,7 @@ struct HTTPHeadScanner: Sendable {
             if b > HTTPGrammar.sp { i += 1; continue }  // the common case: a visible byte
             if b == HTTPGrammar.lf {
                 // RFC 9112 §2.2: a bare LF is refused rather than tolerated (request smuggling).
-                guard i > lineStart, p[i - 1] == HTTPGrammar.cr else { return .invalid(.bareLF) }
+                guard i > lineStart, p[i - 1] == HTTPGrammar.cr else { return refusal(.bareLF, at: i, limits, tracksTarget) }
                 if i - 1 == lineStart {
                     if startLineEnd < 0 {
                         headStart = i + 1  // RFC 9112 §2.2: ignore empty lines before the start line
@@ -144,14 +144,28 @@ struct HTTPHeadScanner: Sendable {
                     scanned = i  // decide on this CR when its successor arrives
                     return pendingOutcome(at: i, count: count, limits: limits, tracksTarget: tracksTarget)
                 }
-                guard p[i + 1] == HTTPGrammar.lf else { return .invalid(.bareCR) }  // RFC 9112 §2.2
+                guard p[i + 1] == HTTPGrammar.lf else { return refusal(.bareCR, at: i, limits, tracksTarget) }  // RFC 9112 §2.2
             } else if b == HTTPGrammar.sp, tracksTarget, startLineEnd < 0 {
-                if firstSpace < 0 { firstSpace = i } else if secondSpace < 0 { secondSpace = i }
+                if firstSpace < 0 {
+                    firstSpace = i
+                } else if secondSpace < 0 {
+                    // Refused here, not when the line ends: a later error must not win only because
+                    // the bytes arrived together (the answer may not depend on how they were split).
+                    if targetLength(upTo: i) > limits.maxRequestTargetBytes { return .invalid(.targetTooLong) }
+                    secondSpace = i
+                }
             }
             i += 1
         }
         scanned = i
         return pendingOutcome(at: i, count: count, limits: limits, tracksTarget: tracksTarget)
+    }
+
+    /// A framing error at `i`, unless the request-target was already too long before it: bytes
+    /// arriving in pieces would have been refused with 414 there, so whole ones are too.
+    private func refusal(_ error: HTTPParseError, at i: Int, _ limits: HTTPParserLimits, _ tracksTarget: Bool) -> Outcome {
+        if tracksTarget, startLineEnd < 0, targetLength(upTo: i) > limits.maxRequestTargetBytes { return .invalid(.targetTooLong) }
+        return .invalid(error)
     }
 
     /// Refuses an incomplete head as soon as a bound is already exceeded, without waiting for its end.

@@ -337,6 +337,8 @@ import Testing
         "https://100.64.0.1/hook", "https://169.254.169.254/latest/meta-data", "https://[fe80::1]/hook",
         "https://224.0.0.1/hook", "https://[ff02::1]/hook", "https://0.0.0.0/hook", "https://[::]/hook",
         "https://[::ffff:127.0.0.1]/hook", "https://[::ffff:169.254.169.254]/hook",
+        "https://198.18.0.1/hook", "https://192.0.0.1/hook", "https://[2002:7f00:1::]/hook",
+        "https://[64:ff9b:1::7f00:1]/hook", "https://[::ffff:0:7f00:1]/hook",
     ])
     func refusesURLsResolvingToNonPublicAddresses(_ url: String) async throws {
         try await withGateway { gateway in
