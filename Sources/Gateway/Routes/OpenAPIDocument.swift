@@ -595,10 +595,12 @@ paths:
       summary: Subscribe a URL to events (the secret is shown only here)
       description: |
         Needs the `webhooks` scope and a key not limited to merchants (an endpoint receives every
-        merchant's events). The URL must be `https` and its host must resolve only to public
-        addresses: loopback, private (RFC 1918, ULA), shared (100.64/10), link-local (169.254/16
-        with the cloud metadata address, fe80::/10), multicast, unspecified and reserved addresses
-        are refused with 400 `webhook_url_forbidden` (an unresolvable host: `webhook_url_unresolvable`),
+        merchant's events). The URL must be `https` and its host must resolve only to globally
+        reachable addresses: every block the IANA IPv4 and IPv6 special-purpose registries mark not
+        globally reachable (loopback, private, ULA, shared, link-local with the cloud metadata
+        address, documentation, benchmarking, reserved…), multicast, and IPv6 outside 2000::/3 are
+        refused, IPv4 embedded in IPv6 (mapped, SIIT, compatible, NAT64, 6to4, Teredo) being judged
+        by the IPv4 address, with 400 `webhook_url_forbidden` (an unresolvable host: `webhook_url_unresolvable`),
         unless the gateway runs with `WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`. The check is repeated
         at every delivery attempt, which connects to the vetted address. Unknown event types are a
         400 naming them. 409 `webhook_endpoint_limit` past the configured number of endpoints.
