@@ -1,0 +1,557 @@
+#!/usr/bin/env python3
+"""Chaos run of the gateway (bench/chaos.sh starts it): writers change blocked domains and
+verticals through `rokt-gateway serve` while the gateway is SIGKILLed and restarted on the same
+port and database, and `rokt-sandbox` injects 503s, 429s with Retry-After, drops after applying
+and foreign edits. At the end every accepted operation must have ended, and the sandbox must
+hold exactly the accepted changes. Exits 1 on any violation, 2 when the run itself broke.
+
+How the expected final state is known
+- Items: writer i owns, on each merchant, the domains w<i>-d<k>.chaos.example and the vertical
+  pairs (1520+i, 1600+k). Nobody else touches them: foreign edits either rename the controls or
+  add foreign-edit-N.example.com (the sandbox's own names), and the seed's blocks stay as seeded.
+- A writer has one request in flight at a time. It sends it with a fresh Idempotency-Key and
+  re-sends that key, unchanged, until it is answered with an operation (connection refused or
+  reset, 5xx and 409 idempotency_key_in_flight are not answers), then polls every operation its
+  key answered with until each has ended. So the requests on one item are totally ordered.
+- Per item we track the set of states it may be in, starting from the seed:
+  a request with a succeeded operation sets it to that request's effect (add: present, remove:
+  absent); a request whose operations all failed with conflict_retries_exhausted (every PUT was
+  refused with 409 on a stale hash, so nothing was written) leaves it unchanged; any other ending
+  (a failure that may have reached Rokt: upstream_unavailable, outcome_unknown; an operation
+  that vanished) adds the effect as possible. The sandbox's final state must be in that set:
+  outside it is a lost change (should be present) or a phantom (should be absent).
+- Every block that is neither an item nor the seed's nor a fired foreign edit is a phantom; a
+  seed block or a fired foreign edit missing is lost (foreign edits are never overwritten).
+- `changed` of a succeeded operation must say whether it changed a state we know for sure.
+
+Other checks: no upstream Idempotency-Key was sent with two different method+path+query+body
+(the sandbox's request log, drained every half second by DELETE, which answers what it
+removed), no inbound Idempotency-Key answered two different
+operations (writers re-send some keys after an answer, while the operation runs or after it
+ended, to ask), and the gateway holds no controls operation that no key answered.
+
+Only loopback addresses are contacted; every wait has a deadline."""
+import argparse, collections, hashlib, http.client, json, os, random, shutil, signal, socket
+import subprocess, sys, tempfile, threading, time, uuid
+
+MERCHANTS = ["demo-merchant-1", "demo-merchant-2", "demo-merchant-3"]
+CONTROLS_PATH = "/v1/partnership/accounts/*/marketplacecontrolslists"
+NOT_APPLIED = {"conflict_retries_exhausted"}   # a failure proving nothing was written
+MAY_HAVE_APPLIED = {"upstream_unavailable", "outcome_unknown"}  # legitimate, outcome unknown
+FAULTS = [  # (name, weight, fault JSON); at most MAX_ACTIVE_FAULTS wait at a time
+    ("503", 3, {"kind": "status", "method": "PUT", "path": CONTROLS_PATH, "status": 503}),
+    ("503 after applying", 2, {"kind": "status", "method": "PUT", "path": CONTROLS_PATH, "status": 503, "timing": "afterApplying"}),
+    ("503 on GET", 1, {"kind": "status", "method": "GET", "path": CONTROLS_PATH, "status": 503}),
+    ("429 Retry-After: 1", 2, {"kind": "status", "path": CONTROLS_PATH, "status": 429, "retryAfter": 1}),
+    ("drop after applying", 3, {"kind": "drop", "method": "PUT", "path": CONTROLS_PATH, "timing": "afterApplying"}),
+    ("drop GET", 1, {"kind": "drop", "method": "GET", "path": CONTROLS_PATH}),
+    ("foreign edit (domain)", 2, {"kind": "foreignEdit"}),
+    ("foreign edit (rename)", 2, {"kind": "foreignEdit", "name": "renamed"}),
+]
+MAX_ACTIVE_FAULTS = 6
+
+
+def call(port, method, path, body=None, headers=None, timeout=10):
+    """One request on a fresh connection: (status, headers, parsed JSON or None). Raises OSError
+    or http.client.HTTPException when the connection fails."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        conn.request(method, path, body=data, headers=dict(headers or {}, **({"Content-Type": "application/json"} if data else {})))
+        response = conn.getresponse()
+        raw = response.read()
+        try:
+            doc = json.loads(raw) if raw else None
+        except ValueError:
+            doc = None
+        return response.status, response.headers, doc
+    finally:
+        conn.close()
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts = collections.Counter()
+        self.violations = collections.defaultdict(list)
+
+    def add(self, name, n=1):
+        with self.lock:
+            self.counts[name] += n
+
+    def violation(self, kind, detail):
+        with self.lock:
+            self.violations[kind].append(detail)
+
+
+class Item:
+    """One block a single writer owns: a domain or a vertical pair on one merchant."""
+
+    def __init__(self, merchant, domain=None, pair=None):
+        self.merchant, self.domain, self.pair = merchant, domain, pair
+        self.possible = {False}  # writers' items are not in the seed (checked at start)
+
+    def __repr__(self):
+        return f"{self.merchant}:{self.domain or '%d/%d' % self.pair}"
+
+    def single_request(self, add):
+        base = f"/v1/merchants/{self.merchant}/controls"
+        if self.domain:
+            return ("POST", base + "/blocked-domains", {"domain": self.domain}) if add else \
+                   ("DELETE", f"{base}/blocked-domains/{self.domain}", None)
+        vertical, sub = self.pair
+        return ("POST", base + "/blocked-verticals", {"partnerVerticalId": vertical, "partnerSubVerticalId": sub}) if add else \
+               ("DELETE", f"{base}/blocked-verticals/{vertical}?partnerSubVerticalId={sub}", None)
+
+
+def batch_request(merchant, changes):
+    """PATCH with several (item, add) of one merchant."""
+    body = {"add": {"verticals": [], "domains": []}, "remove": {"verticals": [], "domains": []}}
+    for item, add in changes:
+        side = body["add" if add else "remove"]
+        if item.domain:
+            side["domains"].append(item.domain)
+        else:
+            side["verticals"].append({"partnerVerticalId": item.pair[0], "partnerSubVerticalId": item.pair[1]})
+    return "PATCH", f"/v1/merchants/{merchant}/controls", body
+
+
+class Gateway:
+    """`rokt-gateway serve` on a fixed port and database, killed and restarted at will."""
+
+    def __init__(self, bin_dir, work, port, sandbox_url, api_key):
+        self.exe, self.port, self.process = os.path.join(bin_dir, "rokt-gateway"), port, None
+        self.log = open(os.path.join(work, "gateway.log"), "ab")
+        self.env = dict(os.environ, PORT=str(port), DATABASE_PATH=os.path.join(work, "gateway.sqlite3"),
+                        ROKT_BASE_URL=sandbox_url, ROKT_ECOMMERCE_BASE_URL=sandbox_url, ROKT_API_TOKEN="sandbox-token",
+                        ROKT_PARENT_ACCOUNT_ID="demo-parent", GATEWAY_BOOTSTRAP_API_KEY=api_key,
+                        RETRY_BASE_MS="50", RETRY_CAP_MS="500", LOG_LEVEL="warn", LOG_FORMAT="text")
+
+    def start(self, deadline_seconds=60):
+        """Starts it and waits for /healthz; False when it exited or did not answer in time."""
+        self.process = subprocess.Popen([self.exe, "serve"], env=self.env, stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + deadline_seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                if call(self.port, "GET", "/healthz", timeout=2)[0] == 200:
+                    return True
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.02)
+        return False
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def terminate(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                return self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                return "hung on SIGTERM"
+        return self.process.returncode if self.process else None
+
+
+class Chaos:
+    def __init__(self, args, sandbox_port, gateway, api_key):
+        self.args, self.sandbox_port, self.gateway = args, sandbox_port, gateway
+        self.auth = {"Authorization": f"Bearer {api_key}"}
+        self.stats = Stats()
+        self.stop_chaos = threading.Event()   # kills and faults stop; writers start nothing new
+        self.stop_drain = threading.Event()
+        self.hard_deadline = float("inf")     # set when the settle phase starts
+        self.broken = []                      # exceptions that ended a thread of the run
+        self.lock = threading.Lock()
+        self.key_operations = collections.defaultdict(set)   # inbound key -> operation ids it answered
+        self.operation_keys = collections.defaultdict(set)
+        self.upstream_payloads = collections.defaultdict(set)  # upstream key -> payload digests
+        self.injected = collections.Counter()
+        self.fault_ids = {}  # sandbox fault id -> name
+        self.items = {w: [Item(m, domain=f"w{w}-d{k}.chaos.example") for m in MERCHANTS for k in range(2)] +
+                         [Item(m, pair=(1520 + w, 1600 + k)) for m in MERCHANTS for k in range(2)]
+                      for w in range(args.writers)}
+
+    def thread(self, target, *args):
+        """A daemon thread whose exception breaks the run instead of vanishing."""
+        def run():
+            try:
+                target(*args)
+            except Exception as error:
+                self.broken.append(f"{target.__name__}: {error!r}")
+                self.stop_chaos.set()
+        return threading.Thread(target=run, daemon=True)
+
+    # Sandbox admin
+    def sandbox(self, method, path, body=None):
+        status, _, doc = call(self.sandbox_port, method, "/__sandbox" + path, body, timeout=30)
+        if status not in (200, 201):
+            raise RuntimeError(f"sandbox {method} {path} answered {status}: {doc}")
+        return doc
+
+    def blocks(self, merchant):
+        controls = self.sandbox("GET", f"/accounts/{merchant}")["controls"]
+        return ({d["domain"] for d in controls.get("domains") or []},
+                {(v["partnerVerticalId"], v["partnerSubVerticalId"]) for v in controls.get("blockedVerticals") or []})
+
+    def drain_log(self):
+        entries = self.sandbox("DELETE", "/requests")["requests"]  # answers what it cleared: nothing missed
+        self.stats.add("upstream requests logged", len(entries))
+        for entry in entries:
+            if entry.get("fault"):
+                self.stats.add(f"upstream requests struck by {entry['fault']}")
+            key = next((h["value"] for h in entry["headers"] if h["name"].lower() == "idempotency-key"), None)
+            if key is None:
+                continue
+            self.stats.add("upstream writes")
+            if entry.get("replayed"):
+                self.stats.add("upstream replays")
+            payload = json.dumps([entry["method"], entry["path"], sorted(entry["query"].items()), entry["body"]])
+            with self.lock:
+                self.upstream_payloads[key].add(hashlib.sha256(payload.encode()).hexdigest())
+
+    # The chaos
+    def killer(self):
+        rng = random.Random(self.args.seed)
+        while not self.stop_chaos.wait(rng.uniform(1.5, 3.5)):
+            self.gateway.kill()
+            self.stats.add("kills")
+            self.restart()
+
+    def restart(self):
+        for attempt in range(5):
+            if self.gateway.start():
+                self.stats.add("restarts")
+                return
+            self.stats.add("failed starts")
+            if self.gateway.process.poll() is None:
+                self.gateway.kill()
+        raise RuntimeError("the gateway did not start 5 times in a row (see gateway.log)")
+
+    def injector(self):
+        rng = random.Random(self.args.seed + 1)
+        names, weights = [f[0] for f in FAULTS], [f[1] for f in FAULTS]
+        while not self.stop_chaos.wait(rng.uniform(0.2, 0.6)):
+            if len(self.sandbox("GET", "/faults")["faults"]) >= MAX_ACTIVE_FAULTS:
+                continue
+            name = rng.choices(names, weights)[0]
+            fault = dict(dict((f[0], f[2]) for f in FAULTS)[name])
+            if fault["kind"] == "foreignEdit":
+                fault["accountId"] = rng.choice(MERCHANTS)
+                if "name" in fault:
+                    fault["name"] = f"Renamed by someone else {rng.randrange(10**6)}"
+            active = self.sandbox("POST", "/faults", fault)
+            self.fault_ids[active["id"]] = name
+            self.injected[name] += 1
+
+    def drainer(self):
+        while not self.stop_drain.wait(0.5):
+            self.drain_log()
+
+    # Writers
+    def writer(self, w):
+        rng = random.Random(self.args.seed * 1000 + w)
+        items = self.items[w]
+        while not self.stop_chaos.is_set():
+            if rng.random() < 0.2:
+                merchant = rng.choice(MERCHANTS)
+                chosen = rng.sample([i for i in items if i.merchant == merchant], rng.randint(2, 3))
+                changes = [(item, self.choose(item, rng)) for item in chosen]
+                method, path, body = batch_request(merchant, changes)
+            else:
+                item = rng.choice(items)
+                changes = [(item, self.choose(item, rng))]
+                method, path, body = item.single_request(changes[0][1])
+            self.request(method, path, body, changes, rng)
+
+    @staticmethod
+    def choose(item, rng):
+        """Mostly a change (toggle), sometimes a no-op, at random when the state is unknown."""
+        if len(item.possible) == 1:
+            present = next(iter(item.possible))
+            return (not present) if rng.random() < 0.8 else present
+        return rng.random() < 0.5
+
+    def request(self, method, path, body, changes, rng):
+        key = f"chaos-{uuid.uuid4()}"
+        self.stats.add("writes sent")
+        first = self.send(method, path, body, key)
+        if first is None:
+            return  # refused: nothing was accepted, the items are unchanged
+        operations = [first]
+        if rng.random() < 0.1:  # the caller did not hear the answer and re-sends at once
+            operations.append(self.send(method, path, body, key))
+        endings = {op: self.wait_ended(op) for op in operations if op}
+        if rng.random() < 0.25:  # …or after the operation ended
+            again = self.send(method, path, body, key)
+            if again and again not in endings:
+                endings[again] = self.wait_ended(again)
+        self.settle(changes, list(endings.values()))
+
+    def send(self, method, path, body, key):
+        """Sends until answered with an operation; its id, or None when refused or stuck."""
+        headers = dict(self.auth, **{"Idempotency-Key": key, "Prefer": "respond-async"})
+        in_flight_since = None
+        while True:
+            if time.monotonic() > self.hard_deadline:
+                self.stats.violation("writes never answered", f"{method} {path} key {key}")
+                return None
+            try:
+                status, _, doc = call(self.gateway.port, method, path, body, headers)
+            except (OSError, http.client.HTTPException):
+                self.stats.add("connection failures (gateway down)")
+                time.sleep(random.uniform(0.05, 0.2))
+                continue
+            doc = doc if isinstance(doc, dict) else {}
+            operation = doc.get("id") if status in (200, 201, 202) else doc.get("operationId")
+            if operation:
+                with self.lock:
+                    self.key_operations[key].add(operation)
+                    self.operation_keys[operation].add(key)
+                return operation
+            code = doc.get("code")
+            if status == 409 and code == "idempotency_key_in_flight":
+                self.stats.add("answers 409 idempotency_key_in_flight")
+                in_flight_since = in_flight_since or time.monotonic()
+                if time.monotonic() - in_flight_since > self.args.stuck_after:
+                    self.stats.violation("keys stuck in flight", f"{method} {path} key {key}: 409 for {self.args.stuck_after} s")
+                    return None
+            elif status >= 500:
+                self.stats.add(f"answers {status} {code}")
+            else:
+                self.stats.violation("unexpected answers", f"{method} {path} key {key}: {status} {doc}")
+                return None
+            time.sleep(random.uniform(0.05, 0.2))
+
+    def wait_ended(self, operation):
+        """Polls until the operation ended: its document, or None when it vanished."""
+        missing = 0
+        while True:
+            if time.monotonic() > self.hard_deadline:
+                self.stats.violation("operations not ended", operation)
+                return None
+            try:
+                status, _, doc = call(self.gateway.port, "GET", f"/v1/operations/{operation}", headers=self.auth)
+            except (OSError, http.client.HTTPException):
+                time.sleep(random.uniform(0.05, 0.2))
+                continue
+            if status == 200 and doc.get("state") in ("succeeded", "failed"):
+                return doc
+            if status == 404:
+                missing += 1
+                if missing >= 20:
+                    self.stats.violation("accepted operations lost", operation)
+                    return None
+            time.sleep(random.uniform(0.1, 0.25))
+
+    def settle(self, changes, endings):
+        """Applies one answered request's endings to its items (the rule in the module docstring)."""
+        codes = [(e.get("error") or {}).get("code") for e in endings if e and e["state"] == "failed"]
+        for ending in endings:
+            if ending:
+                self.stats.add(f"operations {ending['state']}")
+        for code in codes:
+            self.stats.add(f"operations failed {code}")
+            if code not in NOT_APPLIED | MAY_HAVE_APPLIED:
+                self.stats.violation("illegitimate failures", f"{code}: {endings}")
+        succeeded = [e for e in endings if e and e["state"] == "succeeded"]
+        if succeeded:
+            known = all(len(item.possible) == 1 for item, _ in changes)
+            would_change = any(add not in item.possible for item, add in changes)
+            for ending in succeeded:
+                if known and ending.get("changed") != would_change:
+                    self.stats.violation("wrong changed flags", f"{ending['id']} changed={ending.get('changed')} for {changes}")
+            for item, add in changes:
+                item.possible = {add}
+        elif None in endings or any(code not in NOT_APPLIED for code in codes):
+            for item, add in changes:
+                item.possible = item.possible | {add}
+
+    # Checks
+    def check_final_state(self, seed_blocks):
+        fired_default_edits = 0
+        remaining = {f["id"] for f in self.sandbox("GET", "/faults")["faults"]}
+        for fault_id, name in self.fault_ids.items():
+            if fault_id not in remaining:
+                self.stats.add(f"faults fired: {name}")
+                fired_default_edits += name == "foreign edit (domain)"
+        foreign_expected = {f"foreign-edit-{n}.example.com" for n in range(1, fired_default_edits + 1)}
+        foreign_found = set()
+        owned = {m: ({i.domain: i for w in self.items.values() for i in w if i.merchant == m and i.domain},
+                     {i.pair: i for w in self.items.values() for i in w if i.merchant == m and i.pair}) for m in MERCHANTS}
+        for merchant in MERCHANTS:
+            domains, pairs = self.blocks(merchant)
+            seed_domains, seed_pairs = seed_blocks[merchant]
+            for kind, actual, items, seeded in (("domain", domains, owned[merchant][0], seed_domains),
+                                                ("vertical", pairs, owned[merchant][1], seed_pairs)):
+                for name, item in items.items():
+                    present = name in actual
+                    self.stats.add("items checked")
+                    if present not in item.possible:
+                        self.stats.violation("lost changes" if not present else "phantom changes", f"{item} (expected {item.possible})")
+                for name in seeded - actual:
+                    self.stats.violation("lost changes", f"{merchant}: seed {kind} {name}")
+                for name in actual - seeded - set(items):
+                    if kind == "domain" and name.startswith("foreign-edit-"):
+                        foreign_found.add(name)
+                    else:
+                        self.stats.violation("phantom changes", f"{merchant}: unknown {kind} {name}")
+        for name in foreign_expected - foreign_found:
+            self.stats.violation("lost changes", f"foreign edit {name} overwritten")
+        for name in foreign_found - foreign_expected:
+            self.stats.violation("phantom changes", f"foreign edit {name} never fired")
+
+    def check_keys(self):
+        for key, payloads in self.upstream_payloads.items():
+            if len(payloads) > 1:
+                self.stats.violation("upstream keys with two payloads", key)
+        for key, operations in self.key_operations.items():
+            if len(operations) > 1:
+                self.stats.violation("gateway keys with two operations", f"{key}: {sorted(operations)}")
+        for operation, keys in self.operation_keys.items():
+            if len(keys) > 1:
+                self.stats.violation("operations answered to two keys", f"{operation}: {sorted(keys)}")
+        # Every operation the gateway holds was answered to some key (none created behind a key's back).
+        after, stored = None, 0
+        while True:
+            status, _, page = call(self.gateway.port, "GET", "/v1/operations?limit=200" + (f"&after={after}" if after else ""),
+                                   headers=self.auth, timeout=60)
+            if status != 200:
+                raise RuntimeError(f"GET /v1/operations answered {status}: {page}")
+            for operation in page["data"]:
+                stored += 1
+                if operation["id"] not in self.operation_keys:
+                    self.stats.violation("operations no key answered", f"{operation['id']} {operation['type']} {operation['state']}")
+                elif operation["state"] not in ("succeeded", "failed"):
+                    self.stats.violation("operations not ended", f"{operation['id']} {operation['state']}")
+            after = page.get("nextCursor")
+            if not after:
+                return stored
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=600)
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--settle-timeout", type=float, default=300, help="after the chaos, seconds for every operation to end")
+    parser.add_argument("--stuck-after", type=float, default=60, help="seconds of 409 idempotency_key_in_flight that count as a stuck key")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory (kept anyway on failure)")
+    args = parser.parse_args()
+    args.seed = args.seed if args.seed is not None else random.randrange(10**6)
+    work = tempfile.mkdtemp(prefix="chaos-")
+    processes = []
+    try:
+        sandbox_log = open(os.path.join(work, "sandbox.log"), "w+b")
+        sandbox = subprocess.Popen([os.path.join(args.bin_dir, "rokt-sandbox"), "--port", "0", "--seed", "demo"],
+                                   stdout=sandbox_log, stderr=subprocess.STDOUT)
+        processes.append(sandbox)
+        sandbox_port = None
+        for _ in range(300):
+            with open(sandbox_log.name) as f:
+                line = next((l for l in f if "listening on" in l), None)
+            if line:
+                sandbox_port = int(line.rsplit(":", 1)[1])
+                break
+            time.sleep(0.1)
+        if not sandbox_port:
+            raise RuntimeError("the sandbox did not start")
+        api_key = "rgw_chaos_" + uuid.uuid4().hex
+        gateway = Gateway(args.bin_dir, work, free_port(), f"http://127.0.0.1:{sandbox_port}", api_key)
+        chaos = Chaos(args, sandbox_port, gateway, api_key)
+        seed_blocks = {m: chaos.blocks(m) for m in MERCHANTS}
+        for items in chaos.items.values():
+            for item in items:
+                assert (item.domain or item.pair) not in seed_blocks[item.merchant][0 if item.domain else 1], item
+        chaos.restart()
+        processes.append(gateway)
+        print(f"chaos: {args.seconds:g} s, {args.writers} writers on {len(MERCHANTS)} merchants, seed {args.seed}, "
+              f"gateway port {gateway.port}, scratch {work}", flush=True)
+
+        started = time.monotonic()
+        background = [chaos.thread(chaos.killer), chaos.thread(chaos.injector)]
+        drainer = chaos.thread(chaos.drainer)
+        writers = [chaos.thread(chaos.writer, w) for w in range(args.writers)]
+        for thread in background + [drainer] + writers:
+            thread.start()
+        chaos.stop_chaos.wait(args.seconds)
+        chaos.stop_chaos.set()
+        settle_started = time.monotonic()
+        chaos.hard_deadline = settle_started + args.settle_timeout
+        for thread in background:
+            thread.join()
+        for thread in writers:
+            thread.join(max(1, chaos.hard_deadline + 30 - time.monotonic()))
+        if any(thread.is_alive() for thread in writers):
+            raise RuntimeError("writers still running after the settle deadline")
+        if chaos.broken:
+            raise RuntimeError("; ".join(chaos.broken))
+        settled = time.monotonic() - settle_started
+        chaos.stop_drain.set()
+        drainer.join()
+        if chaos.broken:
+            raise RuntimeError("; ".join(chaos.broken))
+        stored = chaos.check_keys()
+        chaos.drain_log()
+        chaos.check_final_state(seed_blocks)
+        exit_status = gateway.terminate()
+        if exit_status != 0:
+            chaos.stats.violation("unclean SIGTERM exits", f"exit status {exit_status}")
+
+        c, v = chaos.stats.counts, chaos.stats.violations
+        prefixed = lambda prefix: sorted((k[len(prefix):], n) for k, n in c.items() if k.startswith(prefix))
+        print(f"ran {time.monotonic() - started - settled:.0f} s of chaos, then {settled:.1f} s until every operation ended")
+        print(f"gateway: {c['kills']} SIGKILLs, {c['restarts']} starts, {c['failed starts']} failed starts; "
+              f"{c['connection failures (gateway down)']} writes/polls refused or reset")
+        print("faults injected: " + ", ".join(f"{n} {chaos.injected[n]}" for n, _, _ in FAULTS)
+              + f"; {sum(chaos.injected.values())} in all")
+        print("faults fired: " + ", ".join(f"{n} {c['faults fired: ' + n]}" for n, _, _ in FAULTS))
+        accepted = len(chaos.operation_keys)
+        print(f"writes: {c['writes sent']} requests, {len(chaos.key_operations)} answered; retried after: "
+              + ", ".join(f"{k} {n}" for k, n in prefixed("answers ")))
+        print(f"operations: {accepted} accepted, {c['operations succeeded']} succeeded, {c['operations failed']} failed ("
+              + ", ".join(f"{k} {n}" for k, n in prefixed("operations failed ")) + f"); {stored} stored by the gateway")
+        print(f"upstream: {c['upstream requests logged']} requests, {c['upstream writes']} writes, {c['upstream replays']} "
+              "answered from Rokt's idempotency store; struck by faults: " + ", ".join(f"{k} {n}" for k, n in prefixed("upstream requests struck by ")))
+        print(f"keys checked: {len(chaos.upstream_payloads)} upstream, {len(chaos.key_operations)} gateway; "
+              f"items checked: {c['items checked']}")
+        kinds = ["lost changes", "phantom changes", "operations not ended", "accepted operations lost", "illegitimate failures",
+                 "upstream keys with two payloads", "gateway keys with two operations", "operations answered to two keys",
+                 "operations no key answered", "wrong changed flags", "keys stuck in flight", "writes never answered",
+                 "unexpected answers", "unclean SIGTERM exits"]
+        print("violations: " + ", ".join(f"{k} {len(v[k])}" for k in kinds))
+        for kind in kinds:
+            for detail in v[kind][:10]:
+                print(f"  {kind}: {detail}")
+        if any(v.values()):
+            print(f"chaos: FAILED (seed {args.seed}; logs in {work})")
+            return 1
+        print("chaos: ok")
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
+    except Exception as error:  # the run itself broke: say where the logs are
+        print(f"chaos: run broken: {error!r} (logs in {work})")
+        return 2
+    finally:
+        for process in processes:
+            if isinstance(process, Gateway):
+                process.terminate()
+            elif process.poll() is None:
+                process.terminate()
+                process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Chaos run (bench/chaos.py has the rules): writers add and remove blocked domains and verticals
+# on three merchants through `rokt-gateway serve` while it is SIGKILLed every 1.5–3.5 s and
+# restarted on the same port and database, and `rokt-sandbox` injects 503s, 429s, drops after
+# applying and foreign edits. Then every accepted operation must end and the sandbox must hold
+# exactly the accepted changes. Prints the counts; exits non-zero on any violation.
+#
+#   bench/chaos.sh [seconds=600] [chaos.py options: --writers N, --seed N, --keep, …]
+#
+# BIN_DIR: where rokt-gateway and rokt-sandbox are; default the shipped build (deploy/build.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-600}
+BIN_DIR=${BIN_DIR:-$(deploy/build.sh | tail -1)}
+exec python3 bench/chaos.py --seconds "$seconds" --bin-dir "$BIN_DIR" "${@:2}"
