@@ -5,24 +5,14 @@ port and database, and `rokt-sandbox` injects 503s, 429s with Retry-After, drops
 and foreign edits. At the end every accepted operation must have ended, and the sandbox must
 hold exactly the accepted changes. Exits 1 on any violation, 2 when the run itself broke.
 
-How the expected final state is known
-- Items: writer i owns, on each merchant, the domains w<i>-d<k>.chaos.example and the vertical
-  pairs (1520+i, 1600+k). Nobody else touches them: foreign edits either rename the controls or
-  add foreign-edit-N.example.com (the sandbox's own names), and the seed's blocks stay as seeded.
-- A writer has one request in flight at a time. It sends it with a fresh Idempotency-Key and
-  re-sends that key, unchanged, until it is answered with an operation (connection refused or
-  reset, 5xx and 409 idempotency_key_in_flight are not answers), then polls every operation its
-  key answered with until each has ended. So the requests on one item are totally ordered.
-- Per item we track the set of states it may be in, starting from the seed:
-  a request with a succeeded operation sets it to that request's effect (add: present, remove:
-  absent); a request whose operations all failed with conflict_retries_exhausted (every PUT was
-  refused with 409 on a stale hash, so nothing was written) leaves it unchanged; any other ending
-  (a failure that may have reached Rokt: upstream_unavailable, outcome_unknown; an operation
-  that vanished) adds the effect as possible. The sandbox's final state must be in that set:
-  outside it is a lost change (should be present) or a phantom (should be absent).
-- Every block that is neither an item nor the seed's nor a fired foreign edit is a phantom; a
-  seed block or a fired foreign edit missing is lost (foreign edits are never overwritten).
-- `changed` of a succeeded operation must say whether it changed a state we know for sure.
+Writer i owns, on each merchant, the domains w<i>-d<k>.chaos.example and the vertical pairs
+(1520+i, 1600+k); nobody else touches them (foreign edits rename the controls or add the
+sandbox's own foreign-edit-N.example.com). A writer has one request in flight at a time: it sends
+it with a fresh Idempotency-Key and re-sends that key, unchanged, until it is answered with an
+operation (connection refused or reset, 5xx and 409 idempotency_key_in_flight are not answers),
+then polls every operation its key answered with until each has ended. So the requests on one
+block are totally ordered, and bench/chaos_model.py's rule says which states each block may be in
+at the end: the sandbox must hold one of them (none lost, none phantom).
 
 Other checks: no upstream Idempotency-Key was sent with two different method+path+query+body
 (the sandbox's request log, drained every half second by DELETE, which answers what it
@@ -33,11 +23,10 @@ ended, to ask), and the gateway holds no controls operation that no key answered
 Only loopback addresses are contacted; every wait has a deadline."""
 import argparse, collections, hashlib, http.client, json, os, random, shutil, signal, socket
 import subprocess, sys, tempfile, threading, time, uuid
+from chaos_model import batch_request, compare, compare_foreign_edits, owned_items, settle
 
 MERCHANTS = ["demo-merchant-1", "demo-merchant-2", "demo-merchant-3"]
 CONTROLS_PATH = "/v1/partnership/accounts/*/marketplacecontrolslists"
-NOT_APPLIED = {"conflict_retries_exhausted"}   # a failure proving nothing was written
-MAY_HAVE_APPLIED = {"upstream_unavailable", "outcome_unknown"}  # legitimate, outcome unknown
 FAULTS = [  # (name, weight, fault JSON); at most MAX_ACTIVE_FAULTS wait at a time
     ("503", 3, {"kind": "status", "method": "PUT", "path": CONTROLS_PATH, "status": 503}),
     ("503 after applying", 2, {"kind": "status", "method": "PUT", "path": CONTROLS_PATH, "status": 503, "timing": "afterApplying"}),
@@ -82,38 +71,6 @@ class Stats:
     def violation(self, kind, detail):
         with self.lock:
             self.violations[kind].append(detail)
-
-
-class Item:
-    """One block a single writer owns: a domain or a vertical pair on one merchant."""
-
-    def __init__(self, merchant, domain=None, pair=None):
-        self.merchant, self.domain, self.pair = merchant, domain, pair
-        self.possible = {False}  # writers' items are not in the seed (checked at start)
-
-    def __repr__(self):
-        return f"{self.merchant}:{self.domain or '%d/%d' % self.pair}"
-
-    def single_request(self, add):
-        base = f"/v1/merchants/{self.merchant}/controls"
-        if self.domain:
-            return ("POST", base + "/blocked-domains", {"domain": self.domain}) if add else \
-                   ("DELETE", f"{base}/blocked-domains/{self.domain}", None)
-        vertical, sub = self.pair
-        return ("POST", base + "/blocked-verticals", {"partnerVerticalId": vertical, "partnerSubVerticalId": sub}) if add else \
-               ("DELETE", f"{base}/blocked-verticals/{vertical}?partnerSubVerticalId={sub}", None)
-
-
-def batch_request(merchant, changes):
-    """PATCH with several (item, add) of one merchant."""
-    body = {"add": {"verticals": [], "domains": []}, "remove": {"verticals": [], "domains": []}}
-    for item, add in changes:
-        side = body["add" if add else "remove"]
-        if item.domain:
-            side["domains"].append(item.domain)
-        else:
-            side["verticals"].append({"partnerVerticalId": item.pair[0], "partnerSubVerticalId": item.pair[1]})
-    return "PATCH", f"/v1/merchants/{merchant}/controls", body
 
 
 class Gateway:
@@ -172,9 +129,7 @@ class Chaos:
         self.upstream_payloads = collections.defaultdict(set)  # upstream key -> payload digests
         self.injected = collections.Counter()
         self.fault_ids = {}  # sandbox fault id -> name
-        self.items = {w: [Item(m, domain=f"w{w}-d{k}.chaos.example") for m in MERCHANTS for k in range(2)] +
-                         [Item(m, pair=(1520 + w, 1600 + k)) for m in MERCHANTS for k in range(2)]
-                      for w in range(args.writers)}
+        self.items = owned_items(args.writers, MERCHANTS)
 
     def thread(self, target, *args):
         """A daemon thread whose exception breaks the run instead of vanishing."""
@@ -337,6 +292,7 @@ class Chaos:
             try:
                 status, _, doc = call(self.gateway.port, "GET", f"/v1/operations/{operation}", headers=self.auth)
             except (OSError, http.client.HTTPException):
+                self.stats.add("connection failures (gateway down)")
                 time.sleep(random.uniform(0.05, 0.2))
                 continue
             if status == 200 and doc.get("state") in ("succeeded", "failed"):
@@ -349,61 +305,32 @@ class Chaos:
             time.sleep(random.uniform(0.1, 0.25))
 
     def settle(self, changes, endings):
-        """Applies one answered request's endings to its items (the rule in the module docstring)."""
-        codes = [(e.get("error") or {}).get("code") for e in endings if e and e["state"] == "failed"]
         for ending in endings:
             if ending:
                 self.stats.add(f"operations {ending['state']}")
-        for code in codes:
-            self.stats.add(f"operations failed {code}")
-            if code not in NOT_APPLIED | MAY_HAVE_APPLIED:
-                self.stats.violation("illegitimate failures", f"{code}: {endings}")
-        succeeded = [e for e in endings if e and e["state"] == "succeeded"]
-        if succeeded:
-            known = all(len(item.possible) == 1 for item, _ in changes)
-            would_change = any(add not in item.possible for item, add in changes)
-            for ending in succeeded:
-                if known and ending.get("changed") != would_change:
-                    self.stats.violation("wrong changed flags", f"{ending['id']} changed={ending.get('changed')} for {changes}")
-            for item, add in changes:
-                item.possible = {add}
-        elif None in endings or any(code not in NOT_APPLIED for code in codes):
-            for item, add in changes:
-                item.possible = item.possible | {add}
+                if ending["state"] == "failed":
+                    self.stats.add(f"operations failed {(ending.get('error') or {}).get('code')}")
+        for kind, detail in settle(changes, endings):
+            self.stats.violation(kind, detail)
 
     # Checks
     def check_final_state(self, seed_blocks):
-        fired_default_edits = 0
         remaining = {f["id"] for f in self.sandbox("GET", "/faults")["faults"]}
-        for fault_id, name in self.fault_ids.items():
-            if fault_id not in remaining:
-                self.stats.add(f"faults fired: {name}")
-                fired_default_edits += name == "foreign edit (domain)"
-        foreign_expected = {f"foreign-edit-{n}.example.com" for n in range(1, fired_default_edits + 1)}
-        foreign_found = set()
-        owned = {m: ({i.domain: i for w in self.items.values() for i in w if i.merchant == m and i.domain},
-                     {i.pair: i for w in self.items.values() for i in w if i.merchant == m and i.pair}) for m in MERCHANTS}
+        fired = collections.Counter(name for fault_id, name in self.fault_ids.items() if fault_id not in remaining)
+        for name, n in fired.items():
+            self.stats.add(f"faults fired: {name}", n)
+        foreign = set()
         for merchant in MERCHANTS:
-            domains, pairs = self.blocks(merchant)
-            seed_domains, seed_pairs = seed_blocks[merchant]
-            for kind, actual, items, seeded in (("domain", domains, owned[merchant][0], seed_domains),
-                                                ("vertical", pairs, owned[merchant][1], seed_pairs)):
-                for name, item in items.items():
-                    present = name in actual
-                    self.stats.add("items checked")
-                    if present not in item.possible:
-                        self.stats.violation("lost changes" if not present else "phantom changes", f"{item} (expected {item.possible})")
-                for name in seeded - actual:
-                    self.stats.violation("lost changes", f"{merchant}: seed {kind} {name}")
-                for name in actual - seeded - set(items):
-                    if kind == "domain" and name.startswith("foreign-edit-"):
-                        foreign_found.add(name)
-                    else:
-                        self.stats.violation("phantom changes", f"{merchant}: unknown {kind} {name}")
-        for name in foreign_expected - foreign_found:
-            self.stats.violation("lost changes", f"foreign edit {name} overwritten")
-        for name in foreign_found - foreign_expected:
-            self.stats.violation("phantom changes", f"foreign edit {name} never fired")
+            mine = [item for items in self.items.values() for item in items if item.merchant == merchant]
+            for kind, actual, seeded in zip(("domain", "pair"), self.blocks(merchant), seed_blocks[merchant]):
+                items = {item.name: item for item in mine if getattr(item, kind)}
+                self.stats.add("items checked", len(items))
+                violations, found = compare(merchant, actual, items, seeded)
+                foreign |= found
+                for violation in violations:
+                    self.stats.violation(*violation)
+        for violation in compare_foreign_edits(fired["foreign edit (domain)"], foreign):
+            self.stats.violation(*violation)
 
     def check_keys(self):
         for key, payloads in self.upstream_payloads.items():
@@ -433,10 +360,76 @@ class Chaos:
                 return stored
 
 
+VIOLATION_KINDS = [
+    "lost changes", "phantom changes", "operations not ended", "accepted operations lost", "illegitimate failures",
+    "upstream keys with two payloads", "gateway keys with two operations", "operations answered to two keys",
+    "operations no key answered", "wrong changed flags", "keys stuck in flight", "writes never answered",
+    "unexpected answers", "unclean SIGTERM exits"]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_sandbox(bin_dir, work):
+    """rokt-sandbox with its demo seed on a free port: (process, port)."""
+    log = os.path.join(work, "sandbox.log")
+    with open(log, "wb") as out:
+        process = subprocess.Popen([os.path.join(bin_dir, "rokt-sandbox"), "--port", "0", "--seed", "demo"],
+                                   stdout=out, stderr=subprocess.STDOUT)
+    for _ in range(300):
+        with open(log) as f:
+            line = next((l for l in f if "listening on" in l), None)
+        if line:
+            return process, int(line.rsplit(":", 1)[1])
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the sandbox did not start")
+
+
+def run(args, chaos):
+    """The chaos for args.seconds, then the settle phase; returns the seconds the settling took."""
+    threads = [chaos.thread(chaos.killer), chaos.thread(chaos.injector)]
+    writers = [chaos.thread(chaos.writer, w) for w in range(args.writers)]
+    drainer = chaos.thread(chaos.drainer)
+    for thread in threads + writers + [drainer]:
+        thread.start()
+    chaos.stop_chaos.wait(args.seconds)
+    chaos.stop_chaos.set()  # no more kills, faults or new writes; the gateway stays up
+    settle_started = time.monotonic()
+    chaos.hard_deadline = settle_started + args.settle_timeout
+    for thread in threads + writers:
+        thread.join(max(1, chaos.hard_deadline + 30 - time.monotonic()))
+    chaos.stop_drain.set()
+    drainer.join()
+    if any(thread.is_alive() for thread in threads + writers):
+        raise RuntimeError("writers still running after the settle deadline")
+    if chaos.broken:
+        raise RuntimeError("; ".join(chaos.broken))
+    return time.monotonic() - settle_started
+
+
+def report(args, chaos, stored, settled):
+    c, v = chaos.stats.counts, chaos.stats.violations
+    listed = lambda prefix: ", ".join(f"{k[len(prefix):]} {n}" for k, n in sorted(c.items()) if k.startswith(prefix)) or "none"
+    print(f"chaos {args.seconds:g} s, then {settled:.1f} s until every operation ended (seed {args.seed}, {args.writers} writers)")
+    print(f"gateway: {c['kills']} SIGKILLs, {c['restarts']} starts, {c['failed starts']} failed starts; "
+          f"{c['connection failures (gateway down)']} requests refused or reset")
+    print(f"faults injected: {sum(chaos.injected.values())} (" + ", ".join(f"{n} {chaos.injected[n]}" for n, _, _ in FAULTS) + ")")
+    print(f"faults fired: {sum(n for k, n in c.items() if k.startswith('faults fired: '))} (" + listed("faults fired: ") + ")")
+    print(f"writes: {c['writes sent']} requests, {len(chaos.key_operations)} answered with an operation; answers retried: " + listed("answers "))
+    print(f"operations: {len(chaos.operation_keys)} accepted, {c['operations succeeded']} succeeded, {c['operations failed']} failed "
+          f"({listed('operations failed ')}); {stored} stored by the gateway")
+    print(f"upstream: {c['upstream requests logged']} requests, {c['upstream writes']} writes, {c['upstream replays']} answered "
+          f"from Rokt's idempotency store; struck by faults: " + listed("upstream requests struck by "))
+    print(f"checked: {len(chaos.upstream_payloads)} upstream keys, {len(chaos.key_operations)} gateway keys, {c['items checked']} blocks")
+    print("violations: " + ", ".join(f"{k} {len(v[k])}" for k in VIOLATION_KINDS))
+    for kind in VIOLATION_KINDS:
+        for detail in v[kind][:10]:
+            print(f"  {kind}: {detail}")
+    return not any(v.values())
 
 
 def main():
@@ -446,111 +439,52 @@ def main():
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--settle-timeout", type=float, default=300, help="after the chaos, seconds for every operation to end")
-    parser.add_argument("--stuck-after", type=float, default=60, help="seconds of 409 idempotency_key_in_flight that count as a stuck key")
+    parser.add_argument("--stuck-after", type=float, default=120, help="seconds of 409 idempotency_key_in_flight that make a stuck key")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (kept anyway on failure)")
     args = parser.parse_args()
+    if not 1 <= args.writers <= 60:
+        parser.error("--writers must be from 1 to 60 (writer w owns partnerVerticalId 1520+w)")
     args.seed = args.seed if args.seed is not None else random.randrange(10**6)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))  # so that `finally` stops the processes
     work = tempfile.mkdtemp(prefix="chaos-")
-    processes = []
+    sandbox = gateway = None
     try:
-        sandbox_log = open(os.path.join(work, "sandbox.log"), "w+b")
-        sandbox = subprocess.Popen([os.path.join(args.bin_dir, "rokt-sandbox"), "--port", "0", "--seed", "demo"],
-                                   stdout=sandbox_log, stderr=subprocess.STDOUT)
-        processes.append(sandbox)
-        sandbox_port = None
-        for _ in range(300):
-            with open(sandbox_log.name) as f:
-                line = next((l for l in f if "listening on" in l), None)
-            if line:
-                sandbox_port = int(line.rsplit(":", 1)[1])
-                break
-            time.sleep(0.1)
-        if not sandbox_port:
-            raise RuntimeError("the sandbox did not start")
+        sandbox, sandbox_port = start_sandbox(args.bin_dir, work)
         api_key = "rgw_chaos_" + uuid.uuid4().hex
         gateway = Gateway(args.bin_dir, work, free_port(), f"http://127.0.0.1:{sandbox_port}", api_key)
         chaos = Chaos(args, sandbox_port, gateway, api_key)
         seed_blocks = {m: chaos.blocks(m) for m in MERCHANTS}
-        for items in chaos.items.values():
-            for item in items:
-                assert (item.domain or item.pair) not in seed_blocks[item.merchant][0 if item.domain else 1], item
         chaos.restart()
-        processes.append(gateway)
         print(f"chaos: {args.seconds:g} s, {args.writers} writers on {len(MERCHANTS)} merchants, seed {args.seed}, "
               f"gateway port {gateway.port}, scratch {work}", flush=True)
-
-        started = time.monotonic()
-        background = [chaos.thread(chaos.killer), chaos.thread(chaos.injector)]
-        drainer = chaos.thread(chaos.drainer)
-        writers = [chaos.thread(chaos.writer, w) for w in range(args.writers)]
-        for thread in background + [drainer] + writers:
-            thread.start()
-        chaos.stop_chaos.wait(args.seconds)
-        chaos.stop_chaos.set()
-        settle_started = time.monotonic()
-        chaos.hard_deadline = settle_started + args.settle_timeout
-        for thread in background:
-            thread.join()
-        for thread in writers:
-            thread.join(max(1, chaos.hard_deadline + 30 - time.monotonic()))
-        if any(thread.is_alive() for thread in writers):
-            raise RuntimeError("writers still running after the settle deadline")
-        if chaos.broken:
-            raise RuntimeError("; ".join(chaos.broken))
-        settled = time.monotonic() - settle_started
-        chaos.stop_drain.set()
-        drainer.join()
-        if chaos.broken:
-            raise RuntimeError("; ".join(chaos.broken))
+        settled = run(args, chaos)
         stored = chaos.check_keys()
         chaos.drain_log()
         chaos.check_final_state(seed_blocks)
         exit_status = gateway.terminate()
         if exit_status != 0:
             chaos.stats.violation("unclean SIGTERM exits", f"exit status {exit_status}")
-
-        c, v = chaos.stats.counts, chaos.stats.violations
-        prefixed = lambda prefix: sorted((k[len(prefix):], n) for k, n in c.items() if k.startswith(prefix))
-        print(f"ran {time.monotonic() - started - settled:.0f} s of chaos, then {settled:.1f} s until every operation ended")
-        print(f"gateway: {c['kills']} SIGKILLs, {c['restarts']} starts, {c['failed starts']} failed starts; "
-              f"{c['connection failures (gateway down)']} writes/polls refused or reset")
-        print("faults injected: " + ", ".join(f"{n} {chaos.injected[n]}" for n, _, _ in FAULTS)
-              + f"; {sum(chaos.injected.values())} in all")
-        print("faults fired: " + ", ".join(f"{n} {c['faults fired: ' + n]}" for n, _, _ in FAULTS))
-        accepted = len(chaos.operation_keys)
-        print(f"writes: {c['writes sent']} requests, {len(chaos.key_operations)} answered; retried after: "
-              + ", ".join(f"{k} {n}" for k, n in prefixed("answers ")))
-        print(f"operations: {accepted} accepted, {c['operations succeeded']} succeeded, {c['operations failed']} failed ("
-              + ", ".join(f"{k} {n}" for k, n in prefixed("operations failed ")) + f"); {stored} stored by the gateway")
-        print(f"upstream: {c['upstream requests logged']} requests, {c['upstream writes']} writes, {c['upstream replays']} "
-              "answered from Rokt's idempotency store; struck by faults: " + ", ".join(f"{k} {n}" for k, n in prefixed("upstream requests struck by ")))
-        print(f"keys checked: {len(chaos.upstream_payloads)} upstream, {len(chaos.key_operations)} gateway; "
-              f"items checked: {c['items checked']}")
-        kinds = ["lost changes", "phantom changes", "operations not ended", "accepted operations lost", "illegitimate failures",
-                 "upstream keys with two payloads", "gateway keys with two operations", "operations answered to two keys",
-                 "operations no key answered", "wrong changed flags", "keys stuck in flight", "writes never answered",
-                 "unexpected answers", "unclean SIGTERM exits"]
-        print("violations: " + ", ".join(f"{k} {len(v[k])}" for k in kinds))
-        for kind in kinds:
-            for detail in v[kind][:10]:
-                print(f"  {kind}: {detail}")
-        if any(v.values()):
+        if not report(args, chaos, stored, settled):
             print(f"chaos: FAILED (seed {args.seed}; logs in {work})")
             return 1
         print("chaos: ok")
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         return 0
-    except Exception as error:  # the run itself broke: say where the logs are
+    except Exception as error:  # the run itself broke: show why and where the logs are
         print(f"chaos: run broken: {error!r} (logs in {work})")
+        try:
+            with open(os.path.join(work, "gateway.log"), errors="replace") as log:
+                print("".join(log.readlines()[-20:]))
+        except OSError:
+            pass
         return 2
     finally:
-        for process in processes:
-            if isinstance(process, Gateway):
-                process.terminate()
-            elif process.poll() is None:
-                process.terminate()
-                process.wait()
+        if gateway:
+            gateway.terminate()
+        if sandbox and sandbox.poll() is None:
+            sandbox.terminate()
+            sandbox.wait()
 
 
 if __name__ == "__main__":
