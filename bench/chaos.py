@@ -27,13 +27,16 @@ from chaos_model import batch_request, compare, compare_foreign_edits, owned_ite
 
 MERCHANTS = ["demo-merchant-1", "demo-merchant-2", "demo-merchant-3"]
 CONTROLS_PATH = "/v1/partnership/accounts/*/marketplacecontrolslists"
-FAULTS = [  # (name, weight, fault JSON); at most MAX_ACTIVE_FAULTS wait at a time
+# (name, weight, fault JSON); at most MAX_ACTIVE_FAULTS wait at a time. Latency keeps PUTs in
+# flight at Rokt longer, so more kills land between sending a write and hearing its answer.
+FAULTS = [
     ("503", 3, {"kind": "status", "method": "PUT", "path": CONTROLS_PATH, "status": 503}),
     ("503 after applying", 2, {"kind": "status", "method": "PUT", "path": CONTROLS_PATH, "status": 503, "timing": "afterApplying"}),
     ("503 on GET", 1, {"kind": "status", "method": "GET", "path": CONTROLS_PATH, "status": 503}),
     ("429 Retry-After: 1", 2, {"kind": "status", "path": CONTROLS_PATH, "status": 429, "retryAfter": 1}),
     ("drop after applying", 3, {"kind": "drop", "method": "PUT", "path": CONTROLS_PATH, "timing": "afterApplying"}),
     ("drop GET", 1, {"kind": "drop", "method": "GET", "path": CONTROLS_PATH}),
+    ("latency 300 ms on PUT", 1, {"kind": "latency", "method": "PUT", "path": CONTROLS_PATH, "milliseconds": 300, "count": 3}),
     ("foreign edit (domain)", 2, {"kind": "foreignEdit"}),
     ("foreign edit (rename)", 2, {"kind": "foreignEdit", "name": "renamed"}),
 ]
@@ -436,7 +439,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--bin-dir", required=True)
-    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--writers", type=int, default=12)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--settle-timeout", type=float, default=300, help="after the chaos, seconds for every operation to end")
     parser.add_argument("--stuck-after", type=float, default=120, help="seconds of 409 idempotency_key_in_flight that make a stuck key")
