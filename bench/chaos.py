@@ -2,7 +2,7 @@
 """Chaos run of the gateway (bench/chaos.sh starts it): writers change blocked domains and
 verticals through `rokt-gateway serve` while the gateway is SIGKILLed and restarted on the same
 port and database, and `rokt-sandbox` injects 503s, 429s with Retry-After, drops after applying
-and foreign edits. At the end every accepted operation must have ended, and the sandbox must
+foreign edits (and latency). At the end every accepted operation must have ended, and the sandbox must
 hold exactly the accepted changes. Exits 1 on any violation, 2 when the run itself broke.
 
 Writer i owns, on each merchant, the domains w<i>-d<k>.chaos.example and the vertical pairs
@@ -15,10 +15,10 @@ block are totally ordered, and bench/chaos_model.py's rule says which states eac
 at the end: the sandbox must hold one of them (none lost, none phantom).
 
 Other checks: no upstream Idempotency-Key was sent with two different method+path+query+body
-(the sandbox's request log, drained every half second by DELETE, which answers what it
-removed), no inbound Idempotency-Key answered two different
-operations (writers re-send some keys after an answer, while the operation runs or after it
-ended, to ask), and the gateway holds no controls operation that no key answered.
+(the sandbox's request log, drained every half second by a DELETE that answers what it removed);
+no inbound Idempotency-Key answered two different operations (writers re-send some keys after
+the answer, while the operation runs or after it ended, to ask); the gateway holds no operation
+that no key was answered with; it exits 0 on SIGTERM at the end.
 
 Only loopback addresses are contacted; every wait has a deadline."""
 import argparse, collections, hashlib, http.client, json, os, random, shutil, signal, socket

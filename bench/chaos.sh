@@ -12,4 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 BIN_DIR=${BIN_DIR:-$(deploy/build.sh | tail -1)}
-exec python3 bench/chaos.py --seconds "$seconds" --bin-dir "$BIN_DIR" "${@:2}"
+# The checker's own rules first: a checker that cannot fail proves nothing.
+tests=$(python3 -B bench/chaos_model_test.py 2>&1) || { echo "$tests"; exit 1; }
+echo "bench/chaos_model_test.py: ${tests##*$'\n'}"
+exec python3 -B bench/chaos.py --seconds "$seconds" --bin-dir "$BIN_DIR" "${@:2}"
