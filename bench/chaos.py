@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Chaos run of the gateway (bench/chaos.sh starts it): writers change blocked domains and
 verticals through `rokt-gateway serve` while the gateway is SIGKILLed and restarted on the same
-port and database, and `rokt-sandbox` injects 503s, 429s with Retry-After, drops after applying
-foreign edits (and latency). At the end every accepted operation must have ended, and the sandbox must
-hold exactly the accepted changes. Exits 1 on any violation, 2 when the run itself broke.
+port and database, and `rokt-sandbox` injects 503s, 429s with Retry-After, drops after applying,
+latency and foreign edits. At the end every accepted operation must have ended, and the sandbox
+must hold exactly the accepted changes. Exits 1 on any violation, 2 when the run itself broke.
 
 Writer i owns, on each merchant, the domains w<i>-d<k>.chaos.example and the vertical pairs
 (1520+i, 1600+k); nobody else touches them (foreign edits rename the controls or add the
