@@ -21,7 +21,7 @@ the answer, while the operation runs or after it ended, to ask); the gateway hol
 that no key was answered with; it exits 0 on SIGTERM at the end.
 
 Only loopback addresses are contacted; every wait has a deadline."""
-import argparse, collections, hashlib, http.client, json, os, random, shutil, signal
+import argparse, collections, hashlib, http.client, json, os, random, shlex, shutil, signal
 import sys, tempfile, threading, time, uuid
 from chaos_processes import Gateway, call, free_port, start_sandbox
 from chaos_model import batch_request, compare, compare_foreign_edits, owned_items, settle
@@ -363,6 +363,7 @@ def main():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--settle-timeout", type=float, default=300, help="after the chaos, seconds for every operation to end")
     parser.add_argument("--stuck-after", type=float, default=120, help="seconds of 409 idempotency_key_in_flight that make a stuck key")
+    parser.add_argument("--sandbox-options", default="", help='more rokt-sandbox options, e.g. "--shapes alternative"')
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (kept anyway on failure)")
     args = parser.parse_args()
     if not 1 <= args.writers <= 60:
@@ -372,7 +373,7 @@ def main():
     work = tempfile.mkdtemp(prefix="chaos-")
     sandbox = gateway = None
     try:
-        sandbox, sandbox_port = start_sandbox(args.bin_dir, work)
+        sandbox, sandbox_port = start_sandbox(args.bin_dir, work, shlex.split(args.sandbox_options))
         api_key = "rgw_chaos_" + uuid.uuid4().hex
         gateway = Gateway(args.bin_dir, work, free_port(), f"http://127.0.0.1:{sandbox_port}", api_key)
         chaos = Chaos(args, sandbox_port, gateway, api_key)

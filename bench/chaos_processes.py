@@ -68,11 +68,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_sandbox(bin_dir, work):
-    """rokt-sandbox with its demo seed on a free port: (process, port)."""
+def start_sandbox(bin_dir, work, options=()):
+    """rokt-sandbox with its demo seed on a free port and the given extra options: (process, port)."""
     log = os.path.join(work, "sandbox.log")
     with open(log, "wb") as out:
-        process = subprocess.Popen([os.path.join(bin_dir, "rokt-sandbox"), "--port", "0", "--seed", "demo"],
+        process = subprocess.Popen([os.path.join(bin_dir, "rokt-sandbox"), "--port", "0", "--seed", "demo", *options],
                                    stdout=out, stderr=subprocess.STDOUT)
     for _ in range(300):
         with open(log) as f:
