@@ -8,7 +8,7 @@ import HTTP
 /// | method and path | body | answer |
 /// |---|---|---|
 /// | `GET /__sandbox/requests` | | `{requests: [SandboxLoggedRequest]}` oldest first |
-/// | `DELETE /__sandbox/requests` | | `{cleared: n}` |
+/// | `DELETE /__sandbox/requests` | | `{cleared: n, requests: [SandboxLoggedRequest]}`: what it removed |
 /// | `GET /__sandbox/faults` | | `{faults: [{id, remaining, kind, …}]}` |
 /// | `POST /__sandbox/faults` | one fault (`SandboxFault.init(json:)`) | 201 `{id, remaining, kind, …}` |
 /// | `DELETE /__sandbox/faults` | | `{cleared: n}` |
@@ -24,11 +24,13 @@ enum SandboxAdminRoutes {
             return encoded(200, ["requests": entries])
         }
         router.delete("/__sandbox/requests") { _ in
-            let count = engine.state.withLock { state in
+            // The removed entries come back in the same step, so draining the log periodically
+            // (GET then DELETE would lose what arrives between the two) misses nothing.
+            let entries = engine.state.withLock { state in
                 defer { state.log.removeAll() }
-                return state.log.entries.count
+                return state.log.entries
             }
-            return json(200, ["cleared": .integer(count)])
+            return encoded(200, ClearedRequests(cleared: entries.count, requests: entries))
         }
         router.get("/__sandbox/faults") { _ in
             let active = engine.state.withLock { $0.faults.active }
@@ -122,6 +124,11 @@ enum SandboxAdminRoutes {
 
 /// An account's whole state for `GET /__sandbox/accounts/{id}` (what the API does not show:
 /// archived variants, layouts, the requested status).
+struct ClearedRequests: Encodable {
+    var cleared: Int
+    var requests: [SandboxLoggedRequest]
+}
+
 struct AccountSnapshot: Encodable {
     struct Variant: Encodable {
         var pageVariantId: String, pageId: String, name: String, status: VariantStatus, archived: Bool
