@@ -10,6 +10,8 @@ final class RawListener: @unchecked Sendable {
     let port: Int
     private let accepted = NSLock()
     private var _connections = 0
+    private var _stopped = false
+    private let closed = DispatchSemaphore(value: 0)
     var connections: Int { accepted.lock(); defer { accepted.unlock() }; return _connections }
 
     init(script: @escaping @Sendable (_ connection: Int32, _ index: Int) -> Void) throws {
@@ -25,7 +27,11 @@ final class RawListener: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         self.fd = fd
         port = Int(UInt16(bigEndian: address.sin_port))
+        // The accept thread alone closes `fd`, after its last accept: closed under it, the number
+        // could be handed to another listener before the thread first calls accept, which would
+        // then take that listener's connections.
         Thread.detachNewThread { [self] in
+            defer { close(fd); closed.signal() }
             while true {
                 let client = accept(fd, nil, nil)
                 if client < 0 { return }
@@ -38,7 +44,13 @@ final class RawListener: @unchecked Sendable {
         }
     }
 
-    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    /// Stops listening (a later connect is refused) and returns once the descriptor is closed.
+    func stop() {
+        let first = accepted.withLock { defer { _stopped = true }; return !_stopped }
+        guard first else { return }
+        shutdown(fd, Int32(SHUT_RDWR))  // accept fails from now on, whether it is waiting or not yet called
+        closed.wait()
+    }
 
     /// Reads one request head (up to the blank line) from a blocking socket.
     static func readHead(_ fd: Int32) -> String {
