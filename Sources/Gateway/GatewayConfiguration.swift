@@ -3,7 +3,7 @@ import HTTP
 import Glibc
 #endif
 
-/// Settings read from the environment (CONTRACT §2); each has the documented default.
+/// Settings read from the environment (README "Running against Rokt" lists them); each has the documented default.
 /// Secrets (the Rokt token, the ecommerce key, the bootstrap key) are held but never printed.
 public struct GatewayConfiguration: Sendable {
     public var port: Int = 8080

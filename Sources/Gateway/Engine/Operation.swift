@@ -6,7 +6,7 @@ public enum OperationState: String, Codable, Sendable, Equatable {
     public var isTerminal: Bool { self == .succeeded || self == .failed }
 }
 
-/// A caller's write as the gateway tracks it (CONTRACT §3 "The Operation").
+/// A caller's write as the gateway tracks it (the `Operation` schema of openapi/gateway.yaml).
 public struct Operation: Codable, Sendable, Equatable {
     public var id: String
     public var type: String

@@ -12,7 +12,7 @@ info:
     The gateway turns intents ("block vertical 1504 for merchant X", "pause merchant X") into
     correct Rokt calls, makes them durable, retries them and reports when they are done.
 
-    Common rules (CONTRACT.md §3):
+    Common rules:
 
     * **JSON** in and out, camelCase members. Unknown request members are refused (400).
     * **Errors** are RFC 9457 `application/problem+json` documents (`Problem`) with a stable

@@ -3,7 +3,7 @@ import Rokt
 
 /// The shared path of the single-write endpoints (theme, pages, payout setup, data deletion,
 /// privacy): authorise → inbound Idempotency-Key → validate → dry-run or submit → answer as
-/// CONTRACT §3 says (200/202/problem via `WriteResponder`).
+/// openapi/gateway.yaml's common rules say (200/202/problem via `WriteResponder`).
 struct SingleWriteRoute: Sendable {
     /// What `?dry_run=true` does on an endpoint.
     enum DryRunPolicy: Sendable {
