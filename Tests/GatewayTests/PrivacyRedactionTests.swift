@@ -28,15 +28,9 @@ import Testing
         return database.range(of: needle) != nil || wal.range(of: needle) != nil
     }
 
-    /// After the ending's commit, one more write: the writer thread has run the ending's
-    /// after-commit work (the WAL truncation) by the time it answers.
-    static func settle(_ gateway: GatewayHarness) async throws {
-        try await gateway.services.database.write { _ in }
-    }
-
     static func expectGone(_ email: String, from gateway: GatewayHarness, operation id: String) async throws {
-        try await settle(gateway)
-        #expect(!onDisk(email, gateway), "raw identifier still in the database file or its WAL")
+        // The WAL is truncated off the writer thread, right after the ending's commit.
+        #expect(try await eventually { !onDisk(email, gateway) }, "raw identifier still in the database file or its WAL")
         let intent = try await gateway.services.database.read { db in
             try db.queryOne("SELECT intent FROM operations WHERE id = ?", [id])?.get(0, as: String.self)
         }

@@ -1,3 +1,4 @@
+import Dispatch
 import Store
 import Synchronization
 
@@ -80,9 +81,7 @@ public final class RetentionSweeper: Sendable {
         report.jobs = try await drain { try RetentionRecords.purgeIdleJobs(limit: limit, in: $0) }
         report.pagesReclaimed = try await reclaim()
         // After the vacuum, so the WAL frames of the deleted rows go too.
-        try await database.write { db in
-            db.afterCommit { [path = db.path] in WALCheckpoint.truncate(path: path) }
-        }
+        WALCheckpoint.truncateSoon(path: database.path)
         return report
     }
 
@@ -117,9 +116,23 @@ public final class RetentionSweeper: Sendable {
 
 /// Copies the WAL into the database file and truncates it to zero bytes, so pages that once
 /// held deleted data (raw privacy identifiers) leave the disk. Runs on its own short-lived
-/// connection; gives up at once (answering false) while a reader still uses old frames: the
-/// next sweep tries again.
+/// connection; gives up after 200 ms (answering false) while a reader still uses old frames:
+/// the next sweep tries again.
 enum WALCheckpoint {
+    /// One checkpoint at a time, on a Dispatch thread: never on the store's writer thread (every
+    /// write would wait for it) nor on the cooperative pool (it blocks on the file).
+    private static let queue = DispatchQueue(label: "rokt-gateway.wal-checkpoint")
+
+    /// Asks for a truncation after the current commit; requests made while one waits share it.
+    static func truncateSoon(path: String) {
+        guard requested.withLock({ $0.insert(path).inserted }) else { return }
+        queue.async {
+            _ = requested.withLock { $0.remove(path) }
+            truncate(path: path)
+        }
+    }
+    private static let requested = Mutex<Set<String>>([])
+
     @discardableResult
     static func truncate(path: String) -> Bool {
         guard let connection = try? SQLiteConnection(path: path, mode: .readWrite, configuration: .init(busyTimeout: .milliseconds(200))),

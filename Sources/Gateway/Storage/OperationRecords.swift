@@ -139,7 +139,7 @@ enum OperationRecords {
         try db.run("UPDATE operations SET intent = ? WHERE id = ?", [json(OperationIntent.single(write)), id])
         try db.run("DELETE FROM pending_writes WHERE merchant_id = ? AND resource = ? AND operation_ids = ?",
                    [try row.get(0, as: String.self), try row.get(1, as: String.self), json([id])])
-        db.afterCommit { [path = db.path] in WALCheckpoint.truncate(path: path) }
+        db.afterCommit { [path = db.path] in WALCheckpoint.truncateSoon(path: path) }
     }
 
     /// Encodes a problem for `finish`, stamped with its operation id.
