@@ -36,26 +36,14 @@ public struct RoktResponse: Sendable {
         // Parsed once with our parser; models that take a JSONValue are built from it directly.
         let parsed = body.isEmpty ? nil : try? JSONValue.parse(body)
         let header = headers["X-Request-Id"].flatMap { $0.isEmpty ? nil : $0 }
-        if case .object(let members)? = parsed, Self.isEnvelope(members) {
-            isEnveloped = true
-            requestId = members.member(anyOf: ["request_id", "requestId"])?.idValue ?? header
-            errorCode = Self.errorCode(members)
-            message = members["message"]?.stringValue ?? members["error"]?["message"]?.stringValue
-            payload = members["data"] ?? .null
-        } else {
-            isEnveloped = false
-            requestId = header
-            // A refusal without `data` still names its code, message and request id when it has them.
-            if case .object(let members)? = parsed, !(200..<300).contains(status) {
-                requestId = members.member(anyOf: ["request_id", "requestId"])?.idValue ?? header
-                errorCode = Self.errorCode(members)
-                message = members["message"]?.stringValue ?? members["error"]?["message"]?.stringValue
-            } else {
-                errorCode = nil
-                message = nil
-            }
-            payload = parsed
-        }
+        let members = parsed?.objectValue
+        isEnveloped = members.map(Self.isEnvelope) ?? false
+        payload = isEnveloped ? members?["data"] ?? .null : parsed
+        // An envelope, or a refusal without one, names its code, message and request id when it has them.
+        let described = isEnveloped || !(200..<300).contains(status) ? members : nil
+        requestId = described?.member(anyOf: ["request_id", "requestId"])?.idValue ?? header
+        errorCode = described.flatMap(Self.errorCode)
+        message = described.flatMap { $0["message"]?.stringValue ?? $0["error"]?["message"]?.stringValue }
         operationId = headers["X-Operation-Id"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (status == 202 ? payload?.objectValue?.member("operationId")?.idValue : nil)
     }
