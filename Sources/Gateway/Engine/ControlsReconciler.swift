@@ -19,9 +19,7 @@ struct ControlsReconciler: Sendable {
         // Bounded rounds so one busy merchant cannot hold a worker forever; the release re-checks the queue.
         for round in 0..<16 {
             do {
-                if let pending = try await context.database.read({ db in
-                    try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-                }) {
+                if let pending = try await context.pendingWrite(for: job) {
                     let started = ContinuousClock.now
                     let outcome = try await resume(pending, job: job)
                     context.observeRound(ContinuousClock.now - started)
@@ -29,17 +27,13 @@ struct ControlsReconciler: Sendable {
                     continue
                 }
                 let limit = context.configuration.maxBatch
-                var operations = try await context.database.read { db in
-                    try OperationRecords.queued(merchantId: job.merchantId, resource: job.resource, limit: limit, in: db)
-                }
+                var operations = try await context.queued(for: job, limit: limit)
                 if operations.isEmpty { return .idle }
                 let window = context.configuration.coalescingWindow
                 if round > 0, (operations.count < limit), (window > .zero) {
                     // Work kept arriving while the last write ran: let the stream gather into this one.
                     try await Task.sleep(for: window)
-                    operations = try await context.database.read { db in
-                        try OperationRecords.queued(merchantId: job.merchantId, resource: job.resource, limit: limit, in: db)
-                    }
+                    operations = try await context.queued(for: job, limit: limit)
                 }
                 let started = ContinuousClock.now
                 let outcome = try await reconcile(operations, job: job, attempts: job.attempts)
@@ -68,7 +62,7 @@ struct ControlsReconciler: Sendable {
             case .failure(let error) where error.isRetryable:
                 return .retry(after: context.retryDelay(attempts: attempts + 1, retryAfter: error.retryAfter))
             case .failure(let error):
-                try await context.finish(remaining.map { .failure($0.id, .upstream(error)) }, job: job, deletePendingWrite: false)
+                try await context.finish(remaining.map { .failure($0, .upstream(error)) }, job: job, deletePendingWrite: false)
                 return nil
             }
 
@@ -83,7 +77,7 @@ struct ControlsReconciler: Sendable {
             for (operation, outcome) in zip(remaining, outcomes) {
                 switch outcome {
                 case .conflict(let expected, let actual, let viaIfMatch):
-                    endings.append(.failure(operation.id, Problem(
+                    endings.append(.failure(operation, Problem(
                         status: viaIfMatch ? 412 : 409, code: "stale_content_hash",
                         detail: "The controls changed since contentHash \(expected) was read\(actual.map { " (now \($0))" } ?? ""); read them again and re-apply.",
                         context: .object(["expected": .string(expected), "actual": actual.map(JSONValue.string) ?? .null]))))
@@ -95,7 +89,7 @@ struct ControlsReconciler: Sendable {
             guard !desired.sameBlocks(as: state) else {
                 // Nothing to change: done without a PUT.
                 let result = ControlsDocument(state).encoded
-                endings += writing.map { .success($0.id, changed: false, result: result) }
+                endings += writing.map { .success($0, changed: false, result: result) }
                 try await context.finish(endings, job: job, deletePendingWrite: false)
                 return nil
             }
@@ -109,11 +103,7 @@ struct ControlsReconciler: Sendable {
                 method: "PUT", path: RoktPath.controls(job.merchantId), body: RoktJSON.encode(body),
                 idempotencyKey: Identifiers.idempotencyKey(), createdAt: context.now, upstreamOperationId: nil)
             // The key is durable before the request that carries it leaves.
-            let now = context.now
-            try await context.write { db in
-                try JobRecords.insertPendingWrite(write, in: db)
-                try OperationRecords.markRunning(write.operationIds, now: now, in: db)
-            }
+            try await context.begin(write)
             switch await complete(write, plan: plan, job: job, attempts: attempts, splitOnRejection: splitOnRejection, operations: writing) {
             case .done:
                 return nil
@@ -125,7 +115,7 @@ struct ControlsReconciler: Sendable {
                 if conflicts > context.configuration.maxConflictRetries {
                     let problem = Problem(status: 409, code: "conflict_retries_exhausted",
                                           detail: "Rokt's controls kept changing under us (\(conflicts) conflicts in a row); nothing was overwritten. Retry later.")
-                    try await context.finish(remaining.map { .failure($0.id, problem) }, job: job, deletePendingWrite: false)
+                    try await context.finish(remaining.map { .failure($0, problem) }, job: job, deletePendingWrite: false)
                     return nil
                 }
             }
@@ -138,24 +128,19 @@ struct ControlsReconciler: Sendable {
     /// A pending write found at the start of a run: a retry, a poll, or (past the key's age) a fresh start.
     private func resume(_ write: PendingWrite, job: ClaimedJob) async throws -> JobOutcome? {
         let plan = try JSON.decode(Plan.self, from: write.plan)
-        let operations = try await context.database.read { db in try OperationRecords.load(ids: write.operationIds, in: db) }
+        let operations = try await context.operations(write.operationIds)
         if context.now - write.createdAt > context.configuration.keyMaxAge.milliseconds {
             // Rokt forgets keys after 24 h: re-sending could apply it twice. Re-read and start over.
-            let now = context.now
-            try await context.write { db in
-                try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-                try OperationRecords.requeue(write.operationIds, now: now, in: db)
-            }
+            try await context.abandon(write)
             return nil
         }
         let live = operations.filter { !$0.state.isTerminal }
         guard !live.isEmpty else {
-            try await context.write { db in try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db) }
+            try await context.dropPendingWrite(of: job)
             return nil
         }
         try await context.renew(job)
-        let now = context.now
-        try await context.write { db in try OperationRecords.countAttempt(write.operationIds, now: now, in: db) }
+        try await context.countAttempt(write.operationIds)
         switch await complete(write, plan: plan, job: job, attempts: job.attempts, splitOnRejection: true, operations: live) {
         case .done: return nil
         case .handBack(let outcome): return outcome
@@ -180,20 +165,20 @@ struct ControlsReconciler: Sendable {
                     after = try? read.result.get()
                 }
                 let document = ControlsDocument(after ?? plan.desired).encoded
-                try await context.finish(write.operationIds.map { .success($0, changed: plan.changed[$0] ?? true, result: document) },
+                try await context.finish(operations.map { .success($0, changed: plan.changed[$0.id] ?? true, result: document) },
                                          job: job, deletePendingWrite: true)
                 return .done
             case .stillPending:
                 return .handBack(.retry(after: context.configuration.maxPollInterval))
             case .failed(let error) where error.isConflict:
-                try await abandon(write, job: job)
+                try await context.abandon(write)
                 return .conflict
             case .failed(let error) where error.isRetryable:
                 return .handBack(.retry(after: context.retryDelay(attempts: attempts + 1, retryAfter: error.retryAfter)))
             case .failed(let error) where error.status == 400 && splitOnRejection && operations.count > 1:
                 // Some change in the batch is invalid (an unmapped vertical…): bisect, so the valid ones
                 // are applied and only the bad ones fail, in about 2·log2(n) writes per bad change.
-                try await abandon(write, job: job)
+                try await context.abandon(write)
                 let middle = operations.count / 2
                 for half in [Array(operations[..<middle]), Array(operations[middle...])] {
                     if let outcome = try await reconcile(half, job: job, attempts: attempts, splitOnRejection: half.count > 1) {
@@ -202,20 +187,11 @@ struct ControlsReconciler: Sendable {
                 }
                 return .done
             case .failed(let error):
-                try await context.finish(write.operationIds.map { .failure($0, .upstream(error)) }, job: job, deletePendingWrite: true)
+                try await context.finish(operations.map { .failure($0, .upstream(error)) }, job: job, deletePendingWrite: true)
                 return .done
             }
         } catch {
             return .handBack(.retry(after: context.retryDelay(attempts: attempts + 1, retryAfter: nil)))
-        }
-    }
-
-    /// Drops a pending write whose key must not be reused (its payload is obsolete); its operations go back in line.
-    private func abandon(_ write: PendingWrite, job: ClaimedJob) async throws {
-        let now = context.now
-        try await context.write { db in
-            try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-            try OperationRecords.requeue(write.operationIds, now: now, in: db)
         }
     }
 }

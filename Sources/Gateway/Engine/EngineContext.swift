@@ -27,86 +27,29 @@ struct EngineContext: Sendable {
         return context
     }
 
-    /// Records an upstream call for operations (the support-ticket log); it is stored by the run's next write.
-    func log(_ call: UpstreamCall, for ids: [String]) async throws {
-        guard !ids.isEmpty else { return }
-        calls.append(OperationRecords.json(call), for: ids)
-    }
-
-    /// A write transaction that also stores the calls logged since the last one.
-    func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        let pending = calls.drain()
-        do {
-            return try await database.write { db in
-                for (call, ids) in pending { try OperationRecords.appendCall(call, to: ids, in: db) }
-                return try body(db)
-            }
-        } catch {
-            calls.restore(pending)
-            throw error
-        }
-    }
-
-    /// Ends operations in one transaction, then wakes their waiters. Documents are encoded here,
-    /// once per distinct result, so the writer thread only writes.
-    func finish(_ endings: [OperationEnding], job: ClaimedJob, deletePendingWrite: Bool) async throws {
-        let now = self.now
-        var results: [String] = []
-        var resultIndex: [String: Int] = [:]
-        let rows = endings.map { ending -> (id: String, succeeded: Bool, changed: Bool?, result: Int?, error: String?) in
-            var slot: Int?
-            if let result = ending.result {
-                if let known = resultIndex[result] { slot = known } else {
-                    slot = results.count
-                    resultIndex[result] = results.count
-                    results.append(result)
-                }
-            }
-            return (ending.id, ending.error == nil, ending.changed, slot, OperationRecords.encodedProblem(ending.error, operationId: ending.id))
-        }
-        try await write { [results] db in
-            let ids = try results.map { try OperationRecords.insertResult($0, in: db) }
-            for row in rows {
-                try OperationRecords.finish(row.id, succeeded: row.succeeded, changed: row.changed, resultId: row.result.map { ids[$0] },
-                                            error: row.error, now: now, in: db)
-            }
-            if deletePendingWrite { try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db) }
-        }
-        board.complete(endings.map(\.id))
-    }
-
-    /// Extends the job's lease before a step that talks to Rokt, once half of it is used up:
-    /// a commit per round would cost more than the rest of a busy merchant's round.
-    func renew(_ job: ClaimedJob) async throws {
-        let now = self.now
-        let lease = configuration.lease.milliseconds
-        guard self.lease.until - now < lease / 2 else { return }
-        let leaseUntil = now + lease
-        let owner = self.owner
-        try await write { db in try JobRecords.renew(job, owner: owner, leaseUntil: leaseUntil, in: db) }
-        self.lease.until = leaseUntil
-    }
-
     func retryDelay(attempts: Int, retryAfter: Duration?) -> Duration {
         var random = SystemRandomNumberGenerator()
         return configuration.retry.delay(afterAttempt: attempts, retryAfter: retryAfter, using: &random)
     }
 }
 
-/// How one operation ends.
+/// How one operation ends. It carries the operation as the run loaded it, so what the
+/// ending causes (webhook events) is built from memory, not read back from the store.
 struct OperationEnding: Sendable {
-    var id: String
+    var operation: StoredOperation
     var changed: Bool?
     /// The result document, encoded.
     var result: String?
     var error: Problem?
 
-    static func success(_ id: String, changed: Bool, result: String?) -> OperationEnding {
-        OperationEnding(id: id, changed: changed, result: result, error: nil)
+    var id: String { operation.id }
+
+    static func success(_ operation: StoredOperation, changed: Bool, result: String?) -> OperationEnding {
+        OperationEnding(operation: operation, changed: changed, result: result, error: nil)
     }
 
-    static func failure(_ id: String, _ problem: Problem) -> OperationEnding {
-        OperationEnding(id: id, changed: false, result: nil, error: problem)
+    static func failure(_ operation: StoredOperation, _ problem: Problem) -> OperationEnding {
+        OperationEnding(operation: operation, changed: false, result: nil, error: problem)
     }
 }
 

@@ -20,18 +20,14 @@ struct SingleWriteReconciler: Sendable {
         // Bounded rounds so one busy lane cannot hold a worker forever; the release re-checks the queue.
         for _ in 0..<16 {
             do {
-                if let pending = try await context.database.read({ db in
-                    try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-                }) {
+                if let pending = try await context.pendingWrite(for: job) {
                     if let outcome = try await resume(pending, job: job) { return outcome }
                     continue
                 }
-                guard let operation = try await context.database.read({ db in
-                    try OperationRecords.queued(merchantId: job.merchantId, resource: job.resource, limit: 1, in: db).first
-                }) else { return .idle }
+                guard let operation = try await context.queued(for: job, limit: 1).first else { return .idle }
                 guard case .single(let write) = operation.intent else {
                     let problem = Problem(status: 500, code: "internal_error", detail: "The operation cannot be run by this gateway version.")
-                    try await context.finish([.failure(operation.id, problem)], job: job, deletePendingWrite: false)
+                    try await context.finish([.failure(operation, problem)], job: job, deletePendingWrite: false)
                     continue
                 }
                 try await context.renew(job)
@@ -40,11 +36,7 @@ struct SingleWriteReconciler: Sendable {
                     method: write.method, path: write.path, body: write.encodedBody, idempotencyKey: Identifiers.idempotencyKey(),
                     createdAt: context.now, upstreamOperationId: nil)
                 // The key is durable before the request that carries it leaves.
-                let now = context.now
-                try await context.write { db in
-                    try JobRecords.insertPendingWrite(pending, in: db)
-                    try OperationRecords.markRunning([operation.id], now: now, in: db)
-                }
+                try await context.begin(pending)
                 if let outcome = try await send(pending, operation: operation, job: job) { return outcome }
             } catch {
                 return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: nil))
@@ -57,28 +49,24 @@ struct SingleWriteReconciler: Sendable {
     /// age (when Rokt may forget it), a write that can be read back is dropped and started over;
     /// one that cannot ends `outcome_unknown`, never re-sent under a new key.
     private func resume(_ pending: PendingWrite, job: ClaimedJob) async throws -> JobOutcome? {
-        guard let operation = try await context.database.read({ db in try OperationRecords.load(pending.operationIds[0], in: db) }),
-              !operation.state.isTerminal else {
-            try await context.write { db in try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db) }
+        guard let operation = try await context.operation(pending.operationIds[0]), !operation.state.isTerminal else {
+            try await context.dropPendingWrite(of: job)
             return nil
         }
         let now = context.now
         // Following Rokt's operation id is a read: safe at any age.
         if pending.upstreamOperationId == nil, now - pending.createdAt > context.configuration.keyMaxAge.milliseconds {
             if operation.intentKind?.hasReadBack == false {
-                let calls = try await context.database.read { db in try OperationRecords.calls(of: operation.id, in: db) }
-                try await context.finish([.failure(operation.id, OutcomeUnknown.problem(for: pending, calls: calls))], job: job,
+                let calls = try await context.calls(of: operation.id)
+                try await context.finish([.failure(operation, OutcomeUnknown.problem(for: pending, calls: calls))], job: job,
                                          deletePendingWrite: true)
                 return nil
             }
-            try await context.write { db in
-                try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-                try OperationRecords.requeue(pending.operationIds, now: now, in: db)
-            }
+            try await context.abandon(pending)
             return nil
         }
         try await context.renew(job)
-        try await context.write { db in try OperationRecords.countAttempt(pending.operationIds, now: now, in: db) }
+        try await context.countAttempt(pending.operationIds)
         return try await send(pending, operation: operation, job: job)
     }
 
@@ -89,7 +77,7 @@ struct SingleWriteReconciler: Sendable {
         case .failed(let error) where error.isRetryable:
             return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: error.retryAfter))
         case .failed(let error):
-            try await context.finish([.failure(operation.id, .upstream(error))], job: job, deletePendingWrite: true)
+            try await context.finish([.failure(operation, .upstream(error))], job: job, deletePendingWrite: true)
             return nil
         case .succeeded(let response):
             let answered = try await answer(response, pending: pending, job: job)
@@ -99,19 +87,11 @@ struct SingleWriteReconciler: Sendable {
             let changed = response.map { $0.status != 200 || operation.intentKind != .register } ?? true
             if operation.intentKind == .register, let accountId = result["accountId"]?.stringValue,
                case .single(let write) = operation.intent, let external = write.body?["external_account_id"]?.stringValue {
-                // Before the operation ends, so its waiters see it under the new merchant; the event
-                // commits with the binding (a merchant Rokt already had is not newly registered).
-                let now = context.now
-                try await context.write { db in
-                    try MerchantRecords.setAccount(accountId, externalAccountId: external, in: db)
-                    try db.run("UPDATE operations SET merchant_id = ? WHERE id = ?", [accountId, operation.id])
-                    if changed {
-                        _ = try WebhookOutbox.enqueue(type: .merchantRegistered, merchantId: accountId,
-                                                      data: ["merchant": result, "operationId": .string(operation.id)], at: now, in: db)
-                    }
-                }
+                // A merchant Rokt already had is not newly registered.
+                try await context.recordRegistration(of: operation, accountId: accountId, externalAccountId: external, merchant: result,
+                                                     isNew: changed)
             }
-            try await context.finish([.success(operation.id, changed: changed, result: result.serialized)], job: job, deletePendingWrite: true)
+            try await context.finish([.success(operation, changed: changed, result: result.serialized)], job: job, deletePendingWrite: true)
             return nil
         }
     }
@@ -120,9 +100,7 @@ struct SingleWriteReconciler: Sendable {
     /// asynchronously, the result its operation reports.
     private func answer(_ response: RoktResponse?, pending: PendingWrite, job: ClaimedJob) async throws -> JSONValue {
         if let response, let data = try? response.decode(JSONValue.self), data != .null { return data }
-        let stored = try await context.database.read { db in
-            try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-        }
+        let stored = try await context.pendingWrite(for: job)
         guard let operationId = stored?.upstreamOperationId else { return .object([:]) }
         let read = await context.rokt.getOperation(operationId)
         try await context.log(read.call, for: pending.operationIds)

@@ -19,31 +19,22 @@ struct StatusReconciler: Sendable {
     func run(_ job: ClaimedJob) async -> JobOutcome {
         for _ in 0..<16 {
             do {
-                if let pending = try await context.database.read({ db in
-                    try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-                }) {
+                if let pending = try await context.pendingWrite(for: job) {
                     let plan = try JSON.decode(Plan.self, from: pending.plan)
                     try await context.renew(job)
-                    guard let operation = try await context.database.read({ db in try OperationRecords.load(pending.operationIds[0], in: db) }),
-                          !operation.state.isTerminal else {
-                        try await context.write { db in try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db) }
+                    guard let operation = try await context.operation(pending.operationIds[0]), !operation.state.isTerminal else {
+                        try await context.dropPendingWrite(of: job)
                         continue
                     }
                     if context.now - pending.createdAt > context.configuration.keyMaxAge.milliseconds {
                         // Too old to re-send under the same key: start this operation over from a fresh read.
-                        let now = context.now
-                        try await context.write { db in
-                            try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-                            try OperationRecords.requeue(pending.operationIds, now: now, in: db)
-                        }
+                        try await context.abandon(pending)
                         continue
                     }
                     if let outcome = try await send(pending, plan: plan, operation: operation, job: job) { return outcome }
                     continue
                 }
-                guard let operation = try await context.database.read({ db in
-                    try OperationRecords.queued(merchantId: job.merchantId, resource: job.resource, limit: 1, in: db).first
-                }) else { return .idle }
+                guard let operation = try await context.queued(for: job, limit: 1).first else { return .idle }
                 try await context.renew(job)
                 if let outcome = try await start(operation, job: job) { return outcome }
             } catch {
@@ -65,12 +56,12 @@ struct StatusReconciler: Sendable {
         case .failure(let error) where error.isRetryable:
             return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: error.retryAfter))
         case .failure(let error):
-            try await context.finish([.failure(operation.id, .upstream(error))], job: job, deletePendingWrite: false)
+            try await context.finish([.failure(operation, .upstream(error))], job: job, deletePendingWrite: false)
             return nil
         case .success(let cascade):
             let target = desired(of: operation)
             if cascade.status.rawValue == target.rawValue {
-                try await context.finish([.success(operation.id, changed: false, result: StatusDocument(cascade).encoded)], job: job, deletePendingWrite: false)
+                try await context.finish([.success(operation, changed: false, result: StatusDocument(cascade).encoded)], job: job, deletePendingWrite: false)
                 return nil
             }
             return try await issue(operation, plan: Plan(desired: target, attempt: 1, keys: [], requestIds: []), job: job)
@@ -86,11 +77,7 @@ struct StatusReconciler: Sendable {
             merchantId: job.merchantId, resource: job.resource, operationIds: [operation.id], plan: JSON.encode(plan), method: "PUT",
             path: RoktPath.status(job.merchantId), body: RoktJSON.encode(StatusChange(status: plan.desired)),
             idempotencyKey: key, createdAt: context.now, upstreamOperationId: nil)
-        let now = context.now
-        try await context.write { db in
-            try JobRecords.insertPendingWrite(write, in: db)
-            try OperationRecords.markRunning([operation.id], now: now, in: db)
-        }
+        try await context.begin(write)
         return try await send(write, plan: plan, operation: operation, job: job)
     }
 
@@ -101,7 +88,7 @@ struct StatusReconciler: Sendable {
         case .failed(let error) where error.isRetryable:
             return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: error.retryAfter))
         case .failed(let error):
-            try await context.finish([.failure(operation.id, .upstream(error))], job: job, deletePendingWrite: true)
+            try await context.finish([.failure(operation, .upstream(error))], job: job, deletePendingWrite: true)
             return nil
         case .succeeded(let response):
             var plan = plan
@@ -120,19 +107,17 @@ struct StatusReconciler: Sendable {
             // The write is done (its key would replay it); only the check failed: retry the check via the pending write.
             return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: error.retryAfter))
         case .failure(let error):
-            try await context.finish([.failure(operation.id, .upstream(error))], job: job, deletePendingWrite: true)
+            try await context.finish([.failure(operation, .upstream(error))], job: job, deletePendingWrite: true)
             return nil
         case .success(let value):
             cascade = value
         }
         if cascade.status.rawValue == plan.desired.rawValue {
-            try await context.finish([.success(operation.id, changed: true, result: StatusDocument(cascade).encoded)], job: job, deletePendingWrite: true)
+            try await context.finish([.success(operation, changed: true, result: StatusDocument(cascade).encoded)], job: job, deletePendingWrite: true)
             return nil
         }
         if plan.attempt <= context.configuration.maxCascadeRetries {
-            try await context.write { db in
-                try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-            }
+            try await context.dropPendingWrite(of: job)
             var next = plan
             next.attempt += 1
             return try await issue(operation, plan: next, job: job)
@@ -148,7 +133,7 @@ struct StatusReconciler: Sendable {
                 "idempotencyKeys": .array(plan.keys.map(JSONValue.string)),
                 "requestIds": .array(plan.requestIds.map(JSONValue.string)),
             ]))
-        try await context.finish([.failure(operation.id, problem)], job: job, deletePendingWrite: true)
+        try await context.finish([.failure(operation, problem)], job: job, deletePendingWrite: true)
         return nil
     }
 }

@@ -24,9 +24,7 @@ struct UpstreamWriter: Sendable {
         case .success(let response):
             guard response.status == 202, let operationId = response.operationId else { return .succeeded(response) }
             do {
-                try await context.write { db in
-                    try JobRecords.setUpstreamOperation(operationId, merchantId: write.merchantId, resource: write.resource, in: db)
-                }
+                try await context.setUpstreamOperation(operationId, for: write)
             } catch {
                 // Not durable: the next attempt re-sends with the same key, which Rokt replays; still never a duplicate.
             }
