@@ -4,7 +4,7 @@
 #   bench/fuzz.sh [seconds-per-target] [target…]      default: 60 s, every target
 #
 # Targets are fuzz/targets/<Name>.swift (plus FuzzSupport.swift); seeds are fuzz/corpus/<Name>/.
-# Each target is built straight with swiftc against the HTTP module's sources (the module is
+# Each target is built straight with swiftc against the JSON and HTTP modules' sources (each
 # compiled once, instrumented, into .build/fuzz/lib); new corpus entries, crash/leak/timeout
 # inputs and logs go to .build/fuzz/ (FUZZ_WORK to move it), never into the repo.
 # Prints per target: executions, exec/s, coverage, corpus size, findings. Exits non-zero when a
@@ -31,25 +31,38 @@ newer_than() {  # newer_than FILE SOURCES… : true when FILE is missing or olde
   return 1
 }
 
+json_sources=(Sources/JSON/*.swift)
 http_sources=(Sources/HTTP/*.swift)
-needs_http=0
-for name in "${targets[@]}"; do [ "$name" = AddressClass ] || needs_http=1; done
-if [ $needs_http = 1 ] && newer_than "$work/lib/libHTTP.a" "${http_sources[@]}"; then
+needs_http=0 needs_json=0
+for name in "${targets[@]}"; do
+  case $name in
+    AddressClass) ;;
+    JSONParser) needs_json=1 ;;
+    *) needs_http=1 needs_json=1 ;;  # the HTTP module imports JSON
+  esac
+done
+if [ $needs_json = 1 ] && newer_than "$work/lib/libJSON.a" "${json_sources[@]}"; then
+  echo "building the instrumented JSON module…"
+  "$swiftc" "${flags[@]}" -emit-library -static -emit-module -module-name JSON -enable-testing -wmo \
+    "${json_sources[@]}" -emit-module-path "$work/lib/JSON.swiftmodule" -o "$work/lib/libJSON.a"
+fi
+if [ $needs_http = 1 ] && newer_than "$work/lib/libHTTP.a" "${http_sources[@]}" "$work/lib/libJSON.a"; then
   echo "building the instrumented HTTP module…"
   "$swiftc" "${flags[@]}" -emit-library -static -emit-module -module-name HTTP -enable-testing -wmo \
-    -I Sources/CLinux -I Sources/COpenSSL "${http_sources[@]}" \
+    -I "$work/lib" -I Sources/CLinux -I Sources/COpenSSL "${http_sources[@]}" \
     -emit-module-path "$work/lib/HTTP.swiftmodule" -o "$work/lib/libHTTP.a"
 fi
 
 build() {
   local name=$1 out="$work/bin/$1"
   local sources=(fuzz/targets/FuzzSupport.swift "fuzz/targets/$name.swift")
-  local link=(-I "$work/lib" -I Sources/CLinux -I Sources/COpenSSL -L "$work/lib" -lHTTP -lssl -lcrypto)
-  if [ "$name" = AddressClass ]; then
-    sources+=(Sources/Gateway/Webhooks/NetworkAddressClass.swift)
-    link=()
-  fi
-  if newer_than "$out" "${sources[@]}" ${link:+"$work/lib/libHTTP.a"}; then
+  local link=(-I "$work/lib" -I Sources/CLinux -I Sources/COpenSSL -L "$work/lib" -lHTTP -lJSON -lssl -lcrypto)
+  local libs=("$work/lib/libHTTP.a" "$work/lib/libJSON.a")
+  case $name in
+    AddressClass) sources+=(Sources/Gateway/Webhooks/NetworkAddressClass.swift); link=(); libs=() ;;
+    JSONParser) link=(-I "$work/lib" -L "$work/lib" -lJSON); libs=("$work/lib/libJSON.a") ;;
+  esac
+  if newer_than "$out" "${sources[@]}" ${libs[@]+"${libs[@]}"}; then
     echo "building $name…"
     # ld.gold warns once per ASan helper symbol it cannot export: noise, filtered.
     "$swiftc" "${flags[@]}" -module-name "Fuzz$name" "${sources[@]}" "${link[@]}" -o "$out" 2> >(grep -v 'Cannot export local symbol' >&2)

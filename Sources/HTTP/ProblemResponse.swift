@@ -1,3 +1,5 @@
+import JSON
+
 extension HTTPResponse {
     /// An RFC 9457 `application/problem+json` response with `"type":"about:blank"`, whose
     /// title is then the status's reason phrase (§4.2.1). `extensions` are extra string
@@ -24,34 +26,4 @@ extension HTTPResponse {
     public static func internalError(id: String) -> HTTPResponse {
         .problem(.internalServerError, detail: "An unexpected error occurred (\(id))", extensions: [(name: "errorId", value: id)])
     }
-}
-
-/// JSON string literals (RFC 8259 §7).
-public enum JSONString {
-    /// `s` as a quoted JSON string: `"` and `\` escaped, control characters as `\n`-style
-    /// or `\u00XX` escapes; everything else, non-ASCII included, kept as UTF-8.
-    public static func escape(_ s: String) -> String {
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) { return "\"" + s + "\"" }
-        var out: [UInt8] = [UInt8(ascii: "\"")]
-        out.reserveCapacity(s.utf8.count + 2)
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case 0x00..<0x20:
-                out += Array(#"\u00"#.utf8)
-                out += [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -1,3 +1,4 @@
+import JSON
 /// Reading Rokt's answers where its documents leave the shape open: a member may be spelt in
 /// camelCase or snake_case, an id may come as a string or a number, a number as a string, and
 /// members nobody asked about are ignored. Types are still checked: a list where an object
@@ -44,6 +45,7 @@ extension JSONValue {
     public var idValue: String? {
         switch self {
         case .string(let value): return value
+        case .integer(let value): return String(value)
         case .number(let value) where value == value.rounded() && abs(value) < 1e15: return String(Int64(value))
         default: return nil
         }
@@ -52,7 +54,7 @@ extension JSONValue {
     /// An integer, or a string holding one (`"1500"`).
     public var lenientIntValue: Int? {
         switch self {
-        case .number: return intValue
+        case .integer, .number: return intValue
         case .string(let text):
             let trimmed = text.trimmingHTTPWhitespace()
             guard !trimmed.isEmpty, trimmed.utf8.count <= 18 else { return nil }

@@ -1,3 +1,4 @@
+import JSON
 /// Marketplace controls of one managed account, exactly as Rokt sends and takes them.
 /// A PUT replaces the whole value (SET semantics): always GET → modify → PUT.
 public struct MarketplaceControls: Codable, Sendable, Equatable {

@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 
 /// Managed accounts as Rokt lists and registers them.
 public struct RoktAccount: Codable, Sendable, Equatable {

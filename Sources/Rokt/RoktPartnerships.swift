@@ -1,5 +1,5 @@
-import FoundationEssentials
 import HTTP
+import JSON
 
 /// Paths of the Partnerships API; account ids are percent-encoded as path segments.
 public enum RoktPath {
@@ -44,19 +44,10 @@ public enum RoktPath {
     }
 }
 
-/// The JSON the gateway sends: keys sorted so the same value always makes the same bytes
-/// (a retry must be byte-identical to reuse its idempotency key).
+/// The JSON the gateway sends: the one writer's bytes, keys sorted so the same value always
+/// makes the same bytes (a retry must be byte-identical to reuse its idempotency key).
 public enum RoktJSON {
-    public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
-        if let model = value as? any JSONValueRepresentable {
-            var out: [UInt8] = []
-            model.jsonValue.write(to: &out)
-            return out
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(value))) ?? Array("null".utf8)
-    }
+    public static func encode(_ model: some JSONValueRepresentable) -> [UInt8] { model.jsonValue.serializedBytes }
 }
 
 extension RoktClient {
@@ -96,7 +87,15 @@ extension RoktClient {
 }
 
 /// The body of a status PUT.
-public struct StatusChange: Codable, Sendable, Equatable {
+public struct StatusChange: Codable, Sendable, Equatable, JSONValueRepresentable {
     public var status: PlacementStatus
     public init(status: PlacementStatus) { self.status = status }
+
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let raw = try json.members(of: "StatusChange").required("status", \.stringValue)
+        guard let status = PlacementStatus(rawValue: raw) else { throw JSONShapeError("status: unknown value \(raw)") }
+        self.status = status
+    }
+
+    public var jsonValue: JSONValue { .object(["status": .string(status.rawValue)]) }
 }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTP
+import JSON
 
 /// One upstream answer, unwrapped from Rokt's envelope `{status, error, message, request_id, data}`
 /// (or taken as a bare body when Rokt sends none). The request id comes from the envelope
@@ -54,7 +55,7 @@ public struct RoktResponse: Sendable {
     static func isEnvelope(_ members: [String: JSONValue]) -> Bool {
         guard members.keys.contains("data") else { return false }
         if members["request_id"] != nil || members["requestId"] != nil { return true }
-        guard case .number? = members["status"] else { return false }
+        guard members["status"]?.doubleValue != nil else { return false }
         return members.keys.contains("message") || members.keys.contains("error")
     }
 

@@ -1,3 +1,4 @@
+import JSON
 /// The five theme tokens of a layout, the only fields the Partnerships API lets a partner edit.
 public struct ThemeTokens: Sendable, Equatable {
     public var primaryColor: String

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import JSON
 
 /// A merchant a manager account onboarded: its identity, its controls and its surfaces.
 ///

@@ -1,3 +1,4 @@
+import JSON
 /// One blocked vertical: a pair of the partner's taxonomy that Rokt translates server-side.
 public struct BlockedVertical: Sendable, Hashable, Comparable, Codable {
     public var partnerVerticalId: Int

@@ -1,3 +1,4 @@
+import JSON
 /// A consumer's network-level privacy request: opt out of the Rokt network, or delete their
 /// data, found by one or more identifiers.
 struct NetworkPrivacyRequest: Sendable, Equatable {

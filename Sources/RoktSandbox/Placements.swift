@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 
 /// An Ecommerce API error: `{description, errors: [{code, message, value}]}` as in
 /// ecommerce-placements-any.txt (`value` is the offending value, or null).
@@ -67,7 +68,7 @@ extension SandboxState {
         }
         let parsed: JSONValue?
         do throws(SandboxError) {
-            parsed = try JSONValue.parse(call.body)
+            parsed = try JSONValue.parseBody(call.body)
         } catch {
             throw PlacementsError(400, "BadRequest", code: "InvalidRequestBody", message: error.message)
         }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTP
+import JSON
 
 /// How the sandbox shapes its Partnerships answers where Rokt's documents leave the shape open.
 /// `standard` is the documented envelope with camelCase members; the other values are what a
@@ -95,7 +96,7 @@ public struct SandboxResponseShapes: Sendable, Equatable {
     /// `standard`, `alternative`, or a JSON object as `POST /__sandbox/shapes` takes (`--shapes`).
     public init(argument: String) throws(SandboxError) {
         let text = String(argument.drop(while: \.isWhitespace))
-        let json: JSONValue = text.hasPrefix("{") ? (try JSONValue.parse(Array(text.utf8)) ?? .object([:])) : .object(["preset": .string(text)])
+        let json: JSONValue = text.hasPrefix("{") ? (try JSONValue.parseBody(Array(text.utf8)) ?? .object([:])) : .object(["preset": .string(text)])
         self = try SandboxResponseShapes.standard.updated(with: json)
     }
 
@@ -109,7 +110,7 @@ public struct SandboxResponseShapes: Sendable, Equatable {
     /// `reply` as these shapes have it. Refusals and non-JSON bodies pass unchanged.
     func reshape(_ reply: SandboxReply, endpoint: SandboxEndpoint) -> SandboxReply {
         guard !isStandard, (200..<300).contains(reply.status), endpoint != .placementsAny,
-              case .object(var envelope)? = try? JSONValue.parse(reply.body), let payload = envelope["data"] else { return reply }
+              case .object(var envelope)? = try? JSONValue.parseBody(reply.body), let payload = envelope["data"] else { return reply }
         var data = payload
         if endpoint == .listAccounts { data = reshapeAccountList(data) }
         data = reshapeMembers(data, key: nil)

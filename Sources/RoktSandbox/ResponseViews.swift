@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTP
+import JSON
 
 /// The `data` of a Partnerships response, one case per resource. Member names are camelCase
 /// throughout; absent values are written as explicit `null`s where the schema lists them.

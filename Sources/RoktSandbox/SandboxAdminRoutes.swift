@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTP
+import JSON
 
 /// The admin surface under `/__sandbox/`: plain JSON (no envelope), no auth, never logged and
 /// never hit by faults. Meant for loopback; `RoktSandbox.Configuration.adminRoutesEnabled`
@@ -38,7 +39,7 @@ enum SandboxAdminRoutes {
         }
         router.post("/__sandbox/faults") { request in
             do throws(SandboxError) {
-                guard let body = try JSONValue.parse(request.body) else { throw .validation("The request body must be one fault object") }
+                guard let body = try JSONValue.parseBody(request.body) else { throw .validation("The request body must be one fault object") }
                 let fault = try SandboxFault(json: body)
                 let active = engine.state.withLock { state in
                     let id = state.faults.add(fault)
@@ -63,7 +64,7 @@ enum SandboxAdminRoutes {
         }
         router.post("/__sandbox/clock/advance") { request in
             do throws(SandboxError) {
-                guard let body = try JSONValue.parse(request.body) else { throw .validation("The request body must be {\"seconds\": n}") }
+                guard let body = try JSONValue.parseBody(request.body) else { throw .validation("The request body must be {\"seconds\": n}") }
                 var reader = try JSONObjectReader(body)
                 guard let seconds = try reader.number("seconds"), seconds >= 0, seconds.isFinite else {
                     throw .validation("seconds is required: a number ≥ 0")
@@ -84,7 +85,7 @@ enum SandboxAdminRoutes {
         }
         router.post("/__sandbox/shapes") { request in
             do throws(SandboxError) {
-                guard let body = try JSONValue.parse(request.body) else { throw .validation("The request body must be a shapes object") }
+                guard let body = try JSONValue.parseBody(request.body) else { throw .validation("The request body must be a shapes object") }
                 let current = engine.state.withLock { $0.shapes }
                 let shapes = try current.updated(with: body)
                 engine.state.withLock { $0.setShapes(shapes) }

@@ -1,3 +1,4 @@
+import JSON
 /// The admin JSON shape of faults (`POST /__sandbox/faults`, `GET /__sandbox/faults`): one
 /// object per fault with a `kind` and that kind's members, all flat. See docs/sandbox.md.
 extension SandboxFault {

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTP
+import JSON
 
 /// A complete response as the core computes it: status, headers and body bytes. Cached
 /// verbatim under an Idempotency-Key and replayed byte for byte.

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTP
+import JSON
 
 extension SandboxState {
     /// A write that passed auth and carries a fresh Idempotency-Key: parse, then apply for
@@ -54,7 +55,7 @@ extension SandboxState {
     }
 
     private func parse(_ call: SandboxCall, caller: Caller) throws(SandboxError) -> SandboxWrite {
-        let body = try JSONValue.parse(call.body)
+        let body = try JSONValue.parseBody(call.body)
         let accountId = call.pathParameters["account_id"] ?? ""
         switch call.endpoint {
         case .putControls:

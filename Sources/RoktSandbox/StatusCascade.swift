@@ -1,3 +1,4 @@
+import JSON
 /// The state one page variant can be put in by the account-wide switch.
 public enum VariantStatus: String, Sendable, Codable, CaseIterable {
     case active, paused

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import JSON
 import RoktSandbox
 import Testing
 @testable import Gateway

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import JSON
 import RoktSandbox
 import Store
 import Testing

@@ -1,3 +1,4 @@
+import JSON
 import Rokt
 
 /// Controls as the gateway shows them: `{name, blockedVerticals, blockedDomains, contentHash}`.

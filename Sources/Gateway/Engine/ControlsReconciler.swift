@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// Runs a controls job: GET the full state → merge every queued change → PUT the full state

@@ -1,3 +1,4 @@
+import JSON
 import Rokt
 
 /// The lifecycle of an operation: `queued → running → succeeded | failed`. Terminal states never change.

@@ -1,3 +1,4 @@
+import JSON
 import Rokt
 
 /// A write that is one Rokt call: no read-modify-write, nothing to merge. Stored as the

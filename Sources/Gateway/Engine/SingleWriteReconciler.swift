@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// Runs a single-write job, one operation at a time in FIFO order: commit a `PendingWrite`

@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// Runs a status job, one operation at a time: GET (no PUT when already there) → PUT the

@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// `/v1/merchants/{accountId}/controls…`: read, replace, add/remove blocks, batch changes; `?dry_run=true` previews.

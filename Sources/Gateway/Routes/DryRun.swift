@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// `?dry_run=true`: the change is computed on the current state and validated by Rokt with its

@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// `POST /v1/merchants` (register) and `GET /v1/merchants` (the managed accounts, paginated).

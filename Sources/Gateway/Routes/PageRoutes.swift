@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// `POST /v1/merchants/{accountId}/pages`: another surface for an onboarded merchant.

@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// `POST /v1/merchants/{accountId}/payout-setup`: starts Stripe Connect onboarding; the

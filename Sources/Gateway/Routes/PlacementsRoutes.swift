@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// `POST /v1/placements/any`: the checkout page's BFF asks whether the upsell page should show.

@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// `POST /v1/privacy-requests` (a consumer's network opt-out or deletion, by identifier) and

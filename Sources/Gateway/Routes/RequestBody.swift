@@ -1,5 +1,5 @@
-import FoundationEssentials
 import HTTP
+import JSON
 import Rokt
 
 /// Reading a JSON request body into a validated value, with field-level 400s.
@@ -11,7 +11,7 @@ enum RequestBody {
         guard !request.body.isEmpty else { throw Problem.badRequest("empty_body", "The request needs a JSON object body.") }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(request.body, as: JSONValue.self)
+            value = try JSONParser.parse(request.body)
         } catch {
             throw Problem.badRequest("invalid_json", "The body is not valid JSON: \(error.description).")
         }
@@ -20,84 +20,7 @@ enum RequestBody {
     }
 
     /// Collects field errors so one 400 names every problem of the body.
-    struct Fields {
-        let object: [String: JSONValue]
-        var errors: [Problem.FieldError] = []
-        let prefix: String
-
-        init(_ object: [String: JSONValue], prefix: String = "") {
-            self.object = object
-            self.prefix = prefix
-        }
-
-        mutating func fail(_ field: String, _ message: String) { errors.append(Problem.FieldError(field: prefix + field, message: message)) }
-
-        /// The field's value; absent or null is nil (and an error when `required`).
-        mutating func present(_ field: String, required: Bool) -> JSONValue? {
-            guard let value = object[field], value != .null else {
-                if required { fail(field, "is required") }
-                return nil
-            }
-            return value
-        }
-
-        mutating func integer(_ field: String, required: Bool = true, range: ClosedRange<Int> = 1...Int(Int32.max)) -> Int? {
-            guard let value = present(field, required: required) else { return nil }
-            guard case .number(let number) = value, number == number.rounded(), let integer = Int(exactly: number) else {
-                fail(field, "must be an integer")
-                return nil
-            }
-            guard range.contains(integer) else {
-                fail(field, "must be between \(range.lowerBound) and \(range.upperBound)")
-                return nil
-            }
-            return integer
-        }
-
-        mutating func string(_ field: String, required: Bool = true, maxLength: Int = 1000) -> String? {
-            guard let value = present(field, required: required) else { return nil }
-            guard case .string(let text) = value else {
-                fail(field, "must be a string")
-                return nil
-            }
-            guard text.count <= maxLength else {
-                fail(field, "must be at most \(maxLength) characters")
-                return nil
-            }
-            return text
-        }
-
-        mutating func array(_ field: String, required: Bool = false, maxCount: Int = 1000) -> [JSONValue]? {
-            guard let value = present(field, required: required) else { return nil }
-            guard case .array(let items) = value else {
-                fail(field, "must be an array")
-                return nil
-            }
-            guard items.count <= maxCount else {
-                fail(field, "may hold at most \(maxCount) items")
-                return nil
-            }
-            return items
-        }
-
-        mutating func domain(_ raw: String, field: String) -> String? {
-            do {
-                return try DomainName(raw).value
-            } catch {
-                fail(field, "\"\(raw)\" \(error.reason)")
-                return nil
-            }
-        }
-
-        /// Fields that are not part of the schema: refused, so typos never pass silently.
-        mutating func refuseUnknown(allowed: Set<String>) {
-            for key in object.keys.sorted() where !allowed.contains(key) { fail(key, "is not a known field") }
-        }
-
-        func check() throws(Problem) {
-            if !errors.isEmpty { throw Problem.validation(errors) }
-        }
-    }
+    typealias Fields = JSONFields
 
     /// `{partnerVerticalId, partnerSubVerticalId}`.
     static func verticalPair(_ value: JSONValue, field: String, fields: inout Fields, subRequired: Bool = true) -> (Int, Int?)? {
@@ -124,28 +47,20 @@ extension RequestBody {
     }
 }
 
-extension RequestBody.Fields {
-    mutating func number(_ field: String, required: Bool = true, range: ClosedRange<Double>) -> Double? {
-        guard let value = present(field, required: required) else { return nil }
-        guard case .number(let number) = value, number.isFinite else {
-            fail(field, "must be a number")
-            return nil
-        }
-        guard range.contains(number) else {
-            fail(field, "must be between \(Self.plain(range.lowerBound)) and \(Self.plain(range.upperBound))")
-            return nil
-        }
-        return number
+/// The gateway's own rules on top of the shared reader, and its 400.
+extension JSONFields {
+    /// A 400 `validation_failed` naming every field error collected.
+    func check() throws(Problem) {
+        if !errors.isEmpty { throw Problem.validation(errors.map { Problem.FieldError(field: $0.field, message: $0.message) }) }
     }
 
-    /// One of `allowed` (the message lists them).
-    mutating func choice(_ field: String, _ allowed: [String], required: Bool = true) -> String? {
-        guard let text = string(field, required: required, maxLength: 100) else { return nil }
-        guard allowed.contains(text) else {
-            fail(field, "must be one of \(allowed.joined(separator: ", "))")
+    mutating func domain(_ raw: String, field: String) -> String? {
+        do {
+            return try DomainName(raw).value
+        } catch {
+            fail(field, "\"\(raw)\" \(error.reason)")
             return nil
         }
-        return text
     }
 
     /// An absolute http(s) URL without spaces.
@@ -173,8 +88,6 @@ extension RequestBody.Fields {
         }
         return text
     }
-
-    private static func plain(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
 }
 
 extension UInt8 {

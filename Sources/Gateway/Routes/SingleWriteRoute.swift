@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// The shared path of the single-write endpoints (theme, pages, payout setup, data deletion,

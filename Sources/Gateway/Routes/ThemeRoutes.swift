@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Rokt
 
 /// `PATCH /v1/merchants/{accountId}/layouts/{layoutId}/theme`: a sparse update of the five

@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 import Synchronization
 #if canImport(Glibc)
 import Glibc

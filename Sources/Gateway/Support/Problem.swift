@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTP
+import JSON
 import Rokt
 
 /// An RFC 9457 problem document, the gateway's one error shape:
@@ -89,42 +90,5 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
         }
         return Problem(status: status, code: code, detail: "Rokt: \(error.message)",
                        upstream: Upstream(status: error.status, requestId: error.requestId, message: error.kind == .transport ? nil : error.message))
-    }
-}
-
-extension HTTPResponse {
-    /// A JSON answer: the value's compact bytes (sorted keys) with its content type.
-    static func json(_ value: JSONValue, status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
-        var headers = headers
-        headers["Content-Type"] = "application/json"
-        var body: [UInt8] = []
-        body.reserveCapacity(256)
-        value.write(to: &body)
-        return HTTPResponse(status: status, headers: headers, body: body)
-    }
-}
-
-/// JSON for the gateway's own documents: camelCase, sorted keys (stable bytes for replays and tests).
-public enum JSON {
-    public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
-        // Our own writer for JSON values and the hot-path models (sorted keys as well).
-        if let model = value as? any JSONValueRepresentable { return bytes(of: model.jsonValue) }
-        if let json = value as? JSONValue { return bytes(of: json) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do { return Array(try encoder.encode(value)) } catch { return Array(#"{"error":"unencodable"}"#.utf8) }
-    }
-
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        if T.self == JSONValue.self { return try JSONValue.parse(bytes) as! T }
-        if let model = T.self as? any JSONValueRepresentable.Type { return try model.init(json: JSONValue.parse(bytes)) as! T }
-        return try JSONDecoder().decode(T.self, from: Data(bytes))
-    }
-
-    private static func bytes(of json: JSONValue) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        json.write(to: &out)
-        return out
     }
 }

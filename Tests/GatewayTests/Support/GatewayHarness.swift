@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import JSON
 import Rokt
 import RoktSandbox
 import Store
@@ -135,10 +136,13 @@ struct TestResponse: Sendable {
 }
 
 extension JSONValue {
-    var int: Int? { if case .number(let n) = self { return Int(n) } else { return nil } }
+    var int: Int? {
+        switch self {
+        case .integer(let n): n
+        case .number(let n): Int(n)
+        default: nil
+        }
+    }
     var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
 }
-
-/// Both Rokt and RoktSandbox export these names; the gateway's tests mean the client's.
-typealias JSONValue = Rokt.JSONValue

@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import HTTP
+import JSON
 import Synchronization
 
 /// A partner's webhook receiver on 127.0.0.1 (our HTTPServer), answering a scripted status per

@@ -1,11 +1,12 @@
 import Foundation
+import JSON
 @testable import RoktSandbox
 import Testing
 
 /// The PUT controls body, validated without sockets.
 @Suite struct ControlsValidationTests {
     func parse(_ json: String) throws(SandboxError) -> ControlsReplacement {
-        try ControlsReplacement.parse(try JSONValue.parse(Array(json.utf8)), mapping: .demo)
+        try ControlsReplacement.parse(try JSONValue.parseBody(Array(json.utf8)), mapping: .demo)
     }
 
     func refusal(_ json: String) -> SandboxError? {

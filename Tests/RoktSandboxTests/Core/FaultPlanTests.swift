@@ -1,3 +1,4 @@
+import JSON
 @testable import RoktSandbox
 import Testing
 
@@ -75,7 +76,7 @@ import Testing
     }
 
     @Test func adminJSONShapeRoundTripsAndNamesBadMembers() throws {
-        let json = try JSONValue.parse(Array(#"{"kind":"status","method":"PUT","path":"/v1/*","status":503,"retryAfter":1,"count":null,"timing":"afterApplying"}"#.utf8))!
+        let json = try JSONValue.parseBody(Array(#"{"kind":"status","method":"PUT","path":"/v1/*","status":503,"retryAfter":1,"count":null,"timing":"afterApplying"}"#.utf8))!
         let fault = try SandboxFault(json: json)
         #expect(fault == .status(StatusFault(match: RequestMatcher(method: "PUT", path: "/v1/*"), status: 503, retryAfterSeconds: 1,
                                              count: nil, timing: .afterApplying)))
@@ -85,7 +86,7 @@ import Testing
                                (#"{"kind":"drop","colour":"red"}"#, "colour"), (#"{"kind":"stuckVariants","accountId":"a"}"#, "variantIds"),
                                (#"{"kind":"pendingOperations","polls":2,"path":"v1"}"#, "path")] {
             do {
-                _ = try SandboxFault(json: try JSONValue.parse(Array(body.utf8))!)
+                _ = try SandboxFault(json: try JSONValue.parseBody(Array(body.utf8))!)
                 Issue.record("accepted \(body)")
             } catch {
                 #expect(error.message.contains(member), "\(error.message)")

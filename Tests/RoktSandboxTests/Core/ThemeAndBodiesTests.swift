@@ -1,10 +1,11 @@
+import JSON
 @testable import RoktSandbox
 import Testing
 
 /// Layout, status, page, registration and privacy bodies, validated without sockets.
 @Suite struct ThemePatchTests {
     func refusal(_ json: String) -> SandboxError? {
-        do { _ = try ThemePatch.parse(try JSONValue.parse(Array(json.utf8))); return nil } catch { return error }
+        do { _ = try ThemePatch.parse(try JSONValue.parseBody(Array(json.utf8))); return nil } catch { return error }
     }
 
     @Test func eachTokenAloneIsAValidSparseUpdate() throws {
@@ -12,7 +13,7 @@ import Testing
                      ##"{"closeButtonColor":"#FFFFFF80"}"##, ##"{"borderRadius":0}"##, ##"{"borderRadius":12.5}"##] {
             #expect(refusal(json) == nil, "\(json)")
         }
-        let patch = try ThemePatch.parse(try JSONValue.parse(Array(##"{"textColor":"#010203","borderRadius":4}"##.utf8)))
+        let patch = try ThemePatch.parse(try JSONValue.parseBody(Array(##"{"textColor":"#010203","borderRadius":4}"##.utf8)))
         let applied = patch.applied(to: .standard)
         #expect(applied.textColor == "#010203" && applied.borderRadius == 4)
         #expect(applied.primaryColor == ThemeTokens.standard.primaryColor)
@@ -76,15 +77,15 @@ import Testing
     }
 
     @Test func statusBodyAcceptsOnlyActiveOrPaused() throws {
-        #expect(try StatusChange.parse(try JSONValue.parse(Array(##"{"status":"paused"}"##.utf8))) == .paused)
+        #expect(try StatusChange.parse(try JSONValue.parseBody(Array(##"{"status":"paused"}"##.utf8))) == .paused)
         for json in [##"{"status":"mixed"}"##, ##"{"status":"PAUSED"}"##, "{}", ##"{"status":"active","force":true}"##] {
-            #expect(throws: SandboxError.self) { _ = try StatusChange.parse(try JSONValue.parse(Array(json.utf8))) }
+            #expect(throws: SandboxError.self) { _ = try StatusChange.parse(try JSONValue.parseBody(Array(json.utf8))) }
         }
     }
 }
 
 @Suite struct RequestBodiesTests {
-    func json(_ text: String) throws(SandboxError) -> JSONValue? { try JSONValue.parse(Array(text.utf8)) }
+    func json(_ text: String) throws(SandboxError) -> JSONValue? { try JSONValue.parseBody(Array(text.utf8)) }
 
     @Test func registrationUsesSnakeCaseAndRefusesCamelCase() throws {
         let registration = try Registration.parse(try json(##"{"external_account_id":"m-42","name":"Shop","country":"US"}"##))

@@ -1,83 +1,71 @@
-/// A JSON value type the parser can build (each module keeps its own value enum).
-public protocol JSONBuildable {
-    static var jsonNull: Self { get }
-    static func jsonBool(_ value: Bool) -> Self
-    static func jsonInteger(_ value: Int) -> Self
-    static func jsonNumber(_ value: Double) -> Self
-    static func jsonString(_ value: String) -> Self
-    static func jsonArray(_ items: [Self]) -> Self
-    static func jsonObject(_ members: [String: Self]) -> Self
-}
-
 /// Why bytes are not JSON, with the offset where parsing stopped.
 public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
     public let offset: Int
     public let reason: String
     public var description: String { "\(reason) at byte \(offset)" }
 
-    @usableFromInline init(offset: Int, reason: String) {
+    init(offset: Int, reason: String) {
         self.offset = offset
         self.reason = reason
     }
 }
 
-/// A strict RFC 8259 parser straight from bytes into a value enum: several times faster than
+/// A strict RFC 8259 parser straight from bytes into `JSONValue`: several times faster than
 /// going through JSONDecoder for schemaless bodies, and bounded in nesting depth so a hostile
-/// body cannot exhaust the stack. Duplicate object keys keep the last value.
+/// body cannot exhaust the stack. Duplicate object keys keep the last value. Integers that fit
+/// 64 bits stay `.integer`; other numbers become `.number`.
 public struct JSONParser {
     public static let maxDepth = 256
 
-    // Inlinable so each value type gets a specialised parser (generic code here cost ~5% of a
-    // busy gateway in runtime metadata lookups).
-    @inlinable public static func parse<V: JSONBuildable>(_ bytes: [UInt8], as type: V.Type = V.self) throws(JSONSyntaxError) -> V {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> V in
+    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONValue in
             var parser = JSONParser(bytes: buffer)
             parser.skipWhitespace()
-            let value: V = try parser.parseValue(depth: 0)
+            let value = try parser.parseValue(depth: 0)
             parser.skipWhitespace()
             guard parser.index == buffer.count else { throw parser.error("unexpected data after the JSON value") }
             return value
         }
     }
 
-    @usableFromInline let bytes: UnsafeBufferPointer<UInt8>
-    @usableFromInline var index = 0
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
 
-    @inlinable init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    @inlinable func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
+    func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
 
-    @inlinable mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
     }
 
-    @inlinable mutating func parseValue<V: JSONBuildable>(depth: Int) throws(JSONSyntaxError) -> V {
+    mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
-        case UInt8(ascii: "\""): return .jsonString(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .jsonBool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .jsonBool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .jsonNull
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("unexpected character")
         }
     }
 
-    @inlinable mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+    mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw error("unexpected end of input") }
         for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { throw error("invalid literal") }
         index += count
     }
 
-    @inlinable mutating func parseObject<V: JSONBuildable>(depth: Int) throws(JSONSyntaxError) -> V {
+    mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
         index += 1
-        var members: [String: V] = [:]
+        var members: [String: JSONValue] = [:]
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .jsonObject(members) }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
@@ -90,29 +78,29 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .jsonObject(members) }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
             throw error("expected ',' or '}'")
         }
     }
 
-    @inlinable mutating func parseArray<V: JSONBuildable>(depth: Int) throws(JSONSyntaxError) -> V {
+    mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
         index += 1
-        var items: [V] = []
+        var items: [JSONValue] = []
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .jsonArray(items) }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
         while true {
             skipWhitespace()
             items.append(try parseValue(depth: depth))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .jsonArray(items) }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
             throw error("expected ',' or ']'")
         }
     }
 
-    @inlinable mutating func parseNumber<V: JSONBuildable>() throws(JSONSyntaxError) -> V {
+    mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {
         let start = index
         var isInteger = true
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
@@ -137,14 +125,14 @@ public struct JSONParser {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if isInteger, let integer = Int(text) { return .jsonInteger(integer) }
+        if isInteger, let integer = Int(text) { return .integer(integer) }
         guard let number = Double(text), number.isFinite else { throw JSONSyntaxError(offset: start, reason: "number out of range") }
-        return .jsonNumber(number)
+        return .number(number)
     }
 
-    @inlinable func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-    @usableFromInline mutating func parseString() throws(JSONSyntaxError) -> String {
+    mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
         let start = index
         // Fast path: no escapes.
@@ -208,7 +196,7 @@ public struct JSONParser {
         throw error("unterminated string")
     }
 
-    @usableFromInline mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+    mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw error("truncated \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
