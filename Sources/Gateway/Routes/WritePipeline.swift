@@ -17,9 +17,30 @@ struct WritePipeline: Sendable {
     }
 
     func run(_ endpoint: WriteEndpoint, _ request: HTTPRequest) async throws -> HTTPResponse {
+        let admitted = try Self.admit(request, to: endpoint, keyRing: services.keyRing)
+        let merchant = admitted.merchant
+        return try await InboundIdempotency(services: services).run(request, caller: admitted.caller) { binding in
+            if admitted.dryRun { return try await preview(admitted.validated.intent, endpoint: endpoint, merchant: merchant ?? "") }
+            return try await submit(admitted.validated, endpoint: endpoint, merchant: merchant, request: request, caller: admitted.caller,
+                                    binding: binding)
+        }
+    }
+
+    /// A request that passed every check made before its key is claimed.
+    struct Admitted: Sendable {
+        let caller: Caller
+        /// The validated `accountId`; nil for an endpoint without one.
+        let merchant: String?
+        let dryRun: Bool
+        let validated: ValidatedWrite
+    }
+
+    /// The checks before the key claim, in their order. Synchronous and from memory: nothing
+    /// is stored or sent for a request they refuse.
+    static func admit(_ request: HTTPRequest, to endpoint: WriteEndpoint, keyRing: KeyRing) throws(Problem) -> Admitted {
         // The key is checked on the path's merchant as sent, as `GatewayRouter.screen` does from the head alone.
         let pathMerchant = endpoint.merchant == .path ? request.pathParameters["accountId"] ?? "" : nil
-        let caller = try Authorization.authorize(request, scope: endpoint.scope, merchant: pathMerchant, keyRing: services.keyRing)
+        let caller = try Authorization.authorize(request, scope: endpoint.scope, merchant: pathMerchant, keyRing: keyRing)
         if case .unrestrictedKeyOnly(let refusal) = endpoint.merchant, caller.key.merchants != nil {
             throw Problem.forbidden(refusal)
         }
@@ -27,10 +48,7 @@ struct WritePipeline: Sendable {
         let dryRun = DryRun.isRequested(request)
         if dryRun, endpoint.dryRun == .refused { throw DryRun.refused }
         let validated = try endpoint.validate(request, merchant ?? "")
-        return try await InboundIdempotency(services: services).run(request, caller: caller) { binding in
-            if dryRun { return try await preview(validated.intent, endpoint: endpoint, merchant: merchant ?? "") }
-            return try await submit(validated, endpoint: endpoint, merchant: merchant, request: request, caller: caller, binding: binding)
-        }
+        return Admitted(caller: caller, merchant: merchant, dryRun: dryRun, validated: validated)
     }
 
     private func preview(_ intent: WriteIntent, endpoint: WriteEndpoint, merchant: String) async throws -> HTTPResponse {
