@@ -2,63 +2,14 @@ import HTTP
 import JSON
 import Rokt
 
-/// `/v1/merchants/{accountId}/controls…`: read, replace, add/remove blocks, batch changes; `?dry_run=true` previews.
+/// `/v1/merchants/{accountId}/controls…`: the read here; the writes (replace, batch, add/remove
+/// one block) are rows of `WriteEndpoint.all` whose bodies are read below.
 struct ControlsRoutes: Sendable {
     let services: GatewayServices
 
     func register(on router: inout Router) {
         router.get("/v1/merchants/{accountId}/controls") { request in try await read(request) }
-        router.put("/v1/merchants/{accountId}/controls") { request in
-            try await write(request) { request throws(Problem) in try Self.replacement(request) }
-        }
-        router.patch("/v1/merchants/{accountId}/controls") { request in
-            try await write(request) { request throws(Problem) in try Self.batch(request) }
-        }
-        router.post("/v1/merchants/{accountId}/controls/blocked-verticals") { request in
-            try await write(request) { request throws(Problem) in
-                var fields = RequestBody.Fields(try RequestBody.object(request))
-                let vertical = fields.integer("partnerVerticalId"), sub = fields.integer("partnerSubVerticalId")
-                fields.refuseUnknown(allowed: ["partnerVerticalId", "partnerSubVerticalId", "policy"])
-                try fields.check()
-                return (.addVertical(VerticalPair(vertical!, sub!)), .object(["partnerVerticalId": .number(Double(vertical!)), "partnerSubVerticalId": .number(Double(sub!))]))
-            }
-        }
-        router.delete("/v1/merchants/{accountId}/controls/blocked-verticals/{partnerVerticalId}") { request in
-            try await write(request) { request throws(Problem) in
-                guard let vertical = Int(request.pathParameters["partnerVerticalId"] ?? ""), vertical > 0 else {
-                    throw Problem.validation(field: "partnerVerticalId", "must be a positive integer")
-                }
-                var sub: Int?
-                if let raw = request.query["partnerSubVerticalId"] {
-                    guard let value = Int(raw), value > 0 else { throw Problem.validation(field: "partnerSubVerticalId", "must be a positive integer") }
-                    sub = value
-                }
-                var json: [String: JSONValue] = ["partnerVerticalId": .number(Double(vertical))]
-                if let sub { json["partnerSubVerticalId"] = .number(Double(sub)) }
-                return (.removeVertical(vertical: vertical, subVertical: sub), .object(json))
-            }
-        }
-        router.post("/v1/merchants/{accountId}/controls/blocked-domains") { request in
-            try await write(request) { request throws(Problem) in
-                var fields = RequestBody.Fields(try RequestBody.object(request))
-                let raw = fields.string("domain", maxLength: 253)
-                let domain = raw.flatMap { fields.domain($0, field: "domain") }
-                fields.refuseUnknown(allowed: ["domain"])
-                try fields.check()
-                return (.addDomain(domain!), .object(["domain": .string(domain!)]))
-            }
-        }
-        router.delete("/v1/merchants/{accountId}/controls/blocked-domains/{domain}") { request in
-            try await write(request) { request throws(Problem) in
-                var fields = RequestBody.Fields([:])
-                let domain = fields.domain(request.pathParameters["domain"] ?? "", field: "domain")
-                try fields.check()
-                return (.removeDomain(domain!), .object(["domain": .string(domain!)]))
-            }
-        }
     }
-
-    // MARK: Handlers
 
     private func read(_ request: HTTPRequest) async throws -> HTTPResponse {
         let merchant = try PathParameter.accountId(request)
@@ -70,25 +21,10 @@ struct ControlsRoutes: Sendable {
         return .json(ControlsDocument(controls).json, headers: headers)
     }
 
-    private func write(_ request: HTTPRequest, parse: @Sendable (HTTPRequest) throws(Problem) -> (ControlsChange, JSONValue)) async throws -> HTTPResponse {
-        let merchant = try PathParameter.accountId(request)
-        let caller = try Authorization.authorize(request, scope: .write, merchant: merchant, keyRing: services.keyRing)
-        return try await InboundIdempotency(services: services).run(request, caller: caller) { binding in
-            let (change, json) = try parse(request)
-            if DryRun.isRequested(request) {
-                return try await DryRun(services: services).controls(merchant: merchant, change: change)
-            }
-            let operation = try await services.engine.submit(.controls(change), merchantId: merchant, request: json, apiKeyId: caller.key.id) { db, id in
-                try binding?.attach(in: db, operationId: id)
-            }
-            return try await WriteResponder(services: services).respond(to: operation, request: request)
-        }
-    }
-
     // MARK: Bodies
 
     /// PUT: the whole desired set; the contentHash from the body or `If-Match` guards it.
-    static func replacement(_ request: HTTPRequest) throws(Problem) -> (ControlsChange, JSONValue) {
+    static func replacement(_ request: HTTPRequest) throws(Problem) -> ValidatedWrite {
         var fields = RequestBody.Fields(try RequestBody.object(request))
         let name = fields.string("name", required: false, maxLength: 200)
         var verticals: [VerticalPair] = []
@@ -113,16 +49,16 @@ struct ControlsRoutes: Sendable {
         let replacement = ControlsReplacement(name: name, verticals: verticals, domains: domains, expectedHash: expected,
                                               viaIfMatch: ifMatch != nil && ifMatch != "*")
         var json: [String: JSONValue] = [
-            "blockedVerticals": .array(verticals.map { .object(["partnerVerticalId": .number(Double($0.vertical)), "partnerSubVerticalId": .number(Double($0.subVertical))]) }),
+            "blockedVerticals": .array(verticals.map { verticalJSON($0.vertical, $0.subVertical) }),
             "blockedDomains": .array(domains.map(JSONValue.string)),
         ]
         if let name { json["name"] = .string(name) }
         if let expected { json["contentHash"] = .string(expected) }
-        return (.replace(replacement), .object(json))
+        return ValidatedWrite(intent: .controls(.replace(replacement)), request: .object(json))
     }
 
     /// PATCH: `{add: {verticals, domains}, remove: {verticals, domains}}`.
-    static func batch(_ request: HTTPRequest) throws(Problem) -> (ControlsChange, JSONValue) {
+    static func batch(_ request: HTTPRequest) throws(Problem) -> ValidatedWrite {
         let object = try RequestBody.object(request)
         var fields = RequestBody.Fields(object)
         fields.refuseUnknown(allowed: ["add", "remove"])
@@ -133,8 +69,13 @@ struct ControlsRoutes: Sendable {
             var sectionFields = RequestBody.Fields(inner, prefix: section + ".")
             sectionFields.refuseUnknown(allowed: ["verticals", "domains"])
             for (index, item) in (sectionFields.array("verticals") ?? []).enumerated() {
-                guard let (vertical, sub) = RequestBody.verticalPair(item, field: "verticals[\(index)]", fields: &sectionFields, subRequired: section == "add") else { continue }
-                if section == "add" { batch.addVerticals.append(VerticalPair(vertical, sub!)) } else { batch.removeVerticals.append(VerticalRemoval(vertical: vertical, subVertical: sub)) }
+                let adding = section == "add"
+                guard let (vertical, sub) = RequestBody.verticalPair(item, field: "verticals[\(index)]", fields: &sectionFields, subRequired: adding) else { continue }
+                if !adding {
+                    batch.removeVerticals.append(VerticalRemoval(vertical: vertical, subVertical: sub))
+                } else if let sub {  // always: an added pair's sub-vertical is required
+                    batch.addVerticals.append(VerticalPair(vertical, sub))
+                }
             }
             for (index, item) in (sectionFields.array("domains") ?? []).enumerated() {
                 guard case .string(let raw) = item else { sectionFields.fail("domains[\(index)]", "must be a string"); continue }
@@ -145,18 +86,62 @@ struct ControlsRoutes: Sendable {
         }
         try fields.check()
         if batch.isEmpty { throw Problem.validation(field: "add", "nothing to change: give at least one vertical or domain to add or remove") }
-        func verticalsJSON(_ pairs: [(Int, Int?)]) -> JSONValue {
-            .array(pairs.map { pair in
-                var item: [String: JSONValue] = ["partnerVerticalId": .number(Double(pair.0))]
-                if let sub = pair.1 { item["partnerSubVerticalId"] = .number(Double(sub)) }
-                return .object(item)
-            })
-        }
         let json: JSONValue = .object([
-            "add": .object(["verticals": verticalsJSON(batch.addVerticals.map { ($0.vertical, $0.subVertical) }), "domains": .array(batch.addDomains.map(JSONValue.string))]),
-            "remove": .object(["verticals": verticalsJSON(batch.removeVerticals.map { ($0.vertical, $0.subVertical) }), "domains": .array(batch.removeDomains.map(JSONValue.string))]),
+            "add": .object(["verticals": .array(batch.addVerticals.map { verticalJSON($0.vertical, $0.subVertical) }),
+                            "domains": .array(batch.addDomains.map(JSONValue.string))]),
+            "remove": .object(["verticals": .array(batch.removeVerticals.map { verticalJSON($0.vertical, $0.subVertical) }),
+                               "domains": .array(batch.removeDomains.map(JSONValue.string))]),
         ])
-        return (.batch(batch), json)
+        return ValidatedWrite(intent: .controls(.batch(batch)), request: json)
+    }
+
+    /// POST blocked-verticals: the body is one pair, read by the rule of a pair in a list
+    /// (`RequestBody.verticalPair`: both ids required, `policy` only `Block`).
+    static func addVertical(_ request: HTTPRequest) throws(Problem) -> ValidatedWrite {
+        let body = try RequestBody.object(request)
+        var fields = RequestBody.Fields(body)
+        let pair = RequestBody.verticalPair(.object(body), field: "", fields: &fields)
+        let (vertical, sub) = try fields.valid(pair)
+        let subVertical = try fields.valid(sub)
+        return ValidatedWrite(intent: .controls(.addVertical(VerticalPair(vertical, subVertical))), request: verticalJSON(vertical, subVertical))
+    }
+
+    /// DELETE blocked-verticals/{partnerVerticalId}: `?partnerSubVerticalId=` one pair, else every sub-vertical.
+    static func removeVertical(_ request: HTTPRequest) throws(Problem) -> ValidatedWrite {
+        guard let vertical = Int(request.pathParameters["partnerVerticalId"] ?? ""), vertical > 0 else {
+            throw Problem.validation(field: "partnerVerticalId", "must be a positive integer")
+        }
+        var sub: Int?
+        if let raw = request.query["partnerSubVerticalId"] {
+            guard let value = Int(raw), value > 0 else { throw Problem.validation(field: "partnerSubVerticalId", "must be a positive integer") }
+            sub = value
+        }
+        return ValidatedWrite(intent: .controls(.removeVertical(vertical: vertical, subVertical: sub)), request: verticalJSON(vertical, sub))
+    }
+
+    /// POST blocked-domains: `{domain}`.
+    static func addDomain(_ request: HTTPRequest) throws(Problem) -> ValidatedWrite {
+        var fields = RequestBody.Fields(try RequestBody.object(request))
+        let raw = fields.string("domain", maxLength: 253)
+        let domain = raw.flatMap { fields.domain($0, field: "domain") }
+        fields.refuseUnknown(allowed: ["domain"])
+        let valid = try fields.valid(domain)
+        return ValidatedWrite(intent: .controls(.addDomain(valid)), request: .object(["domain": .string(valid)]))
+    }
+
+    /// DELETE blocked-domains/{domain}.
+    static func removeDomain(_ request: HTTPRequest) throws(Problem) -> ValidatedWrite {
+        var fields = RequestBody.Fields([:])
+        let domain = fields.domain(request.pathParameters["domain"] ?? "", field: "domain")
+        let valid = try fields.valid(domain)
+        return ValidatedWrite(intent: .controls(.removeDomain(valid)), request: .object(["domain": .string(valid)]))
+    }
+
+    /// A pair as the operation's `request` shows it; no sub-vertical means every one.
+    static func verticalJSON(_ vertical: Int, _ subVertical: Int?) -> JSONValue {
+        var members: [String: JSONValue] = ["partnerVerticalId": .number(Double(vertical))]
+        if let subVertical { members["partnerSubVerticalId"] = .number(Double(subVertical)) }
+        return .object(members)
     }
 
     /// `"h_abc"` or `W/"h_abc"` → `h_abc` (RFC 9110 §8.8.3).

@@ -2,15 +2,20 @@ import HTTP
 import JSON
 import Rokt
 
-/// `?dry_run=true`: the change is computed on the current state and validated by Rokt with its
-/// own `dry_run=true` under a fresh key that is never reused (Rokt caches dry-runs under their
-/// key, so reusing it would swallow the real write). Nothing is recorded.
+/// `?dry_run=true`: the change is computed on the current state (a single write is taken as is)
+/// and validated by Rokt with its own `dry_run=true` under a fresh key that is never reused (Rokt
+/// caches dry-runs under their key, so reusing it would swallow the real write). Nothing is
+/// recorded but the caller's Idempotency-Key answer.
 struct DryRun: Sendable {
     let services: GatewayServices
 
     static func isRequested(_ request: HTTPRequest) -> Bool {
         ["true", "1"].contains(request.query["dry_run"]?.lowercased() ?? "")
     }
+
+    /// The answer of an endpoint Rokt cannot dry-run (`WriteEndpoint.DryRunSupport.refused`).
+    static let refused = Problem(status: 400, code: "dry_run_not_supported",
+                                 detail: "Rokt cannot dry-run this write (it has external side effects); send it without dry_run.")
 
     func controls(merchant: String, change: ControlsChange) async throws -> HTTPResponse {
         let before = try await services.rokt.getControls(merchant).result.mapError(Problem.upstream).get()
@@ -45,6 +50,15 @@ struct DryRun: Sendable {
         return preview(before: StatusDocument(before).json, after: StatusDocument(after).json,
                        added: changed ? [.object(["type": .string("status"), "status": .string(desired.rawValue)])] : [],
                        removed: changed ? [.object(["type": .string("status"), "status": .string(before.status.rawValue)])] : [])
+    }
+
+    /// A single write: Rokt's would-be answer, `{dryRun: true, after}`.
+    func forwarded(_ write: SingleWrite) async throws -> HTTPResponse {
+        let outcome = await services.rokt.dryRunWrite(HTTPMethod(write.method), write.path, body: write.encodedBody,
+                                                      idempotencyKey: Identifiers.idempotencyKey())
+        let response = try outcome.result.mapError(Problem.upstream).get()
+        let after = (try? response.decode(JSONValue.self)) ?? .null
+        return .json(.object(["dryRun": .bool(true), "after": after]))
     }
 
     private func preview(before: JSONValue, after: JSONValue, added: [JSONValue], removed: [JSONValue]) -> HTTPResponse {

@@ -22,10 +22,7 @@ struct GatewayRouter: Sendable {
         OperationRoutes(services: services).register(on: &router)
         PlacementsRoutes(services: services).register(on: &router)
         MerchantRoutes(services: services).register(on: &router)
-        ThemeRoutes(services: services).register(on: &router)
-        PageRoutes(services: services).register(on: &router)
-        PayoutRoutes(services: services).register(on: &router)
-        PrivacyRoutes(services: services).register(on: &router)
+        WritePipeline(services: services).register(WriteEndpoint.all, on: &router)
         WebhookRoutes(services: services).register(on: &router)
         self.router = router
     }

@@ -1,8 +1,10 @@
 import HTTP
 import JSON
 import Rokt
+import Store
 
-/// `POST /v1/merchants` (register) and `GET /v1/merchants` (the managed accounts, paginated).
+/// `GET /v1/merchants` (the managed accounts, paginated), and what `POST /v1/merchants`
+/// (register, a row of `WriteEndpoint.all`) needs beyond the common write path.
 ///
 /// Register is idempotent on `externalAccountId` end to end: the operation and the
 /// `merchants` row binding the id to it are committed in one transaction, so a retried,
@@ -11,58 +13,57 @@ import Rokt
 struct MerchantRoutes: Sendable {
     static let defaultPageSize = 50
     static let maxPageSize = 100
+    /// The new account cannot be on a key's merchant list yet: only unrestricted keys register.
+    static let restrictedKeyRefusal = "This API key is limited to some merchants; registering a merchant needs a key without a merchant list."
 
     let services: GatewayServices
 
     func register(on router: inout Router) {
-        router.post("/v1/merchants") { request in try await registerMerchant(request) }
         router.get("/v1/merchants") { request in try await list(request) }
     }
 
-    /// Thrown inside the submit transaction (rolling it back) when the id is already being registered.
-    private struct AlreadyRegistering: Error { let operationId: String }
+    /// Rokt's register call; its lane keeps two registers of one id from running at once.
+    static func write(registering registration: RoktRegistration) -> SingleWrite {
+        SingleWrite(kind: .register, lane: "register:" + registration.externalAccountId, method: "POST", path: RoktPath.register,
+                    body: registration.jsonValue)
+    }
 
-    private func registerMerchant(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let caller = try Authorization.authorize(request, scope: .write, merchant: nil, keyRing: services.keyRing)
-        // The new account cannot be on a key's merchant list yet: only unrestricted keys register.
-        if caller.key.merchants != nil {
-            throw Problem.forbidden("This API key is limited to some merchants; registering a merchant needs a key without a merchant list.")
-        }
-        return try await InboundIdempotency(services: services).run(request, caller: caller) { binding in
-            if DryRun.isRequested(request) { throw SingleWriteRoute.dryRunRefused }
-            let (registration, json) = try Self.registration(request)
+    /// Binds the `externalAccountId` to the register's operation, inside its submit transaction.
+    struct RegistrationBinding: Sendable {
+        let registration: RoktRegistration
+        let now: Int64
+
+        /// Throws `AlreadyRegistering` (rolling the transaction back) when the id is already being registered.
+        func bind(operationId: String, in db: SQLiteConnection) throws {
             let external = registration.externalAccountId
-            let write = SingleWrite(kind: .register, lane: "register:" + external, method: "POST", path: RoktPath.register,
-                                    body: registration.jsonValue)
-            let now = services.clock.nowMillis()
-            let operation: Operation
-            do {
-                operation = try await services.engine.submit(.single(write), merchantId: "", request: json, apiKeyId: caller.key.id) { db, id in
-                    if let existing = try MerchantRecords.liveRegistration(externalAccountId: external, in: db) {
-                        throw AlreadyRegistering(operationId: existing)
-                    }
-                    try MerchantRecords.bind(externalAccountId: external, operationId: id, name: registration.name, now: now, in: db)
-                    try binding?.attach(in: db, operationId: id)
-                }
-            } catch let existing as AlreadyRegistering {
-                if let binding {
-                    try await services.database.write { db in try binding.attach(in: db, operationId: existing.operationId) }
-                }
-                // Read on the writer: the other register's operation may still be in the batch being committed.
-                let id = existing.operationId
-                guard let current = try await services.database.write({ db in try OperationRecords.document(id, in: db) }) else {
-                    throw Problem(status: 500, code: "internal_error", detail: "The registering operation disappeared.")
-                }
-                // Someone else's register of this id: the merchant exists (or will), so never 201 here.
-                return try await WriteResponder(services: services).respond(to: current, request: request)
+            if let existing = try MerchantRecords.liveRegistration(externalAccountId: external, in: db) {
+                throw AlreadyRegistering(operationId: existing)
             }
-            return try await WriteResponder(services: services).respond(to: operation, request: request, createdStatus: true)
+            try MerchantRecords.bind(externalAccountId: external, operationId: operationId, name: registration.name, now: now, in: db)
+        }
+    }
+
+    /// The id is already being registered: the answer is that register's operation.
+    struct AlreadyRegistering: Error {
+        let operationId: String
+
+        func join(binding: InboundIdempotency.Binding?, request: HTTPRequest, services: GatewayServices) async throws -> HTTPResponse {
+            if let binding {
+                try await services.database.write { db in try binding.attach(in: db, operationId: operationId) }
+            }
+            // Read on the writer: the other register's operation may still be in the batch being committed.
+            let id = operationId
+            guard let current = try await services.database.write({ db in try OperationRecords.document(id, in: db) }) else {
+                throw Problem(status: 500, code: "internal_error", detail: "The registering operation disappeared.")
+            }
+            // Someone else's register of this id: the merchant exists (or will), so never 201 here.
+            return try await WriteResponder(services: services).respond(to: current, request: request)
         }
     }
 
     /// `{externalAccountId, name, website?, country?}`, with Rokt's rules checked here so a bad
     /// body is a 400 naming the field rather than a failed operation.
-    static func registration(_ request: HTTPRequest) throws(Problem) -> (RoktRegistration, JSONValue) {
+    static func registration(_ request: HTTPRequest) throws(Problem) -> ValidatedWrite {
         var fields = RequestBody.Fields(try RequestBody.object(request))
         let external = fields.string("externalAccountId", maxLength: 128)
         if let external, external.isEmpty || !external.utf8.allSatisfy(Self.isExternalIdByte) {
@@ -76,11 +77,12 @@ struct MerchantRoutes: Sendable {
             fields.fail("country", "must be an ISO 3166-1 alpha-2 code in capitals, such as \"US\"")
         }
         fields.refuseUnknown(allowed: ["externalAccountId", "name", "website", "country"])
-        try fields.check()
-        var json: [String: JSONValue] = ["externalAccountId": .string(external!), "name": .string(name!)]
+        let validExternal = try fields.valid(external), validName = try fields.valid(name)
+        var json: [String: JSONValue] = ["externalAccountId": .string(validExternal), "name": .string(validName)]
         if let website { json["website"] = .string(website) }
         if let country { json["country"] = .string(country) }
-        return (RoktRegistration(externalAccountId: external!, name: name!, website: website, country: country), .object(json))
+        let registration = RoktRegistration(externalAccountId: validExternal, name: validName, website: website, country: country)
+        return ValidatedWrite(intent: .register(registration), request: .object(json))
     }
 
     private static func isExternalIdByte(_ byte: UInt8) -> Bool {

@@ -2,9 +2,9 @@ import HTTP
 import Rokt
 
 /// The path parameters that become segments of Rokt paths (account and layout ids), checked
-/// in one place before anything else runs: an id outside `RoktPath.safeIdentifier` (such as
-/// `..`, which would walk up Rokt's path) is a 400 naming the parameter, before the caller's
-/// key, the store or Rokt are consulted.
+/// in one place: an id outside `RoktPath.safeIdentifier` (such as `..`, which would walk up
+/// Rokt's path) is a 400 naming the parameter, before the store or Rokt are consulted (reads
+/// check it before the key too; writes after it, in `WritePipeline`'s order).
 enum PathParameter {
     /// `{accountId}` of every `/v1/merchants/{accountId}/…` route.
     static func accountId(_ request: HTTPRequest) throws(Problem) -> String { try identifier(request, "accountId") }

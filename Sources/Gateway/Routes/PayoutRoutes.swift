@@ -5,18 +5,7 @@ import Rokt
 /// `POST /v1/merchants/{accountId}/payout-setup`: starts Stripe Connect onboarding; the
 /// operation's result carries the onboarding link. Rokt cannot dry-run it (it creates a Stripe
 /// account), so `dry_run` is a 400.
-struct PayoutRoutes: Sendable {
-    let services: GatewayServices
-
-    func register(on router: inout Router) {
-        router.post("/v1/merchants/{accountId}/payout-setup") { request in
-            let merchant = try PathParameter.accountId(request)
-            return try await SingleWriteRoute(services: services).handle(request, merchant: merchant, dryRun: .refused) { request throws(Problem) in
-                try Self.setup(request, merchant: merchant)
-            }
-        }
-    }
-
+enum PayoutRoutes {
     /// An optional `{returnUrl?, refreshUrl?}`: where Stripe sends the merchant back.
     static func setup(_ request: HTTPRequest, merchant: String) throws(Problem) -> (write: SingleWrite, request: JSONValue) {
         var fields = RequestBody.Fields(try RequestBody.optionalObject(request))

@@ -7,39 +7,11 @@ import Rokt
 ///
 /// Consumer identifiers are personal data: they go to Rokt and nowhere else. Logs, the stored
 /// operation `request`, and error messages carry only `type` and the SHA-256 of the value.
-struct PrivacyRoutes: Sendable {
+enum PrivacyRoutes {
     static let requestTypes = ["opt_out", "deletion"]
     static let maxIdentifiers = 100
-
-    let services: GatewayServices
-
-    func register(on router: inout Router) {
-        // Network-wide: needs `write` and a key without a merchant list (SingleWriteRoute checks).
-        router.post("/v1/privacy-requests") { request in
-            let logger = services.logger
-            return try await SingleWriteRoute(services: services).handle(request, merchant: nil, dryRun: .forwarded) { request throws(Problem) in
-                try Self.privacyRequest(request)
-            } accepted: { operation in
-                logger.info("privacy request accepted", [
-                    "operationId": operation.id, "requestType": operation.request["requestType"]?.stringValue ?? "",
-                    "identifiers": (operation.request["identifiers"]?.arrayValue ?? []).map {
-                        "\($0["type"]?.stringValue ?? ""):\($0["valueSha256"]?.stringValue ?? "")"
-                    }.joined(separator: ","),
-                ])
-            }
-        }
-        router.post("/v1/merchants/{accountId}/data-deletion-requests") { request in
-            let merchant = try PathParameter.accountId(request)
-            return try await SingleWriteRoute(services: services).handle(request, merchant: merchant, dryRun: .forwarded) { request throws(Problem) in
-                var fields = RequestBody.Fields(try RequestBody.optionalObject(request))
-                let reason = fields.string("reason", required: false, maxLength: 500)
-                fields.refuseUnknown(allowed: ["reason"])
-                try fields.check()
-                let body: JSONValue = .object(reason.map { ["reason": .string($0)] } ?? [:])
-                return (SingleWrite(kind: .dataDeletion, lane: "data-deletion", method: "POST", path: RoktPath.dataDeletion(merchant), body: body), body)
-            }
-        }
-    }
+    /// A privacy request is network-wide: it needs a key without a merchant list.
+    static let restrictedKeyRefusal = "This API key is limited to some merchants; network-wide requests need a key without a merchant list."
 
     /// `{requestType: opt_out|deletion, identifiers: [{type, value}]}`, 1 to 100 identifiers.
     static func privacyRequest(_ request: HTTPRequest) throws(Problem) -> (write: SingleWrite, request: JSONValue) {
@@ -63,13 +35,32 @@ struct PrivacyRoutes: Sendable {
             if let type, let value, inner.errors.isEmpty { identifiers.append(.init(type: type, value: value)) }
         }
         fields.refuseUnknown(allowed: ["requestType", "identifiers"])
-        try fields.check()
+        let validType = try fields.valid(requestType)
         let body: JSONValue = .object([
-            "requestType": .string(requestType!),
+            "requestType": .string(validType),
             "identifiers": .array(identifiers.map { .object(["type": .string($0.type.rawValue), "value": .string($0.value)]) }),
         ])
         let write = SingleWrite(kind: .privacy, lane: "privacy", method: "POST", path: RoktPath.privacyRequests, body: body)
         return (write, PrivacyIdentifiers.redacted(body) ?? .null)
     }
-}
 
+    /// The accepted request in the log, by identifier type and hash only.
+    static func logAccepted(_ operation: Operation, logger: Logger) {
+        logger.info("privacy request accepted", [
+            "operationId": operation.id, "requestType": operation.request["requestType"]?.stringValue ?? "",
+            "identifiers": (operation.request["identifiers"]?.arrayValue ?? []).map {
+                "\($0["type"]?.stringValue ?? ""):\($0["valueSha256"]?.stringValue ?? "")"
+            }.joined(separator: ","),
+        ])
+    }
+
+    /// An optional `{reason?}` → Rokt's deletion of the merchant's data.
+    static func dataDeletion(_ request: HTTPRequest, merchant: String) throws(Problem) -> (write: SingleWrite, request: JSONValue) {
+        var fields = RequestBody.Fields(try RequestBody.optionalObject(request))
+        let reason = fields.string("reason", required: false, maxLength: 500)
+        fields.refuseUnknown(allowed: ["reason"])
+        try fields.check()
+        let body: JSONValue = .object(reason.map { ["reason": .string($0)] } ?? [:])
+        return (SingleWrite(kind: .dataDeletion, lane: "data-deletion", method: "POST", path: RoktPath.dataDeletion(merchant), body: body), body)
+    }
+}

@@ -28,7 +28,8 @@ enum RequestBody {
             fields.fail(field, "must be an object {partnerVerticalId, partnerSubVerticalId}")
             return nil
         }
-        var inner = Fields(object, prefix: fields.prefix + field + ".")
+        // An empty `field` is the body itself: its members are named bare.
+        var inner = Fields(object, prefix: field.isEmpty ? fields.prefix : fields.prefix + field + ".")
         let vertical = inner.integer("partnerVerticalId")
         let sub = inner.integer("partnerSubVerticalId", required: subRequired)
         inner.refuseUnknown(allowed: ["partnerVerticalId", "partnerSubVerticalId", "policy"])
@@ -52,6 +53,14 @@ extension JSONFields {
     /// A 400 `validation_failed` naming every field error collected.
     func check() throws(Problem) {
         if !errors.isEmpty { throw Problem.validation(errors.map { Problem.FieldError(field: $0.field, message: $0.message) }) }
+    }
+
+    /// `value` when no field failed, else the 400 naming every failure. A required field that
+    /// reads as nil has always failed, so this unwraps what `check()` guarantees without `!`.
+    func valid<Value>(_ value: Value?) throws(Problem) -> Value {
+        try check()
+        guard let value else { throw Problem.validation([]) }
+        return value
     }
 
     mutating func domain(_ raw: String, field: String) -> String? {

@@ -4,23 +4,11 @@ import Rokt
 
 /// `PATCH /v1/merchants/{accountId}/layouts/{layoutId}/theme`: a sparse update of the five
 /// theme tokens → Rokt's PATCH of the layout (its one PATCH surface).
-struct ThemeRoutes: Sendable {
+enum ThemeRoutes {
     static let colorTokens = ["primaryColor", "backgroundColor", "textColor", "closeButtonColor"]
     static let tokens = colorTokens + ["borderRadius"]
     /// Pixels. Rokt renders a rounded card; beyond 64 px the corners eat the content.
     static let maxBorderRadius = 64.0
-
-    let services: GatewayServices
-
-    func register(on router: inout Router) {
-        router.patch("/v1/merchants/{accountId}/layouts/{layoutId}/theme") { request in
-            let merchant = try PathParameter.accountId(request)
-            _ = try PathParameter.layoutId(request)
-            return try await SingleWriteRoute(services: services).handle(request, merchant: merchant, dryRun: .forwarded) { request throws(Problem) in
-                try Self.patch(request, merchant: merchant)
-            }
-        }
-    }
 
     /// Only the tokens sent are changed; at least one is required, nothing else is accepted.
     static func patch(_ request: HTTPRequest, merchant: String) throws(Problem) -> (write: SingleWrite, request: JSONValue) {
