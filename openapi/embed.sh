@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates Sources/Gateway/Routes/OpenAPIDocument.swift from openapi/gateway.yaml, so the
-# single binary serves the spec with no resource bundle to ship. OpenAPIDocumentTests fails
+# single binary serves the spec with no resource bundle to ship. EdgeEndToEndTests.embeddedSpecMatchesTheFile fails
 # when the two differ: run this after every edit of the spec.
 set -euo pipefail
 cd "$(dirname "$0")/.."
