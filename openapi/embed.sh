@@ -2,8 +2,8 @@
 # Regenerates Sources/Gateway/Generated/OpenAPIDocument.swift from openapi/gateway.yaml, so the
 # single binary serves the spec with no resource bundle to ship. The test
 # EdgeEndToEndTests.embeddedSpecMatchesTheFile fails when the two differ: run this after every
-# edit of the spec. (A generated Swift string builds faster than SwiftPM's `.embedInCode`
-# resource, whose byte-array literal costs ~10x more to compile: docs/architecture.md.)
+# edit of the spec. (A generated string literal compiles far faster than SwiftPM's
+# `.embedInCode` resource, a byte-array literal: see docs/architecture.md, "Generated/".)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=Sources/Gateway/Generated/OpenAPIDocument.swift
