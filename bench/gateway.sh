@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The gateway's own benchmarks (issue 4 §9) on `rokt-gateway serve --sandbox`, with 0 ms and
+# The gateway's own benchmarks on `rokt-gateway serve --sandbox`, with 0 ms and
 # with 5 ms of injected upstream latency: durable operations accepted/completed per second,
 # upstream PUTs per operation for 1,000 concurrent adds on one merchant, synchronous add latency
 # at 1/16/64 callers, and the gateway's added latency on GET status against the sandbox direct.

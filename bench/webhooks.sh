@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Webhook delivery benchmark (issue 6 §7): deliveries per second to a local receiver, and the
+# Webhook delivery benchmark: deliveries per second to a local receiver, and the
 # delay from an operation's success to its webhook's arrival (p50/p99), on `serve --sandbox`.
 #
 #   bench/webhooks.sh [runs=3] [endpoints=20] [operations=500]

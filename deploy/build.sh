@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The binaries the container ships: release builds of rokt-gateway and rokt-sandbox, each one
+# The binaries we ship: release builds of rokt-gateway and rokt-sandbox, each one
 # static PIE (the Swift runtime, Foundation, SQLite, OpenSSL and glibc linked in; ASLR kept),
 # linked by lld with packed relative relocations (DT_RELR) and, for the gateway, its hot code
 # laid out first (deploy/rokt-gateway.order). Prints the products directory as its last line.
 # At run time they need only the kernel, /etc (hosts, resolv.conf, nsswitch.conf) and CA
-# certificates; see README, "The release binary".
+# certificates; see docs/operations.md, "The release binary".
 #
 #   deploy/build.sh [extra swift build arguments]
 set -euo pipefail

@@ -54,7 +54,8 @@ pids+=($gateway)
 port=$(wait_for "$work/gateway.log" '"msg":"listening","port":"[0-9]+"' | grep -Eo '[0-9]+') || fail "gateway did not start"
 [ "$(curl -sf "http://127.0.0.1:$port/healthz")" = '{"status":"ok"}' ] || fail "/healthz"
 ok "serve answers /healthz"
-# Issue 2's bound on an idle server (after one request, its database made by an earlier run).
+# The idle-memory bound (BENCHMARKS.md, "HTTP server: memory") on a server after one request,
+# its database made by an earlier run.
 idle_kib=$(awk '/VmRSS/ {print $2}' "/proc/$gateway/status")
 [ "$idle_kib" -le "${IDLE_RSS_LIMIT_KIB:-12288}" ] || fail "idle RSS $idle_kib KiB is over ${IDLE_RSS_LIMIT_KIB:-12288} KiB"
 ok "idle RSS $((idle_kib / 1024)).$((idle_kib % 1024 * 10 / 1024)) MiB (at most 12 MiB)"

@@ -7,7 +7,7 @@ import Glibc
 
 /// `rokt-gateway serve --sandbox`: the whole product on one machine with no Rokt account. The
 /// sandbox runs in-process on a free loopback port with the demo seed; the gateway points at it
-/// and gets a fixed, documented API key so README's curl lines work as written.
+/// and gets a fixed, documented API key so the curl lines of docs/endpoints.md work as written.
 ///
 /// That key is public, so it lives only in this process's memory: it is never written to the
 /// database, a database never makes it valid (see `SandboxDemoKey`), and a plain `serve` on the

@@ -1,4 +1,3 @@
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,14 +15,6 @@ public struct SystemWallClock: WallClock {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
-}
-
-/// A clock tests move by hand.
-public final class ManualWallClock: WallClock {
-    private let millis: Mutex<Int64>
-    public init(_ start: Int64 = 1_790_000_000_000) { millis = Mutex(start) }
-    public func nowMillis() -> Int64 { millis.withLock { $0 } }
-    public func advance(by duration: Duration) { millis.withLock { $0 += duration.milliseconds } }
 }
 
 /// RFC 3339 timestamps in UTC with milliseconds (`2026-11-23T08:31:35.123Z`).

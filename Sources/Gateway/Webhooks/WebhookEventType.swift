@@ -1,4 +1,4 @@
-/// The events the gateway sends to partner endpoints (README "Webhooks"). Payloads are documented in
+/// The events the gateway sends to partner endpoints (docs/webhooks.md). Payloads are documented in
 /// the `webhooks` section of openapi/gateway.yaml.
 public enum WebhookEventType: String, CaseIterable, Sendable, Codable {
     case operationSucceeded = "operation.succeeded"
