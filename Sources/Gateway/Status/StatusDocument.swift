@@ -1,3 +1,4 @@
+import JSON
 import Rokt
 
 /// The status as the gateway shows it: `{status, variants}`.
