@@ -32,6 +32,11 @@ info:
       process died before creating an operation frees the key after 60 s. A replay of a webhook
       endpoint's create or rotate-secret answer shows the secret only while it is current (404
       `not_found` otherwise).
+    * **Order of checks on every write**: the API key (401, 403), then the path parameters,
+      `dry_run` and the body (400 `validation_failed`, `dry_run_not_supported`, 415), then the
+      Idempotency-Key. A request refused before its key is claimed stores nothing under it: fix
+      the request and retry with the same key (an invalid request under a used key is 400, not
+      422). From the claim on, the answer is the one replayed, a dry run's preview included.
     * **Queue bound**: beyond `ENGINE_MAX_QUEUED_OPERATIONS` queued or running operations, writes
       answer 503 `queue_full` with `Retry-After`; nothing is stored.
     * **Writes return an Operation.** Finished within `SYNC_WAIT_MS`: 200 (201 for a new
@@ -39,8 +44,10 @@ info:
       `Location`. Still running: 202 with `Location: /v1/operations/{id}` and `Retry-After`.
       `Prefer: respond-async` answers 202 at once, `Prefer: wait=N` waits N seconds (at most
       600); the applied preference is echoed in `Preference-Applied` (RFC 7240).
-    * **`?dry_run=true`** on controls and status writes: validated by Rokt, nothing changes, no
-      operation is recorded; 200 with a `DryRunPreview`.
+    * **`?dry_run=true`**: validated by Rokt, nothing changes, no operation is recorded. On
+      controls and status writes: 200 with a `DryRunPreview`; on theme, pages, data deletion and
+      privacy requests, Rokt's own dry run answers `{dryRun, after}`; register and payout setup
+      answer 400 `dry_run_not_supported`.
     * **CORS** (when `CORS_ALLOWED_ORIGINS` is set): every route answers a preflight
       (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) with 204 for an allowed
       origin and 403 `cors_origin_not_allowed` otherwise; actual responses carry
