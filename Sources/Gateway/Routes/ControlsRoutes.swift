@@ -77,9 +77,8 @@ struct ControlsRoutes: Sendable {
             if DryRun.isRequested(request) {
                 return try await DryRun(services: services).controls(merchant: merchant, change: change)
             }
-            let operation = try await services.engine.submit(.controls(change), merchantId: merchant, request: json, apiKeyId: caller.key.id) { db, id in
-                try binding?.attach(in: db, operationId: id)
-            }
+            let operation = try await services.engine.submit(.controls(change), merchantId: merchant, request: json, apiKeyId: caller.key.id,
+                                                             inboundKey: binding)
             return try await WriteResponder(services: services).respond(to: operation, request: request)
         }
     }

@@ -18,9 +18,6 @@ struct MerchantRoutes: Sendable {
         router.get("/v1/merchants") { request in try await list(request) }
     }
 
-    /// Thrown inside the submit transaction (rolling it back) when the id is already being registered.
-    private struct AlreadyRegistering: Error { let operationId: String }
-
     private func registerMerchant(_ request: HTTPRequest) async throws -> HTTPResponse {
         let caller = try Authorization.authorize(request, scope: .write, merchant: nil, keyRing: services.keyRing)
         // The new account cannot be on a key's merchant list yet: only unrestricted keys register.
@@ -33,29 +30,14 @@ struct MerchantRoutes: Sendable {
             let external = registration.externalAccountId
             let write = SingleWrite(kind: .register, lane: "register:" + external, method: "POST", path: RoktPath.register,
                                     body: registration.jsonValue)
-            let now = services.clock.nowMillis()
-            let operation: Operation
-            do {
-                operation = try await services.engine.submit(.single(write), merchantId: "", request: json, apiKeyId: caller.key.id) { db, id in
-                    if let existing = try MerchantRecords.liveRegistration(externalAccountId: external, in: db) {
-                        throw AlreadyRegistering(operationId: existing)
-                    }
-                    try MerchantRecords.bind(externalAccountId: external, operationId: id, name: registration.name, now: now, in: db)
-                    try binding?.attach(in: db, operationId: id)
-                }
-            } catch let existing as AlreadyRegistering {
-                if let binding {
-                    try await services.database.write { db in try binding.attach(in: db, operationId: existing.operationId) }
-                }
-                // Read on the writer: the other register's operation may still be in the batch being committed.
-                let id = existing.operationId
-                guard let current = try await services.database.write({ db in try OperationRecords.document(id, in: db) }) else {
-                    throw Problem(status: 500, code: "internal_error", detail: "The registering operation disappeared.")
-                }
+            switch try await services.engine.submit(.single(write), merchantId: "", request: json, apiKeyId: caller.key.id, inboundKey: binding,
+                                                    registration: MerchantRegistration(externalAccountId: external, name: registration.name)) {
+            case .accepted(let operation):
+                return try await WriteResponder(services: services).respond(to: operation, request: request, createdStatus: true)
+            case .alreadyRegistering(let current):
                 // Someone else's register of this id: the merchant exists (or will), so never 201 here.
                 return try await WriteResponder(services: services).respond(to: current, request: request)
             }
-            return try await WriteResponder(services: services).respond(to: operation, request: request, createdStatus: true)
         }
     }
 

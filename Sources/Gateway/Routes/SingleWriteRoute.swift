@@ -27,9 +27,8 @@ struct SingleWriteRoute: Sendable {
             if DryRun.isRequested(request), dryRun == .refused { throw Self.dryRunRefused }
             let (write, json) = try parse(request)
             if DryRun.isRequested(request) { return try await Self.dryRun(write, rokt: services.rokt) }
-            let operation = try await services.engine.submit(.single(write), merchantId: merchant ?? "", request: json, apiKeyId: caller.key.id) { db, id in
-                try binding?.attach(in: db, operationId: id)
-            }
+            let operation = try await services.engine.submit(.single(write), merchantId: merchant ?? "", request: json, apiKeyId: caller.key.id,
+                                                             inboundKey: binding)
             accepted?(operation)
             return try await WriteResponder(services: services).respond(to: operation, request: request)
         }

@@ -29,9 +29,8 @@ struct StatusRoutes: Sendable {
                 return try await DryRun(services: services).status(merchant: merchant, desired: status)
             }
             let operation = try await services.engine.submit(.status(status), merchantId: merchant,
-                                                             request: .object(["status": .string(status.rawValue)]), apiKeyId: caller.key.id) { db, id in
-                try binding?.attach(in: db, operationId: id)
-            }
+                                                             request: .object(["status": .string(status.rawValue)]), apiKeyId: caller.key.id,
+                                                             inboundKey: binding)
             return try await WriteResponder(services: services).respond(to: operation, request: request)
         }
     }
