@@ -12,7 +12,7 @@ import Testing
 
     @Test func aChangingStatusSuccessCausesTheOperationAndTheStatusEvent() {
         let ending = OperationEnding.success(Self.operation(.status(.paused)), changed: true, result: #"{"status":"paused"}"#)
-        let ended = ending.applied(to: ending.operation, result: .object(["status": .string("paused")]), at: 3_000)
+        let ended = ending.applied(to: ending.operation, at: 3_000)
         #expect(ended.state == .succeeded && ended.updatedAt == 3_000 && ended.attempts == 2)
         let events = WebhookEvents.ending(ended)
         #expect(events.map(\.type) == [.operationSucceeded, .merchantStatusChanged])
@@ -26,14 +26,14 @@ import Testing
 
     @Test func anUnchangedSuccessCausesOnlyTheOperationEvent() {
         let ending = OperationEnding.success(Self.operation(.status(.active)), changed: false, result: #"{"status":"active"}"#)
-        let events = WebhookEvents.ending(ending.applied(to: ending.operation, result: .object([:]), at: 3_000))
+        let events = WebhookEvents.ending(ending.applied(to: ending.operation, at: 3_000))
         #expect(events.map(\.type) == [.operationSucceeded])
     }
 
     @Test func anIncompleteCascadeCausesItsOwnEventCarryingTheStampedError() {
         let problem = Problem(status: 502, code: "cascade_incomplete", detail: "Variants stayed behind.")
         let ending = OperationEnding.failure(Self.operation(.status(.paused)), problem)
-        let ended = ending.applied(to: ending.operation, result: nil, at: 3_000)
+        let ended = ending.applied(to: ending.operation, at: 3_000)
         #expect(ended.error?.operationId == ended.id && ended.state == .failed && ended.changed == false)
         let events = WebhookEvents.ending(ended)
         #expect(events.map(\.type) == [.operationFailed, .merchantCascadeIncomplete])

@@ -158,25 +158,21 @@ extension EngineContext {
         return operations
     }
 
-    /// The store's form of endings: each applied to the run's copy of its operation, with the
-    /// events it causes and, for a privacy request, its intent without the raw identifiers.
+    /// The store's form of endings: the events each causes, built from the run's copy of its
+    /// operation with the ending applied, and for a privacy request its intent without the raw
+    /// identifiers.
     private func records(of endings: [OperationEnding], at now: Int64) -> [OperationFinish] {
-        var decoded: [String: JSONValue] = [:]
-        return endings.map { ending in
-            let result = ending.result.flatMap { text in
-                if let known = decoded[text] { return known }
-                let value = try? JSON.decode(JSONValue.self, from: Array(text.utf8))
-                decoded[text] = value
-                return value
-            }
-            let ended = ending.applied(to: known.current(ending.operation), result: result, at: now)
+        endings.map { ending in
+            let operation = known.current(ending.operation)
             var redacted: OperationIntent?
-            if case .single(var write) = ended.intent, write.kind == .privacy {
+            if case .single(var write) = operation.intent, write.kind == .privacy {
                 write.body = PrivacyIdentifiers.redacted(write.body)
                 redacted = .single(write)
             }
-            return OperationFinish(id: ended.id, succeeded: ending.error == nil, changed: ending.changed, result: ending.result,
-                                   error: ended.error, redactedIntent: redacted, events: WebhookEvents.ending(ended))
+            return OperationFinish(id: ending.id, succeeded: ending.error == nil, changed: ending.changed, result: ending.result,
+                                   error: ending.storedError, redactedIntent: redacted) {
+                WebhookEvents.ending(ending.applied(to: operation, at: now))
+            }
         }
     }
 }

@@ -45,17 +45,22 @@ struct OperationEnding: Sendable {
 
     var id: String { operation.id }
 
-    /// The operation as it is once this ending is stored at `now` (`result`: the decoded document).
-    func applied(to operation: StoredOperation, result decoded: JSONValue?, at now: Int64) -> StoredOperation {
+    /// The problem as stored: stamped with its operation id.
+    var storedError: Problem? {
+        error.map { problem in
+            var stamped = problem
+            stamped.operationId = id
+            return stamped
+        }
+    }
+
+    /// `operation` (the run's latest copy of it) as it is once this ending is stored at `now`.
+    func applied(to operation: StoredOperation, at now: Int64) -> StoredOperation {
         var ended = operation
         ended.state = error == nil ? .succeeded : .failed
         ended.changed = changed
-        ended.result = decoded
-        ended.error = error.map { problem in
-            var stamped = problem
-            stamped.operationId = operation.id
-            return stamped
-        }
+        ended.result = result.flatMap { try? JSON.decode(JSONValue.self, from: Array($0.utf8)) }
+        ended.error = storedError
         ended.updatedAt = now
         return ended
     }

@@ -14,7 +14,7 @@ import Rokt
 ///   is live or one in `excluding`, and answers it again once its lease has passed (PostgreSQL:
 ///   `FOR UPDATE SKIP LOCKED`). `releaseForeignLeases` ends every lease not held by `owner`.
 /// - `finish` never changes an operation that has ended, and records an ending's `events` only
-///   when it is the call that ended it.
+///   when it is the call that ended it (and then in its transaction).
 /// - Every job write stores the upstream calls it is given (`calls`), atomically with the write.
 protocol OperationStore: Sendable {
     /// Records a new operation (state `queued`) and makes its job due, in one transaction.
@@ -143,8 +143,10 @@ struct OperationFinish: Sendable {
     /// A privacy request's intent with its raw identifiers hashed: it replaces the stored one, the
     /// job's pending write for this operation alone goes, and the raw bytes leave the files.
     var redactedIntent: OperationIntent?
-    /// Recorded only if this call ends the operation.
-    var events: [NewWebhookEvent]
+    /// The events the ending causes: a pure function of the ending, called only when this call
+    /// ends the operation and some webhook endpoint is enabled (most gateways have none, and
+    /// their endings then build no event at all).
+    var events: @Sendable () -> [NewWebhookEvent]
 }
 
 /// A job's state after a run.

@@ -79,13 +79,13 @@ enum Fixture {
     }
 
     static func success(_ id: String, result: String = #"{"status":"paused"}"#, events: [NewWebhookEvent] = []) -> OperationFinish {
-        OperationFinish(id: id, succeeded: true, changed: true, result: result, error: nil, redactedIntent: nil, events: events)
+        OperationFinish(id: id, succeeded: true, changed: true, result: result, error: nil, redactedIntent: nil, events: { events })
     }
 
     static func failure(_ id: String, events: [NewWebhookEvent] = []) -> OperationFinish {
         var problem = Problem(status: 502, code: "upstream_error", detail: "Rokt refused it.")
         problem.operationId = id
-        return OperationFinish(id: id, succeeded: false, changed: false, result: nil, error: problem, redactedIntent: nil, events: events)
+        return OperationFinish(id: id, succeeded: false, changed: false, result: nil, error: problem, redactedIntent: nil, events: { events })
     }
 }
 

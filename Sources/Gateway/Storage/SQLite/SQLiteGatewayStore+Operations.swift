@@ -193,7 +193,7 @@ extension SQLiteGatewayStore {
             var result: Int?
             var error: String?
             var redactedIntent: String?
-            var events: [NewWebhookEvent]
+            var events: @Sendable () -> [NewWebhookEvent]
         }
         var results: [String] = []
         var rows: [Row] = []
@@ -221,13 +221,13 @@ extension SQLiteGatewayStore {
     private static func finish(_ endings: PreparedEndings, now: Int64, in db: SQLiteConnection) throws {
         guard !endings.rows.isEmpty else { return }
         let resultIds = try endings.results.map { try OperationRecords.insertResult($0, in: db) }
-        // Most gateways have no endpoint: their endings record nothing, not even a look-up per event.
-        let recordsEvents = try endings.rows.contains { !$0.events.isEmpty } && WebhookRecords.anyEnabledEndpoint(in: db)
+        // Most gateways have no endpoint: their endings build and record no event.
+        let recordsEvents = try WebhookRecords.anyEnabledEndpoint(in: db)
         for row in endings.rows {
             guard try OperationRecords.finish(row.id, succeeded: row.succeeded, changed: row.changed, resultId: row.result.map { resultIds[$0] },
                                               error: row.error, now: now, in: db) else { continue }
             if let redacted = row.redactedIntent { try OperationRecords.redactPrivacyRequest(row.id, redacted: redacted, in: db) }
-            if recordsEvents { for event in row.events { try WebhookRecords.record(event, at: now, in: db) } }
+            if recordsEvents { for event in row.events() { try WebhookRecords.record(event, at: now, in: db) } }
         }
         let ids = endings.rows.map(\.id)
         db.publishAfterCommit(.operationsEnded(ids))
