@@ -34,6 +34,8 @@ import Testing
             #expect(try await store.submit(F.submission(F.operation("op_a"), maxUnfinished: 2)) == .accepted)
             #expect(try await store.submit(F.submission(F.operation("op_b", merchant: "m2"), maxUnfinished: 2)) == .accepted)
             let refused = F.submission(F.operation("op_c", merchant: "m3"), maxUnfinished: 2, inboundKey: InboundKey(apiKeyId: "key_1", key: "k"))
+            let commits = CommitRecorder(store)
+            defer { commits.cancel() }
             #expect(try await store.submit(refused) == .queueFull(limit: 2))
             #expect(try await store.operation("op_c") == nil)
             #expect(try await store.hasClaimableJobs(now: F.t0, excluding: [ClaimedJobKey(merchantId: "m1", resource: "status"),
@@ -41,7 +43,9 @@ import Testing
             #expect(try await store.gauges().operationsByState["queued"] == 2)
             // An ended operation frees its place.
             try await store.finish([F.success("op_a")], deletePendingWriteOf: nil, now: F.t0, calls: [])
-            #expect(try await store.submit(F.submission(F.operation("op_c", merchant: "m3"), maxUnfinished: 2)) == .accepted)
+            #expect(try await store.submit(F.submission(F.operation("op_d", merchant: "m4"), maxUnfinished: 2)) == .accepted)
+            // Notices come in commit order: the refused submit published none.
+            #expect(await commits.next { if case .jobDue = $0 { true } else { false } } == .jobDue(ClaimedJobKey(merchantId: "m4", resource: "status")))
         }
     }
 
