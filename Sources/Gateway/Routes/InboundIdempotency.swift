@@ -33,9 +33,14 @@ struct InboundIdempotency: Sendable {
     static let inFlightLease: Duration = .seconds(60)
     let services: GatewayServices
 
+    /// What a handler passes to `OperationEngine.submit` (`inboundKey:`) to bind its operation to
+    /// the caller's key in the submit's transaction (so a crash mid-answer replays that operation
+    /// instead of creating another).
+    typealias Binding = InboundKey
+
     /// `secret`: how to keep a secret the answer shows out of the store (see `SecretBearingAnswer`).
     func run(_ request: HTTPRequest, caller: Caller, secret: (any SecretBearingAnswer)? = nil,
-             _ handler: (InboundKey?) async throws -> HTTPResponse) async throws -> HTTPResponse {
+             _ handler: (Binding?) async throws -> HTTPResponse) async throws -> HTTPResponse {
         guard let key = request.headers["Idempotency-Key"] else { return try await handler(nil) }
         guard !key.isEmpty, key.utf8.count <= 255 else {
             throw Problem.validation(field: "Idempotency-Key", "must be 1 to 255 characters")
