@@ -15,7 +15,10 @@ import Rokt
 ///   `FOR UPDATE SKIP LOCKED`). `releaseForeignLeases` ends every lease not held by `owner`.
 /// - `finish` never changes an operation that has ended, and records an ending's `events` only
 ///   when it is the call that ended it (and then in its transaction).
-/// - Every job write stores the upstream calls it is given (`calls`), atomically with the write.
+/// - Every job write stores the upstream calls it is given (`calls`), atomically with the write;
+///   a call naming an operation that does not exist fails the whole write.
+/// - Once committed, `submit` publishes `StoreCommit.jobDue`, and `finish` (or a `release` that
+///   ends expired operations) `StoreCommit.operationsEnded` (see `CommitFeed`).
 protocol OperationStore: Sendable {
     /// Records a new operation (state `queued`) and makes its job due, in one transaction.
     func submit(_ submission: Submission) async throws -> SubmitOutcome
