@@ -1,5 +1,3 @@
-import Store
-
 /// `rokt-gateway keys …` and `rokt-gateway migrate`: they work on DATABASE_PATH while a gateway
 /// runs on it (WAL + busy timeout), and key changes reach the running gateway within a second.
 public enum AdminCommands {
@@ -11,25 +9,26 @@ public enum AdminCommands {
     public static func run(_ arguments: [String], configuration: GatewayConfiguration, clock: any WallClock = SystemWallClock()) async throws -> [String] {
         guard let command = arguments.first else { throw UsageError(description: "missing command") }
         try FileSystemPaths.ensureParentDirectory(of: configuration.databasePath)
-        let database = try Database.open(path: configuration.databasePath, migrations: Schema.migrations)
+        // Not exclusive: a gateway may be serving this database meanwhile.
+        let store = try GatewayStorage.open(path: configuration.databasePath, exclusive: false)
         do {
-            let lines = try await dispatch(command, arguments, configuration: configuration, database: database, clock: clock)
-            await database.close()
+            let lines = try await dispatch(command, arguments, configuration: configuration, store: store, clock: clock)
+            await store.close()
             return lines
         } catch {
-            await database.close()
+            await store.close()
             throw error
         }
     }
 
-    private static func dispatch(_ command: String, _ arguments: [String], configuration: GatewayConfiguration, database: Database,
+    private static func dispatch(_ command: String, _ arguments: [String], configuration: GatewayConfiguration, store: any GatewayStore,
                                  clock: any WallClock) async throws -> [String] {
         switch command {
         case "migrate":
-            let version = try await database.read { db in try Migrator.schemaVersion(of: db) }
+            let version = try await store.schemaVersion()
             return ["database \(configuration.databasePath) is at schema version \(version)"]
         case "keys":
-            return try await keys(Array(arguments.dropFirst()), service: ApiKeyService(database: database, clock: clock))
+            return try await keys(Array(arguments.dropFirst()), service: ApiKeyService(store: store, clock: clock))
         default:
             throw UsageError(description: "unknown command \(command)")
         }

@@ -1,7 +1,6 @@
 import Dispatch
 import HTTP
 import Rokt
-import Store
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,6 +15,9 @@ public final class GatewayApp: Sendable {
     private let http: HTTPClient
     private let keyWatcher: Task<Void, Never>
     private let retention: RetentionSweeper
+    private let webhooks: WebhookDispatcher
+    /// Everything the gateway keeps; components get only the protocols they need.
+    let store: any GatewayStore
 
     /// Opens (and migrates) the database, loads the keys, starts the engine; the server is bound by `start()`.
     public init(configuration: GatewayConfiguration, group: EventLoopGroup = .shared, clock: any WallClock = SystemWallClock(),
@@ -31,9 +33,8 @@ public final class GatewayApp: Sendable {
         ServerLog.install { message in logger.error(message) }
         try FileSystemPaths.ensureParentDirectory(of: configuration.databasePath)
         lock = try ProcessLock(path: configuration.databasePath + ".lock")
-        // Before the store's own connections open the file (the lock keeps other gateways out).
-        try IncrementalVacuum.enable(path: configuration.databasePath)
-        let database = try Database.open(path: configuration.databasePath, migrations: Schema.migrations)
+        let store = try GatewayStorage.open(path: configuration.databasePath, exclusive: true)
+        self.store = store
         http = HTTPClient(group: group)
         let metrics = GatewayMetrics()
         let rokt = RoktClient(
@@ -41,20 +42,21 @@ public final class GatewayApp: Sendable {
                                              ecommerceBaseURL: configuration.ecommerceBaseURL, ecommerceAPIKey: configuration.ecommerceAPIKey ?? "",
                                              tagId: configuration.tagId ?? "", requestTimeout: configuration.roktRequestTimeout),
             http: http, now: { clock.nowMillis() }, observe: { metrics.recordUpstream(method: $0.method, status: $0.status) })
-        let keyRing = KeyRing(database: database)
+        let keyRing = KeyRing(store: store)
         if let bootstrap = configuration.bootstrapAPIKey {
-            try await ApiKeyService(database: database, clock: clock).ensureBootstrapKey(bootstrap)
+            try await ApiKeyService(store: store, clock: clock).ensureBootstrapKey(bootstrap)
         }
         try await keyRing.refresh()
-        let engine = OperationEngine(database: database, rokt: rokt, clock: clock, configuration: engineConfiguration ?? configuration.engine)
+        let engine = OperationEngine(store: store, commits: store, rokt: rokt, clock: clock,
+                                     configuration: engineConfiguration ?? configuration.engine)
         try await engine.start()
-        let webhooks = WebhookDispatcher(database: database, clock: clock, configuration: configuration.webhooks,
-                                         allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group)
+        webhooks = WebhookDispatcher(store: store, clock: clock, configuration: configuration.webhooks,
+                                     allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group)
         try await webhooks.start()
-        services = GatewayServices(configuration: configuration, database: database, engine: engine, webhooks: webhooks, rokt: rokt,
-                                   keyRing: keyRing, logger: logger, clock: clock, metrics: metrics)
+        services = GatewayServices(configuration: configuration, engine: engine, inboundRequests: store, webhookAdmin: store,
+                                   storeHealth: store, rokt: rokt, keyRing: keyRing, logger: logger, clock: clock, metrics: metrics)
         keyWatcher = Task { await keyRing.watch() }
-        retention = RetentionSweeper(database: database, clock: clock, configuration: configuration.retention)
+        retention = RetentionSweeper(store: store, clock: clock, configuration: configuration.retention)
         retention.start { error in logger.error("retention sweep failed", ["error": "\(error)"]) }
         let router = GatewayRouter(services: services)
         server = try HTTPServer(configuration: configuration.server, group: group,
@@ -77,11 +79,11 @@ public final class GatewayApp: Sendable {
     public func shutdown() async {
         await server.shutdown()
         await services.engine.shutdown()
-        await services.webhooks.shutdown()
+        await webhooks.shutdown()
         await retention.stop()
         keyWatcher.cancel()
         http.shutdown()
-        await services.database.close()
+        await store.close()
     }
 }
 

@@ -53,7 +53,7 @@ import Testing
     /// allows 5 s and checks that each change is seen, in order.
     @Test func revokedKeyStopsWorkingWithinASecond() async throws {
         try await withGateway { gateway in
-            let service = ApiKeyService(database: gateway.services.database, clock: gateway.services.clock)
+            let service = ApiKeyService(store: gateway.store, clock: gateway.services.clock)
             let (key, secret) = try await service.create(name: "short-lived", scopes: [.read], merchants: nil)
             #expect(try await Self.status(of: secret, becomes: 200, gateway))
             #expect(try await service.revoke(id: key.id))
@@ -105,7 +105,7 @@ import Testing
             async let first = gateway.call(.post, Self.path, json: #"{"domain":"slow.example.com"}"#, headers: ["Idempotency-Key": "k-3"])
             // Send the second only once the first holds the key (a fixed sleep raced on loaded machines).
             for _ in 0..<100 {
-                let held = try await gateway.services.database.read { db in
+                let held = try await gateway.database.read { db in
                     try db.queryOne("SELECT COUNT(*) FROM inbound_requests WHERE idempotency_key = 'k-3'")?.get(0, as: Int.self) ?? 0
                 }
                 if held > 0 { break }

@@ -23,9 +23,8 @@ import Testing
         let submitted = Mutex<String?>(nil)
         let response = try? await InboundIdempotency(services: services).run(request, caller: Caller(key: admin)) { binding in
             let operation = try await services.engine.submit(.status(.paused), merchantId: SandboxDemo.merchant1,
-                                                             request: .object(["status": .string("paused")]), apiKeyId: admin.id) { db, id in
-                try binding?.attach(in: db, operationId: id)
-            }
+                                                             request: .object(["status": .string("paused")]), apiKeyId: admin.id,
+                                                             inboundKey: binding)
             submitted.withLock { $0 = operation.id }
             return try failure()
         }
@@ -34,7 +33,7 @@ import Testing
     }
 
     static func operationCount(_ gateway: GatewayHarness) async throws -> Int {
-        try await gateway.services.database.read { db in
+        try await gateway.database.read { db in
             try db.queryOne("SELECT COUNT(*) FROM operations WHERE merchant_id = ?", [SandboxDemo.merchant1])?.get(0, as: Int.self) ?? 0
         }
     }
@@ -66,7 +65,7 @@ import Testing
             let admin = try #require(gateway.services.keyRing.authenticate(gateway.adminKey))
             let (hash, now) = (RequestFingerprint(left).hash, clock.nowMillis())
             // The claim a crashed process leaves: in flight, no operation, no request of ours holding it.
-            _ = try await gateway.services.database.write { db in
+            _ = try await gateway.database.write { db in
                 try InboundRecords.claim(apiKeyId: admin.id, key: "crashed", requestHash: hash, now: now, retention: 86_400_000,
                                          lease: InboundIdempotency.inFlightLease.milliseconds, heldElsewhere: { false }, in: db)
             }
@@ -89,7 +88,7 @@ import Testing
         try await withGateway(clock: clock) { gateway in
             let now = clock.nowMillis()
             let lease = InboundIdempotency.inFlightLease.milliseconds
-            let (first, second) = try await gateway.services.database.write { db in
+            let (first, second) = try await gateway.database.write { db in
                 let first = try InboundRecords.claim(apiKeyId: "key_x", key: "live", requestHash: "h", now: now, retention: 86_400_000,
                                                      lease: lease, heldElsewhere: { true }, in: db)
                 let second = try InboundRecords.claim(apiKeyId: "key_x", key: "live", requestHash: "h", now: now + lease * 10, retention: 86_400_000,

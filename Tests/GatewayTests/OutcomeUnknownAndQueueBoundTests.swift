@@ -20,7 +20,7 @@ extension GatewayHarness {
     /// The job of `resource` ran and was handed back, waiting for a due time in the (manual) clock's future.
     func jobWaits(_ resource: String) async throws -> Bool {
         let now = services.clock.nowMillis()
-        return try await services.database.read { db in
+        return try await database.read { db in
             try db.queryOne("SELECT 1 FROM jobs WHERE resource = ? AND lease_owner IS NULL AND due_at > ?", [resource, now]) != nil
         }
     }
@@ -33,7 +33,7 @@ extension GatewayHarness {
     /// An endpoint that takes every event, so endings are recorded in the outbox.
     func listenToEveryEvent() async throws {
         let now = services.clock.nowMillis()
-        try await services.database.write { db in
+        try await database.write { db in
             try WebhookRecords.insert(WebhookEndpoint(id: "we_test", url: "https://127.0.0.1:9/rokt", events: nil, description: nil,
                                                       secretKey: Array(repeating: 7, count: 32), previousSecretKey: nil,
                                                       previousSecretExpiresAt: nil, createdAt: now, updatedAt: now, failingSince: nil,
@@ -42,7 +42,7 @@ extension GatewayHarness {
     }
 
     func eventTypes(of operationId: String) async throws -> [String] {
-        try await services.database.read { db in
+        try await database.read { db in
             try db.query("SELECT type, body FROM webhook_events ORDER BY created_at, sequence").compactMap { row -> String? in
                 String(decoding: try row.get(1, as: [UInt8].self), as: UTF8.self).contains(operationId) ? try row.get(0, as: String.self) : nil
             }
@@ -134,7 +134,7 @@ extension SingleWrite.Kind {
             let controls = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant2)/controls/blocked-domains",
                                                   json: #"{"domain":"full.example.com"}"#, headers: ["Prefer": "respond-async"])
             #expect(controls.status == 503)
-            let stored = try await gateway.services.database.read { db in try db.queryOne("SELECT COUNT(*) FROM operations")!.get(0, as: Int.self) }
+            let stored = try await gateway.database.read { db in try db.queryOne("SELECT COUNT(*) FROM operations")!.get(0, as: Int.self) }
             #expect(stored == 2)
 
             gateway.sandbox.faults.clear()

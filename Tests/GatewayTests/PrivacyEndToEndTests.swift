@@ -41,7 +41,7 @@ final class LogCapture: Sendable {
             #expect(lines.allSatisfy { !$0.contains(Self.email) && !$0.contains(Self.phone) && !$0.contains("jane.doe") })
             #expect(lines.contains { $0.contains(Digest.sha256Hex(Self.email)) })
             // Nor does the store keep them once the request is done.
-            let stored = try await gateway.services.database.read { db in
+            let stored = try await gateway.database.read { db in
                 try db.query("SELECT intent FROM operations").map { try $0.get(0, as: String.self) }
             }
             #expect(stored.allSatisfy { !$0.contains(Self.email) })

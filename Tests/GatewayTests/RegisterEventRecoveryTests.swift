@@ -28,7 +28,7 @@ import Testing
             let write = SingleWrite(kind: .register, lane: "register:crash-shop-1", method: "POST", path: RoktPath.register,
                                     body: .object(["external_account_id": .string("crash-shop-1"), "name": .string("Crash Shop")]))
             let now = gateway.services.clock.nowMillis()
-            try await gateway.services.database.write { db in
+            try await gateway.database.write { db in
                 try db.run("UPDATE operations SET state = 'running', result_id = NULL, changed = NULL WHERE id = ?", [operationId])
                 try JobRecords.insertPendingWrite(PendingWrite(
                     merchantId: "", resource: write.resource, operationIds: [operationId],
@@ -52,26 +52,26 @@ import Testing
         try await withGateway(configure: WebhookEndToEndTests.fastWebhooks) { gateway in
             _ = try await WebhookEndToEndTests.createEndpoint(gateway, url: "http://127.0.0.1:9/unused")
             let data: [String: JSONValue] = ["operationId": .string("op_0190000000001234567890abcdef"), "merchant": .object([:])]
-            let (first, second) = try await gateway.services.database.write { db in
-                (try WebhookOutbox.enqueue(type: .merchantRegistered, merchantId: "m-1", data: data, at: 1, in: db),
-                 try WebhookOutbox.enqueue(type: .merchantRegistered, merchantId: "m-1", data: data, at: 2, in: db))
+            let (first, second) = try await gateway.database.write { db in
+                (try WebhookRecords.record(WebhookEvents.event(.merchantRegistered, merchantId: "m-1", data: data), at: 1, in: db),
+                 try WebhookRecords.record(WebhookEvents.event(.merchantRegistered, merchantId: "m-1", data: data), at: 2, in: db))
             }
             #expect(first != nil && first == second)
             #expect(first?.hasPrefix("evt_019000000000") == true)
-            let rows = try await gateway.services.database.read { db in
+            let rows = try await gateway.database.read { db in
                 try db.query("SELECT sequence FROM webhook_events WHERE merchant_id = 'm-1'").map { try $0.get(0, as: Int64.self) }
             }
             #expect(rows == [1])
             // Another fact of the same operation is another event.
-            let other = try await gateway.services.database.write { db in
-                try WebhookOutbox.enqueue(type: .controlsChanged, merchantId: "m-1", data: data, at: 3, in: db)
+            let other = try await gateway.database.write { db in
+                try WebhookRecords.record(WebhookEvents.event(.controlsChanged, merchantId: "m-1", data: data), at: 3, in: db)
             }
             #expect(other != nil && other != first)
         }
     }
 
     static func registeredEvents(_ gateway: GatewayHarness) async throws -> [String] {
-        try await gateway.services.database.read { db in
+        try await gateway.database.read { db in
             try db.query("SELECT id FROM webhook_events WHERE type = 'merchant.registered' ORDER BY id").map { try $0.get(0, as: String.self) }
         }
     }

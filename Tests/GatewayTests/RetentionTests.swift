@@ -64,7 +64,7 @@ import Testing
         let (kept, counted) = try await database.read { db in
             var counted: [String: Int] = [:]
             for row in try db.query("SELECT state, COUNT(*) FROM operations GROUP BY state") { counted[try row.get(0)] = try row.get(1) }
-            return (try StoreGauges.read(in: db).operationsByState.filter { $0.value != 0 }, counted)
+            return (try GaugeRecords.read(in: db).operationsByState.filter { $0.value != 0 }, counted)
         }
         #expect(kept == counted)
     }
@@ -72,7 +72,7 @@ import Testing
     static func sweeper(_ database: Database, _ clock: ManualWallClock, batch: Int = 500) -> RetentionSweeper {
         var configuration = RetentionConfiguration()
         configuration.batchSize = batch
-        return RetentionSweeper(database: database, clock: clock, configuration: configuration)
+        return RetentionSweeper(store: SQLiteGatewayStore(database: database), clock: clock, configuration: configuration)
     }
 
     @Test func operationsAndTheirLogsGoAfterTheWindowWhileSharedResultsStayReferenced() async throws {
@@ -115,7 +115,7 @@ import Testing
         #expect(try await Self.count("upstream_calls", in: database) == 0)
         #expect(try await Self.count("operation_calls", in: database) == 0)
         try await Self.expectCountsMatchTable(database)
-        let gauges = try await database.read { db in try StoreGauges.read(in: db) }
+        let gauges = try await database.read { db in try GaugeRecords.read(in: db) }
         #expect(gauges.operationsByState == ["queued": 1, "running": 0, "succeeded": 0, "failed": 0])
         await database.close()
     }
@@ -159,8 +159,8 @@ import Testing
             try WebhookRecords.insert(WebhookEndpoint(id: "we_1", url: "https://partner.example.com/hook", events: nil, description: nil,
                                                       secretKey: [1, 2, 3], previousSecretKey: nil, previousSecretExpiresAt: nil, createdAt: t0,
                                                       updatedAt: t0, failingSince: nil, disabledAt: nil, disabledReason: nil), in: db)
-            let delivered = try WebhookOutbox.enqueue(type: .operationSucceeded, merchantId: "m1", data: [:], at: t0, in: db)!
-            let pending = try WebhookOutbox.enqueue(type: .operationFailed, merchantId: "m1", data: [:], at: t0, in: db)!
+            let delivered = try WebhookRecords.record(WebhookEvents.event(.operationSucceeded, merchantId: "m1", data: [:]), at: t0, in: db)!
+            let pending = try WebhookRecords.record(WebhookEvents.event(.operationFailed, merchantId: "m1", data: [:]), at: t0, in: db)!
             try db.run("UPDATE webhook_deliveries SET state = 'delivered', due_at = NULL, attempts = 1, updated_at = ? WHERE event_id = ?", [t0, delivered])
             try db.run("""
                 INSERT INTO webhook_attempts (delivery_id, at, status, duration_ms) SELECT id, ?, 200, 5 FROM webhook_deliveries WHERE event_id = ?
@@ -231,7 +231,7 @@ import Testing
         defer { store.remove() }
         let database = try store.open()
         let plan = try await database.read { db in
-            try db.query("EXPLAIN QUERY PLAN " + StoreGauges.operationCountsQuery).map { try $0.get("detail", as: String.self) }
+            try db.query("EXPLAIN QUERY PLAN " + GaugeRecords.operationCountsQuery).map { try $0.get("detail", as: String.self) }
         }
         #expect(!plan.isEmpty)
         #expect(plan.allSatisfy { !$0.contains("operations") })

@@ -279,19 +279,19 @@ import Testing
     @Test func outboxEventsCommitAndRollBackWithTheirTransaction() async throws {
         try await withGateway(configure: Self.fastWebhooks) { gateway in
             _ = try await Self.createEndpoint(gateway, url: "http://127.0.0.1:9/unused", events: ["merchant.registered"])
-            let database = gateway.services.database
+            let database = gateway.database
             struct Abort: Error {}
             await #expect(throws: Abort.self) {
                 try await database.write { db in
-                    try WebhookOutbox.enqueue(type: .merchantRegistered, merchantId: "m-rolled-back", data: [:], at: 1, in: db)
+                    try WebhookRecords.record(WebhookEvents.event(.merchantRegistered, merchantId: "m-rolled-back", data: [:]), at: 1, in: db)
                     throw Abort()
                 }
             }
             let id = try await database.write { db in
-                try WebhookOutbox.enqueue(type: .merchantRegistered, merchantId: "m-committed", data: ["merchant": .object([:])], at: 1, in: db)
+                try WebhookRecords.record(WebhookEvents.event(.merchantRegistered, merchantId: "m-committed", data: ["merchant": .object([:])]), at: 1, in: db)
             }
             let skipped = try await database.write { db in
-                try WebhookOutbox.enqueue(type: .controlsChanged, merchantId: "m-committed", data: [:], at: 1, in: db)
+                try WebhookRecords.record(WebhookEvents.event(.controlsChanged, merchantId: "m-committed", data: [:]), at: 1, in: db)
             }
             #expect(id != nil && skipped == nil)  // nobody subscribed to controls.changed: nothing stored
             let merchants = try await database.read { db in
@@ -385,7 +385,7 @@ import Testing
         try await withGateway(configure: { $0.webhooks.schedule = WebhookRetrySchedule(delays: [.zero], jitter: 0) }) { gateway in
             let endpoint = WebhookEndpoint(id: "we_rebound", url: receiver.url, events: nil, description: nil, secretKey: Array(repeating: 3, count: 24),
                                            createdAt: 1, updatedAt: 1)
-            try await gateway.services.database.write { db in try WebhookRecords.insert(endpoint, in: db) }
+            try await gateway.database.write { db in try WebhookRecords.insert(endpoint, in: db) }
             _ = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals", json: WebhookEndToEndTests.addVertical)
             var attempt = JSONValue.null
             for _ in 0..<300 {

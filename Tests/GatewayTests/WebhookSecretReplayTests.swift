@@ -33,7 +33,7 @@ import Testing
             #expect(replay.headers["Idempotent-Replayed"] == "true")
             #expect(replay.json == first.json)
             #expect(replay.headers["Location"] == first.headers["Location"])
-            let stored = try await gateway.services.database.read { db in
+            let stored = try await gateway.database.read { db in
                 try db.query("SELECT body, secret_ref FROM inbound_requests WHERE idempotency_key = 'create-1'")
                     .map { (String(decoding: try $0.get(0, as: [UInt8].self), as: UTF8.self), try $0.get(1, as: String?.self)) }
             }

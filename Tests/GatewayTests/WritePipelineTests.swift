@@ -91,7 +91,8 @@ import Testing
             other: Call(path: "/v1/privacy-requests", body: #"{"requestType":"deletion","identifiers":\#(identifier)}"#)),
     ]
 
-    @Test(arguments: WriteEndpoint.all)
+    /// One row at a time: fourteen gateways at once would starve the timing of the suites beside them.
+    @Test(.serialized, arguments: WriteEndpoint.all)
     func commonRules(_ endpoint: WriteEndpoint) async throws {
         let samples = try #require(Self.samples[endpoint.description], "no samples for \(endpoint): add them to WritePipelineTests.samples")
         try await withGateway { gateway in

@@ -1,16 +1,16 @@
-import Store
 import Synchronization
 
 /// The active API keys in memory, so authentication never waits on the store. Reloaded when
-/// another process (`rokt-gateway keys …`) bumps `keys_version`: polled every second.
+/// the key set's version moves: at once for a change this process hears of, and polled every
+/// second for one made by another process (`rokt-gateway keys …`).
 public final class KeyRing: Sendable {
     private let keys = Mutex<[String: ApiKey]>([:])
     /// Keys of this process alone, never stored (sandbox mode's demo key).
     private let ephemeral = Mutex<[String: ApiKey]>([:])
     private let version = Mutex<Int64>(-1)
-    private let database: Database
+    private let store: any ApiKeyStore & CommitFeed
 
-    init(database: Database) { self.database = database }
+    init(store: any ApiKeyStore & CommitFeed) { self.store = store }
 
     /// The key for `presented` material, if active.
     public func authenticate(_ presented: String) -> ApiKey? {
@@ -28,10 +28,7 @@ public final class KeyRing: Sendable {
     @discardableResult
     func refresh() async throws -> Bool {
         let known = version.withLock { $0 }
-        let (current, loaded) = try await database.read { db -> (Int64, [String: ApiKey]?) in
-            let current = try ApiKeyRecords.version(in: db)
-            return (current, current == known ? nil : try ApiKeyRecords.activeByHash(in: db))
-        }
+        let (current, loaded) = try await store.activeKeys(unlessVersion: known)
         guard var loaded else { return false }
         // The public demo key is never honoured from a database (an older sandbox run may have stored it).
         loaded[SandboxDemoKey.hash] = nil
@@ -40,10 +37,13 @@ public final class KeyRing: Sendable {
         return true
     }
 
-    /// Polls for changes until cancelled.
+    /// Reloads on every change notice, and polls, until cancelled.
     func watch(every interval: Duration = .seconds(1)) async {
+        let changed = WakeSignal()
+        let observation = store.observe { commit in if commit == .apiKeysChanged { changed.signal() } }
+        defer { observation.cancel() }
         while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            await changed.wait(timeout: interval)
             _ = try? await refresh()
         }
     }

@@ -1,10 +1,10 @@
+import JSON
 import Rokt
-import Store
 import Synchronization
 
 /// What every reconciler needs, passed down from the engine.
 struct EngineContext: Sendable {
-    let database: Database
+    let store: any OperationStore
     let rokt: RoktClient
     let clock: any WallClock
     let configuration: EngineConfiguration
@@ -16,12 +16,14 @@ struct EngineContext: Sendable {
     let calls = CallBuffer()
     /// When the current job's lease runs out, as far as this run knows.
     let lease = LeaseDeadline()
+    /// The operations this run loaded, as its own writes left them in the store.
+    let known = KnownOperations()
 
     var now: Int64 { clock.nowMillis() }
 
     /// A context for one job run, with its own call buffer and lease deadline.
     func forJob(_ job: ClaimedJob) -> EngineContext {
-        let context = EngineContext(database: database, rokt: rokt, clock: clock, configuration: configuration, board: board, owner: owner,
+        let context = EngineContext(store: store, rokt: rokt, clock: clock, configuration: configuration, board: board, owner: owner,
                                     observeRound: observeRound)
         context.lease.until = job.leaseUntil
         return context
@@ -44,6 +46,26 @@ struct OperationEnding: Sendable {
 
     var id: String { operation.id }
 
+    /// The problem as stored: stamped with its operation id.
+    var storedError: Problem? {
+        error.map { problem in
+            var stamped = problem
+            stamped.operationId = id
+            return stamped
+        }
+    }
+
+    /// `operation` (the run's latest copy of it) as it is once this ending is stored at `now`.
+    func applied(to operation: StoredOperation, at now: Int64) -> StoredOperation {
+        var ended = operation
+        ended.state = error == nil ? .succeeded : .failed
+        ended.changed = changed
+        ended.result = result.flatMap { try? JSON.decode(JSONValue.self, from: Array($0.utf8)) }
+        ended.error = storedError
+        ended.updatedAt = now
+        return ended
+    }
+
     static func success(_ operation: StoredOperation, changed: Bool, result: String?) -> OperationEnding {
         OperationEnding(operation: operation, changed: changed, result: result, error: nil)
     }
@@ -63,10 +85,34 @@ enum JobOutcome: Sendable, Equatable {
 
 /// Upstream calls waiting to be stored with the next write of a job run.
 final class CallBuffer: Sendable {
-    private let entries = Mutex<[(call: String, ids: [String])]>([])
-    func append(_ call: String, for ids: [String]) { entries.withLock { $0.append((call, ids)) } }
-    func drain() -> [(call: String, ids: [String])] { entries.withLock { entries in defer { entries = [] }; return entries } }
-    func restore(_ pending: [(call: String, ids: [String])]) { entries.withLock { $0.insert(contentsOf: pending, at: 0) } }
+    private let entries = Mutex<[LoggedCall]>([])
+    func append(_ call: LoggedCall) { entries.withLock { $0.append(call) } }
+    func drain() -> [LoggedCall] { entries.withLock { entries in defer { entries = [] }; return entries } }
+    func restore(_ pending: [LoggedCall]) { entries.withLock { $0.insert(contentsOf: pending, at: 0) } }
+    /// The calls not yet stored that served `operationId`, oldest first.
+    func pending(for operationId: String) -> [UpstreamCall] {
+        entries.withLock { $0.filter { $0.operationIds.contains(operationId) }.map(\.call) }
+    }
+}
+
+/// The operations a job run has loaded, updated as the run's own writes change them in the
+/// store (the same conditions as the store applies), so an ending is applied to the operation
+/// as stored: its attempts, its state, the merchant a register moved it under.
+final class KnownOperations: Sendable {
+    private let operations = Mutex<[String: StoredOperation]>([:])
+
+    func remember(_ loaded: [StoredOperation]) {
+        operations.withLock { known in for operation in loaded { known[operation.id] = operation } }
+    }
+
+    func update(_ ids: [String], _ change: (inout StoredOperation) -> Void) {
+        operations.withLock { known in
+            for id in ids { if var operation = known[id] { change(&operation); known[id] = operation } }
+        }
+    }
+
+    /// The run's latest copy of `operation`.
+    func current(_ operation: StoredOperation) -> StoredOperation { operations.withLock { $0[operation.id] } ?? operation }
 }
 
 /// The lease deadline of one job run (written by renewals, read before each step).

@@ -1,6 +1,5 @@
 import JSON
 import Rokt
-import Store
 import Synchronization
 
 /// Accepts operations durably and runs them against Rokt.
@@ -18,15 +17,19 @@ public final class OperationEngine: Sendable {
     }
 
     let context: EngineContext
+    private let commits: any CommitFeed
     private let wake = WakeSignal()
     private let state = Mutex(State())
     private let limit: LockedConcurrencyLimit
     private let passes = Atomic<Int>(0)
+    private let observation = Mutex<CommitObservation?>(nil)
 
-    public init(database: Database, rokt: RoktClient, clock: any WallClock, configuration: EngineConfiguration = EngineConfiguration()) {
+    init(store: any OperationStore, commits: any CommitFeed, rokt: RoktClient, clock: any WallClock,
+         configuration: EngineConfiguration = EngineConfiguration()) {
         let limit = LockedConcurrencyLimit(ConcurrencyLimit(minimum: configuration.minConcurrentJobs, maximum: configuration.maxConcurrentJobs))
         self.limit = limit
-        context = EngineContext(database: database, rokt: rokt, clock: clock, configuration: configuration,
+        self.commits = commits
+        context = EngineContext(store: store, rokt: rokt, clock: clock, configuration: configuration,
                                 board: CompletionBoard(), owner: Identifiers.prefixed("engine_", now: clock.nowMillis()),
                                 observeRound: { round in limit.record(round: round) })
     }
@@ -36,56 +39,74 @@ public final class OperationEngine: Sendable {
 
     /// Takes over the leases left by earlier (dead) processes and starts scheduling.
     public func start() async throws {
-        let owner = context.owner
-        _ = try await context.database.write { db in try JobRecords.releaseForeignLeases(owner: owner, in: db) }
+        _ = try await context.store.releaseForeignLeases(owner: context.owner)
+        let board = context.board
+        let observation = commits.observe { [weak self] commit in
+            switch commit {
+            case .operationsEnded(let ids): board.complete(ids)
+            // A job this process is already working on picks the new operation up in its next round.
+            case .jobDue(let job): if let self, !self.state.withLock({ $0.active.contains(job) }) { self.wake.signal() }
+            case .deliveriesDue, .apiKeysChanged: break
+            }
+        }
+        self.observation.withLock { $0 = observation }
         let task = Task { await self.schedule() }
         state.withLock { $0.scheduler = task }
     }
 
-    /// Validated intent in, committed operation out (state `queued`). Throws `QueueFull` (503)
-    /// when `maxQueuedOperations` operations are queued or running already.
-    public func submit(_ intent: OperationIntent, merchantId: String, request: JSONValue, apiKeyId: String?,
-                       alsoInTransaction: (@Sendable (SQLiteConnection, String) throws -> Void)? = nil) async throws -> Operation {
+    /// Validated intent in, committed operation out (state `queued`), bound in the same
+    /// transaction to the caller's Idempotency-Key. Throws `QueueFull` (503) when
+    /// `maxQueuedOperations` operations are queued or running already.
+    func submit(_ intent: OperationIntent, merchantId: String, request: JSONValue, apiKeyId: String?,
+                inboundKey: InboundKey? = nil) async throws -> Operation {
+        switch try await submit(intent, merchantId: merchantId, request: request, apiKeyId: apiKeyId, inboundKey: inboundKey, registration: nil) {
+        case .accepted(let operation), .alreadyRegistering(let operation): operation
+        }
+    }
+
+    /// What a register's `submit` answers.
+    enum Submitted: Sendable {
+        case accepted(Operation)
+        /// Another live register of the same externalAccountId: that operation (the caller's
+        /// key, if any, now bound to it); nothing new was stored.
+        case alreadyRegistering(Operation)
+    }
+
+    /// `submit` for a register: the externalAccountId is bound to the new operation in the same
+    /// transaction, unless a live operation registers it already.
+    func submit(_ intent: OperationIntent, merchantId: String, request: JSONValue, apiKeyId: String?, inboundKey: InboundKey?,
+                registration: MerchantRegistration?) async throws -> Submitted {
         let now = context.now
         let operation = StoredOperation(
             id: Identifiers.operationID(now: now), type: intent.operationType, merchantId: merchantId, resource: intent.resource,
             state: .queued, changed: nil, attempts: 0, createdAt: now, updatedAt: now, request: request, intent: intent,
             result: nil, error: nil, apiKeyId: apiKeyId)
-        let encoded = OperationRecords.Encoded(operation)
         let bound = context.configuration.maxQueuedOperations
-        try await context.database.write { db in
-            try OperationRecords.insert(operation, encoded: encoded, in: db)
-            try JobRecords.markDue(merchantId: merchantId, resource: intent.resource, at: now, in: db)
-            try alsoInTransaction?(db, operation.id)
-            // Decided from the maintained counts (two rows, this operation included), after the
-            // caller's own checks (a register already under way answers with that one instead).
-            guard try StoreGauges.unfinishedOperations(in: db) <= bound else { throw QueueFull(limit: bound) }
+        switch try await context.store.submit(Submission(operation: operation, inboundKey: inboundKey, registration: registration,
+                                                         maxUnfinished: bound)) {
+        case .accepted: return .accepted(operation.document(upstream: []))
+        case .alreadyRegistering(let existing): return .alreadyRegistering(existing)
+        case .queueFull(let limit): throw QueueFull(limit: limit)
         }
-        // A job this process is already working on picks the new operation up in its next round.
-        if !state.withLock({ $0.active.contains(ClaimedJobKey(merchantId: merchantId, resource: intent.resource)) }) { wake.signal() }
-        return operation.document(upstream: [])
     }
 
     /// The operation as stored now.
     public func operation(_ id: String) async throws -> Operation? {
-        try await context.database.read { db in try OperationRecords.document(id, in: db) }
+        try await context.store.document(id)
     }
 
     /// Waits up to `timeout` for the operation to end; returns it as it is then.
     public func wait(for id: String, timeout: Duration) async throws -> Operation? {
         if timeout > .zero {
             _ = await context.board.wait(for: id, timeout: timeout) { [context] in
-                ((try? await context.database.read { db in try OperationRecords.load(id, in: db) })??.state.isTerminal) ?? false
+                ((try? await context.store.operation(id))??.state.isTerminal) ?? false
             }
         }
         return try await operation(id)
     }
 
     public func list(merchantIds: Set<String>?, merchantId: String?, state: OperationState?, limit: Int, after: String?) async throws -> [Operation] {
-        try await context.database.read { db in
-            try OperationRecords.list(merchantIds: merchantIds, merchantId: merchantId, state: state, limit: limit, after: after, in: db)
-                .map { $0.document(upstream: try OperationRecords.calls(of: $0.id, in: db)) }
-        }
+        try await context.store.list(OperationQuery(merchantIds: merchantIds, merchantId: merchantId, state: state, limit: limit, after: after))
     }
 
     /// Stops claiming, lets running jobs finish their current step (up to `grace`), hands leases back.
@@ -97,8 +118,8 @@ public final class OperationEngine: Sendable {
         wake.signal()
         await scheduler?.value
         await awaitOrCancel(workers, by: ContinuousClock.now + grace)
-        let owner = context.owner
-        try? await context.database.write { db in try JobRecords.releaseAll(owner: owner, in: db) }
+        observation.withLock { $0 }?.cancel()
+        try? await context.store.releaseAll(owner: context.owner)
     }
 
     // MARK: Scheduling
@@ -122,14 +143,13 @@ public final class OperationEngine: Sendable {
             let owner = context.owner
             let leaseUntil = now + context.configuration.lease.milliseconds
             // Look on a reader first: most wake-ups find nothing new, and a claim is a write.
-            let claimable = (try? await context.database.read { db in try JobRecords.hasClaimable(now: now, excluding: busy, in: db) }) ?? true
-            let claimed = !claimable ? [] : (try? await context.database.write { db in
-                try JobRecords.claim(owner: owner, now: now, leaseUntil: leaseUntil, limit: capacity, excluding: busy, in: db)
-            }) ?? []
+            let claimable = (try? await context.store.hasClaimableJobs(now: now, excluding: busy)) ?? true
+            let claimed = !claimable ? [] : (try? await context.store.claimJobs(owner: owner, now: now, leaseUntil: leaseUntil, limit: capacity,
+                                                                                 excluding: busy)) ?? []
             for job in claimed { launch(job) }
             let claimedAll = claimed.count == capacity
             if claimedAll { continue }
-            let nextDue = (try? await context.database.read { db in try JobRecords.nextDue(in: db) }) ?? nil
+            let nextDue = (try? await context.store.nextJobDue()) ?? nil
             let wait = nextDue.map { max(0, min($0 - context.now, 1000)) } ?? 1000
             await wake.wait(timeout: .milliseconds(wait))
         }
@@ -152,26 +172,9 @@ public final class OperationEngine: Sendable {
         case let resource where SingleWriteReconciler.handles(resource): outcome = await SingleWriteReconciler(context: context).run(job)
         default: outcome = .idle
         }
-        let now = context.now
-        let maxAge = context.configuration.retry.maxAge
         do {
-            let expired = try await context.write { db -> [String] in
-                switch outcome {
-                case .idle:
-                    // Work that arrived while we ran is due at once; otherwise the job sleeps.
-                    let more = try db.query("""
-                        SELECT 1 FROM operations WHERE merchant_id = ? AND resource = ? AND state = 'queued' LIMIT 1
-                        """, [job.merchantId, job.resource]).isEmpty == false
-                    let pending = try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db) != nil
-                    try JobRecords.release(job, dueAt: more || pending ? now : nil, attempts: 0, in: db)
-                    return []
-                case .retry(let after):
-                    let expired = try Self.failExpired(job, now: now, maxAge: maxAge, in: db)
-                    try JobRecords.release(job, dueAt: now + after.milliseconds, attempts: job.attempts + 1, in: db)
-                    return expired
-                }
-            }
-            context.board.complete(expired)
+            let (expired, deletePendingWrite) = outcome == .idle ? ([], false) : try await Self.expired(job, context: context)
+            try await context.release(job, outcome, expired: expired, deletePendingWrite: deletePendingWrite)
         } catch {
             // The lease expires on its own; the job is taken again then.
         }
@@ -183,29 +186,28 @@ public final class OperationEngine: Sendable {
     }
 
     /// Operations older than the retry policy's maximum age stop retrying: they fail with
-    /// `upstream_unavailable` (and the pending write goes, its key never to be re-sent).
-    private static func failExpired(_ job: ClaimedJob, now: Int64, maxAge: Duration, in db: SQLiteConnection) throws -> [String] {
-        let cutoff = now - maxAge.milliseconds
-        let expired = try db.query("""
-            SELECT id FROM operations WHERE merchant_id = ? AND resource = ? AND state IN ('queued', 'running') AND created_at <= ?
-            """, [job.merchantId, job.resource, cutoff]).map { try $0.get(0, as: String.self) }
-        guard !expired.isEmpty else { return [] }
+    /// `upstream_unavailable` (and the pending write goes when it served only them, its key
+    /// never to be re-sent). Loaded before the release that ends them: the job's lease keeps
+    /// every other writer away from its operations meanwhile, and `finish` never overwrites an
+    /// ending, so the release's transaction ends exactly these.
+    private static func expired(_ job: ClaimedJob, context: EngineContext) async throws -> (endings: [OperationEnding], deletePendingWrite: Bool) {
+        let maxAge = context.configuration.retry.maxAge
+        let expired = try await context.unfinished(for: job, createdAtOrBefore: context.now - maxAge.milliseconds)
+        guard !expired.isEmpty else { return ([], false) }
         let problem = Problem(status: 504, code: "upstream_unavailable",
                               detail: "Rokt could not be reached successfully within \(maxAge.milliseconds / 1000) s; the change may not have been applied: read the state to check.")
-        let pending = try JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-        for id in expired {
+        let pending = try await context.pendingWrite(for: job)
+        var endings: [OperationEnding] = []
+        for operation in expired {
             var ending = problem
             // A write in flight that cannot be read back: "read the state" cannot tell the caller anything.
-            if let pending, pending.operationIds.contains(id), try OperationRecords.load(id, in: db)?.intentKind?.hasReadBack == false {
-                ending = OutcomeUnknown.problem(for: pending, calls: try OperationRecords.calls(of: id, in: db))
+            if let pending, pending.operationIds.contains(operation.id), operation.intentKind?.hasReadBack == false {
+                ending = OutcomeUnknown.problem(for: pending, calls: try await context.loggedCalls(of: operation.id))
             }
-            try OperationRecords.finish(id, succeeded: false, changed: false, resultId: nil,
-                                        error: OperationRecords.encodedProblem(ending, operationId: id), now: now, in: db)
+            endings.append(.failure(operation, ending))
         }
-        if let pending, pending.operationIds.allSatisfy(expired.contains) {
-            try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db)
-        }
-        return expired
+        let ids = Set(expired.map(\.id))
+        return (endings, pending.map { $0.operationIds.allSatisfy(ids.contains) } ?? false)
     }
 }
 

@@ -1,13 +1,17 @@
 import HTTP
 import Rokt
-import Store
 
-/// Everything routes need, built once at start.
+/// What routes need, built once at start: the engine for operations, and the store only
+/// through the narrow protocols a route family uses.
 public struct GatewayServices: Sendable {
     public let configuration: GatewayConfiguration
-    public let database: Database
     public let engine: OperationEngine
-    public let webhooks: WebhookDispatcher
+    /// Caller-side Idempotency-Key records.
+    let inboundRequests: any InboundRequestStore
+    /// Webhook endpoints and their delivery log (the `/v1/webhook-…` routes).
+    let webhookAdmin: any WebhookStore
+    /// Whether the store answers, and its gauges (`/readyz`, `/metrics`).
+    let storeHealth: any StoreHealth
     public let rokt: RoktClient
     public let keyRing: KeyRing
     public let logger: Logger

@@ -14,7 +14,7 @@ struct HealthRoutes: Sendable {
         router.get("/readyz") { _ in
             var failing: [Problem.FieldError] = []
             if !services.engine.isRunning { failing.append(.init(field: "engine", message: "is not running")) }
-            do { _ = try await services.database.read { db in try db.queryOne("SELECT 1") } } catch {
+            do { try await services.storeHealth.ping() } catch {
                 failing.append(.init(field: "database", message: "did not answer a read"))
             }
             guard failing.isEmpty else {
@@ -24,7 +24,7 @@ struct HealthRoutes: Sendable {
             return HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"status":"ready"}"#)
         }
         router.get("/metrics") { _ in
-            let gauges = try? await services.database.read { db in try StoreGauges.read(in: db) }
+            let gauges = try? await services.storeHealth.gauges()
             return HTTPResponse(headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                                 body: services.metrics.render(gauges: gauges))
         }

@@ -1,5 +1,4 @@
 import HTTP
-import Store
 import Synchronization
 
 /// Caller-side `Idempotency-Key`: the same key, caller and request replay the stored answer with
@@ -34,15 +33,10 @@ struct InboundIdempotency: Sendable {
     static let inFlightLease: Duration = .seconds(60)
     let services: GatewayServices
 
-    /// What a handler needs to bind its operation to the caller's key (so a crash mid-answer
-    /// replays that operation instead of creating another).
-    struct Binding: Sendable {
-        let apiKeyId: String
-        let key: String
-        func attach(in db: SQLiteConnection, operationId: String) throws {
-            try InboundRecords.attachOperation(operationId, apiKeyId: apiKeyId, key: key, in: db)
-        }
-    }
+    /// What a handler passes to `OperationEngine.submit` (`inboundKey:`) to bind its operation to
+    /// the caller's key in the submit's transaction (so a crash mid-answer replays that operation
+    /// instead of creating another).
+    typealias Binding = InboundKey
 
     /// `secret`: how to keep a secret the answer shows out of the store (see `SecretBearingAnswer`).
     func run(_ request: HTTPRequest, caller: Caller, secret: (any SecretBearingAnswer)? = nil,
@@ -55,14 +49,13 @@ struct InboundIdempotency: Sendable {
         let apiKeyId = caller.key.id
         let now = services.clock.nowMillis()
         let inFlight = services.inFlight
+        let store = services.inboundRequests
+        let binding = InboundKey(apiKeyId: apiKeyId, key: key)
         inFlight.insert(apiKeyId, key)
-        let claim: InboundRecords.Claim
+        let claim: InboundClaim
         do {
-            claim = try await services.database.write { db in
-                try InboundRecords.claim(apiKeyId: apiKeyId, key: key, requestHash: fingerprint.hash, now: now,
-                                         retention: Self.retention.milliseconds, lease: Self.inFlightLease.milliseconds,
-                                         heldElsewhere: { inFlight.count(apiKeyId, key) > 1 }, in: db)
-            }
+            claim = try await store.claim(binding, requestHash: fingerprint.hash, now: now, retention: Self.retention.milliseconds,
+                                          lease: Self.inFlightLease.milliseconds, heldElsewhere: { inFlight.count(apiKeyId, key) > 1 })
         } catch {
             inFlight.remove(apiKeyId, key)
             throw error
@@ -74,19 +67,19 @@ struct InboundIdempotency: Sendable {
         defer { inFlight.remove(apiKeyId, key) }
         let response: HTTPResponse
         do {
-            response = try await handler(Binding(apiKeyId: apiKeyId, key: key))
+            response = try await handler(binding)
         } catch let problem as Problem {
             response = problem.response()
         } catch {
             // A key with an operation keeps it (a retry replays it); one without is freed for a retry.
-            try? await services.database.write { db in try InboundRecords.release(apiKeyId: apiKeyId, key: key, in: db) }
+            try? await store.release(binding)
             throw error
         }
         let status = response.status.code
         if status >= 500 && status != 502 && status != 504 {
             // Not an answer to replay: a key without an operation is freed; one with an operation
             // stays in flight, so a retry answers with that operation as it is then.
-            try? await services.database.write { db in try InboundRecords.release(apiKeyId: apiKeyId, key: key, in: db) }
+            try? await store.release(binding)
             return response
         }
         var stored = response
@@ -96,10 +89,7 @@ struct InboundIdempotency: Sendable {
         }
         let headers = stored.headers.fields.filter { Self.replayedHeaders.contains($0.name.lowercased()) }.map { [$0.name, $0.value] }
         let body = stored.bodyBytes
-        try await services.database.write { [secretReference] db in
-            try InboundRecords.complete(apiKeyId: apiKeyId, key: key, status: status, headers: headers, body: body,
-                                        secretReference: secretReference, in: db)
-        }
+        try await store.complete(binding, answer: InboundAnswer(status: status, headers: headers, body: body, secretReference: secretReference))
         return response
     }
 

@@ -1,7 +1,6 @@
 import HTTP
 import JSON
 import Rokt
-import Store
 
 /// `GET /v1/merchants` (the managed accounts, paginated), and what `POST /v1/merchants`
 /// (register, a row of `WriteEndpoint.all`) needs beyond the common write path.
@@ -26,39 +25,6 @@ struct MerchantRoutes: Sendable {
     static func write(registering registration: RoktRegistration) -> SingleWrite {
         SingleWrite(kind: .register, lane: "register:" + registration.externalAccountId, method: "POST", path: RoktPath.register,
                     body: registration.jsonValue)
-    }
-
-    /// Binds the `externalAccountId` to the register's operation, inside its submit transaction.
-    struct RegistrationBinding: Sendable {
-        let registration: RoktRegistration
-        let now: Int64
-
-        /// Throws `AlreadyRegistering` (rolling the transaction back) when the id is already being registered.
-        func bind(operationId: String, in db: SQLiteConnection) throws {
-            let external = registration.externalAccountId
-            if let existing = try MerchantRecords.liveRegistration(externalAccountId: external, in: db) {
-                throw AlreadyRegistering(operationId: existing)
-            }
-            try MerchantRecords.bind(externalAccountId: external, operationId: operationId, name: registration.name, now: now, in: db)
-        }
-    }
-
-    /// The id is already being registered: the answer is that register's operation.
-    struct AlreadyRegistering: Error {
-        let operationId: String
-
-        func join(binding: InboundIdempotency.Binding?, request: HTTPRequest, services: GatewayServices) async throws -> HTTPResponse {
-            if let binding {
-                try await services.database.write { db in try binding.attach(in: db, operationId: operationId) }
-            }
-            // Read on the writer: the other register's operation may still be in the batch being committed.
-            let id = operationId
-            guard let current = try await services.database.write({ db in try OperationRecords.document(id, in: db) }) else {
-                throw Problem(status: 500, code: "internal_error", detail: "The registering operation disappeared.")
-            }
-            // Someone else's register of this id: the merchant exists (or will), so never 201 here.
-            return try await WriteResponder(services: services).respond(to: current, request: request)
-        }
     }
 
     /// `{externalAccountId, name, website?, country?}`, with Rokt's rules checked here so a bad

@@ -1,7 +1,6 @@
 import HTTP
 import JSON
 import Rokt
-import Store
 
 /// `/v1/webhook-endpoints…` and `/v1/webhook-deliveries/{id}/redeliver` (scope `webhooks`).
 /// An endpoint receives the events of every merchant, so only keys not limited to merchants manage them.
@@ -18,7 +17,7 @@ struct WebhookRoutes: Sendable {
         router.get("/v1/webhook-endpoints") { request in
             _ = try authorize(request)
             let now = services.clock.nowMillis()
-            let endpoints = try await services.database.read { db in try WebhookRecords.endpoints(in: db) }
+            let endpoints = try await services.webhookAdmin.endpoints()
             return HTTPResponse.json(.object(["data": .array(endpoints.map { .object($0.document(now: now)) })]))
         }
         router.get("/v1/webhook-endpoints/{id}") { request in
@@ -30,7 +29,7 @@ struct WebhookRoutes: Sendable {
             let caller = try authorize(request)
             let id = request.pathParameters["id"] ?? ""
             return try await InboundIdempotency(services: services).run(request, caller: caller) { _ in
-                guard try await services.database.write({ db in try WebhookRecords.delete(id, in: db) }) else { throw Self.noEndpoint(id) }
+                guard try await services.webhookAdmin.deleteEndpoint(id) else { throw Self.noEndpoint(id) }
                 return HTTPResponse(status: .noContent)
             }
         }
@@ -46,14 +45,11 @@ struct WebhookRoutes: Sendable {
                 guard let value = Int(raw), (1...200).contains(value) else { throw Problem.validation(field: "limit", "must be between 1 and 200") }
                 limit = value
             }
-            let (after, pageSize) = (request.query["after"], limit)
-            let page = try await services.database.read { db -> [JSONValue]? in
-                guard try WebhookRecords.endpoint(id, in: db) != nil else { return nil }
-                return try WebhookRecords.deliveries(endpointId: id, limit: pageSize + 1, after: after, in: db)
+            guard let page = try await services.webhookAdmin.deliveries(endpointId: id, limit: limit + 1, after: request.query["after"]) else {
+                throw Self.noEndpoint(id)
             }
-            guard let page else { throw Self.noEndpoint(id) }
             let items = Array(page.prefix(limit))
-            return HTTPResponse.json(.object(["data": .array(items), "nextCursor": page.count > limit ? items.last!["id"] ?? .null : .null]))
+            return HTTPResponse.json(.object(["data": .array(items.map(\.document)), "nextCursor": page.count > limit ? .string(items.last!.id) : .null]))
         }
         router.post("/v1/webhook-deliveries/{id}/redeliver") { request in
             let caller = try authorize(request)
@@ -61,7 +57,7 @@ struct WebhookRoutes: Sendable {
         }
     }
 
-    private var secretAnswer: WebhookSecretAnswer { WebhookSecretAnswer(database: services.database) }
+    private var secretAnswer: WebhookSecretAnswer { WebhookSecretAnswer(store: services.webhookAdmin) }
 
     private func authorize(_ request: HTTPRequest) throws(Problem) -> Caller {
         let caller = try Authorization.authorize(request, scope: .webhooks, merchant: nil, keyRing: services.keyRing)
@@ -72,7 +68,7 @@ struct WebhookRoutes: Sendable {
     }
 
     private func load(_ id: String) async throws -> WebhookEndpoint {
-        guard let endpoint = try await services.database.read({ db in try WebhookRecords.endpoint(id, in: db) }) else { throw Self.noEndpoint(id) }
+        guard let endpoint = try await services.webhookAdmin.endpoint(id) else { throw Self.noEndpoint(id) }
         return endpoint
     }
 
@@ -102,11 +98,8 @@ struct WebhookRoutes: Sendable {
         let endpoint = WebhookEndpoint(id: Identifiers.prefixed("we_", now: now), url: vetted, events: events, description: description,
                                        secretKey: key, createdAt: now, updatedAt: now)
         let limit = services.configuration.webhooks.maxEndpoints
-        try await services.database.write { db in
-            guard try WebhookRecords.countEndpoints(in: db) < limit else {
-                throw Problem(status: 409, code: "webhook_endpoint_limit", detail: "At most \(limit) webhook endpoints may exist; delete one first.")
-            }
-            try WebhookRecords.insert(endpoint, in: db)
+        guard try await services.webhookAdmin.createEndpoint(endpoint, maxEndpoints: limit) else {
+            throw Problem(status: 409, code: "webhook_endpoint_limit", detail: "At most \(limit) webhook endpoints may exist; delete one first.")
         }
         var document = endpoint.document(now: now)
         document["secret"] = .string(WebhookSignature.display(key))
@@ -120,11 +113,9 @@ struct WebhookRoutes: Sendable {
         let now = services.clock.nowMillis()
         let key = WebhookSignature.newSecretKey()
         let expires = now + services.configuration.webhooks.secretGracePeriod.milliseconds
-        let endpoint = try await services.database.write { db -> WebhookEndpoint? in
-            guard try WebhookRecords.rotate(id, newKey: key, previousExpiresAt: expires, now: now, in: db) else { return nil }
-            return try WebhookRecords.endpoint(id, in: db)
+        guard let endpoint = try await services.webhookAdmin.rotateSecret(id, newKey: key, previousExpiresAt: expires, now: now) else {
+            throw Self.noEndpoint(id)
         }
-        guard let endpoint else { throw Self.noEndpoint(id) }
         var document = endpoint.document(now: now)
         document["secret"] = .string(WebhookSignature.display(key))
         return HTTPResponse.json(.object(document))
@@ -133,16 +124,15 @@ struct WebhookRoutes: Sendable {
     private func redeliver(_ request: HTTPRequest) async throws -> HTTPResponse {
         let id = request.pathParameters["id"] ?? ""
         let now = services.clock.nowMillis()
-        let document = try await services.database.write { db -> JSONValue in
-            guard let original = try WebhookRecords.delivery(id, in: db) else { throw Problem.notFound("No webhook delivery \(id).") }
-            guard let endpoint = try WebhookRecords.endpoint(original.endpointId, in: db), endpoint.disabledAt == nil else {
-                throw Problem(status: 409, code: "webhook_endpoint_disabled",
-                              detail: "The endpoint of delivery \(id) is disabled; deliveries to it are not attempted.")
-            }
-            let new = try WebhookOutbox.redeliver(eventId: original.eventId, endpointId: original.endpointId, at: now, in: db)
-            return try WebhookRecords.deliveryDocument(new, in: db) ?? .null
+        switch try await services.webhookAdmin.redeliver(id, now: now) {
+        case .noDelivery:
+            throw Problem.notFound("No webhook delivery \(id).")
+        case .endpointDisabled:
+            throw Problem(status: 409, code: "webhook_endpoint_disabled",
+                          detail: "The endpoint of delivery \(id) is disabled; deliveries to it are not attempted.")
+        case .created(let delivery):
+            return HTTPResponse.json(delivery.document, status: .accepted)
         }
-        return HTTPResponse.json(document, status: .accepted)
     }
 
     static func noEndpoint(_ id: String) -> Problem { Problem.notFound("No webhook endpoint \(id).") }
@@ -153,7 +143,7 @@ struct WebhookRoutes: Sendable {
 /// as shown; a replay re-reads the endpoint and shows its secret only if it is still that one.
 /// The endpoint deleted, or its secret rotated since: 404 `not_found`, the secret not shown.
 struct WebhookSecretAnswer: SecretBearingAnswer {
-    let database: Database
+    let store: any WebhookStore
 
     func redact(_ response: HTTPResponse) -> (stored: HTTPResponse, reference: String)? {
         guard case .object(var document)? = try? JSONValue.parse(response.bodyBytes),
@@ -170,7 +160,7 @@ struct WebhookSecretAnswer: SecretBearingAnswer {
             throw InboundIdempotency.secretUnavailable("its secret cannot be shown again")
         }
         let id = parts[0]
-        guard let endpoint = try await database.read({ db in try WebhookRecords.endpoint(id, in: db) }) else {
+        guard let endpoint = try await store.endpoint(id) else {
             throw InboundIdempotency.secretUnavailable("webhook endpoint \(id) has been deleted since")
         }
         let secret = WebhookSignature.display(endpoint.secretKey)

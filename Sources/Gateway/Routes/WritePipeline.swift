@@ -64,21 +64,18 @@ struct WritePipeline: Sendable {
 
     private func submit(_ validated: ValidatedWrite, endpoint: WriteEndpoint, merchant: String?, request: HTTPRequest,
                         caller: Caller, binding: InboundIdempotency.Binding?) async throws -> HTTPResponse {
-        var registration: MerchantRoutes.RegistrationBinding?
+        var registration: MerchantRegistration?
         if case .register(let registering) = validated.intent {
-            registration = MerchantRoutes.RegistrationBinding(registration: registering, now: services.clock.nowMillis())
+            registration = MerchantRegistration(externalAccountId: registering.externalAccountId, name: registering.name)
         }
-        let operation: Operation
-        do {
-            operation = try await services.engine.submit(validated.intent.operationIntent, merchantId: merchant ?? "", request: validated.request,
-                                                         apiKeyId: caller.key.id) { [registration] db, id in
-                try registration?.bind(operationId: id, in: db)
-                try binding?.attach(in: db, operationId: id)
-            }
-        } catch let existing as MerchantRoutes.AlreadyRegistering {
-            return try await existing.join(binding: binding, request: request, services: services)
+        switch try await services.engine.submit(validated.intent.operationIntent, merchantId: merchant ?? "", request: validated.request,
+                                                apiKeyId: caller.key.id, inboundKey: binding, registration: registration) {
+        case .accepted(let operation):
+            endpoint.accepted?(operation, services.logger)
+            return try await WriteResponder(services: services).respond(to: operation, request: request, createdStatus: endpoint.createdOnSuccess)
+        case .alreadyRegistering(let current):
+            // Someone else's register of this id: the merchant exists (or will), so never 201 here.
+            return try await WriteResponder(services: services).respond(to: current, request: request)
         }
-        endpoint.accepted?(operation, services.logger)
-        return try await WriteResponder(services: services).respond(to: operation, request: request, createdStatus: endpoint.createdOnSuccess)
     }
 }

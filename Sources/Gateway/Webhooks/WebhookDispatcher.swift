@@ -1,11 +1,10 @@
 import HTTP
-import Store
 import Synchronization
 
 /// Delivers committed webhook deliveries, at least once.
 ///
 /// Guarantees: a delivery is attempted only after the transaction that created it committed;
-/// each attempt holds a lease in SQLite, so deliveries of a process that died (kill -9) are
+/// each attempt holds a lease in the store, so deliveries of a process that died (kill -9) are
 /// attempted again when the next one starts (`start` ends foreign leases) — the receiver may see
 /// an event twice and deduplicates on `webhook-id`; at most `maxConcurrentDeliveries` attempts
 /// run at once and at most `maxConcurrentPerEndpoint` to one endpoint, so a slow endpoint
@@ -20,7 +19,7 @@ public final class WebhookDispatcher: Sendable {
         var attempts: [String: Task<Void, Never>] = [:]
     }
 
-    let database: Database
+    let store: any WebhookStore & CommitFeed
     let clock: any WallClock
     let configuration: WebhookConfiguration
     let logger: Logger
@@ -28,10 +27,11 @@ public final class WebhookDispatcher: Sendable {
     private let http: HTTPClient
     private let wake = WakeSignal()
     private let state = Mutex(State())
+    private let observation = Mutex<CommitObservation?>(nil)
 
-    public init(database: Database, clock: any WallClock, configuration: WebhookConfiguration, allowPrivateNetworks: Bool,
-                logger: Logger, group: EventLoopGroup) {
-        self.database = database
+    init(store: any WebhookStore & CommitFeed, clock: any WallClock, configuration: WebhookConfiguration, allowPrivateNetworks: Bool,
+         logger: Logger, group: EventLoopGroup) {
+        self.store = store
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
@@ -49,9 +49,10 @@ public final class WebhookDispatcher: Sendable {
 
     /// Takes over the deliveries leased by earlier (dead) processes and starts dispatching.
     public func start() async throws {
-        let owner = self.owner
-        try await database.write { db in try WebhookRecords.releaseForeignLeases(owner: owner, in: db) }
-        WebhookOutbox.committed.add(wake)
+        try await store.releaseForeignDeliveryLeases(owner: owner)
+        let wake = self.wake
+        let observation = store.observe { commit in if commit == .deliveriesDue { wake.signal() } }
+        self.observation.withLock { $0 = observation }
         let task = Task { await self.schedule() }
         state.withLock { $0.scheduler = task }
     }
@@ -62,13 +63,12 @@ public final class WebhookDispatcher: Sendable {
             state.stopping = true
             return state.scheduler
         }
-        WebhookOutbox.committed.remove(wake)
+        observation.withLock { $0 }?.cancel()
         wake.signal()
         await scheduler?.value
         let attempts = state.withLock { Array($0.attempts.values) }
         await awaitOrCancel(attempts, by: ContinuousClock.now + grace)
-        let owner = self.owner
-        try? await database.write { db in try WebhookRecords.releaseAll(owner: owner, in: db) }
+        try? await store.releaseAllDeliveries(owner: owner)
         http.shutdown()
     }
 
@@ -83,19 +83,17 @@ public final class WebhookDispatcher: Sendable {
             let capacity = configuration.maxConcurrentDeliveries - running
             var claimedAll = false
             // Look on a reader first: most wake-ups find nothing due, and a claim is a write.
-            let due = (try? await database.read { db in try WebhookRecords.nextDue(firstDelay: firstDelay, in: db) }) ?? nil
+            let due = (try? await store.nextDeliveryDue(firstDelay: firstDelay)) ?? nil
             if capacity > 0, let due, due <= clock.nowMillis() {
                 let now = clock.nowMillis()
                 let (owner, leaseUntil, perEndpoint) = (self.owner, now + configuration.lease.milliseconds, configuration.maxConcurrentPerEndpoint)
-                let claimed = (try? await database.write { db in
-                    try WebhookRecords.claim(now: now, firstDelay: firstDelay, leaseUntil: leaseUntil, owner: owner, limit: capacity,
-                                             perEndpointLimit: perEndpoint, inFlight: inFlight, in: db)
-                }) ?? []
+                let claimed = (try? await store.claimDeliveries(now: now, firstDelay: firstDelay, leaseUntil: leaseUntil, owner: owner,
+                                                                limit: capacity, perEndpointLimit: perEndpoint, inFlight: inFlight)) ?? []
                 for delivery in claimed { launch(delivery) }
                 claimedAll = !claimed.isEmpty && claimed.count == capacity
             }
             if claimedAll { continue }
-            let nextDue = (try? await database.read { db in try WebhookRecords.nextDue(firstDelay: firstDelay, in: db) }) ?? nil
+            let nextDue = (try? await store.nextDeliveryDue(firstDelay: firstDelay)) ?? nil
             let idle = configuration.idlePoll.milliseconds
             // Due but not claimed means every such endpoint is at its bound: an attempt ending wakes
             // us; the floor keeps a race with a just-due delivery from spinning the loop.
@@ -128,11 +126,9 @@ public final class WebhookDispatcher: Sendable {
     }
 
     private func send(_ delivery: ClaimedDelivery) async throws {
-        let loaded = try await database.read { db in
-            (try WebhookRecords.endpoint(delivery.endpointId, in: db), try WebhookRecords.eventBody(delivery.eventId, in: db))
-        }
-        guard let endpoint = loaded.0, endpoint.disabledAt == nil, let body = loaded.1 else {
-            try await database.write { db in try WebhookRecords.release(delivery.id, in: db) }
+        let loaded = try await store.attemptInput(delivery)
+        guard let endpoint = loaded.endpoint, endpoint.disabledAt == nil, let body = loaded.body else {
+            try await store.releaseDelivery(delivery.id)
             return
         }
         let startedAt = clock.nowMillis()
@@ -149,15 +145,12 @@ public final class WebhookDispatcher: Sendable {
         let durationMs = (ContinuousClock.now - started).milliseconds
         let now = clock.nowMillis()
         let (schedule, disableAfter) = (configuration.schedule, configuration.disableAfter)
-        let decision = try await database.write { db -> DeliveryDecision in
-            // The streak is read here, in the write, so concurrent attempts to one endpoint see each other's outcome.
-            let failingSince = try WebhookRecords.endpoint(delivery.endpointId, in: db)?.failingSince
+        let attempt = WebhookAttempt(at: startedAt, status: status, durationMs: durationMs, response: snippet, error: failure)
+        // The streak is read in the store's write, so concurrent attempts to one endpoint see each other's outcome.
+        let decision = try await store.recordAttempt(attempt, of: delivery, now: now) { failingSince in
             var random = SystemRandomNumberGenerator()
-            let decision = DeliveryDecision.decide(status: status, attempts: delivery.attempts + 1, now: now, failingSince: failingSince,
-                                                   schedule: schedule, disableAfter: disableAfter, using: &random)
-            try WebhookRecords.recordAttempt(delivery, at: startedAt, status: status, durationMs: durationMs, response: snippet, error: failure,
-                                             decision: decision, now: now, in: db)
-            return decision
+            return DeliveryDecision.decide(status: status, attempts: delivery.attempts + 1, now: now, failingSince: failingSince,
+                                           schedule: schedule, disableAfter: disableAfter, using: &random)
         }
         if let reason = decision.disableReason {
             logger.warn("webhook endpoint disabled", ["endpointId": delivery.endpointId, "reason": reason])

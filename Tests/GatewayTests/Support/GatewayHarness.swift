@@ -19,6 +19,9 @@ final class GatewayHarness: Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var services: GatewayServices { app.services }
+    /// The SQLite store under the gateway, for tests that look at its tables.
+    var store: SQLiteGatewayStore { app.store as! SQLiteGatewayStore }
+    var database: Database { store.database }
 
     static let adminKeyMaterial = "rgw_test-admin-key-0123456789abcdefghijklmnop"
 
@@ -86,7 +89,7 @@ final class GatewayHarness: Sendable {
 
     /// A new API key with these scopes (and merchants), through the same service the CLI uses.
     func makeKey(_ scopes: Set<Scope>, merchants: Set<String>? = nil) async throws -> String {
-        let (_, secret) = try await ApiKeyService(database: services.database, clock: services.clock).create(name: "test", scopes: scopes, merchants: merchants)
+        let (_, secret) = try await ApiKeyService(store: store, clock: services.clock).create(name: "test", scopes: scopes, merchants: merchants)
         try await services.keyRing.refresh()
         return secret
     }

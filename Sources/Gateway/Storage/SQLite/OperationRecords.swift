@@ -2,30 +2,6 @@ import JSON
 import Rokt
 import Store
 
-/// An operation row with what the engine needs beyond the public document.
-struct StoredOperation: Sendable {
-    var id: String
-    var type: String
-    var merchantId: String
-    var resource: String
-    var state: OperationState
-    var changed: Bool?
-    var attempts: Int
-    var createdAt: Int64
-    var updatedAt: Int64
-    var request: JSONValue
-    var intent: OperationIntent
-    var result: JSONValue?
-    var error: Problem?
-    var apiKeyId: String?
-
-    func document(upstream: [UpstreamCall]) -> Operation {
-        Operation(id: id, type: type, merchantId: merchantId, state: state, changed: changed, attempts: attempts,
-                  createdAt: Timestamp.format(createdAt), updatedAt: Timestamp.format(updatedAt), request: request,
-                  result: result, error: error, upstream: upstream)
-    }
-}
-
 /// SQL over `operations` and `upstream_calls`. Every function runs inside the caller's
 /// transaction, so the engine composes them atomically.
 enum OperationRecords {
@@ -109,45 +85,46 @@ enum OperationRecords {
         return db.lastInsertRowID
     }
 
-    /// Ends an operation; a terminal state is never overwritten. `error` is pre-encoded JSON.
-    /// The webhook events of the ending go into the same transaction (the outbox), and so does
-    /// the redaction of a privacy request: every path that ends an operation comes through here.
+    /// Ends an operation; a terminal state is never overwritten (answers whether this call
+    /// ended it). `error` is pre-encoded JSON.
     @discardableResult
     static func finish(_ id: String, succeeded: Bool, changed: Bool?, resultId: Int64?, error: String?, now: Int64,
                        in db: SQLiteConnection) throws -> Bool {
-        let ended = try db.run("""
+        try db.run("""
             UPDATE operations SET state = ?, changed = ?, result_id = ?, error = ?, updated_at = ?
             WHERE id = ? AND state IN ('queued', 'running')
             """, [succeeded ? "succeeded" : "failed", changed.map { $0 ? 1 : 0 }, resultId, error, now, id]) > 0
-        if ended {
-            try redactPrivacyRequest(id, in: db)
-            try WebhookOutbox.recordEnding(of: id, at: now, in: db)
-        }
-        return ended
     }
 
-    /// A privacy request keeps raw consumer identifiers only while it may have to be re-sent.
-    /// Every ending goes through `finish`, so here, in the ending's transaction, the intent's
-    /// values become their SHA-256 and the pending write (the only other copy) goes. Freed
-    /// bytes are zeroed (`secure_delete`) and the WAL is truncated after the commit, so the
-    /// raw values leave the files too.
-    static func redactPrivacyRequest(_ id: String, in db: SQLiteConnection) throws {
-        guard let row = try db.queryOne("SELECT merchant_id, resource, intent FROM operations WHERE id = ? AND resource LIKE 'write:%'", [id]),
-              case .single(var write) = try JSON.decode(OperationIntent.self, from: Array(try row.get(2, as: String.self).utf8)),
-              write.kind == .privacy else { return }
+    /// A privacy request keeps raw consumer identifiers only while it may have to be re-sent:
+    /// in its ending's transaction the intent becomes `redacted` (the values' SHA-256) and the
+    /// pending write (the only other copy) goes. Freed bytes are zeroed (`secure_delete`) and
+    /// the WAL is truncated after the commit, so the raw values leave the files too.
+    static func redactPrivacyRequest(_ id: String, redacted: String, in db: SQLiteConnection) throws {
+        guard let row = try db.queryOne("SELECT merchant_id, resource FROM operations WHERE id = ?", [id]) else { return }
         _ = try db.query("PRAGMA secure_delete = ON")
-        write.body = PrivacyIdentifiers.redacted(write.body)
-        try db.run("UPDATE operations SET intent = ? WHERE id = ?", [json(OperationIntent.single(write)), id])
+        try db.run("UPDATE operations SET intent = ? WHERE id = ?", [redacted, id])
         try db.run("DELETE FROM pending_writes WHERE merchant_id = ? AND resource = ? AND operation_ids = ?",
                    [try row.get(0, as: String.self), try row.get(1, as: String.self), json([id])])
         db.afterCommit { [path = db.path] in WALCheckpoint.truncateSoon(path: path) }
     }
 
-    /// Encodes a problem for `finish`, stamped with its operation id.
-    static func encodedProblem(_ problem: Problem?, operationId: String) -> String? {
-        guard var problem else { return nil }
-        problem.operationId = operationId
-        return json(problem)
+    /// Work that arrived while a job ran: a queued operation of that job.
+    static func hasQueued(merchantId: String, resource: String, in db: SQLiteConnection) throws -> Bool {
+        try db.queryOne("SELECT 1 FROM operations WHERE merchant_id = ? AND resource = ? AND state = 'queued' LIMIT 1",
+                        [merchantId, resource]) != nil
+    }
+
+    /// Unfinished operations of one job created at or before `cutoff`.
+    static func unfinished(merchantId: String, resource: String, createdAtOrBefore cutoff: Int64, in db: SQLiteConnection) throws -> [StoredOperation] {
+        try db.query("""
+            SELECT \(columns) FROM \(from)
+            WHERE o.merchant_id = ? AND o.resource = ? AND o.state IN ('queued', 'running') AND o.created_at <= ? ORDER BY o.id
+            """, [merchantId, resource, cutoff]).map(decode)
+    }
+
+    static func setMerchant(_ merchantId: String, of operationId: String, in db: SQLiteConnection) throws {
+        try db.run("UPDATE operations SET merchant_id = ? WHERE id = ?", [merchantId, operationId])
     }
 
     /// Logs one upstream call for the operations it served (pre-encoded by the caller).
@@ -158,8 +135,8 @@ enum OperationRecords {
     }
 
     /// A page of operations, newest first, after the cursor `after` (an operation id).
-    static func list(merchantIds: Set<String>?, merchantId: String?, state: OperationState?, limit: Int, after: String?,
-                     in db: SQLiteConnection) throws -> [StoredOperation] {
+    static func list(_ query: OperationQuery, in db: SQLiteConnection) throws -> [StoredOperation] {
+        let (merchantIds, merchantId, state, limit, after) = (query.merchantIds, query.merchantId, query.state, query.limit, query.after)
         var conditions: [String] = []
         var bindings: [any SQLiteValueConvertible] = []
         if let merchantId { conditions.append("o.merchant_id = ?"); bindings.append(merchantId) }

@@ -2,52 +2,6 @@ import JSON
 import Rokt
 import Store
 
-/// A partner endpoint as stored (the secret keys never leave the gateway after creation).
-struct WebhookEndpoint: Sendable {
-    var id: String
-    var url: String
-    /// nil: every event type.
-    var events: [WebhookEventType]?
-    var description: String?
-    var secretKey: [UInt8]
-    var previousSecretKey: [UInt8]?
-    var previousSecretExpiresAt: Int64?
-    var createdAt: Int64
-    var updatedAt: Int64
-    var failingSince: Int64?
-    var disabledAt: Int64?
-    var disabledReason: String?
-
-    /// The keys that sign right now: the current one, and the previous one during its grace period.
-    func signingKeys(now: Int64) -> [[UInt8]] {
-        guard let previous = previousSecretKey, let expires = previousSecretExpiresAt, now < expires else { return [secretKey] }
-        return [secretKey, previous]
-    }
-
-    /// The public document: everything but the secrets.
-    func document(now: Int64) -> [String: JSONValue] {
-        [
-            "id": .string(id), "url": .string(url),
-            "events": .array((events ?? WebhookEventType.allCases).map { .string($0.rawValue) }),
-            "description": description.map(JSONValue.string) ?? .null,
-            "createdAt": .string(Timestamp.format(createdAt)), "updatedAt": .string(Timestamp.format(updatedAt)),
-            "enabled": .bool(disabledAt == nil),
-            "disabledAt": disabledAt.map { .string(Timestamp.format($0)) } ?? .null,
-            "disabledReason": disabledReason.map(JSONValue.string) ?? .null,
-            "failingSince": failingSince.map { .string(Timestamp.format($0)) } ?? .null,
-            "previousSecretExpiresAt": previousSecretExpiresAt.flatMap { $0 > now ? .string(Timestamp.format($0)) : nil } ?? .null,
-        ]
-    }
-}
-
-/// A delivery claimed for one attempt, with what the attempt needs.
-struct ClaimedDelivery: Sendable {
-    var id: String
-    var endpointId: String
-    var eventId: String
-    var attempts: Int
-}
-
 /// SQL over the webhook tables. Every function runs inside the caller's transaction.
 enum WebhookRecords {
     static func decodeEvents(_ text: String) -> [WebhookEventType] {
@@ -102,6 +56,38 @@ enum WebhookRecords {
             createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"),
             failingSince: try row.get("failing_since", as: Int64?.self), disabledAt: try row.get("disabled_at", as: Int64?.self),
             disabledReason: try row.get("disabled_reason", as: String?.self))
+    }
+
+    // MARK: Events
+
+    /// Records `event` with one delivery per enabled endpoint subscribed to its type; answers its
+    /// id, or nil when no endpoint wants it (then nothing is stored and no sequence number is
+    /// used). An event with a fact id already stored stores nothing and answers that id.
+    @discardableResult
+    static func record(_ event: NewWebhookEvent, at now: Int64, in db: SQLiteConnection) throws -> String? {
+        if let factId = event.factId, try db.queryOne("SELECT 1 FROM webhook_events WHERE id = ?", [factId]) != nil { return factId }
+        let endpoints = try db.query("SELECT id, events FROM webhook_endpoints WHERE disabled_at IS NULL ORDER BY id").compactMap { row -> String? in
+            let id: String = try row.get("id")
+            guard let events = try row.get("events", as: String?.self) else { return id }
+            return decodeEvents(events).contains(event.type) ? id : nil
+        }
+        guard !endpoints.isEmpty else { return nil }
+        let sequence = try db.queryOne("""
+            INSERT INTO webhook_sequences (merchant_id, last) VALUES (?, 1)
+            ON CONFLICT (merchant_id) DO UPDATE SET last = last + 1 RETURNING last
+            """, [event.merchantId])!.get(0, as: Int64.self)
+        let id = event.factId ?? Identifiers.prefixed("evt_", now: now)
+        try db.run("INSERT INTO webhook_events (id, type, merchant_id, sequence, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+                   [id, event.type.rawValue, event.merchantId, sequence, now, event.body(id: id, sequence: sequence, at: now)])
+        for endpoint in endpoints { try insertDelivery(eventId: id, endpointId: endpoint, now: now, in: db) }
+        // Dispatchers look once this transaction has committed (before, they would read nothing).
+        db.publishAfterCommit(.deliveriesDue)
+        return id
+    }
+
+    /// Whether any endpoint is enabled (most gateways have none: their endings record nothing).
+    static func anyEnabledEndpoint(in db: SQLiteConnection) throws -> Bool {
+        try db.queryOne("SELECT 1 FROM webhook_endpoints WHERE disabled_at IS NULL LIMIT 1") != nil
     }
 
     // MARK: Deliveries
@@ -170,10 +156,10 @@ enum WebhookRecords {
     }
 
     /// Records one attempt and applies its decision to the delivery and the endpoint.
-    static func recordAttempt(_ delivery: ClaimedDelivery, at: Int64, status: Int?, durationMs: Int64, response: String?, error: String?,
-                              decision: DeliveryDecision, now: Int64, in db: SQLiteConnection) throws {
+    static func recordAttempt(_ delivery: ClaimedDelivery, _ attempt: WebhookAttempt, decision: DeliveryDecision, now: Int64,
+                              in db: SQLiteConnection) throws {
         try db.run("INSERT INTO webhook_attempts (delivery_id, at, status, duration_ms, response, error) VALUES (?, ?, ?, ?, ?, ?)",
-                   [delivery.id, at, status, durationMs, response, error])
+                   [delivery.id, attempt.at, attempt.status, attempt.durationMs, attempt.response, attempt.error])
         try db.run("""
             UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, due_at = ?, lease_owner = NULL, lease_expires_at = NULL,
                    updated_at = ? WHERE id = ?
@@ -185,8 +171,8 @@ enum WebhookRecords {
         }
     }
 
-    /// A delivery with its attempts, as the delivery log shows it.
-    static func deliveries(endpointId: String, limit: Int, after: String?, in db: SQLiteConnection) throws -> [JSONValue] {
+    /// A page of one endpoint's deliveries with their attempts, newest first.
+    static func deliveries(endpointId: String, limit: Int, after: String?, in db: SQLiteConnection) throws -> [WebhookDeliveryLog] {
         var bindings: [any SQLiteValueConvertible] = [endpointId]
         var filter = ""
         if let after { filter = "AND d.id < ?"; bindings.append(after) }
@@ -194,7 +180,7 @@ enum WebhookRecords {
         return try db.query("""
             SELECT d.*, ev.type, ev.merchant_id, ev.sequence FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id
             WHERE d.endpoint_id = ? \(filter) ORDER BY d.id DESC LIMIT ?
-            """, bindings).map { try deliveryDocument($0, in: db) }
+            """, bindings).map { try deliveryLog($0, in: db) }
     }
 
     static func delivery(_ id: String, in db: SQLiteConnection) throws -> (endpointId: String, eventId: String)? {
@@ -203,31 +189,23 @@ enum WebhookRecords {
         }
     }
 
-    static func deliveryDocument(_ id: String, in db: SQLiteConnection) throws -> JSONValue? {
+    static func deliveryLog(_ id: String, in db: SQLiteConnection) throws -> WebhookDeliveryLog? {
         try db.queryOne("""
             SELECT d.*, ev.type, ev.merchant_id, ev.sequence FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id WHERE d.id = ?
-            """, [id]).map { try deliveryDocument($0, in: db) }
+            """, [id]).map { try deliveryLog($0, in: db) }
     }
 
-    private static func deliveryDocument(_ row: Row, in db: SQLiteConnection) throws -> JSONValue {
+    private static func deliveryLog(_ row: Row, in db: SQLiteConnection) throws -> WebhookDeliveryLog {
         let id: String = try row.get("id")
-        let attempts = try db.query("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY id", [id]).map { attempt -> JSONValue in
-            .object([
-                "at": .string(Timestamp.format(try attempt.get("at"))),
-                "status": try attempt.get("status", as: Int?.self).map { .number(Double($0)) } ?? .null,
-                "durationMs": .number(Double(try attempt.get("duration_ms", as: Int64.self))),
-                "response": try attempt.get("response", as: String?.self).map(JSONValue.string) ?? .null,
-                "error": try attempt.get("error", as: String?.self).map(JSONValue.string) ?? .null,
-            ])
+        let attempts = try db.query("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY id", [id]).map { attempt in
+            WebhookAttempt(at: try attempt.get("at"), status: try attempt.get("status", as: Int?.self),
+                           durationMs: try attempt.get("duration_ms"), response: try attempt.get("response", as: String?.self),
+                           error: try attempt.get("error", as: String?.self))
         }
-        return .object([
-            "id": .string(id), "endpointId": .string(try row.get("endpoint_id")), "eventId": .string(try row.get("event_id")),
-            "eventType": .string(try row.get("type")), "merchantId": .string(try row.get("merchant_id")),
-            "sequence": .number(Double(try row.get("sequence", as: Int64.self))),
-            "state": .string(try row.get("state")), "attemptCount": .number(Double(try row.get("attempts", as: Int.self))),
-            "nextAttemptAt": try row.get("due_at", as: Int64?.self).map { .string(Timestamp.format($0)) } ?? .null,
-            "createdAt": .string(Timestamp.format(try row.get("created_at"))), "updatedAt": .string(Timestamp.format(try row.get("updated_at"))),
-            "attempts": .array(attempts),
-        ])
+        return WebhookDeliveryLog(
+            id: id, endpointId: try row.get("endpoint_id"), eventId: try row.get("event_id"), eventType: try row.get("type"),
+            merchantId: try row.get("merchant_id"), sequence: try row.get("sequence"), state: try row.get("state"),
+            attemptCount: try row.get("attempts"), nextAttemptAt: try row.get("due_at", as: Int64?.self),
+            createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"), attempts: attempts)
     }
 }

@@ -1,15 +1,8 @@
 import Store
 
-/// What `/metrics` and `/readyz` read from the store: counters kept with every change, and
-/// aggregate queries over small indexed sets (jobs due, deliveries pending, endpoints disabled).
-struct StoreGauges: Sendable {
-    var operationsByState: [String: Int]
-    /// Jobs with work due (`due_at` set): queued behind the scheduler or waiting out a backoff.
-    var queuedJobs: Int
-    /// Webhook deliveries still to attempt (`due_at` set; a disabled endpoint's stay counted).
-    var pendingWebhookDeliveries: Int = 0
-    var disabledWebhookEndpoints: Int = 0
-
+/// The gauges from counters kept with every change, and aggregate queries over small indexed
+/// sets (jobs due, deliveries pending, endpoints disabled).
+enum GaugeRecords {
     /// Four rows kept by triggers (migration 4), never a count over `operations`.
     static let operationCountsQuery = "SELECT state, n FROM operation_counts"
 

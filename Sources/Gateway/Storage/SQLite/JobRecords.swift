@@ -1,29 +1,5 @@
 import Store
 
-/// A (merchant, resource) job claimed by this process.
-struct ClaimedJob: Sendable, Hashable {
-    var merchantId: String
-    var resource: String
-    var attempts: Int
-    /// When the lease taken by the claim runs out (wall-clock milliseconds).
-    var leaseUntil: Int64 = 0
-}
-
-/// The upstream write in flight for a job (see `pending_writes`).
-struct PendingWrite: Sendable {
-    var merchantId: String
-    var resource: String
-    var operationIds: [String]
-    /// Engine-specific plan (per-operation outcomes, the desired state…), as JSON.
-    var plan: [UInt8]
-    var method: String
-    var path: String
-    var body: [UInt8]?
-    var idempotencyKey: String
-    var createdAt: Int64
-    var upstreamOperationId: String?
-}
-
 /// SQL over `jobs` and `pending_writes`.
 enum JobRecords {
     /// Makes the job due now (or keeps an earlier due time); called in the transaction that queues an operation.
@@ -122,12 +98,4 @@ enum JobRecords {
     static func deletePendingWrite(merchantId: String, resource: String, in db: SQLiteConnection) throws {
         try db.run("DELETE FROM pending_writes WHERE merchant_id = ? AND resource = ?", [merchantId, resource])
     }
-}
-
-/// Identity of a job, for in-memory bookkeeping.
-struct ClaimedJobKey: Hashable, Sendable {
-    var merchantId: String
-    var resource: String
-    init(_ job: ClaimedJob) { merchantId = job.merchantId; resource = job.resource }
-    init(merchantId: String, resource: String) { self.merchantId = merchantId; self.resource = resource }
 }
