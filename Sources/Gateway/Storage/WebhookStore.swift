@@ -47,7 +47,8 @@ protocol WebhookStore: Sendable {
     func releaseDelivery(_ id: String) async throws
     /// Records an attempt and applies `decide`'s decision to the delivery and the endpoint. `decide`
     /// is pure; it gets the endpoint's failure streak as it is in this transaction (concurrent
-    /// attempts to one endpoint see each other's outcome).
+    /// attempts to one endpoint see each other's outcome). An endpoint deleted during the attempt
+    /// took the delivery with it: nothing is recorded, and that is not an error.
     func recordAttempt(_ attempt: WebhookAttempt, of delivery: ClaimedDelivery, now: Int64,
                        decide: @escaping @Sendable (_ failingSince: Int64?) -> DeliveryDecision) async throws -> DeliveryDecision
 }

@@ -128,6 +128,26 @@ import JSON
         }
     }
 
+    /// An endpoint deleted while one of its deliveries is being attempted takes the delivery with
+    /// it; the attempt's outcome then has nothing to be recorded on, and that is not an error.
+    @Test(arguments: StoreBackends.all)
+    func anAttemptOnADeliveryWhoseEndpointWasDeletedRecordsNothing(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store, _ in
+            #expect(try await store.createEndpoint(F.endpoint("we_1"), maxEndpoints: 5))
+            _ = try await store.recordEvents([WebhookEvents.event(.operationFailed, merchantId: "m1", data: [:])], now: F.t0)
+            let claimed = try await store.claimDeliveries(now: F.t0, firstDelay: 0, leaseUntil: F.t0 + 1000, owner: "A", limit: 1,
+                                                          perEndpointLimit: 1, inFlight: [:])
+            let delivery = try #require(claimed.first)
+            #expect(try await store.deleteEndpoint("we_1"))
+            let attempt = WebhookAttempt(at: F.t0 + 10, status: 200, durationMs: 3, response: nil, error: nil)
+            let decision = try await store.recordAttempt(attempt, of: delivery, now: F.t0 + 10) { _ in
+                DeliveryDecision(state: .delivered, nextAttemptAt: nil, failingSince: nil, disableReason: nil)
+            }
+            #expect(decision.state == .delivered)
+            #expect(try await store.endpoint("we_1") == nil)
+        }
+    }
+
     @Test(arguments: StoreBackends.all)
     func retentionPurgesWhatIsPastItsWindowAndKeepsUnfinishedWork(_ backend: StoreBackend) async throws {
         try await backend.withStore { store, _ in

@@ -88,7 +88,10 @@ extension SQLiteGatewayStore {
     func recordAttempt(_ attempt: WebhookAttempt, of delivery: ClaimedDelivery, now: Int64,
                        decide: @escaping @Sendable (_ failingSince: Int64?) -> DeliveryDecision) async throws -> DeliveryDecision {
         try await database.write { db in
-            let decision = decide(try WebhookRecords.endpoint(delivery.endpointId, in: db)?.failingSince)
+            let endpoint = try WebhookRecords.endpoint(delivery.endpointId, in: db)
+            let decision = decide(endpoint?.failingSince)
+            // The endpoint was deleted during the attempt and took its deliveries along: nothing to record.
+            guard endpoint != nil else { return decision }
             try WebhookRecords.recordAttempt(delivery, attempt, decision: decision, now: now, in: db)
             return decision
         }
