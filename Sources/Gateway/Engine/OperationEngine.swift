@@ -145,11 +145,11 @@ public final class OperationEngine: Sendable {
     private func work(_ job: ClaimedJob) async {
         let outcome: JobOutcome
         let context = self.context.forJob(job)
-        switch job.resource {
-        case "controls": outcome = await ControlsReconciler(context: context).run(job)
-        case "status": outcome = await StatusReconciler(context: context).run(job)
-        case let resource where SingleWriteReconciler.handles(resource): outcome = await SingleWriteReconciler(context: context).run(job)
-        default: outcome = .idle
+        switch JobResource(job.resource) {
+        case .controls: outcome = await ControlsReconciler(context: context).run(job)
+        case .status: outcome = await StatusReconciler(context: context).run(job)
+        case .singleWrite: outcome = await SingleWriteReconciler(context: context).run(job)
+        case nil: outcome = .idle
         }
         let now = context.now
         let maxAge = context.configuration.retry.maxAge

@@ -41,6 +41,11 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
         self.context = context
     }
 
+    public init(status: Int, code: ProblemCode, detail: String, title: String? = nil, errors: [FieldError]? = nil,
+                upstream: Upstream? = nil, context: JSONValue? = nil) {
+        self.init(status: status, code: code.rawValue, detail: detail, title: title, errors: errors, upstream: upstream, context: context)
+    }
+
     public func response() -> HTTPResponse { response(headers: HTTPHeaders()) }
 
     public func response(headers: HTTPHeaders) -> HTTPResponse {
