@@ -119,7 +119,15 @@ import Testing
     }
 
     /// Every problem `code` the gateway's sources can produce is in the spec's enum.
-    @Test func specListsEveryProblemCodeTheSourcesUse() throws {
+    @Test func specListsEveryProblemCode() throws {
+        let spec = String(decoding: try Self.specFile(), as: UTF8.self)
+        for code in ProblemCode.allCases {
+            #expect(spec.contains("            - \(code.rawValue)\n"), "\(code.rawValue) missing from Problem.code in openapi/gateway.yaml")
+        }
+    }
+
+    /// Codes still spelled as string literals in the sources (`code: "…"`, `code = "…"`, `badRequest("…"`).
+    static func literalProblemCodes() throws -> Set<String> {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let sources = root.appendingPathComponent("Sources/Gateway")
         let files = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
@@ -129,9 +137,16 @@ import Testing
             let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
             for match in text.matches(of: pattern) { codes.insert(String(match.output[1].substring ?? "")) }
         }
-        #expect(codes.count > 20)
-        let spec = String(decoding: try Self.specFile(), as: UTF8.self)
-        for code in codes.sorted() { #expect(spec.contains("            - \(code)\n"), "\(code) missing from Problem.code in openapi/gateway.yaml") }
+        return codes
+    }
+
+    @Test func everyLiteralProblemCodeIsAProblemCodeCase() throws {
+        for code in try Self.literalProblemCodes().sorted() { #expect(ProblemCode(rawValue: code) != nil, "\(code) is not a ProblemCode") }
+    }
+
+    @Test(.disabled("until every route builds its problems from ProblemCode"))
+    func noProblemCodeIsSpelledAsAStringLiteral() throws {
+        #expect(try Self.literalProblemCodes().sorted() == [])
     }
 
     @Test func aMerchantRoktDoesNotManageIs404NotABadGateway() async throws {

@@ -37,13 +37,8 @@ struct EngineContext: Sendable {
     }
 
     func duration(of delay: RetryDelay) -> Duration {
-        switch delay {
-        case .exactly(let duration):
-            return duration
-        case .backoff(let attempt, let retryAfter):
-            var random = InjectedRandom(source: runtime.random)
-            return configuration.retry.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &random)
-        }
+        var random = InjectedRandom(source: runtime.random)
+        return delay.duration(under: configuration.retry, using: &random)
     }
 
     /// Logs an error the run recovers from (by retrying later, or by going on without what failed).

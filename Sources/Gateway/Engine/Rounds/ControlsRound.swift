@@ -84,7 +84,10 @@ struct ControlsRound {
         case read, begin(Write), send(Write)
         case conflict(Write), split(Write)
         case batchSettled, writeSettled(Write)
-        case endRound(RunEnd?)
+        /// The resumed write is settled without a send: the round is over.
+        case resumeSettled
+        /// After `.roundEnded`: end the run, or start the next round when nil.
+        case afterRound(RunEnd?)
     }
 
     let configuration: EngineConfiguration
@@ -205,7 +208,9 @@ struct ControlsRound {
         case .writeSettled(let write):
             if !write.resumed { batches.removeLast() }
             return advance()
-        case .endRound(let end):
+        case .resumeSettled:
+            return endRound(nil)
+        case .afterRound(let end):
             guard let end else {
                 round += 1
                 return round < Self.roundsPerRun ? step(.startRun) : self.end(.idle)
@@ -226,12 +231,12 @@ struct ControlsRound {
     private mutating func resume(_ pending: PendingWrite, plan: Plan, operations: [StoredOperation]) -> Action {
         if now() - pending.createdAt > configuration.keyMaxAge.milliseconds {
             // Rokt forgets keys after 24 h: re-sending could apply it twice. Re-read and start over.
-            phase = .stepping(.endRound(nil))
+            phase = .stepping(.resumeSettled)
             return .abandon(pending)
         }
         let live = operations.filter { !$0.state.isTerminal }
         guard !live.isEmpty else {
-            phase = .stepping(.endRound(nil))
+            phase = .stepping(.resumeSettled)
             return .dropPendingWrite
         }
         return step(.renewResumed(Write(pending: pending, plan: plan, operations: live, splitOnRejection: true, resumed: true)))
@@ -343,7 +348,7 @@ struct ControlsRound {
 
     /// Ends the round (timed), then the run with `end`, or starts the next round when nil.
     private mutating func endRound(_ end: RunEnd?) -> Action {
-        phase = .stepping(.endRound(end))
+        phase = .stepping(.afterRound(end))
         return .roundEnded
     }
 

@@ -13,6 +13,16 @@ enum RetryDelay: Sendable, Equatable {
     case exactly(Duration)
 }
 
+extension RetryDelay {
+    /// How long this is under `policy`, the jitter drawn from `random`.
+    func duration<R: RandomNumberGenerator>(under policy: RetryPolicy, using random: inout R) -> Duration {
+        switch self {
+        case .exactly(let duration): duration
+        case .backoff(let attempt, let retryAfter): policy.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &random)
+        }
+    }
+}
+
 /// A run's store access or a stored plan failed: the job comes back after a backoff (its pending
 /// write, if any, keeps its key).
 func runFailed(attempts: Int) -> RunEnd { .retry(.backoff(attempt: attempts + 1, retryAfter: nil)) }
