@@ -261,4 +261,10 @@ import Testing
         _ = unreadable.start()
         #expect(unreadable.next(.pendingWrite(F.pendingWrite(["a"], resource: "controls", plan: Array("{}".utf8)))).summary == "end(backoff 3)")
     }
+
+    @Test func anAnswerOutOfTurnEndsTheRunInsteadOfTheProcess() {
+        var round = Self.round()
+        _ = round.start()
+        #expect(round.next(.controls(.success(Self.state))).summary == "end(backoff 3)")
+    }
 }

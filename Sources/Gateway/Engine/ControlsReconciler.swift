@@ -1,4 +1,3 @@
-import HTTP
 import Rokt
 
 /// Runs a controls job: performs what `ControlsRound` decides (GET, merge, PUT with the

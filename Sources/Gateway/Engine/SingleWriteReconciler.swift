@@ -1,4 +1,3 @@
-import HTTP
 import Rokt
 
 /// Runs a single-write job: performs what `SingleWriteRound` decides (commit the write with a

@@ -1,4 +1,3 @@
-import HTTP
 import Rokt
 
 /// Runs a status job: performs what `StatusRound` decides (GET, PUT the switch, GET to check

@@ -156,7 +156,8 @@ struct ControlsRound {
             // Polled to completion (or an empty body): the state the write produced.
             return succeed(write, after: try? read.get())
         default:
-            preconditionFailure("ControlsRound: unexpected \(event) while \(phase)")
+            // An answer out of turn is a bug in the shell: end the run (the job comes back later) rather than the process.
+            return end(runFailed(attempts: attempts))
         }
     }
 

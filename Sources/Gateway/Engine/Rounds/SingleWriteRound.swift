@@ -143,7 +143,8 @@ struct SingleWriteRound {
         case (.readingResult(let write, let response), .upstreamOperation(let read)):
             return answered(write, response: response, data: (try? read.get().result) ?? .object([:]))
         default:
-            preconditionFailure("SingleWriteRound: unexpected \(event) while \(phase)")
+            // An answer out of turn is a bug in the shell: end the run (the job comes back later) rather than the process.
+            return end(runFailed(attempts: attempts))
         }
     }
 

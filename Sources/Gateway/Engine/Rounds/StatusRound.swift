@@ -124,7 +124,8 @@ struct StatusRound {
         case (.checking(let plan, let operation), .status(let read)):
             return checked(operation, plan: plan, read: read)
         default:
-            preconditionFailure("StatusRound: unexpected \(event) while \(phase)")
+            // An answer out of turn is a bug in the shell: end the run (the job comes back later) rather than the process.
+            return end(runFailed(attempts: attempts))
         }
     }
 
