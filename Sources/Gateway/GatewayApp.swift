@@ -47,8 +47,9 @@ public final class GatewayApp: Sendable {
             try await ApiKeyService(store: store, clock: clock).ensureBootstrapKey(bootstrap)
         }
         try await keyRing.refresh()
-        let engine = OperationEngine(store: store, commits: store, rokt: rokt, clock: clock,
-                                     configuration: engineConfiguration ?? configuration.engine)
+        var engineSettings = engineConfiguration ?? configuration.engine
+        engineSettings.runtime.logger = logger
+        let engine = OperationEngine(store: store, commits: store, rokt: rokt, clock: clock, configuration: engineSettings)
         try await engine.start()
         webhooks = WebhookDispatcher(store: store, clock: clock, configuration: configuration.webhooks,
                                      allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group)

@@ -44,7 +44,7 @@ import Testing
         try await withGateway(clock: clock) { gateway in
             let operationId = try await Self.pauseThenFail(gateway, key: "bound-\(failure)") {
                 if failure == "store error" { throw StoreError.overloaded(limit: 1, queue: "read") }
-                return Problem(status: 503, code: "not_ready", detail: "The store is closing.").response()
+                return Problem(status: 503, code: .notReady, detail: "The store is closing.").response()
             }
             // The caller retries, through the real route, even after the in-flight lease would have run out.
             clock.advance(by: .seconds(300))

@@ -32,7 +32,7 @@ import JSON
     }
 
     @Test func anIncompleteCascadeCausesItsOwnEventCarryingTheStampedError() {
-        let problem = Problem(status: 502, code: "cascade_incomplete", detail: "Variants stayed behind.")
+        let problem = Problem(status: 502, code: .cascadeIncomplete, detail: "Variants stayed behind.")
         let ending = OperationEnding.failure(Self.operation(.status(.paused)), problem)
         let ended = ending.applied(to: ending.operation, at: 3_000)
         #expect(ended.error?.operationId == ended.id && ended.state == .failed && ended.changed == false)

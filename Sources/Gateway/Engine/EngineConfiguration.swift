@@ -27,6 +27,8 @@ public struct EngineConfiguration: Sendable {
     public var pollBudget: Duration = .seconds(30)
     /// Queued operations the engine accepts before answering 503 (backpressure).
     public var maxQueuedOperations = 100_000
+    /// Sleeping, the monotonic clock, randomness and the log (the system's unless injected).
+    public var runtime = EngineRuntime()
 
     public init() {}
 }

@@ -20,6 +20,7 @@ struct EngineContext: Sendable {
     let known = KnownOperations()
 
     var now: Int64 { clock.nowMillis() }
+    var runtime: EngineRuntime { configuration.runtime }
 
     /// A context for one job run, with its own call buffer and lease deadline.
     func forJob(_ job: ClaimedJob) -> EngineContext {
@@ -29,9 +30,27 @@ struct EngineContext: Sendable {
         return context
     }
 
-    func retryDelay(attempts: Int, retryAfter: Duration?) -> Duration {
-        var random = SystemRandomNumberGenerator()
-        return configuration.retry.delay(afterAttempt: attempts, retryAfter: retryAfter, using: &random)
+    /// The job outcome a round's ending asks for; the jitter of a backoff is drawn here, from the runtime's random source.
+    func outcome(of end: RunEnd) -> JobOutcome {
+        switch end {
+        case .idle: .idle
+        case .retry(let delay): .retry(after: duration(of: delay))
+        }
+    }
+
+    func duration(of delay: RetryDelay) -> Duration {
+        var random = InjectedRandom(source: runtime.random)
+        return delay.duration(under: configuration.retry, using: &random)
+    }
+
+    /// Logs an error the run recovers from (by retrying later, or by going on without what failed).
+    func report(_ error: any Error, _ message: String, operationIds: [String]) {
+        runtime.logger.warn(message, ["error": String(describing: error), "operationIds": operationIds.joined(separator: ",")])
+    }
+
+    /// Logs an upstream call for operations; the log is best-effort, so a failure is reported, not thrown.
+    func record(_ call: UpstreamCall, for ids: [String]) async {
+        do { try await log(call, for: ids) } catch { report(error, "logging an upstream call failed", operationIds: ids) }
     }
 }
 

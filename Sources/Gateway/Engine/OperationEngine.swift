@@ -119,7 +119,10 @@ public final class OperationEngine: Sendable {
         await scheduler?.value
         await awaitOrCancel(workers, by: ContinuousClock.now + grace)
         observation.withLock { $0 }?.cancel()
-        try? await context.store.releaseAll(owner: context.owner)
+        do { try await context.store.releaseAll(owner: context.owner) } catch {
+            // Their leases expire instead; another process takes the jobs then.
+            context.report(error, "handing the job leases back failed", operationIds: [])
+        }
     }
 
     // MARK: Scheduling
@@ -143,15 +146,24 @@ public final class OperationEngine: Sendable {
             let owner = context.owner
             let leaseUntil = now + context.configuration.lease.milliseconds
             // Look on a reader first: most wake-ups find nothing new, and a claim is a write.
-            let claimable = (try? await context.store.hasClaimableJobs(now: now, excluding: busy)) ?? true
-            let claimed = !claimable ? [] : (try? await context.store.claimJobs(owner: owner, now: now, leaseUntil: leaseUntil, limit: capacity,
-                                                                                 excluding: busy)) ?? []
+            let claimable = await scheduling("looking for due jobs") { try await context.store.hasClaimableJobs(now: now, excluding: busy) } ?? true
+            let claimed = !claimable ? [] : await scheduling("claiming jobs") {
+                try await context.store.claimJobs(owner: owner, now: now, leaseUntil: leaseUntil, limit: capacity, excluding: busy)
+            } ?? []
             for job in claimed { launch(job) }
             let claimedAll = claimed.count == capacity
             if claimedAll { continue }
-            let nextDue = (try? await context.store.nextJobDue()) ?? nil
+            let nextDue = await scheduling("reading the next due time") { try await context.store.nextJobDue() } ?? nil
             let wait = nextDue.map { max(0, min($0 - context.now, 1000)) } ?? 1000
             await wake.wait(timeout: .milliseconds(wait))
+        }
+    }
+
+    /// A scheduler step's store call; a failure is logged and the loop goes on (it retries within a second).
+    private func scheduling<T: Sendable>(_ step: String, _ body: () async throws -> T) async -> T? {
+        do { return try await body() } catch {
+            context.report(error, "scheduling failed while \(step)", operationIds: [])
+            return nil
         }
     }
 
@@ -166,17 +178,18 @@ public final class OperationEngine: Sendable {
     private func work(_ job: ClaimedJob) async {
         let outcome: JobOutcome
         let context = self.context.forJob(job)
-        switch job.resource {
-        case "controls": outcome = await ControlsReconciler(context: context).run(job)
-        case "status": outcome = await StatusReconciler(context: context).run(job)
-        case let resource where SingleWriteReconciler.handles(resource): outcome = await SingleWriteReconciler(context: context).run(job)
-        default: outcome = .idle
+        switch JobResource(job.resource) {
+        case .controls: outcome = await ControlsReconciler(context: context).run(job)
+        case .status: outcome = await StatusReconciler(context: context).run(job)
+        case .singleWrite: outcome = await SingleWriteReconciler(context: context).run(job)
+        case nil: outcome = .idle
         }
         do {
             let (expired, deletePendingWrite) = outcome == .idle ? ([], false) : try await Self.expired(job, context: context)
             try await context.release(job, outcome, expired: expired, deletePendingWrite: deletePendingWrite)
         } catch {
             // The lease expires on its own; the job is taken again then.
+            context.report(error, "releasing a job failed", operationIds: [])
         }
         state.withLock { state in
             state.active.remove(ClaimedJobKey(job))
@@ -194,7 +207,7 @@ public final class OperationEngine: Sendable {
         let maxAge = context.configuration.retry.maxAge
         let expired = try await context.unfinished(for: job, createdAtOrBefore: context.now - maxAge.milliseconds)
         guard !expired.isEmpty else { return ([], false) }
-        let problem = Problem(status: 504, code: "upstream_unavailable",
+        let problem = Problem(status: 504, code: .upstreamUnavailable,
                               detail: "Rokt could not be reached successfully within \(maxAge.milliseconds / 1000) s; the change may not have been applied: read the state to check.")
         let pending = try await context.pendingWrite(for: job)
         var endings: [OperationEnding] = []

@@ -21,10 +21,8 @@ extension SingleWrite.Kind {
 /// would say an invalid one did. The problem carries every key and Rokt request id sent, which
 /// is what Rokt support needs to trace the write.
 enum OutcomeUnknown {
-    static let code = "outcome_unknown"
-
     static func problem(keys: [String], requestIds: [String]) -> Problem {
-        Problem(status: 504, code: code,
+        Problem(status: 504, code: .outcomeUnknown,
                 detail: "Rokt never answered this write for certain (timeouts or lost connections) and its Idempotency-Key is about to "
                     + "expire, so the gateway will not send it again: it may or may not have been applied. Ask Rokt support, quoting the "
                     + "idempotency keys and request ids in `context`, before sending it again.",

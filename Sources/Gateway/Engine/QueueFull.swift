@@ -9,7 +9,7 @@ struct QueueFull: Error, HTTPResponseError, Sendable {
     static let retryAfterSeconds = 5
 
     var problem: Problem {
-        Problem(status: 503, code: "queue_full",
+        Problem(status: 503, code: .queueFull,
                 detail: "The gateway already has \(limit) operations waiting for Rokt; retry after \(Self.retryAfterSeconds) s.")
     }
 

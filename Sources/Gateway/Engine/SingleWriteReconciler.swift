@@ -1,12 +1,8 @@
-import HTTP
-import JSON
 import Rokt
 
-/// Runs a single-write job, one operation at a time in FIFO order: commit a `PendingWrite`
-/// with a fresh key → send it (following `X-Operation-Id` by polling) → on 5xx, 429, timeout or
-/// a dropped connection hand back `.retry`, so the same bytes go out later under the same key
-/// (after a restart too); on another 4xx fail the operation with Rokt's message; on success
-/// store Rokt's answer as the result.
+/// Runs a single-write job: performs what `SingleWriteRound` decides (commit the write with a
+/// fresh key, send it, retry under the same key, fail, or store Rokt's answer) through the
+/// context's store and Rokt client.
 struct SingleWriteReconciler: Sendable {
     /// Stored with the pending write.
     struct Plan: Codable, Sendable {
@@ -15,97 +11,59 @@ struct SingleWriteReconciler: Sendable {
 
     let context: EngineContext
 
-    static func handles(_ resource: String) -> Bool { resource.hasPrefix(SingleWrite.resourcePrefix) }
-
     func run(_ job: ClaimedJob) async -> JobOutcome {
-        // Bounded rounds so one busy lane cannot hold a worker forever; the release re-checks the queue.
-        for _ in 0..<16 {
+        let context = self.context
+        var round = SingleWriteRound(configuration: context.configuration, job: job, now: { context.now }, newKey: Identifiers.idempotencyKey)
+        var action = round.start()
+        while true {
+            let event: SingleWriteRound.Event
             do {
-                if let pending = try await context.pendingWrite(for: job) {
-                    if let outcome = try await resume(pending, job: job) { return outcome }
-                    continue
+                switch action {
+                case .end(let end):
+                    return context.outcome(of: end)
+                case .loadPendingWrite:
+                    event = .pendingWrite(try await context.pendingWrite(for: job))
+                case .loadOperation(let id):
+                    event = .operation(try await context.operation(id))
+                case .loadQueued(let limit):
+                    event = .queued(try await context.queued(for: job, limit: limit))
+                case .loadCalls(let id):
+                    event = .calls(try await context.calls(of: id))
+                case .renewLease:
+                    try await context.renew(job)
+                    event = .done
+                case .countAttempt(let ids):
+                    try await context.countAttempt(ids)
+                    event = .done
+                case .begin(let write):
+                    try await context.begin(write)
+                    event = .done
+                case .send(let write):
+                    event = .written(await UpstreamWriter(context: context).send(write))
+                case .readUpstreamOperation(let operationId, let ids):
+                    let read = await context.rokt.getOperation(operationId)
+                    await context.record(read.call, for: ids)
+                    event = .upstreamOperation(read.result)
+                case .recordRegistration(let operation, let accountId, let externalAccountId, let merchant, let isNew):
+                    try await context.recordRegistration(of: operation, accountId: accountId, externalAccountId: externalAccountId,
+                                                         merchant: merchant, isNew: isNew)
+                    event = .done
+                case .abandon(let write):
+                    try await context.abandon(write)
+                    event = .done
+                case .dropPendingWrite:
+                    try await context.dropPendingWrite(of: job)
+                    event = .done
+                case .finish(let endings, let deletePendingWrite):
+                    try await context.finish(endings, job: job, deletePendingWrite: deletePendingWrite)
+                    event = .done
                 }
-                guard let operation = try await context.queued(for: job, limit: 1).first else { return .idle }
-                guard case .single(let write) = operation.intent else {
-                    let problem = Problem(status: 500, code: "internal_error", detail: "The operation cannot be run by this gateway version.")
-                    try await context.finish([.failure(operation, problem)], job: job, deletePendingWrite: false)
-                    continue
-                }
-                try await context.renew(job)
-                let pending = PendingWrite(
-                    merchantId: job.merchantId, resource: job.resource, operationIds: [operation.id], plan: JSON.encode(Plan(kind: write.kind)),
-                    method: write.method, path: write.path, body: write.encodedBody, idempotencyKey: Identifiers.idempotencyKey(),
-                    createdAt: context.now, upstreamOperationId: nil)
-                // The key is durable before the request that carries it leaves.
-                try await context.begin(pending)
-                if let outcome = try await send(pending, operation: operation, job: job) { return outcome }
             } catch {
-                return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: nil))
+                context.report(error, "single-write run failed; retrying later", operationIds: round.operationIds)
+                event = .failed
             }
+            action = round.next(event)
         }
-        return .idle
-    }
-
-    /// A pending write found at the start of a run: re-sent with its stored key. Past the key's
-    /// age (when Rokt may forget it), a write that can be read back is dropped and started over;
-    /// one that cannot ends `outcome_unknown`, never re-sent under a new key.
-    private func resume(_ pending: PendingWrite, job: ClaimedJob) async throws -> JobOutcome? {
-        guard let operation = try await context.operation(pending.operationIds[0]), !operation.state.isTerminal else {
-            try await context.dropPendingWrite(of: job)
-            return nil
-        }
-        let now = context.now
-        // Following Rokt's operation id is a read: safe at any age.
-        if pending.upstreamOperationId == nil, now - pending.createdAt > context.configuration.keyMaxAge.milliseconds {
-            if operation.intentKind?.hasReadBack == false {
-                let calls = try await context.calls(of: operation.id)
-                try await context.finish([.failure(operation, OutcomeUnknown.problem(for: pending, calls: calls))], job: job,
-                                         deletePendingWrite: true)
-                return nil
-            }
-            try await context.abandon(pending)
-            return nil
-        }
-        try await context.renew(job)
-        try await context.countAttempt(pending.operationIds)
-        return try await send(pending, operation: operation, job: job)
-    }
-
-    private func send(_ pending: PendingWrite, operation: StoredOperation, job: ClaimedJob) async throws -> JobOutcome? {
-        switch await UpstreamWriter(context: context).send(pending) {
-        case .stillPending:
-            return .retry(after: context.configuration.maxPollInterval)
-        case .failed(let error) where error.isRetryable:
-            return .retry(after: context.retryDelay(attempts: job.attempts + 1, retryAfter: error.retryAfter))
-        case .failed(let error):
-            try await context.finish([.failure(operation, .upstream(error))], job: job, deletePendingWrite: true)
-            return nil
-        case .succeeded(let response):
-            let answered = try await answer(response, pending: pending, job: job)
-            // Rokt's account in the gateway's spelling, whatever the shape it came in.
-            let result = operation.intentKind == .register ? RoktAccount.registered(answered) ?? answered : answered
-            // Register: a new account is 201; 200 means Rokt already had this externalAccountId.
-            let changed = response.map { $0.status != 200 || operation.intentKind != .register } ?? true
-            if operation.intentKind == .register, let accountId = result["accountId"]?.stringValue,
-               case .single(let write) = operation.intent, let external = write.body?["external_account_id"]?.stringValue {
-                // A merchant Rokt already had is not newly registered.
-                try await context.recordRegistration(of: operation, accountId: accountId, externalAccountId: external, merchant: result,
-                                                     isNew: changed)
-            }
-            try await context.finish([.success(operation, changed: changed, result: result.serialized)], job: job, deletePendingWrite: true)
-            return nil
-        }
-    }
-
-    /// Rokt's answer to the write: the response's data, or, for a write Rokt finished
-    /// asynchronously, the result its operation reports.
-    private func answer(_ response: RoktResponse?, pending: PendingWrite, job: ClaimedJob) async throws -> JSONValue {
-        if let response, let data = try? response.decode(JSONValue.self), data != .null { return data }
-        let stored = try await context.pendingWrite(for: job)
-        guard let operationId = stored?.upstreamOperationId else { return .object([:]) }
-        let read = await context.rokt.getOperation(operationId)
-        try await context.log(read.call, for: pending.operationIds)
-        return (try? read.result.get().result) ?? .object([:])
     }
 }
 

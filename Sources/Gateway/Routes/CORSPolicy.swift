@@ -68,7 +68,7 @@ public struct CORSPolicy: Sendable, Equatable {
     /// The answer to a preflight on a path that has `methods` (from the router).
     public func preflightResponse(origin: String, methods: [HTTPMethod]) -> HTTPResponse {
         guard allows(origin: origin) else {
-            return Problem(status: 403, code: "cors_origin_not_allowed",
+            return Problem(status: 403, code: .corsOriginNotAllowed,
                            detail: "Origin \(origin) is not in CORS_ALLOWED_ORIGINS.").response(headers: ["Vary": "Origin"])
         }
         return HTTPResponse(status: .noContent, headers: [

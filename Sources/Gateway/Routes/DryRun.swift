@@ -14,14 +14,14 @@ struct DryRun: Sendable {
     }
 
     /// The answer of an endpoint Rokt cannot dry-run (`WriteEndpoint.DryRunSupport.refused`).
-    static let refused = Problem(status: 400, code: "dry_run_not_supported",
+    static let refused = Problem(status: 400, code: .dryRunNotSupported,
                                  detail: "Rokt cannot dry-run this write (it has external side effects); send it without dry_run.")
 
     func controls(merchant: String, change: ControlsChange) async throws -> HTTPResponse {
         let before = try await services.rokt.getControls(merchant).result.mapError(Problem.upstream).get()
         let (outcomes, after) = ControlsMerge.apply([change], to: before)
         if case .conflict(let expected, let actual, let viaIfMatch) = outcomes.first {
-            throw Problem(status: viaIfMatch ? 412 : 409, code: "stale_content_hash",
+            throw Problem(status: viaIfMatch ? 412 : 409, code: .staleContentHash,
                           detail: "The controls changed since contentHash \(expected) was read (now \(actual ?? "different")); read them again.")
         }
         var body = after

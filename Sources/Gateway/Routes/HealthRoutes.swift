@@ -18,7 +18,7 @@ struct HealthRoutes: Sendable {
                 failing.append(.init(field: "database", message: "did not answer a read"))
             }
             guard failing.isEmpty else {
-                throw Problem(status: 503, code: "not_ready", detail: failing.map { "\($0.field) \($0.message)" }.joined(separator: "; "),
+                throw Problem(status: 503, code: .notReady, detail: failing.map { "\($0.field) \($0.message)" }.joined(separator: "; "),
                               errors: failing)
             }
             return HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"status":"ready"}"#)

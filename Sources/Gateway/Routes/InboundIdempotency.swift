@@ -96,7 +96,7 @@ struct InboundIdempotency: Sendable {
     private func answer(existing record: InboundRecord, fingerprint: RequestFingerprint, request: HTTPRequest,
                         apiKeyId: String, key: String, secret: (any SecretBearingAnswer)?) async throws -> HTTPResponse {
         guard fingerprint.matches(record.requestHash) else {
-            throw Problem(status: 422, code: "idempotency_key_reused",
+            throw Problem(status: 422, code: .idempotencyKeyReused,
                           detail: "This Idempotency-Key was used for a different request; use a new key for a new request.")
         }
         if record.state == .done {
@@ -116,7 +116,7 @@ struct InboundIdempotency: Sendable {
             response.headers["Idempotent-Replayed"] = "true"
             return response
         }
-        throw Problem(status: 409, code: "idempotency_key_in_flight",
+        throw Problem(status: 409, code: .idempotencyKeyInFlight,
                       detail: "A request with this Idempotency-Key is still being processed; retry shortly.")
     }
 

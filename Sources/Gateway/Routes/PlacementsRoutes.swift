@@ -53,11 +53,11 @@ struct PlacementsRoutes: Sendable {
     /// (the request passed our validation, so a Rokt 4xx is the gateway's problem, not the caller's).
     static func problem(for failure: RoktError, timedOut: Bool, budget: Duration) -> Problem {
         if timedOut {
-            return Problem(status: 504, code: "placements_timeout",
+            return Problem(status: 504, code: .placementsTimeout,
                            detail: "Rokt did not answer within the placements budget of \(budget.milliseconds) ms.")
         }
         let unreachable = failure.kind == .transport
-        return Problem(status: 502, code: unreachable ? "upstream_unreachable" : "upstream_error", detail: "Rokt: \(failure.message)",
+        return Problem(status: 502, code: unreachable ? .upstreamUnreachable : .upstreamError, detail: "Rokt: \(failure.message)",
                        upstream: Problem.Upstream(status: failure.status, requestId: failure.requestId, message: unreachable ? nil : failure.message))
     }
 

@@ -6,16 +6,16 @@ import Rokt
 enum RequestBody {
     static func object(_ request: HTTPRequest) throws(Problem) -> [String: JSONValue] {
         if let type = request.headers["Content-Type"], !type.lowercased().hasPrefix("application/json"), !type.lowercased().contains("+json") {
-            throw Problem(status: 415, code: "unsupported_media_type", detail: "Send the body as application/json.")
+            throw Problem(status: 415, code: .unsupportedMediaType, detail: "Send the body as application/json.")
         }
-        guard !request.body.isEmpty else { throw Problem.badRequest("empty_body", "The request needs a JSON object body.") }
+        guard !request.body.isEmpty else { throw Problem.badRequest(.emptyBody, "The request needs a JSON object body.") }
         let value: JSONValue
         do {
             value = try JSONParser.parse(request.body)
         } catch {
-            throw Problem.badRequest("invalid_json", "The body is not valid JSON: \(error.description).")
+            throw Problem.badRequest(.invalidJSON, "The body is not valid JSON: \(error.description).")
         }
-        guard case .object(let object) = value else { throw Problem.badRequest("invalid_json", "The body must be a JSON object.") }
+        guard case .object(let object) = value else { throw Problem.badRequest(.invalidJSON, "The body must be a JSON object.") }
         return object
     }
 

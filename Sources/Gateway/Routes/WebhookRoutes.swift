@@ -99,7 +99,7 @@ struct WebhookRoutes: Sendable {
                                        secretKey: key, createdAt: now, updatedAt: now)
         let limit = services.configuration.webhooks.maxEndpoints
         guard try await services.webhookAdmin.createEndpoint(endpoint, maxEndpoints: limit) else {
-            throw Problem(status: 409, code: "webhook_endpoint_limit", detail: "At most \(limit) webhook endpoints may exist; delete one first.")
+            throw Problem(status: 409, code: .webhookEndpointLimit, detail: "At most \(limit) webhook endpoints may exist; delete one first.")
         }
         var document = endpoint.document(now: now)
         document["secret"] = .string(WebhookSignature.display(key))
@@ -128,7 +128,7 @@ struct WebhookRoutes: Sendable {
         case .noDelivery:
             throw Problem.notFound("No webhook delivery \(id).")
         case .endpointDisabled:
-            throw Problem(status: 409, code: "webhook_endpoint_disabled",
+            throw Problem(status: 409, code: .webhookEndpointDisabled,
                           detail: "The endpoint of delivery \(id) is disabled; deliveries to it are not attempted.")
         case .created(let delivery):
             return HTTPResponse.json(delivery.document, status: .accepted)
@@ -187,11 +187,11 @@ struct WebhookURLPolicy: Sendable {
             guard url.isTLS else { throw Problem.validation(field: "url", "must use https") }
             let addresses: [[UInt8]]
             do { addresses = try await AddressResolver.ipAddresses(of: url.host) } catch {
-                throw Problem(status: 400, code: "webhook_url_unresolvable", detail: "The host \(url.host) of the URL cannot be resolved: \(error.detail)")
+                throw Problem(status: 400, code: .webhookURLUnresolvable, detail: "The host \(url.host) of the URL cannot be resolved: \(error.detail)")
             }
             for address in addresses {
                 if let reason = NetworkAddressClass.classify(address).refusal {
-                    throw Problem(status: 400, code: "webhook_url_forbidden",
+                    throw Problem(status: 400, code: .webhookURLForbidden,
                                   detail: "The host \(url.host) resolves to \(NetworkAddressClass.describe(address)), \(reason): webhooks go only to public addresses.")
                 }
             }

@@ -26,7 +26,7 @@ struct WriteResponder: Sendable {
         case .succeeded:
             return HTTPResponse(status: createdStatus && current.changed == true ? .created : .ok, headers: headers, body: current.encoded)
         case .failed:
-            var problem = current.error ?? Problem(status: 500, code: "operation_failed", detail: "The operation failed.")
+            var problem = current.error ?? Problem(status: 500, code: .operationFailed, detail: "The operation failed.")
             problem.operationId = current.id
             return problem.response(headers: ["Location": "/v1/operations/\(current.id)"])
         case .queued, .running:

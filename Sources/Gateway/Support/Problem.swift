@@ -30,8 +30,10 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
     /// Extra context some codes carry (stuck variants, keys, request ids…).
     public var context: JSONValue?
 
-    public init(status: Int, code: String, detail: String, title: String? = nil, errors: [FieldError]? = nil,
-                upstream: Upstream? = nil, context: JSONValue? = nil) {
+    /// Every code is a `ProblemCode` (so the spec's list cannot drift from the code); the stored
+    /// `code` stays a string so a document written by another version still decodes.
+    private init(status: Int, code: String, detail: String, title: String? = nil, errors: [FieldError]? = nil,
+                 upstream: Upstream? = nil, context: JSONValue? = nil) {
         self.type = "urn:rokt-gateway:problem:" + code
         self.title = title ?? HTTPStatus.standardReasonPhrase(status)
         self.status = status
@@ -40,6 +42,11 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
         self.errors = errors
         self.upstream = upstream
         self.context = context
+    }
+
+    public init(status: Int, code: ProblemCode, detail: String, title: String? = nil, errors: [FieldError]? = nil,
+                upstream: Upstream? = nil, context: JSONValue? = nil) {
+        self.init(status: status, code: code.rawValue, detail: detail, title: title, errors: errors, upstream: upstream, context: context)
     }
 
     public func response() -> HTTPResponse { response(headers: HTTPHeaders()) }
@@ -53,39 +60,39 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
     // MARK: The catalogue of codes
 
     public static func validation(_ errors: [FieldError], detail: String? = nil) -> Problem {
-        Problem(status: 400, code: "validation_failed",
+        Problem(status: 400, code: .validationFailed,
                 detail: detail ?? errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
     }
 
     public static func validation(field: String, _ message: String) -> Problem { validation([FieldError(field: field, message: message)]) }
 
-    public static func badRequest(_ code: String, _ detail: String) -> Problem { Problem(status: 400, code: code, detail: detail) }
-    public static let unauthenticated = Problem(status: 401, code: "unauthenticated", detail: "Send a valid API key as `Authorization: Bearer <key>`.")
-    public static func forbidden(_ detail: String) -> Problem { Problem(status: 403, code: "forbidden", detail: detail) }
-    public static func notFound(_ detail: String) -> Problem { Problem(status: 404, code: "not_found", detail: detail) }
+    public static func badRequest(_ code: ProblemCode, _ detail: String) -> Problem { Problem(status: 400, code: code, detail: detail) }
+    public static let unauthenticated = Problem(status: 401, code: .unauthenticated, detail: "Send a valid API key as `Authorization: Bearer <key>`.")
+    public static func forbidden(_ detail: String) -> Problem { Problem(status: 403, code: .forbidden, detail: detail) }
+    public static func notFound(_ detail: String) -> Problem { Problem(status: 404, code: .notFound, detail: detail) }
 
     /// Rokt refused or failed: its status, message and request_id travel with the problem.
     public static func upstream(_ error: RoktError) -> Problem {
         let status: Int
-        let code: String
+        let code: ProblemCode
         switch error.kind {
         case .transport:
             status = 504
-            code = "upstream_unreachable"
+            code = .upstreamUnreachable
         case .malformedResponse:
             status = 502
-            code = "upstream_malformed_response"
+            code = .upstreamMalformedResponse
         case .upstream:
             switch error.status ?? 502 {
-            case 400, 422: status = error.status!; code = "upstream_rejected"
-            case 401: status = 502; code = "upstream_unauthorized"  // our credentials, not the caller's fault
+            case 400, 422: status = error.status!; code = .upstreamRejected
+            case 401: status = 502; code = .upstreamUnauthorized  // our credentials, not the caller's fault
             // Rokt's "relationship 403": the account is not one the manager account manages, which
             // for our caller is a merchant that does not exist (partnerships-dry-run.txt).
-            case 403: status = 404; code = "merchant_not_managed"
-            case 404: status = 404; code = "upstream_not_found"
-            case 409: status = 409; code = "upstream_conflict"
-            case 429: status = 503; code = "upstream_rate_limited"
-            default: status = 502; code = "upstream_error"
+            case 403: status = 404; code = .merchantNotManaged
+            case 404: status = 404; code = .upstreamNotFound
+            case 409: status = 409; code = .upstreamConflict
+            case 429: status = 503; code = .upstreamRateLimited
+            default: status = 502; code = .upstreamError
             }
         }
         return Problem(status: status, code: code, detail: "Rokt: \(error.message)",

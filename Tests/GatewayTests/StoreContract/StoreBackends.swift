@@ -83,7 +83,7 @@ enum Fixture {
     }
 
     static func failure(_ id: String, events: [NewWebhookEvent] = []) -> OperationFinish {
-        var problem = Problem(status: 502, code: "upstream_error", detail: "Rokt refused it.")
+        var problem = Problem(status: 502, code: .upstreamError, detail: "Rokt refused it.")
         problem.operationId = id
         return OperationFinish(id: id, succeeded: false, changed: false, result: nil, error: problem, redactedIntent: nil, events: { events })
     }
