@@ -39,11 +39,11 @@ public final class GatewayApp: Sendable {
         let metrics = GatewayMetrics()
         let rokt = RoktClient(
             configuration: RoktConfiguration(baseURL: configuration.roktBaseURL, token: token, parentAccountId: parent,
-                                             ecommerceBaseURL: configuration.ecommerceBaseURL, ecommerceAPIKey: configuration.ecommerceAPIKey ?? "",
+                                             ecommerceBaseURL: configuration.ecommerceBaseURL, ecommerceApiKey: configuration.ecommerceApiKey ?? "",
                                              tagId: configuration.tagId ?? "", requestTimeout: configuration.roktRequestTimeout),
             http: http, now: { clock.nowMillis() }, observe: { metrics.recordUpstream(method: $0.method, status: $0.status) })
         let keyRing = KeyRing(store: store)
-        if let bootstrap = configuration.bootstrapAPIKey {
+        if let bootstrap = configuration.bootstrapApiKey {
             try await ApiKeyService(store: store, clock: clock).ensureBootstrapKey(bootstrap)
         }
         try await keyRing.refresh()

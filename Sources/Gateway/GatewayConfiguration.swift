@@ -13,9 +13,9 @@ public struct GatewayConfiguration: Sendable {
     public var roktToken: String?
     public var roktParentAccountId: String?
     public var ecommerceBaseURL: String = "https://api.rokt.com"
-    public var ecommerceAPIKey: String?
+    public var ecommerceApiKey: String?
     public var tagId: String?
-    public var bootstrapAPIKey: String?
+    public var bootstrapApiKey: String?
     public var allowPrivateWebhooks = false
     /// Webhook delivery bounds (WEBHOOK_RETRY_SCHEDULE, WEBHOOK_DISABLE_AFTER, …).
     public var webhooks = WebhookConfiguration()
@@ -73,9 +73,9 @@ public struct GatewayConfiguration: Sendable {
             configuration.roktToken = token
         }
         configuration.roktParentAccountId = value("ROKT_PARENT_ACCOUNT_ID")
-        configuration.ecommerceAPIKey = value("ROKT_ECOMMERCE_API_KEY")
+        configuration.ecommerceApiKey = value("ROKT_ECOMMERCE_API_KEY")
         configuration.tagId = value("ROKT_TAG_ID")
-        configuration.bootstrapAPIKey = value("GATEWAY_BOOTSTRAP_API_KEY")
+        configuration.bootstrapApiKey = value("GATEWAY_BOOTSTRAP_API_KEY")
         if let raw = value("WEBHOOK_ALLOW_PRIVATE_NETWORKS") {
             guard let flag = Bool(raw.lowercased()) else {
                 throw ConfigurationError(variable: "WEBHOOK_ALLOW_PRIVATE_NETWORKS", message: "must be true or false, got \"\(raw)\"")

@@ -53,7 +53,7 @@ public final class AddressResolver: Sendable {
 
     private let lookup: Lookup
     private let guarded: Mutex<Guarded>
-    private let nextID = Atomic<UInt64>(0)
+    private let nextId = Atomic<UInt64>(0)
 
     /// - Parameters:
     ///   - maxConcurrentLookups: workers blocked in getaddrinfo at most, whatever the load.
@@ -87,7 +87,7 @@ public final class AddressResolver: Sendable {
         if let literal = SocketAddress.make(host: host, port: port) {
             return [ResolvedAddress(storage: literal.storage, length: literal.length, family: literal.family)]
         }
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
+        let id = nextId.wrappingAdd(1, ordering: .relaxed).newValue
         var timer: Task<Void, Never>?
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<[ResolvedAddress], HTTPClientError>, Never>) in

@@ -8,15 +8,15 @@ struct ConnectionPoolState<Connection: AnyObject> {
         case use(Connection)
         /// The caller opens a new connection (a slot is reserved for it).
         case connect
-        /// The caller waits under `waiterID` until `release` or `connectFailed` serves it.
+        /// The caller waits under `waiterId` until `release` or `connectFailed` serves it.
         case wait
     }
 
     enum WakeAction {
         case none
-        case use(waiterID: UInt64, Connection)
+        case use(waiterId: UInt64, Connection)
         /// A slot freed up: that waiter should open a connection of its own.
-        case connect(waiterID: UInt64)
+        case connect(waiterId: UInt64)
     }
 
     let maxConnections: Int
@@ -26,20 +26,20 @@ struct ConnectionPoolState<Connection: AnyObject> {
 
     init(maxConnections: Int) { self.maxConnections = max(1, maxConnections) }
 
-    mutating func acquire(waiterID: UInt64) -> AcquireAction {
+    mutating func acquire(waiterId: UInt64) -> AcquireAction {
         if let connection = idle.popLast() { return .use(connection) }  // most recently used: least likely stale
         if total < maxConnections {
             total += 1
             return .connect
         }
-        waiters.append(waiterID)
+        waiters.append(waiterId)
         return .wait
     }
 
     /// A leased connection comes back; `reusable` false when it was closed.
     mutating func release(_ connection: Connection, reusable: Bool) -> WakeAction {
         if reusable {
-            if !waiters.isEmpty { return .use(waiterID: waiters.removeFirst(), connection) }
+            if !waiters.isEmpty { return .use(waiterId: waiters.removeFirst(), connection) }
             idle.append(connection)
             return .none
         }
@@ -81,6 +81,6 @@ struct ConnectionPoolState<Connection: AnyObject> {
     private mutating func slotFreed() -> WakeAction {
         guard !waiters.isEmpty else { return .none }
         total += 1
-        return .connect(waiterID: waiters.removeFirst())
+        return .connect(waiterId: waiters.removeFirst())
     }
 }

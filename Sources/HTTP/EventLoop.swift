@@ -37,7 +37,7 @@ public final class EventLoop: @unchecked Sendable {
     private var selectables: [EventLoopSelectable?] = []
     private var registeredCount = 0
     private var timers: [(at: UInt64, id: UInt64, action: () -> Void)] = []
-    private var nextTimerID: UInt64 = 0
+    private var nextTimerId: UInt64 = 0
     private var running = true
     private var thread: pthread_t?
     private let sweepInterval: UInt64
@@ -113,9 +113,9 @@ public final class EventLoop: @unchecked Sendable {
     @discardableResult
     func schedule(after delay: Duration, _ action: @escaping () -> Void) -> UInt64 {
         let at = Syscall.monotonicNanos() &+ delay.nanoseconds
-        nextTimerID += 1
-        timers.append((at, nextTimerID, action))
-        return nextTimerID
+        nextTimerId += 1
+        timers.append((at, nextTimerId, action))
+        return nextTimerId
     }
 
     func cancelTimer(_ id: UInt64) { timers.removeAll { $0.id == id } }

@@ -64,7 +64,7 @@ public final class HTTPClient: Sendable {
     private let group: EventLoopGroup
     private let tlsContext: Mutex<TLSContext?>
     private let pools = Mutex<[PoolKey: Pool]>([:])
-    private let nextWaiterID = Atomic<UInt64>(0)
+    private let nextWaiterId = Atomic<UInt64>(0)
     private let isShutdown = Atomic<Bool>(false)
 
     public init(configuration: Configuration = Configuration(), group: EventLoopGroup = .shared) {
@@ -156,22 +156,22 @@ public final class HTTPClient: Sendable {
 
     private func lease(_ url: ClientURL, deadline: UInt64) async throws(HTTPClientError) -> (ClientConnection, reused: Bool) {
         let pool = pool(for: url)
-        let waiterID = nextWaiterID.wrappingAdd(1, ordering: .relaxed).newValue
+        let waiterId = nextWaiterId.wrappingAdd(1, ordering: .relaxed).newValue
         let timer = Task {
             try await Task.sleep(for: .nanoseconds(Int64(deadline &- min(deadline, Syscall.monotonicNanos()))))
             let waiter = pool.guarded.withLock { guarded in
-                guarded.machine.cancelWaiter(waiterID) ? guarded.waiters.removeValue(forKey: waiterID) : nil
+                guarded.machine.cancelWaiter(waiterId) ? guarded.waiters.removeValue(forKey: waiterId) : nil
             }
             waiter?.resume(returning: .timedOut)
         }
         defer { timer.cancel() }
         let outcome: WaitOutcome = await withCheckedContinuation { continuation in
             let immediate: WaitOutcome? = pool.guarded.withLock { guarded in
-                switch guarded.machine.acquire(waiterID: waiterID) {
+                switch guarded.machine.acquire(waiterId: waiterId) {
                 case .use(let connection): return .use(connection)
                 case .connect: return .connect
                 case .wait:
-                    guarded.waiters[waiterID] = continuation
+                    guarded.waiters[waiterId] = continuation
                     return nil
                 }
             }

@@ -34,11 +34,11 @@ public enum RouteMatch: Sendable {
 public struct Router: Sendable {
     /// Told about every error that became an opaque 500: the error, the id sent to the
     /// client, and the request as the handler saw it.
-    public typealias ErrorReporter = @Sendable (_ error: any Error, _ errorID: String, _ request: HTTPRequest) -> Void
+    public typealias ErrorReporter = @Sendable (_ error: any Error, _ errorId: String, _ request: HTTPRequest) -> Void
 
-    public var errorReporter: ErrorReporter = { Router.writeToStandardError($0, errorID: $1, request: $2) }
+    public var errorReporter: ErrorReporter = { Router.writeToStandardError($0, errorId: $1, request: $2) }
     /// Makes the opaque id of a 500 (`err_` + 16 hex digits); injectable for tests.
-    public var makeErrorID: @Sendable () -> String = { Router.randomErrorID() }
+    public var makeErrorId: @Sendable () -> String = { Router.randomErrorId() }
 
     /// The trie; `nodes[0]` is the root. Children are indices rather than references, so the
     /// router stays a plain copy-on-write value.
@@ -164,9 +164,9 @@ public struct Router: Sendable {
             } catch let error as any HTTPResponseError {
                 return error.response()
             } catch {
-                let errorID = makeErrorID()
-                errorReporter(error, errorID, request)
-                return .internalError(id: errorID)
+                let errorId = makeErrorId()
+                errorReporter(error, errorId, request)
+                return .internalError(id: errorId)
             }
         case .methodNotAllowed(let allowed):
             let allow = allowed.map(\.rawValue).joined(separator: ", ")
@@ -180,7 +180,7 @@ public struct Router: Sendable {
 
     /// `err_` + 16 lowercase hex digits from the system's CSPRNG: unguessable, so an id
     /// reveals nothing about other failures.
-    public static func randomErrorID() -> String {
+    public static func randomErrorId() -> String {
         var generator = SystemRandomNumberGenerator()
         let hex = String(generator.next() as UInt64, radix: 16)
         return "err_" + String(repeating: "0", count: 16 - hex.count) + hex
@@ -188,8 +188,8 @@ public struct Router: Sendable {
 
     /// The stand-in reporter until the server has a logger: one line on fd 2. (Glibc's
     /// `stderr` global is not concurrency-safe in Swift 6, hence `write(2)`.)
-    public static func writeToStandardError(_ error: any Error, errorID: String, request: HTTPRequest) {
-        let line = "\(errorID) \(request.method) \(request.path) [\(request.routeTemplate ?? "-")]: \(String(reflecting: error))\n"
+    public static func writeToStandardError(_ error: any Error, errorId: String, request: HTTPRequest) {
+        let line = "\(errorId) \(request.method) \(request.path) [\(request.routeTemplate ?? "-")]: \(String(reflecting: error))\n"
         _ = Array(line.utf8).withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     }
 }

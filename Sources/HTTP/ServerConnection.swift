@@ -348,7 +348,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
                 await onLoop { self.close() }
                 return
             } catch {
-                let id = Router.randomErrorID()
+                let id = Router.randomErrorId()
                 ServerLog.error("\(id) \(head.method) \(head.path): handler failed: \(String(reflecting: error))")
                 response = .internalError(id: id)
             }

@@ -7,20 +7,20 @@ public struct RoktConfiguration: Sendable {
     public var token: String
     public var parentAccountId: String
     public var ecommerceBaseURL: String
-    public var ecommerceAPIKey: String
+    public var ecommerceApiKey: String
     public var tagId: String
     public var requestTimeout: Duration
 
     public init(
         baseURL: String = "https://accounts.rokt.com", token: String, parentAccountId: String,
-        ecommerceBaseURL: String = "https://api.rokt.com", ecommerceAPIKey: String = "", tagId: String = "",
+        ecommerceBaseURL: String = "https://api.rokt.com", ecommerceApiKey: String = "", tagId: String = "",
         requestTimeout: Duration = .seconds(10)
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
         self.parentAccountId = parentAccountId
         self.ecommerceBaseURL = ecommerceBaseURL.hasSuffix("/") ? String(ecommerceBaseURL.dropLast()) : ecommerceBaseURL
-        self.ecommerceAPIKey = ecommerceAPIKey
+        self.ecommerceApiKey = ecommerceApiKey
         self.tagId = tagId
         self.requestTimeout = requestTimeout
     }
@@ -86,7 +86,7 @@ public final class RoktClient: Sendable {
     /// Ecommerce `POST /v1/Placements/any`, with the server-held key and tag id.
     public func placementsAny(body: [UInt8], passThrough: HTTPHeaders, timeout: Duration) async -> Outcome<RoktResponse> {
         var headers: HTTPHeaders = [
-            "rokt-api-key": configuration.ecommerceAPIKey,
+            "rokt-api-key": configuration.ecommerceApiKey,
             "rokt-tag-id": configuration.tagId,
             "Content-Type": "application/json",
             "Accept": "application/json",

@@ -30,8 +30,8 @@ struct PlacementsError: Error, Sendable {
         var errors: [Item]
     }
 
-    func reply(requestID: String, headers: HTTPHeaders = HTTPHeaders()) -> SandboxReply {
-        .bare(status, Body(description: description, errors: errors), requestID: requestID, headers: headers)
+    func reply(requestId: String, headers: HTTPHeaders = HTTPHeaders()) -> SandboxReply {
+        .bare(status, Body(description: description, errors: errors), requestId: requestId, headers: headers)
     }
 }
 
@@ -40,12 +40,12 @@ extension SandboxState {
     /// `rokt-tag-id` or with a body that is not a JSON object, 403 with another tag id, 422
     /// when the object breaks the schema; else `{"result": …}` from the per-pageIdentifier
     /// table (the default for pages not in it).
-    func placements(_ call: SandboxCall, requestID: String) -> SandboxReply {
+    func placements(_ call: SandboxCall, requestId: String) -> SandboxReply {
         do throws(PlacementsError) {
             let result = try placementsResult(call)
-            return .bare(200, ["result": result], requestID: requestID)
+            return .bare(200, ["result": result], requestId: requestId)
         } catch {
-            return error.reply(requestID: requestID)
+            return error.reply(requestId: requestId)
         }
     }
 
@@ -53,7 +53,7 @@ extension SandboxState {
         guard let key = call.headers["rokt-api-key"], !key.isEmpty else {
             throw PlacementsError(401, "Unauthorized", code: "MissingApiKey", message: "The rokt-api-key header is required")
         }
-        guard key == settings.ecommerceAPIKey else {
+        guard key == settings.ecommerceApiKey else {
             throw PlacementsError(401, "Unauthorized", code: "InvalidApiKey", message: "The rokt-api-key is not valid")
         }
         guard let tag = call.headers["rokt-tag-id"], !tag.isEmpty else {

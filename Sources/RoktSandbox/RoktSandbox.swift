@@ -18,7 +18,7 @@ public final class RoktSandbox: Sendable {
         /// (`SandboxDemo.otherToken` → `other-parent`) always exists.
         public var token = SandboxDemo.token
         public var parentAccountId = SandboxDemo.parentAccountId
-        public var ecommerceAPIKey = SandboxDemo.ecommerceAPIKey
+        public var ecommerceApiKey = SandboxDemo.ecommerceApiKey
         public var tagId = SandboxDemo.tagId
         /// `POST /v1/Placements/any` answers `result` from here per pageIdentifier…
         public var placementResults: [String: Bool] = [:]
@@ -69,7 +69,7 @@ public final class RoktSandbox: Sendable {
         credentials[configuration.token] = configuration.parentAccountId
         let settings = SandboxSettings(
             seed: configuration.seed, credentials: credentials, primaryParentAccountId: configuration.parentAccountId,
-            mapping: configuration.verticalMapping, ecommerceAPIKey: configuration.ecommerceAPIKey, tagId: configuration.tagId,
+            mapping: configuration.verticalMapping, ecommerceApiKey: configuration.ecommerceApiKey, tagId: configuration.tagId,
             placementResults: configuration.placementResults, defaultPlacementResult: configuration.defaultPlacementResult,
             requestLogLimit: configuration.requestLogLimit, operationLimit: configuration.operationLimit,
             idempotencyLimit: configuration.idempotencyLimit, shapes: configuration.responseShapes)

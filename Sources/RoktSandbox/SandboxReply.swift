@@ -18,40 +18,40 @@ struct SandboxReply: Sendable {
     /// The Partnerships envelope of a success:
     /// `{"status":…,"error":null,"message":"ok","request_id":"…","data":…}`. Members are written
     /// in the docs' order; inside `data` they are sorted, so equal states give equal bytes.
-    static func success(_ status: Int, data: SandboxData, requestID: String, message: String = "ok") -> SandboxReply {
-        var body = envelopeHead(status: status, error: nil, message: message, requestID: requestID)
+    static func success(_ status: Int, data: SandboxData, requestId: String, message: String = "ok") -> SandboxReply {
+        var body = envelopeHead(status: status, error: nil, message: message, requestId: requestId)
         if case .controls(let view) = data {
             view.write(to: &body)  // the hottest answer: written directly, same bytes as JSONEncoder's
         } else {
             body += encodeSorted(data)
         }
         body.append(UInt8(ascii: "}"))
-        return SandboxReply(status: status, headers: jsonHeaders(requestID: requestID), body: body)
+        return SandboxReply(status: status, headers: jsonHeaders(requestId: requestId), body: body)
     }
 
     /// The envelope of a refusal: `status` = HTTP status, `error` = short code, `data` = null.
-    static func failure(_ error: SandboxError, requestID: String, headers extra: HTTPHeaders = HTTPHeaders()) -> SandboxReply {
-        var body = envelopeHead(status: error.status, error: error.code, message: error.message, requestID: requestID)
+    static func failure(_ error: SandboxError, requestId: String, headers extra: HTTPHeaders = HTTPHeaders()) -> SandboxReply {
+        var body = envelopeHead(status: error.status, error: error.code, message: error.message, requestId: requestId)
         body += Array("null}".utf8)
-        var headers = jsonHeaders(requestID: requestID)
+        var headers = jsonHeaders(requestId: requestId)
         for field in extra { headers.add(name: field.name, value: field.value) }
         return SandboxReply(status: error.status, headers: headers, body: body)
     }
 
     /// A bare JSON body (the Ecommerce API has no envelope).
-    static func bare<T: Encodable>(_ status: Int, _ value: T, requestID: String, headers extra: HTTPHeaders = HTTPHeaders()) -> SandboxReply {
-        var headers = jsonHeaders(requestID: requestID)
+    static func bare<T: Encodable>(_ status: Int, _ value: T, requestId: String, headers extra: HTTPHeaders = HTTPHeaders()) -> SandboxReply {
+        var headers = jsonHeaders(requestId: requestId)
         for field in extra { headers.add(name: field.name, value: field.value) }
         return SandboxReply(status: status, headers: headers, body: encodeSorted(value))
     }
 
-    static func jsonHeaders(requestID: String) -> HTTPHeaders {
-        ["Content-Type": "application/json", "X-Request-Id": requestID]
+    static func jsonHeaders(requestId: String) -> HTTPHeaders {
+        ["Content-Type": "application/json", "X-Request-Id": requestId]
     }
 
-    private static func envelopeHead(status: Int, error: String?, message: String, requestID: String) -> [UInt8] {
+    private static func envelopeHead(status: Int, error: String?, message: String, requestId: String) -> [UInt8] {
         let errorJSON = error.map(JSONString.escape) ?? "null"
-        return Array(#"{"status":\#(status),"error":\#(errorJSON),"message":\#(JSONString.escape(message)),"request_id":\#(JSONString.escape(requestID)),"data":"#.utf8)
+        return Array(#"{"status":\#(status),"error":\#(errorJSON),"message":\#(JSONString.escape(message)),"request_id":\#(JSONString.escape(requestId)),"data":"#.utf8)
     }
 
     /// Encodes with sorted keys and unescaped slashes. A fresh encoder per call: measured as
@@ -70,7 +70,7 @@ struct SandboxReply: Sendable {
 
 /// Request ids: UUID-shaped, unique per response. 64 random bits fixed per sandbox instance,
 /// then a counter, so minting one costs no system call.
-struct RequestIDSequence: Sendable {
+struct RequestIdSequence: Sendable {
     private let prefix: UInt64
     private var counter: UInt64 = 0
 

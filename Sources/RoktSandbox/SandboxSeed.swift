@@ -15,7 +15,7 @@ public enum SandboxDemo {
     /// A second manager, so that cross-parent refusals can be tried.
     public static let otherToken = "other-token"
     public static let otherParentAccountId = "other-parent"
-    public static let ecommerceAPIKey = "sandbox-api-key"
+    public static let ecommerceApiKey = "sandbox-api-key"
     public static let tagId = "sandbox-tag"
 
     /// Plain: no blocks, one confirmation page with two active variants.

@@ -2,21 +2,21 @@ import FoundationEssentials
 
 extension SandboxState {
     /// The GETs. `?dry_run` is ignored on them, as the docs say.
-    mutating func read(_ call: SandboxCall, caller: Caller, now: Date, requestID: String) throws(SandboxError) -> SandboxReply {
+    mutating func read(_ call: SandboxCall, caller: Caller, now: Date, requestId: String) throws(SandboxError) -> SandboxReply {
         switch call.endpoint {
         case .listAccounts:
-            return .success(200, data: .accounts(try listAccounts(call.query, caller: caller)), requestID: requestID)
+            return .success(200, data: .accounts(try listAccounts(call.query, caller: caller)), requestId: requestId)
         case .getControls:
             let accountId = call.pathParameters["account_id"] ?? ""
-            let reply = SandboxReply.success(200, data: .controls(ControlsView(accountId: accountId, controls: world.accounts[accountId]!.controls)), requestID: requestID)
+            let reply = SandboxReply.success(200, data: .controls(ControlsView(accountId: accountId, controls: world.accounts[accountId]!.controls)), requestId: requestId)
             // The foreign writer strikes after this GET's answer is computed: its hash is now stale.
             if let edit = faults.takeForeignEdit(accountId: accountId) { applyForeignEdit(edit) }
             return reply
         case .getStatus:
             let accountId = call.pathParameters["account_id"] ?? ""
-            return .success(200, data: .cascade(world.accounts[accountId]!.statusCascade), requestID: requestID)
+            return .success(200, data: .cascade(world.accounts[accountId]!.statusCascade), requestId: requestId)
         case .getOperation:
-            return .success(200, data: .operation(try poll(call.pathParameters["operation_id"] ?? "", caller: caller, now: now)), requestID: requestID)
+            return .success(200, data: .operation(try poll(call.pathParameters["operation_id"] ?? "", caller: caller, now: now)), requestId: requestId)
         default:
             throw .notFound("No endpoint \(call.method) \(call.path)")
         }

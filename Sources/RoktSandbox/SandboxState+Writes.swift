@@ -5,7 +5,7 @@ import JSON
 extension SandboxState {
     /// A write that passed auth and carries a fresh Idempotency-Key: parse, then apply for
     /// real, on a scratch copy (dry-run), or hold it in a pending operation (fault).
-    mutating func write(_ call: SandboxCall, caller: Caller, now: Date, requestID: String) throws(SandboxError) -> Executed {
+    mutating func write(_ call: SandboxCall, caller: Caller, now: Date, requestId: String) throws(SandboxError) -> Executed {
         let dryRun = try Self.isDryRun(call.query)
         if dryRun && call.endpoint.refusesDryRun {
             throw SandboxError(
@@ -19,7 +19,7 @@ extension SandboxState {
             // nothing persisted, no operation, no fault spent.
             var scratch = world
             let result = try scratch.commit(write, now: now)
-            return Executed(reply: .success(result.status, data: result.data, requestID: requestID))
+            return Executed(reply: .success(result.status, data: result.data, requestId: requestId))
         }
 
         if faults.active.contains(where: { if case .pendingOperations = $0.fault { true } else { false } }) {
@@ -27,7 +27,7 @@ extension SandboxState {
             _ = try scratch.commit(write, now: now)  // validation against the current state
             if let polls = faults.takePendingOperation(method: call.method, path: call.path) {
                 let operation = record(write, caller: caller, now: now, state: .pending, result: nil, accountId: write.accountId, polls: polls)
-                var reply = SandboxReply.success(202, data: .operation(operation.view), requestID: requestID, message: "accepted")
+                var reply = SandboxReply.success(202, data: .operation(operation.view), requestId: requestId, message: "accepted")
                 reply.headers.add(name: "X-Operation-Id", value: operation.operationId)
                 reply.headers.add(name: "Location", value: "/v1/partnership/operations/\(operation.operationId)")
                 reply.headers.add(name: "Retry-After", value: "1")
@@ -39,7 +39,7 @@ extension SandboxState {
         if case .setStatus(let accountId, _) = write { stuck = faults.takeStuckVariants(accountId: accountId) } else { stuck = [] }
         let result = try world.commit(write, now: now, stuckVariants: stuck)
         let operation = record(write, caller: caller, now: now, state: .succeeded, result: result.data, accountId: result.accountId, polls: 0)
-        var reply = SandboxReply.success(result.status, data: result.data, requestID: requestID)
+        var reply = SandboxReply.success(result.status, data: result.data, requestId: requestId)
         reply.headers.add(name: "X-Operation-Id", value: operation.operationId)
         return Executed(reply: reply)
     }
@@ -84,7 +84,7 @@ extension SandboxState {
         accountId: String?, polls: Int
     ) -> SandboxOperation {
         let operation = SandboxOperation(
-            operationId: world.mintID("op_"), type: write.operationType, accountId: accountId,
+            operationId: world.mintId("op_"), type: write.operationType, accountId: accountId,
             managerAccountId: caller.managerAccountId, state: state, createdAt: now, updatedAt: now,
             pollsRemaining: polls, error: nil, result: result, deferred: state == .pending ? write : nil)
         operations[operation.operationId] = operation

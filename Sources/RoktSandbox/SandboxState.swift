@@ -8,7 +8,7 @@ struct SandboxSettings: Sendable {
     var credentials: [String: String]
     var primaryParentAccountId: String
     var mapping: PartnerVerticalMapping
-    var ecommerceAPIKey: String
+    var ecommerceApiKey: String
     var tagId: String
     var placementResults: [String: Bool]
     var defaultPlacementResult: Bool
@@ -29,7 +29,7 @@ struct SandboxState: Sendable {
     var idempotency: IdempotencyCache
     var faults: FaultPlan
     var log: RequestLog
-    var requestIDs: RequestIDSequence
+    var requestIds: RequestIdSequence
     /// Seconds added to the injected clock (`POST /__sandbox/clock/advance`); survives `reset`.
     var clockOffset: TimeInterval = 0
     /// Numbers the default foreign-edit domains.
@@ -49,7 +49,7 @@ struct SandboxState: Sendable {
         idempotency = IdempotencyCache(limit: settings.idempotencyLimit)
         faults = FaultPlan(randomSeed: randomSeed)
         log = RequestLog(limit: settings.requestLogLimit)
-        requestIDs = RequestIDSequence(prefix: randomSeed &* 0x9E37_79B9_7F4A_7C15)
+        requestIds = RequestIdSequence(prefix: randomSeed &* 0x9E37_79B9_7F4A_7C15)
         setShapes(settings.shapes)
     }
 
@@ -79,19 +79,19 @@ struct SandboxState: Sendable {
     /// Step 2: run the request (unless a fault answers instead), log it, and say what to send.
     mutating func complete(_ call: SandboxCall, admission: Admission, clockReading: Date) -> SandboxOutcome {
         let now = now(clockReading)
-        let requestID = requestIDs.next()
+        let requestId = requestIds.next()
         var fault: String? = admission.delayMilliseconds > 0 ? "latency" : nil
         var replayed = false
         let reply: SandboxReply?
         if let before = admission.before {
-            reply = injected(before, call: call, requestID: requestID)
+            reply = injected(before, call: call, requestId: requestId)
             fault = before == .drop ? "drop" : "status"
         } else {
-            let executed = execute(call, now: now, requestID: requestID)
+            let executed = execute(call, now: now, requestId: requestId)
             replayed = executed.replayed
             if executed.heldPending { fault = "pendingOperation" }
             if let after = admission.after {
-                reply = injected(after, call: call, requestID: requestID)
+                reply = injected(after, call: call, requestId: requestId)
                 fault = after == .drop ? "drop" : "status"
             } else {
                 reply = executed.reply
@@ -100,7 +100,7 @@ struct SandboxState: Sendable {
         log.append(SandboxLoggedRequest(
             method: call.method, path: call.path, query: call.query,
             headers: call.headers.map { .init(name: $0.name, value: $0.value) }, body: String(decoding: call.body, as: UTF8.self),
-            status: reply?.status, requestId: requestID, replayed: replayed, fault: fault, receivedAt: now))
+            status: reply?.status, requestId: requestId, replayed: replayed, fault: fault, receivedAt: now))
         return reply.map(SandboxOutcome.respond) ?? .drop
     }
 
@@ -110,14 +110,14 @@ struct SandboxState: Sendable {
         return complete(call, admission: admission, clockReading: clockReading)
     }
 
-    private func injected(_ outcome: Admission.Outcome, call: SandboxCall, requestID: String) -> SandboxReply? {
+    private func injected(_ outcome: Admission.Outcome, call: SandboxCall, requestId: String) -> SandboxReply? {
         guard case .answer(let status, let retryAfter) = outcome else { return nil }
         var headers = HTTPHeaders()
         if let retryAfter { headers.add(name: "Retry-After", value: String(retryAfter)) }
         if call.isEcommerce {
-            return PlacementsError.injected(status: status).reply(requestID: requestID, headers: headers)
+            return PlacementsError.injected(status: status).reply(requestId: requestId, headers: headers)
         }
-        return .failure(.injected(status: status), requestID: requestID, headers: headers)
+        return .failure(.injected(status: status), requestId: requestId, headers: headers)
     }
 
     struct Executed {
@@ -127,31 +127,31 @@ struct SandboxState: Sendable {
     }
 
     /// Routing refusals, auth, then the read or the write.
-    private mutating func execute(_ call: SandboxCall, now: Date, requestID: String) -> Executed {
+    private mutating func execute(_ call: SandboxCall, now: Date, requestId: String) -> Executed {
         switch call.endpoint {
         case .placementsAny:
-            return Executed(reply: placements(call, requestID: requestID))
+            return Executed(reply: placements(call, requestId: requestId))
         case .notFound:
-            return Executed(reply: .failure(.notFound("No endpoint \(call.method) \(call.path)"), requestID: requestID))
+            return Executed(reply: .failure(.notFound("No endpoint \(call.method) \(call.path)"), requestId: requestId))
         case .methodNotAllowed(let allowed):
             let error = SandboxError(status: 405, code: "method_not_allowed", message: "\(call.method) is not allowed on \(call.path)")
-            return Executed(reply: .failure(error, requestID: requestID, headers: ["Allow": allowed.joined(separator: ", ")]))
+            return Executed(reply: .failure(error, requestId: requestId, headers: ["Allow": allowed.joined(separator: ", ")]))
         case .badPath(let reason):
-            return Executed(reply: .failure(SandboxError(status: 400, code: "bad_request", message: reason), requestID: requestID))
+            return Executed(reply: .failure(SandboxError(status: 400, code: "bad_request", message: reason), requestId: requestId))
         default:
             break
         }
         do {
             let caller = try authenticate(call.headers)
             if let accountId = call.pathParameters["account_id"] { try authorize(caller, accountId: accountId) }
-            guard call.endpoint.isWrite else { return Executed(reply: try read(call, caller: caller, now: now, requestID: requestID)) }
+            guard call.endpoint.isWrite else { return Executed(reply: try read(call, caller: caller, now: now, requestId: requestId)) }
             let key = try idempotencyKey(call.headers)
             if var cached = idempotency.lookup(credential: caller.token, key: key, now: now) {
-                cached.headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
+                cached.headers.replaceOrAdd(name: "X-Request-Id", value: requestId)
                 cached.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
                 return Executed(reply: cached, replayed: true)
             }
-            let executed = try write(call, caller: caller, now: now, requestID: requestID)
+            let executed = try write(call, caller: caller, now: now, requestId: requestId)
             if (200..<300).contains(executed.reply.status) {
                 idempotency.store(executed.reply, credential: caller.token, key: key, now: now)
             }
@@ -159,7 +159,7 @@ struct SandboxState: Sendable {
         } catch {
             var headers = HTTPHeaders()
             if error.status == 401 { headers.add(name: "WWW-Authenticate", value: #"Bearer realm="rokt-partnerships""#) }
-            return Executed(reply: .failure(error, requestID: requestID, headers: headers))
+            return Executed(reply: .failure(error, requestId: requestId, headers: headers))
         }
     }
 

@@ -17,7 +17,7 @@ struct SandboxWorld: Sendable {
         return serial
     }
 
-    mutating func mintID(_ prefix: String) -> String {
+    mutating func mintId(_ prefix: String) -> String {
         serial += 1
         let hex = String(serial, radix: 16)
         return prefix + String(repeating: "0", count: max(0, 8 - hex.count)) + hex
@@ -68,10 +68,10 @@ struct SandboxWorld: Sendable {
 
         case .setUpPayout(let accountId, _):
             var account = try existing(accountId)
-            let stripeAccount = account.stripeAccountId ?? "acct_1Sbx" + mintID("").uppercased()
+            let stripeAccount = account.stripeAccountId ?? "acct_1Sbx" + mintId("").uppercased()
             account.stripeAccountId = stripeAccount
             accounts[accountId] = account
-            let link = mintID("")
+            let link = mintId("")
             let view = PayoutView(
                 accountId: accountId, stripeAccountId: stripeAccount,
                 onboardingUrl: "https://connect.stripe.com/setup/e/\(stripeAccount)/sbx\(link)",
@@ -85,7 +85,7 @@ struct SandboxWorld: Sendable {
             }) {
                 return WriteResult(status: 200, data: .account(AccountView(account)), accountId: account.accountId)
             }
-            let accountId = numericAccountIds ? String(900_000_000 + mintSerial()) : mintID("acct_")
+            let accountId = numericAccountIds ? String(900_000_000 + mintSerial()) : mintId("acct_")
             let account = ManagedAccount(
                 accountId: accountId, externalAccountId: registration.externalAccountId, parentAccountId: parent,
                 name: registration.name, createdAt: now, controls: MarketplaceControls(name: registration.name),
@@ -96,14 +96,14 @@ struct SandboxWorld: Sendable {
 
         case .requestNetworkPrivacy(_, let request):
             let view = PrivacyRequestView(
-                privacyRequestId: mintID("npr_"), requestType: request.kind.rawValue,
+                privacyRequestId: mintId("npr_"), requestType: request.kind.rawValue,
                 identifierTypes: request.identifiers.map(\.type.rawValue), status: "received", receivedAt: Timestamp.format(now))
             return WriteResult(status: 201, data: .privacyRequest(view), accountId: nil)
 
         case .requestDataDeletion(let accountId, let request):
             _ = try existing(accountId)
             let view = DeletionRequestView(
-                deletionRequestId: mintID("ddr_"), accountId: accountId, reason: request.reason,
+                deletionRequestId: mintId("ddr_"), accountId: accountId, reason: request.reason,
                 status: "received", receivedAt: Timestamp.format(now))
             return WriteResult(status: 201, data: .deletionRequest(view), accountId: accountId)
         }
@@ -111,9 +111,9 @@ struct SandboxWorld: Sendable {
 
     /// A page with one variant ("<name> - Default") and a standard layout.
     mutating func makePage(type: PageType, name: String, status: VariantStatus) -> Page {
-        let pageId = mintID("pg_")
-        let variant = PageVariant(pageVariantId: mintID("pv_"), pageId: pageId, name: "\(name) - Default", status: status)
-        return Page(pageId: pageId, type: type, name: name, variants: [variant], layout: Layout(layoutId: mintID("ly_"), theme: .standard))
+        let pageId = mintId("pg_")
+        let variant = PageVariant(pageVariantId: mintId("pv_"), pageId: pageId, name: "\(name) - Default", status: status)
+        return Page(pageId: pageId, type: type, name: name, variants: [variant], layout: Layout(layoutId: mintId("ly_"), theme: .standard))
     }
 
     private func existing(_ accountId: String) throws(SandboxError) -> ManagedAccount {

@@ -249,7 +249,7 @@ public final class SQLiteConnection {
     }
 
     /// The rowid of the last successful INSERT on this connection.
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var lastInsertRowId: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE on this connection.
     public var changes: Int { Int(sqlite3_changes(handle)) }

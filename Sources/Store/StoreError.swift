@@ -70,7 +70,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         init(extendedCode: Int32) {
             switch extendedCode {
             case ExtendedResultCode.constraintUnique: self = .unique
-            case ExtendedResultCode.constraintPrimaryKey, ExtendedResultCode.constraintRowID: self = .primaryKey
+            case ExtendedResultCode.constraintPrimaryKey, ExtendedResultCode.constraintRowId: self = .primaryKey
             case ExtendedResultCode.constraintForeignKey: self = .foreignKey
             case ExtendedResultCode.constraintNotNull: self = .notNull
             case ExtendedResultCode.constraintCheck: self = .check
@@ -187,5 +187,5 @@ enum ExtendedResultCode {
     static let constraintNotNull = SQLITE_CONSTRAINT | (5 << 8)
     static let constraintPrimaryKey = SQLITE_CONSTRAINT | (6 << 8)
     static let constraintUnique = SQLITE_CONSTRAINT | (8 << 8)
-    static let constraintRowID = SQLITE_CONSTRAINT | (10 << 8)
+    static let constraintRowId = SQLITE_CONSTRAINT | (10 << 8)
 }

@@ -38,15 +38,15 @@ enum SandboxMode {
         configuration.ecommerceBaseURL = sandbox.baseURL
         configuration.roktToken = SandboxDemo.token
         configuration.roktParentAccountId = SandboxDemo.parentAccountId
-        configuration.ecommerceAPIKey = SandboxDemo.ecommerceAPIKey
+        configuration.ecommerceApiKey = SandboxDemo.ecommerceApiKey
         configuration.tagId = SandboxDemo.tagId
         configuration.allowPrivateWebhooks = true
         if Environment.current["DATABASE_PATH"] == nil { configuration.databasePath = "./data/sandbox-gateway.sqlite3" }
         // A key of the operator's own (GATEWAY_BOOTSTRAP_API_KEY) is stored as usual; the demo key never is.
-        if configuration.bootstrapAPIKey == SandboxDemoKey.material { configuration.bootstrapAPIKey = nil }
-        let apiKey = configuration.bootstrapAPIKey ?? SandboxDemoKey.material
+        if configuration.bootstrapApiKey == SandboxDemoKey.material { configuration.bootstrapApiKey = nil }
+        let apiKey = configuration.bootstrapApiKey ?? SandboxDemoKey.material
         let app = try await GatewayApp(configuration: configuration)
-        if configuration.bootstrapAPIKey == nil {
+        if configuration.bootstrapApiKey == nil {
             app.services.keyRing.admitForThisProcess(SandboxDemoKey.material, as: SandboxDemoKey.key(now: app.services.clock.nowMillis()))
         }
         let port = try app.start()

@@ -34,7 +34,7 @@ ProcessMain.run {
                 try await SandboxMode.run(configuration: configuration, host: host)
             } else {
                 guard arguments.count == 1 else { fail("unknown option \(arguments[1])\n\(usage)", status: 2) }
-                if configuration.bootstrapAPIKey == SandboxDemoKey.material {
+                if configuration.bootstrapApiKey == SandboxDemoKey.material {
                     fail("GATEWAY_BOOTSTRAP_API_KEY is the public sandbox demo key, which only `serve --sandbox` accepts; choose a secret of your own")
                 }
                 let app = try await GatewayApp(configuration: configuration)

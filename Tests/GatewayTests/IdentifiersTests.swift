@@ -3,10 +3,10 @@ import Testing
 
 @Suite struct IdentifiersTests {
     @Test func requestIDsAreUniqueWellFormedAndOrderedByTime() {
-        let ids = (0..<10_000).map { Identifiers.requestID(now: 1_700_000_000_000 + Int64($0 / 100)) }
+        let ids = (0..<10_000).map { Identifiers.requestId(now: 1_700_000_000_000 + Int64($0 / 100)) }
         #expect(Set(ids).count == ids.count)
         #expect(ids.allSatisfy { $0.hasPrefix("req_") && $0.utf8.count == 32 && $0.dropFirst(4).allSatisfy(\.isHexDigit) })
-        #expect(Identifiers.requestID(now: 1) < Identifiers.requestID(now: 2))
+        #expect(Identifiers.requestId(now: 1) < Identifiers.requestId(now: 2))
     }
 }
 

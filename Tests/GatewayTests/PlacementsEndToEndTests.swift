@@ -22,7 +22,7 @@ import Testing
             #expect(response.text == #"{"result":true}"#)
             let sent = try #require(gateway.upstream("POST", pathSuffix: Self.upstreamPath).first)
             #expect(sent.status == 200)
-            #expect(sent.header("rokt-api-key") == SandboxDemo.ecommerceAPIKey)
+            #expect(sent.header("rokt-api-key") == SandboxDemo.ecommerceApiKey)
             #expect(sent.header("rokt-tag-id") == SandboxDemo.tagId)
             #expect(sent.header("rokt-session-id") == "sess-42")
             #expect(sent.header("Accept-Language") == "en-AU")

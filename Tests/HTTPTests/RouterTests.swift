@@ -194,9 +194,9 @@ private struct MerchantSuspended: HTTPResponseError {
     @Test func thrownErrorBecomes500WithOpaqueIdAndNoErrorText() async throws {
         let reported = Mutex<[String]>([])
         var router = Router()
-        router.makeErrorID = { "err_00000000deadbeef" }
-        router.errorReporter = { error, errorID, request in
-            reported.withLock { $0.append("\(errorID) \(request.routeTemplate ?? "") \(error)") }
+        router.makeErrorId = { "err_00000000deadbeef" }
+        router.errorReporter = { error, errorId, request in
+            reported.withLock { $0.append("\(errorId) \(request.routeTemplate ?? "") \(error)") }
         }
         router.post("/v1/merchants/{id}/controls") { _ in throw SecretFailure() }
 
@@ -210,7 +210,7 @@ private struct MerchantSuspended: HTTPResponseError {
     }
 
     @Test func randomErrorIdIsErrPlusSixteenHexDigits() {
-        let ids = (0..<50).map { _ in Router.randomErrorID() }
+        let ids = (0..<50).map { _ in Router.randomErrorId() }
         for id in ids {
             #expect(id.hasPrefix("err_") && id.utf8.count == 20)
             #expect(id.dropFirst(4).allSatisfy { $0.isHexDigit && !$0.isUppercase })

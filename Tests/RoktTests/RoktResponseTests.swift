@@ -24,7 +24,7 @@ import Testing
         #expect(cascade.variants(notIn: .paused).map(\.pageVariantId) == ["v2"])
     }
 
-    @Test func errorEnvelopeKeepsCodeMessageAndRequestID() {
+    @Test func errorEnvelopeKeepsCodeMessageAndRequestId() {
         let body = #"{"status":400,"error":"unmapped_vertical","message":"vertical 1700/1600 is not mapped","request_id":"req-2","data":null}"#
         let response = RoktResponse(status: 400, headers: [:], body: Array(body.utf8))
         let error = RoktError.upstream(response)

@@ -11,7 +11,7 @@ import Testing
         let database = try Database.openForTest(directory)
         let id = try await database.write { connection in
             try connection.run("INSERT INTO items (name, quantity) VALUES ('a', 3)")
-            return connection.lastInsertRowID
+            return connection.lastInsertRowId
         }
         // Another connection, as another process would, sees it at once.
         let other = try SQLiteConnection(path: directory.file(), mode: .readOnly)

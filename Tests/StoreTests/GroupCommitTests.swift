@@ -111,9 +111,9 @@ import Testing
                     group.addTask {
                         do {
                             try await database.write { connection in
-                                let itemID = number == 1 ? 999 : nil  // 999 does not exist: only caught at COMMIT
+                                let itemId = number == 1 ? 999 : nil  // 999 does not exist: only caught at COMMIT
                                 try connection.run("INSERT INTO items (name) VALUES (?)", ["item \(number)"])
-                                try connection.run("INSERT INTO tags (item_id) VALUES (?)", [itemID ?? connection.lastInsertRowID])
+                                try connection.run("INSERT INTO tags (item_id) VALUES (?)", [itemId ?? connection.lastInsertRowId])
                             }
                             outcomes.record(number, nil)
                         } catch {

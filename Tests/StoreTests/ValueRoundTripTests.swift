@@ -148,11 +148,11 @@ import Testing
         #expect(throws: StoreError.self) { try connection.queryOne("SELECT x FROM v")!.get(0, as: State.self) }
     }
 
-    @Test func lastInsertRowIDAndChangesReportTheLastStatement() throws {
+    @Test func lastInsertRowIdAndChangesReportTheLastStatement() throws {
         let connection = try connection()
         try connection.run("INSERT INTO v (x) VALUES (1)")
         try connection.run("INSERT INTO v (x) VALUES (2)")
-        #expect(connection.lastInsertRowID == 2)
+        #expect(connection.lastInsertRowId == 2)
         #expect(try connection.run("UPDATE v SET x = x + 1") == 2)
         #expect(connection.changes == 2)
     }

@@ -7,11 +7,11 @@ final class CompletionBoard: Sendable {
         let continuation: CheckedContinuation<Bool, Never>
     }
     private let waiters = Mutex<[String: [Waiter]]>([:])
-    private let nextID = Atomic<UInt64>(0)
+    private let nextId = Atomic<UInt64>(0)
 
     /// Suspends until `operationId` completes (true) or `timeout` passes (false).
     func wait(for operationId: String, timeout: Duration, isDone: @escaping @Sendable () async -> Bool) async -> Bool {
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
+        let id = nextId.wrappingAdd(1, ordering: .relaxed).newValue
         let timer = Task {
             try await Task.sleep(for: timeout)
             self.resume(operationId, waiter: id, with: false)

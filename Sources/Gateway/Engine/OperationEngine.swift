@@ -78,7 +78,7 @@ public final class OperationEngine: Sendable {
                 registration: MerchantRegistration?) async throws -> Submitted {
         let now = context.now
         let operation = StoredOperation(
-            id: Identifiers.operationID(now: now), type: intent.operationType, merchantId: merchantId, resource: intent.resource,
+            id: Identifiers.operationId(now: now), type: intent.operationType, merchantId: merchantId, resource: intent.resource,
             state: .queued, changed: nil, attempts: 0, createdAt: now, updatedAt: now, request: request, intent: intent,
             result: nil, error: nil, apiKeyId: apiKeyId)
         let bound = context.configuration.maxQueuedOperations

@@ -12,8 +12,8 @@ struct GatewayRouter: Sendable {
         self.services = services
         var router = Router()
         let logger = services.logger
-        router.errorReporter = { error, errorID, request in
-            logger.error("request failed", ["errorId": errorID, "method": Self.loggedMethod(request.method), "route": request.routeTemplate ?? "-",
+        router.errorReporter = { error, errorId, request in
+            logger.error("request failed", ["errorId": errorId, "method": Self.loggedMethod(request.method), "route": request.routeTemplate ?? "-",
                                             "error": String(describing: type(of: error))])
         }
         HealthRoutes(services: services).register(on: &router)
@@ -32,7 +32,7 @@ struct GatewayRouter: Sendable {
     @Sendable
     func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
         let started = ContinuousClock.now
-        let requestId = Self.requestId(from: request) ?? Identifiers.requestID(now: services.clock.nowMillis())
+        let requestId = Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis())
         let matched = router.match(method: request.method, path: request.path)
         let cors = services.configuration.cors
         var response: HTTPResponse
@@ -65,7 +65,7 @@ struct GatewayRouter: Sendable {
         } catch {
             var response = error.response()
             services.configuration.cors.decorate(&response, origin: head.headers["Origin"])
-            record(&response, of: head, requestId: Self.requestId(from: request) ?? Identifiers.requestID(now: services.clock.nowMillis()),
+            record(&response, of: head, requestId: Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis()),
                    template: template, started: started)
             return response
         }

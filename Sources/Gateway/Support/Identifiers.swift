@@ -5,7 +5,7 @@ import Synchronization
 public enum Identifiers {
     /// `op_` + 12 hex digits of creation time + 16 random hex digits: unique, and sorting
     /// by id sorts by creation, which makes `?after=` pagination stable.
-    public static func operationID(now: Int64) -> String { prefixed("op_", now: now) }
+    public static func operationId(now: Int64) -> String { prefixed("op_", now: now) }
 
     public static func prefixed(_ prefix: String, now: Int64) -> String {
         var generator = SystemRandomNumberGenerator()
@@ -14,7 +14,7 @@ public enum Identifiers {
 
     /// `req_` + 12 hex digits of time + 16 hex digits unique in this process (a random salt and
     /// a counter): minted for every request without a caller's id, so no system call per request.
-    public static func requestID(now: Int64) -> String {
+    public static func requestId(now: Int64) -> String {
         let sequence = requestSequence.add(1, ordering: .relaxed).newValue
         return "req_" + hex(UInt64(max(0, now)), digits: 12) + hex(requestSalt &+ sequence &* 0x9E37_79B9_7F4A_7C15, digits: 16)
     }

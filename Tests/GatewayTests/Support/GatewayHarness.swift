@@ -45,9 +45,9 @@ final class GatewayHarness: Sendable {
         configuration.ecommerceBaseURL = sandbox.baseURL
         configuration.roktToken = SandboxDemo.token
         configuration.roktParentAccountId = SandboxDemo.parentAccountId
-        configuration.ecommerceAPIKey = SandboxDemo.ecommerceAPIKey
+        configuration.ecommerceApiKey = SandboxDemo.ecommerceApiKey
         configuration.tagId = SandboxDemo.tagId
-        configuration.bootstrapAPIKey = adminKeyMaterial
+        configuration.bootstrapApiKey = adminKeyMaterial
         configuration.syncWait = syncWait
         if let roktTimeout { configuration.roktRequestTimeout = roktTimeout }
         configure(&configuration)

@@ -10,7 +10,7 @@ import Testing
     func makeState() -> SandboxState {
         let settings = SandboxSettings(
             seed: .demo, credentials: [SandboxDemo.token: SandboxDemo.parentAccountId, SandboxDemo.otherToken: SandboxDemo.otherParentAccountId],
-            primaryParentAccountId: SandboxDemo.parentAccountId, mapping: .demo, ecommerceAPIKey: SandboxDemo.ecommerceAPIKey,
+            primaryParentAccountId: SandboxDemo.parentAccountId, mapping: .demo, ecommerceApiKey: SandboxDemo.ecommerceApiKey,
             tagId: SandboxDemo.tagId, placementResults: [:], defaultPlacementResult: true, requestLogLimit: 100,
             operationLimit: 100, idempotencyLimit: 100)
         return SandboxState(settings: settings, now: t0, randomSeed: 1)
@@ -109,7 +109,7 @@ import Testing
     }
 
     @Test func requestIDsAreUniqueAndUUIDShaped() {
-        var ids = RequestIDSequence(prefix: 0x1234_5678_9ABC_DEF0)
+        var ids = RequestIdSequence(prefix: 0x1234_5678_9ABC_DEF0)
         let minted = (0..<1000).map { _ in ids.next() }
         #expect(Set(minted).count == 1000)
         #expect(minted.allSatisfy { UUID(uuidString: $0) != nil })

@@ -13,7 +13,7 @@ import Testing
             let id = try #require(reply.data?["accountId"] as? String)
             #expect(reply.data?["externalAccountId"] as? String == "shop-42")
             #expect(reply.data?["parentAccountId"] as? String == SandboxDemo.parentAccountId)
-            #expect(reply.operationID != nil)
+            #expect(reply.operationId != nil)
             let status = try await live.get(live.statusPath(id))
             #expect(status.status == 200)
             #expect(status.data?["status"] as? String == "active")
@@ -76,7 +76,7 @@ import Testing
     @Test func operationIsReadableByItsManagerOnlyOthersGet404() async throws {
         try await withSandbox { (live) async throws in
             let write = try await live.write(.put, live.statusPath(), #"{"status":"paused"}"#)
-            let id = try #require(write.operationID)
+            let id = try #require(write.operationId)
             let mine = try await live.get("/v1/partnership/operations/\(id)")
             #expect(mine.status == 200)
             #expect(mine.data?["operationId"] as? String == id)
@@ -94,9 +94,9 @@ import Testing
         try await withSandbox { (live) async throws in
             var ids: Set<String> = []
             for body in [#"{"status":"paused"}"#, #"{"status":"active"}"#] {
-                ids.insert(try #require(try await live.write(.put, live.statusPath(), body).operationID))
+                ids.insert(try #require(try await live.write(.put, live.statusPath(), body).operationId))
             }
-            ids.insert(try #require(try await live.write(.put, live.controlsPath(), controlsJSON()).operationID))
+            ids.insert(try #require(try await live.write(.put, live.controlsPath(), controlsJSON()).operationId))
             #expect(ids.count == 3)
         }
     }

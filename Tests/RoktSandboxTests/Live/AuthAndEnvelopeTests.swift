@@ -13,9 +13,9 @@ import Testing
                 #expect(reply.json["status"] as? Int == 200)
                 #expect(reply.json.keys.contains("error") && reply.json["error"] is NSNull)
                 #expect(reply.message == "ok")
-                #expect(reply.headers["X-Request-Id"] == reply.requestID)
+                #expect(reply.headers["X-Request-Id"] == reply.requestId)
                 #expect(reply.headers["Content-Type"] == "application/json")
-                ids.insert(reply.requestID ?? "")
+                ids.insert(reply.requestId ?? "")
             }
             #expect(ids.count == 3)
         }
@@ -29,7 +29,7 @@ import Testing
             #expect(reply.error == "unauthorized")
             #expect(!reply.message.isEmpty)
             #expect(reply.json["data"] is NSNull)
-            #expect(reply.headers["X-Request-Id"] == reply.requestID)
+            #expect(reply.headers["X-Request-Id"] == reply.requestId)
             #expect(reply.headers["WWW-Authenticate"]?.hasPrefix("Bearer") == true)
         }
     }

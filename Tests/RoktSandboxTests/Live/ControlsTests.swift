@@ -54,7 +54,7 @@ import Testing
             #expect(reply.status == 409)
             #expect(reply.error == "conflict")
             #expect(reply.message.contains(stale))
-            #expect(reply.operationID == nil)
+            #expect(reply.operationId == nil)
             #expect(live.sandbox.controls(of: SandboxDemo.merchant1) == before)
         }
     }
@@ -123,7 +123,7 @@ import Testing
     @Test func putAnswersAnOperationIdThatPollsAsSucceeded() async throws {
         try await withSandbox { (live) async throws in
             let reply = try await live.write(.put, live.controlsPath(), controlsJSON(domains: ["a.example.com"]))
-            let id = try #require(reply.operationID)
+            let id = try #require(reply.operationId)
             let operation = try await live.get("/v1/partnership/operations/\(id)")
             #expect(operation.status == 200)
             #expect(operation.data?["state"] as? String == "succeeded")

@@ -31,12 +31,12 @@ import Testing
             live.sandbox.faults.failNext(method: "PUT", path: statusPattern, status: 500, timing: .afterApplying)
             let failed = try await live.write(.put, live.statusPath(), #"{"status":"paused"}"#, key: "k")
             #expect(failed.status == 500)
-            #expect(failed.operationID == nil)
+            #expect(failed.operationId == nil)
             #expect(live.sandbox.status(of: SandboxDemo.merchant1)?.status == .paused)
             let retry = try await live.write(.put, live.statusPath(), #"{"status":"paused"}"#, key: "k")
             #expect(retry.status == 200)
             #expect(retry.headers["Idempotent-Replayed"] == "true")
-            #expect(retry.operationID != nil)
+            #expect(retry.operationId != nil)
         }
     }
 
@@ -127,7 +127,7 @@ import Testing
             let put = try await live.write(.put, live.statusPath(), #"{"status":"paused"}"#, key: "held")
             #expect(put.status == 202)
             #expect(put.message == "accepted")
-            let id = try #require(put.operationID)
+            let id = try #require(put.operationId)
             #expect(put.headers["Location"] == "/v1/partnership/operations/\(id)")
             #expect(put.data?["operationId"] as? String == id)
             #expect(put.data?["state"] as? String == "pending")
@@ -157,7 +157,7 @@ import Testing
             live.sandbox.faults.holdWritesPending(forPolls: 0, method: "PUT")
             let held = try await live.write(.put, live.controlsPath(), controlsJSON(domains: ["held.example.com"], contentHash: hash))
             #expect(held.status == 202)
-            let id = try #require(held.operationID)
+            let id = try #require(held.operationId)
             #expect(try await live.write(.put, live.controlsPath(), controlsJSON(domains: ["other.example.com"])).status == 200)
             let poll = try await live.get("/v1/partnership/operations/\(id)")
             #expect(poll.data?["state"] as? String == "failed")

@@ -21,7 +21,7 @@ import Testing
                 let reply = try await live.send(method, path, json: body)
                 #expect(reply.status == 400, "\(method) \(path)")
                 #expect(reply.error == "idempotency_key_required")
-                #expect(reply.operationID == nil)
+                #expect(reply.operationId == nil)
             }
             #expect(live.sandbox.account(SandboxDemo.merchant1) == before)
             #expect(live.sandbox.accounts(managedBy: SandboxDemo.parentAccountId).count == 3)
@@ -35,7 +35,7 @@ import Testing
             let second = try await live.write(.put, live.controlsPath(), controlsJSON(domains: ["second.example.com"]), key: "key-1")
             #expect(second.status == first.status)
             #expect(second.body == first.body)
-            #expect(second.operationID == first.operationID)
+            #expect(second.operationId == first.operationId)
             #expect(second.headers["Idempotent-Replayed"] == "true")
             #expect(second.headers["X-Request-Id"] != first.headers["X-Request-Id"])
             #expect(live.sandbox.controls(of: SandboxDemo.merchant1)?.domains.map(\.domain) == ["first.example.com"])
@@ -68,7 +68,7 @@ import Testing
             let fresh = try await live.write(.put, live.statusPath(), #"{"status":"active"}"#, key: "day-key")
             #expect(fresh.status == 200)
             #expect(fresh.headers["Idempotent-Replayed"] == nil)
-            #expect(fresh.operationID != first.operationID)
+            #expect(fresh.operationId != first.operationId)
             #expect(live.sandbox.status(of: SandboxDemo.merchant1)?.status == .active)
         }
     }
@@ -102,7 +102,7 @@ import Testing
             let body = controlsJSON(verticals: [(1500, 1610), (1500, 1611)], contentHash: hash)
             let dry = try await live.write(.put, path + "?dry_run=true", body)
             #expect(dry.status == 200)
-            #expect(dry.operationID == nil)
+            #expect(dry.operationId == nil)
             #expect(live.sandbox.operation("op_00000001") == nil)
             #expect(try await live.contentHash(SandboxDemo.merchant2) == hash)
             #expect(verticalPairs(try await live.get(path).data) == [[1500, 1610], [1502, 1620]])
@@ -120,7 +120,7 @@ import Testing
             let dry = try await live.write(.put, live.controlsPath() + "?dry_run=true", body, key: "burnt")
             let real = try await live.write(.put, live.controlsPath(), body, key: "burnt")
             #expect(real.body == dry.body)
-            #expect(real.operationID == nil)
+            #expect(real.operationId == nil)
             #expect(real.headers["Idempotent-Replayed"] == "true")
             #expect(live.sandbox.controls(of: SandboxDemo.merchant1)?.domains.isEmpty == true)
         }
@@ -131,7 +131,7 @@ import Testing
             let dry = try await live.write(.put, live.statusPath() + "?dry_run=true", #"{"status":"paused"}"#)
             #expect(dry.status == 200)
             #expect(dry.data?["status"] as? String == "paused")
-            #expect(dry.operationID == nil)
+            #expect(dry.operationId == nil)
             #expect(live.sandbox.status(of: SandboxDemo.merchant1)?.status == .active)
         }
     }
@@ -183,7 +183,7 @@ import Testing
             let bad = try await live.write(.put, live.statusPath() + "?dry_run=yes", #"{"status":"paused"}"#)
             #expect(bad.status == 400)
             #expect(bad.message.contains("dry_run"))
-            #expect(try await live.write(.put, live.statusPath() + "?dry_run=false", #"{"status":"paused"}"#).operationID != nil)
+            #expect(try await live.write(.put, live.statusPath() + "?dry_run=false", #"{"status":"paused"}"#).operationId != nil)
         }
     }
 }

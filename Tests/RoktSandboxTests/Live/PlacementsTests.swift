@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct PlacementsTests {
     let path = "/v1/Placements/any"
-    let keys: HTTPHeaders = ["rokt-api-key": SandboxDemo.ecommerceAPIKey, "rokt-tag-id": SandboxDemo.tagId]
+    let keys: HTTPHeaders = ["rokt-api-key": SandboxDemo.ecommerceApiKey, "rokt-tag-id": SandboxDemo.tagId]
     let sample = #"{"cartId":"1580265846172","attributes":{"eventId":"1100526195FA115A","country":"US"},"pageIdentifier":"checkout.upsell"}"#
 
     func errors(_ reply: Reply) -> [[String: Any]] { reply.json["errors"] as? [[String: Any]] ?? [] }
@@ -36,10 +36,10 @@ import Testing
 
     @Test func wrongTagIs403AndMissingTagIs400() async throws {
         try await withSandbox { (live) async throws in
-            let wrong = try await live.send(.post, path, json: sample, auth: ["rokt-api-key": SandboxDemo.ecommerceAPIKey, "rokt-tag-id": "other-tag"])
+            let wrong = try await live.send(.post, path, json: sample, auth: ["rokt-api-key": SandboxDemo.ecommerceApiKey, "rokt-tag-id": "other-tag"])
             #expect(wrong.status == 403)
             #expect(errors(wrong).first?["value"] as? String == "other-tag")
-            let missing = try await live.send(.post, path, json: sample, auth: ["rokt-api-key": SandboxDemo.ecommerceAPIKey])
+            let missing = try await live.send(.post, path, json: sample, auth: ["rokt-api-key": SandboxDemo.ecommerceApiKey])
             #expect(missing.status == 400)
         }
     }

@@ -35,7 +35,7 @@ import Testing
             _ = try await admin(live, .post, "/__sandbox/shapes", #"{"accountList":"\#(list)"}"#)
             let reply = try await live.get("/v1/partnership/accounts?limit=2")
             #expect(reply.status == 200)
-            #expect(reply.requestID != nil)
+            #expect(reply.requestId != nil)
             switch list {
             case "array":
                 #expect((reply.json["data"] as? [[String: Any]])?.count == 2)
@@ -61,7 +61,7 @@ import Testing
             #expect(vertical["partner_vertical_id"] as? String == "1500")
             // Refusals keep the envelope.
             let refused = try await live.get("/v1/partnership/accounts/nobody/status")
-            #expect(refused.status == 403 && refused.requestID != nil)
+            #expect(refused.status == 403 && refused.requestId != nil)
         }
     }
 
@@ -70,7 +70,7 @@ import Testing
             _ = try await admin(live, .post, "/__sandbox/shapes", #"{"idsAsNumbers":true,"envelope":"header_request_id"}"#)
             let reply = try await live.write(.post, "/v1/accounts/register/partnership", #"{"external_account_id":"num-1","name":"Num"}"#)
             #expect(reply.status == 201)
-            #expect(reply.requestID == nil && reply.headers["X-Request-Id"] != nil)
+            #expect(reply.requestId == nil && reply.headers["X-Request-Id"] != nil)
             let id = try #require(reply.data?["accountId"] as? Int)
             let status = try await live.get("/v1/partnership/accounts/\(id)/status")
             #expect(status.status == 200)

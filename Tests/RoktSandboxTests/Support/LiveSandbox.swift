@@ -15,8 +15,8 @@ struct Reply: Sendable {
     var data: [String: Any]? { json["data"] as? [String: Any] }
     var error: String? { json["error"] as? String }
     var message: String { json["message"] as? String ?? "" }
-    var requestID: String? { json["request_id"] as? String }
-    var operationID: String? { headers["X-Operation-Id"] }
+    var requestId: String? { json["request_id"] as? String }
+    var operationId: String? { headers["X-Operation-Id"] }
 }
 
 /// A live sandbox on 127.0.0.1 (port 0) with a manual clock, and a client that speaks to it

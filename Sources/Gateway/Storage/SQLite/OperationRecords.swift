@@ -82,7 +82,7 @@ enum OperationRecords {
     /// Stores a result document once, for every operation that ends with it.
     static func insertResult(_ body: String, in db: SQLiteConnection) throws -> Int64 {
         try db.run("INSERT INTO results (body) VALUES (?)", [body])
-        return db.lastInsertRowID
+        return db.lastInsertRowId
     }
 
     /// Ends an operation; a terminal state is never overwritten (answers whether this call
@@ -130,7 +130,7 @@ enum OperationRecords {
     /// Logs one upstream call for the operations it served (pre-encoded by the caller).
     static func appendCall(_ call: String, to ids: [String], in db: SQLiteConnection) throws {
         try db.run("INSERT INTO upstream_calls (call) VALUES (?)", [call])
-        let callId = db.lastInsertRowID
+        let callId = db.lastInsertRowId
         for id in ids { try db.run("INSERT OR IGNORE INTO operation_calls (operation_id, call_id) VALUES (?, ?)", [id, callId]) }
     }
 
