@@ -21,8 +21,10 @@ public enum AdminCommands {
         }
     }
 
-    private static func dispatch(_ command: String, _ arguments: [String], configuration: GatewayConfiguration, store: any GatewayStore,
-                                 clock: any WallClock) async throws -> [String] {
+    private static func dispatch(
+        _ command: String, _ arguments: [String], configuration: GatewayConfiguration, store: any GatewayStore,
+        clock: any WallClock
+    ) async throws -> [String] {
         switch command {
         case "migrate":
             let version = try await store.schemaVersion()
@@ -57,16 +59,21 @@ public enum AdminCommands {
             guard let name, !name.isEmpty else { throw UsageError(description: "keys create needs --name NAME") }
             guard !scopes.isEmpty else { throw UsageError(description: "keys create needs at least one --scope") }
             let (key, secret) = try await service.create(name: name, scopes: scopes, merchants: merchants.isEmpty ? nil : merchants)
-            return ["created \(key.id) (\(key.name)) scopes=\(key.scopes.sorted().map(\.rawValue).joined(separator: ","))"
+            return [
+                "created \(key.id) (\(key.name)) scopes=\(key.scopes.sorted().map(\.rawValue).joined(separator: ","))"
                     + (key.merchants.map { " merchants=\($0.sorted().joined(separator: ","))" } ?? "")
-                    + "; the key is shown once:", secret]
+                    + "; the key is shown once:", secret,
+            ]
         case "list":
             let keys = try await service.list()
-            return ["ID\tNAME\tSCOPES\tMERCHANTS\tCREATED\tREVOKED"] + keys.map { key in
-                [key.id, key.name, key.scopes.sorted().map(\.rawValue).joined(separator: ","),
-                 key.merchants.map { $0.sorted().joined(separator: ",") } ?? "*", Timestamp.format(key.createdAt),
-                 key.revokedAt.map(Timestamp.format) ?? "-"].joined(separator: "\t")
-            }
+            return ["ID\tNAME\tSCOPES\tMERCHANTS\tCREATED\tREVOKED"]
+                + keys.map { key in
+                    [
+                        key.id, key.name, key.scopes.sorted().map(\.rawValue).joined(separator: ","),
+                        key.merchants.map { $0.sorted().joined(separator: ",") } ?? "*", Timestamp.format(key.createdAt),
+                        key.revokedAt.map(Timestamp.format) ?? "-",
+                    ].joined(separator: "\t")
+                }
         case "revoke":
             guard arguments.count == 2 else { throw UsageError(description: "keys revoke needs an ID") }
             guard try await service.revoke(id: arguments[1]) else { throw UsageError(description: "no active key \(arguments[1])") }

@@ -2,7 +2,7 @@ import Dispatch
 import HTTP
 import Rokt
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The running gateway: the store, the engine, the key ring and the HTTP server, wired together.
@@ -20,8 +20,10 @@ public final class GatewayApp: Sendable {
     let store: any GatewayStore
 
     /// Opens (and migrates) the database, loads the keys, starts the engine; the server is bound by `start()`.
-    public init(configuration: GatewayConfiguration, group: EventLoopGroup = .shared, clock: any WallClock = SystemWallClock(),
-                engineConfiguration: EngineConfiguration? = nil, logger: Logger? = nil) async throws {
+    public init(
+        configuration: GatewayConfiguration, group: EventLoopGroup = .shared, clock: any WallClock = SystemWallClock(),
+        engineConfiguration: EngineConfiguration? = nil, logger: Logger? = nil
+    ) async throws {
         guard let token = configuration.roktToken else {
             throw ConfigurationError(variable: "ROKT_API_TOKEN", message: "is required (or ROKT_API_TOKEN_FILE); `serve --sandbox` needs none")
         }
@@ -38,9 +40,10 @@ public final class GatewayApp: Sendable {
         http = HTTPClient(group: group)
         let metrics = GatewayMetrics()
         let rokt = RoktClient(
-            configuration: RoktConfiguration(baseURL: configuration.roktBaseURL, token: token, parentAccountId: parent,
-                                             ecommerceBaseURL: configuration.ecommerceBaseURL, ecommerceApiKey: configuration.ecommerceApiKey ?? "",
-                                             tagId: configuration.tagId ?? "", requestTimeout: configuration.roktRequestTimeout),
+            configuration: RoktConfiguration(
+                baseURL: configuration.roktBaseURL, token: token, parentAccountId: parent,
+                ecommerceBaseURL: configuration.ecommerceBaseURL, ecommerceApiKey: configuration.ecommerceApiKey ?? "",
+                tagId: configuration.tagId ?? "", requestTimeout: configuration.roktRequestTimeout),
             http: http, now: { clock.nowMillis() }, observe: { metrics.recordUpstream(method: $0.method, status: $0.status) })
         let keyRing = KeyRing(store: store)
         if let bootstrap = configuration.bootstrapApiKey {
@@ -51,17 +54,20 @@ public final class GatewayApp: Sendable {
         engineSettings.runtime.logger = logger
         let engine = OperationEngine(store: store, commits: store, rokt: rokt, clock: clock, configuration: engineSettings)
         try await engine.start()
-        webhooks = WebhookDispatcher(store: store, clock: clock, configuration: configuration.webhooks,
-                                     allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group)
+        webhooks = WebhookDispatcher(
+            store: store, clock: clock, configuration: configuration.webhooks,
+            allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group)
         try await webhooks.start()
-        services = GatewayServices(configuration: configuration, engine: engine, inboundRequests: store, webhookAdmin: store,
-                                   storeHealth: store, rokt: rokt, keyRing: keyRing, logger: logger, clock: clock, metrics: metrics)
+        services = GatewayServices(
+            configuration: configuration, engine: engine, inboundRequests: store, webhookAdmin: store,
+            storeHealth: store, rokt: rokt, keyRing: keyRing, logger: logger, clock: clock, metrics: metrics)
         keyWatcher = Task { await keyRing.watch() }
         retention = RetentionSweeper(store: store, clock: clock, configuration: configuration.retention)
         retention.start { error in logger.error("retention sweep failed", ["error": "\(error)"]) }
         let router = GatewayRouter(services: services)
-        server = try HTTPServer(configuration: configuration.server, group: group,
-                                bodyLimit: { router.bodyLimit(method: $0, path: $1) }, headFilter: router.screen, handler: router.handle)
+        server = try HTTPServer(
+            configuration: configuration.server, group: group,
+            bodyLimit: { router.bodyLimit(method: $0, path: $1) }, headFilter: router.screen, handler: router.handle)
     }
 
     /// Starts serving; returns the bound port.

@@ -1,6 +1,6 @@
 import HTTP
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Settings read from the environment (README "Running against Rokt" lists them); each has the documented default.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CLinux
 import Dispatch
@@ -59,8 +59,9 @@ public final class AddressResolver: Sendable {
     ///   - maxConcurrentLookups: workers blocked in getaddrinfo at most, whatever the load.
     ///   - maxQueuedLookups: lookups waiting for a worker at most; more fail at once.
     public convenience init(maxConcurrentLookups: Int = 4, maxQueuedLookups: Int = 256) {
-        self.init(maxConcurrentLookups: maxConcurrentLookups, maxQueuedLookups: maxQueuedLookups,
-                  lookup: { AddressResolver.getaddrinfoBlocking(host: $0, port: $1) })
+        self.init(
+            maxConcurrentLookups: maxConcurrentLookups, maxQueuedLookups: maxQueuedLookups,
+            lookup: { AddressResolver.getaddrinfoBlocking(host: $0, port: $1) })
     }
 
     init(maxConcurrentLookups: Int, maxQueuedLookups: Int, lookup: @escaping Lookup) {
@@ -78,8 +79,10 @@ public final class AddressResolver: Sendable {
     }
 
     public func ipAddresses(of host: String, timeout: Duration) async throws(HTTPClientError) -> [[UInt8]] {
-        try await resolve(host: host, port: 443, deadline: Syscall.monotonicNanos() &+ timeout.nanoseconds,
-                          timeoutError: .resolution(host, "no answer within \(timeout)")).map(\.ipBytes)
+        try await resolve(
+            host: host, port: 443, deadline: Syscall.monotonicNanos() &+ timeout.nanoseconds,
+            timeoutError: .resolution(host, "no answer within \(timeout)")
+        ).map(\.ipBytes)
     }
 
     /// The addresses of `host`, or `timeoutError` as soon as the monotonic clock passes `deadline`.
@@ -190,12 +193,14 @@ enum ResolverThread {
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         defer { pthread_attr_destroy(&attributes) }
         var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { arg in
-            let body = Unmanaged<Body>.fromOpaque(arg!).takeRetainedValue()
-            clinux_set_thread_name("dns-resolver")
-            body.run()
-            return nil
-        }, box.toOpaque())
+        let rc = pthread_create(
+            &thread, &attributes,
+            { arg in
+                let body = Unmanaged<Body>.fromOpaque(arg!).takeRetainedValue()
+                clinux_set_thread_name("dns-resolver")
+                body.run()
+                return nil
+            }, box.toOpaque())
         if rc != 0 {
             // Out of threads: the shared workers still do the lookup rather than failing it.
             box.release()

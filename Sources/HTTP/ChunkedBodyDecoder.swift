@@ -16,21 +16,21 @@ public enum ChunkedDecodeResult: Equatable, Sendable {
 /// checks `decodedBytes` (or `body.count`) after each call.
 public struct ChunkedBodyDecoder: Sendable {
     private enum State: Equatable, Sendable {
-        case size                 // chunk-size digits
-        case extBeforeName        // after ";" (BWS allowed)
+        case size  // chunk-size digits
+        case extBeforeName  // after ";" (BWS allowed)
         case extName
-        case extBeforeValue       // after "=" (BWS allowed)
+        case extBeforeValue  // after "=" (BWS allowed)
         case extToken
         case extQuoted
         case extQuotedEscape
-        case extAfterName         // BWS after a name: "=", ";" or CR may follow
-        case extAfter             // after digits or a value: BWS, ";" or CR
-        case sizeLF               // CR seen at the end of the size line
+        case extAfterName  // BWS after a name: "=", ";" or CR may follow
+        case extAfter  // after digits or a value: BWS, ";" or CR
+        case sizeLF  // CR seen at the end of the size line
         case data
-        case dataCR, dataLF       // the CRLF closing chunk-data
+        case dataCR, dataLF  // the CRLF closing chunk-data
         case trailerLineStart
         case trailerName
-        case trailerNameSpace     // whitespace after a trailer name: only an error remains to choose
+        case trailerNameSpace  // whitespace after a trailer name: only an error remains to choose
         case trailerValue
         case trailerLF
         case finalLF
@@ -146,7 +146,11 @@ public struct ChunkedBodyDecoder: Sendable {
             default: return .invalidChunkExtension
             }
         case .extBeforeValue:
-            if b == UInt8(ascii: "\"") { state = .extQuoted } else if G.isTokenChar(b) { state = .extToken } else if !G.isWhitespace(b) {
+            if b == UInt8(ascii: "\"") {
+                state = .extQuoted
+            } else if G.isTokenChar(b) {
+                state = .extToken
+            } else if !G.isWhitespace(b) {
                 return .invalidChunkExtension
             }
         case .extQuoted:
@@ -170,7 +174,11 @@ public struct ChunkedBodyDecoder: Sendable {
         typealias G = HTTPGrammar
         switch state {
         case .trailerLineStart:
-            if b == G.cr { state = .finalLF } else if G.isTokenChar(b) { state = .trailerName } else {
+            if b == G.cr {
+                state = .finalLF
+            } else if G.isTokenChar(b) {
+                state = .trailerName
+            } else {
                 return b == G.lf ? .bareLF : G.isWhitespace(b) ? .obsoleteLineFolding : .invalidHeaderName
             }
         case .trailerName:

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CLinux
 import Synchronization
@@ -267,9 +267,10 @@ final class ClientConnection: EventLoopSelectable, @unchecked Sendable {
             case .needMoreData:
                 exchange = current
                 if atEOF {
-                    fail(current.receivedAny
-                         ? .reset(afterSending: true, "connection closed mid-response")
-                         : .reset(afterSending: true, "connection closed before any response", beforeResponse: true))
+                    fail(
+                        current.receivedAny
+                            ? .reset(afterSending: true, "connection closed mid-response")
+                            : .reset(afterSending: true, "connection closed before any response", beforeResponse: true))
                 }
                 return
             case .invalid(let error):
@@ -336,7 +337,8 @@ final class ClientConnection: EventLoopSelectable, @unchecked Sendable {
 
     private func complete(_ finished: Exchange, reusable: Bool) {
         guard let head = finished.head else { return }
-        let keepAlive = reusable && inboundStart == inbound.count
+        let keepAlive =
+            reusable && inboundStart == inbound.count
             && !head.headers.containsToken("close", in: "Connection")
             && (head.version == .http1_1 || head.headers.containsToken("keep-alive", in: "Connection"))
         exchange = nil

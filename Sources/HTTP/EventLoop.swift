@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import CLinux
 import Synchronization
@@ -68,13 +68,15 @@ public final class EventLoop: @unchecked Sendable {
     private func startThread() throws(SystemError) {
         let box = Unmanaged.passRetained(self)
         var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            let loop = Unmanaged<EventLoop>.fromOpaque(arg!).takeRetainedValue()
-            // Named for top, perf and /proc/<pid>/task/*/comm (the kernel keeps 15 bytes of it).
-            clinux_set_thread_name(loop.name)
-            loop.run()
-            return nil
-        }, box.toOpaque())
+        let rc = pthread_create(
+            &tid, nil,
+            { arg in
+                let loop = Unmanaged<EventLoop>.fromOpaque(arg!).takeRetainedValue()
+                // Named for top, perf and /proc/<pid>/task/*/comm (the kernel keeps 15 bytes of it).
+                clinux_set_thread_name(loop.name)
+                loop.run()
+                return nil
+            }, box.toOpaque())
         guard rc == 0 else {
             box.release()
             throw SystemError(call: "pthread_create", errno: rc)
@@ -169,7 +171,9 @@ public final class EventLoop: @unchecked Sendable {
     /// Waits for the loop thread to exit (never call it from the loop itself).
     public func join() {
         guard let thread, !inEventLoop else { return }
-        let first = stopped.withLock { done -> Bool in defer { done = true }; return !done }
+        let first = stopped.withLock { done -> Bool in
+            defer { done = true }; return !done
+        }
         if first { pthread_join(thread, nil) }
     }
 
@@ -230,7 +234,11 @@ public final class EventLoop: @unchecked Sendable {
     private func drainWork() {
         let remote = inbox.withLock { inbox -> [Work] in
             inbox.wakeupPending = false
-            return inbox.work.isEmpty ? [] : { defer { inbox.work = [] }; return inbox.work }()
+            return inbox.work.isEmpty
+                ? []
+                : {
+                    defer { inbox.work = [] }; return inbox.work
+                }()
         }
         for work in remote { perform(work) }
         // Work may queue more work; bound the rounds so sockets are never starved.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Synchronization
 
@@ -185,8 +185,9 @@ public final class HTTPClient: Sendable {
         }
         do throws(HTTPClientError) {
             // The lookup spends the request's own budget; the connect timeout then bounds the connection alone.
-            let addresses = try await configuration.resolver.resolve(host: url.host, port: url.port, deadline: deadline,
-                                                                     timeoutError: .timedOut(afterSending: false))
+            let addresses = try await configuration.resolver.resolve(
+                host: url.host, port: url.port, deadline: deadline,
+                timeoutError: .timedOut(afterSending: false))
             let connectDeadline = min(deadline, Syscall.monotonicNanos() &+ configuration.connectTimeout.nanoseconds)
             if let policy = configuration.addressPolicy {
                 for address in addresses {

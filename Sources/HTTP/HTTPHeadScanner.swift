@@ -38,7 +38,7 @@ enum HTTPGrammar {
     /// Reads the 8 bytes `HTTP/d.d` at `i` (RFC 9112 §2.3: case-sensitive). The caller ensures they exist.
     static func matchVersion(_ p: UnsafeRawBufferPointer, at i: Int) -> VersionMatch {
         guard equals(p, i..<(i + 5), "HTTP/"), p[i + 6] == UInt8(ascii: "."),
-              case let major = p[i + 5] &- 0x30, case let minor = p[i + 7] &- 0x30, major < 10, minor < 10
+            case let major = p[i + 5] &- 0x30, case let minor = p[i + 7] &- 0x30, major < 10, minor < 10
         else { return .malformed }
         guard major == 1, minor <= 1 else { return .unsupported }
         return .supported(minor == 1 ? .http1_1 : .http1_0)
@@ -84,7 +84,8 @@ enum HTTPGrammar {
                 i += 1
             }
             if nameEnd - nameStart == 4, p[nameStart] | 0x20 == UInt8(ascii: "h"), p[nameStart + 1] | 0x20 == UInt8(ascii: "o"),
-               p[nameStart + 2] | 0x20 == UInt8(ascii: "s"), p[nameStart + 3] | 0x20 == UInt8(ascii: "t") {
+                p[nameStart + 2] | 0x20 == UInt8(ascii: "s"), p[nameStart + 3] | 0x20 == UInt8(ascii: "t")
+            {
                 hostCount += 1
             }
             fields.append((string(p, nameStart..<nameEnd), string(p, valueStart..<valueEnd)))
@@ -98,16 +99,16 @@ enum HTTPGrammar {
 struct HTTPHeadScanner: Sendable {
     /// Where the head lies in the buffer once its terminating empty line has arrived.
     struct Span {
-        var start: Int          // first byte of the start line (leading empty lines skipped)
-        var startLineEnd: Int   // the CR ending the start line
-        var end: Int            // one past the final CRLF: the bytes consumed
+        var start: Int  // first byte of the start line (leading empty lines skipped)
+        var startLineEnd: Int  // the CR ending the start line
+        var end: Int  // one past the final CRLF: the bytes consumed
     }
     enum Outcome { case complete(Span), needMoreData, invalid(HTTPParseError) }
 
-    private var scanned = 0       // bytes already examined
-    private var lineStart = 0     // first byte of the line being scanned
+    private var scanned = 0  // bytes already examined
+    private var lineStart = 0  // first byte of the line being scanned
     private var headStart = 0
-    private var startLineEnd = -1 // -1 until the start line is complete
+    private var startLineEnd = -1  // -1 until the start line is complete
     private var fieldLines = 0
     private var firstSpace = -1, secondSpace = -1  // delimit the request-target for an early 414
 

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes message heads. Handlers choose header values, so CR, LF and NUL in them are
@@ -17,7 +17,10 @@ public enum HTTPSerializer {
             // The server owns framing and connection management.
             if field.name.asciiCaseInsensitiveEquals("Content-Length")
                 || field.name.asciiCaseInsensitiveEquals("Transfer-Encoding")
-                || field.name.asciiCaseInsensitiveEquals("Connection") { continue }
+                || field.name.asciiCaseInsensitiveEquals("Connection")
+            {
+                continue
+            }
             if field.name.asciiCaseInsensitiveEquals("Date") { sawDate = true }
             appendField(field.name, field.value, to: &out)
         }
@@ -68,8 +71,8 @@ public enum HTTPSerializer {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 continue
             case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-                 UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-                 UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+                UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+                UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
                 continue
             default:
                 return false

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The entry point of our executables: runs `body` on the global executor and parks the main

@@ -28,8 +28,8 @@ public enum QueryString {
                 rawValue = ""
             }
             guard !rawName.isEmpty,
-                  let name = PercentEncoding.decode(rawName, plusAsSpace: true),
-                  let value = PercentEncoding.decode(rawValue, plusAsSpace: true)
+                let name = PercentEncoding.decode(rawName, plusAsSpace: true),
+                let value = PercentEncoding.decode(rawValue, plusAsSpace: true)
             else { continue }
             pairs.append((name: name, value: value))
         }

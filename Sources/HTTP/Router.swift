@@ -101,7 +101,8 @@ public struct Router: Sendable {
     public func match(method: HTTPMethod, path: String) -> RouteMatch {
         guard path.utf8.first == UInt8(ascii: "/") else { return .notFound }  // e.g. `OPTIONS *`
         if let routes = staticRoutes[path], !path.utf8.contains(UInt8(ascii: "%")),
-           let route = routes.first(where: { $0.method == method }) ?? (method == .head ? routes.first { $0.method == .get } : nil) {
+            let route = routes.first(where: { $0.method == method }) ?? (method == .head ? routes.first { $0.method == .get } : nil)
+        {
             return .found(handler: route.handler, parameters: [:], template: route.template, bodyLimit: route.bodyLimit)
         }
         guard let segments = Router.decodedSegments(of: path) else {
@@ -245,7 +246,8 @@ extension Router {
         }
         let segment = segments[depth]
         if let child = nodes[node].literalChildren.first(where: { $0.literal == segment }),
-           visitRoutes(fitting: segments, node: child.node, depth: depth + 1, captures: &captures, visit) {
+            visitRoutes(fitting: segments, node: child.node, depth: depth + 1, captures: &captures, visit)
+        {
             return true
         }
         guard !segment.isEmpty else { return false }

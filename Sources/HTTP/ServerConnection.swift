@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One accepted connection: reads requests (one at a time, pipelined ones buffered), hands
@@ -80,7 +80,8 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     /// Beyond `maxConnections`: a short 503 and a close, never a silent drop.
     static func refuse(_ fd: Int32) {
         let body = #"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"connection limit reached"}"#
-        let response = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
+        let response =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         var bytes = Array(response.utf8)
         bytes.withUnsafeMutableBytes { _ = try? Syscall.send(fd, UnsafeRawBufferPointer($0)) }
@@ -369,15 +370,17 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
         switch response.body {
         case .bytes(let bytes):
             let length: Int? = response.status.mayHaveBody ? bytes.count : nil
-            HTTPSerializer.responseHead(response, version: head.version, contentLength: length, chunked: false,
-                                        keepAlive: keepAlive, date: date, into: &outbound)
+            HTTPSerializer.responseHead(
+                response, version: head.version, contentLength: length, chunked: false,
+                keepAlive: keepAlive, date: date, into: &outbound)
             if !isHead && response.status.mayHaveBody { outbound.append(contentsOf: bytes) }
             finishResponse()
         case .stream(let produce):
             let chunked = head.version == .http1_1 && !isHead
             if !chunked { keepAlive = false }  // HTTP/1.0 learns the end from the close
-            HTTPSerializer.responseHead(response, version: head.version, contentLength: isHead ? 0 : nil, chunked: chunked,
-                                        keepAlive: keepAlive, date: date, into: &outbound)
+            HTTPSerializer.responseHead(
+                response, version: head.version, contentLength: isHead ? 0 : nil, chunked: chunked,
+                keepAlive: keepAlive, date: date, into: &outbound)
             flush()
             guard !isHead else { finishResponse(); return }
             let writer = ResponseBodyWriter { [self] bytes in
@@ -442,8 +445,9 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
         keepAlive = false
         state = .responding
         let response = HTTPResponse.problem(status, detail: detail, headers: headers)
-        HTTPSerializer.responseHead(response, version: .http1_1, contentLength: response.bodyBytes.count, chunked: false,
-                                    keepAlive: false, date: loop.dateCache.now, into: &outbound)
+        HTTPSerializer.responseHead(
+            response, version: .http1_1, contentLength: response.bodyBytes.count, chunked: false,
+            keepAlive: false, date: loop.dateCache.now, into: &outbound)
         outbound.append(contentsOf: response.bodyBytes)
         closeAfterFlush = true
         flush()

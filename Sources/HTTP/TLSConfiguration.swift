@@ -24,8 +24,9 @@ public struct TLSConfiguration: Sendable, Equatable {
     public static func client(
         trustSystemRoots: Bool = true, additionalCAFile: String? = nil, verifyHostname: Bool = true
     ) -> TLSConfiguration {
-        TLSConfiguration(role: .client(
-            trustSystemRoots: trustSystemRoots, additionalCAFile: additionalCAFile, verifyHostname: verifyHostname))
+        TLSConfiguration(
+            role: .client(
+                trustSystemRoots: trustSystemRoots, additionalCAFile: additionalCAFile, verifyHostname: verifyHostname))
     }
 
     var isServer: Bool {

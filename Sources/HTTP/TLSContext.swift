@@ -20,9 +20,9 @@ public final class TLSContext: @unchecked Sendable {
         do throws(TLSError) {
             try Self.applyProtocolPolicy(context)
             switch configuration.role {
-            case let .server(chainFile, keyFile):
+            case .server(let chainFile, let keyFile):
                 try Self.loadIdentity(context, chainFile: chainFile, keyFile: keyFile)
-            case let .client(trustSystemRoots, additionalCAFile, verifyHostname):
+            case .client(let trustSystemRoots, let additionalCAFile, let verifyHostname):
                 try Self.loadTrust(context, trustSystemRoots: trustSystemRoots, additionalCAFile: additionalCAFile)
                 verifiesHostname = verifyHostname
             }
@@ -63,8 +63,9 @@ public final class TLSContext: @unchecked Sendable {
             // OpenSSL 3 refuses a key of the leaf's type that does not match it right here.
             let queue = OpenSSLErrorQueue.drain()
             let mismatch = queue.contains(library: ERR_LIB_X509, reason: X509_R_KEY_VALUES_MISMATCH)
-            throw TLSError(mismatch ? .privateKeyMismatch : .certificateLoadFailed,
-                           operation: "SSL_CTX_use_PrivateKey_file(\(keyFile))", reason: queue.text)
+            throw TLSError(
+                mismatch ? .privateKeyMismatch : .certificateLoadFailed,
+                operation: "SSL_CTX_use_PrivateKey_file(\(keyFile))", reason: queue.text)
         }
         // A key of another type lands in another slot; this catches that case too.
         guard SSL_CTX_check_private_key(context) == 1 else {
@@ -79,8 +80,9 @@ public final class TLSContext: @unchecked Sendable {
         _ context: OpaquePointer, trustSystemRoots: Bool, additionalCAFile: String?
     ) throws(TLSError) {
         guard trustSystemRoots || additionalCAFile != nil else {
-            throw TLSError(.contextSetupFailed, operation: "TLSContext.init",
-                           reason: "a client needs trustSystemRoots or an additionalCAFile to verify servers")
+            throw TLSError(
+                .contextSetupFailed, operation: "TLSContext.init",
+                reason: "a client needs trustSystemRoots or an additionalCAFile to verify servers")
         }
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         if trustSystemRoots {
@@ -88,7 +90,7 @@ public final class TLSContext: @unchecked Sendable {
             guard SSL_CTX_set_default_verify_paths(context) == 1 else {
                 throw .fromErrorQueue(.contextSetupFailed, operation: "SSL_CTX_set_default_verify_paths")
             }
-            ERR_clear_error() // missing optional default locations queue harmless errors
+            ERR_clear_error()  // missing optional default locations queue harmless errors
         }
         if let additionalCAFile {
             guard SSL_CTX_load_verify_locations(context, additionalCAFile, nil) == 1 else {

@@ -35,7 +35,7 @@ public enum TLSIOResult: Equatable, Sendable {
 ///
 /// The socket stays the caller's: `close()`/`deinit` free the `SSL*`, never the fd.
 public final class TLSSession {
-    private(set) var ssl: OpaquePointer? // internal for tests that pin protocol versions
+    private(set) var ssl: OpaquePointer?  // internal for tests that pin protocol versions
     /// After a fatal error OpenSSL forbids SSL_shutdown (it would be another protocol error).
     private var hadFatalError = false
 
@@ -44,7 +44,7 @@ public final class TLSSession {
         guard let ssl = SSL_new(context.pointer) else {
             throw .fromErrorQueue(.sessionSetupFailed, operation: "SSL_new")
         }
-        self.ssl = ssl // deinit frees it if a later setup step throws
+        self.ssl = ssl  // deinit frees it if a later setup step throws
         guard SSL_set_fd(ssl, fd) == 1 else {
             throw .fromErrorQueue(.sessionSetupFailed, operation: "SSL_set_fd")
         }
@@ -62,8 +62,9 @@ public final class TLSSession {
         let host = bareHost(serverName)
         guard !host.isEmpty, !host.utf8.contains(0) else {
             // An empty name would silently disable the hostname check; a NUL would truncate it.
-            throw TLSError(.sessionSetupFailed, operation: "TLSSession.client",
-                           reason: "server name is empty or contains NUL")
+            throw TLSError(
+                .sessionSetupFailed, operation: "TLSSession.client",
+                reason: "server name is empty or contains NUL")
         }
         let session = try TLSSession(context: context, fd: fd)
         let ssl = session.ssl!
@@ -116,12 +117,16 @@ public final class TLSSession {
             let verifyResult = SSL_get_verify_result(ssl)
             if verifyResult != Int(X509_V_OK) {
                 let queue = OpenSSLErrorQueue.drain()
-                return .failed(TLSError(.certificateVerificationFailed, operation: "SSL_do_handshake",
-                                        reason: queue.text,
-                                        verificationFailure: String(cString: X509_verify_cert_error_string(verifyResult))))
+                return .failed(
+                    TLSError(
+                        .certificateVerificationFailed, operation: "SSL_do_handshake",
+                        reason: queue.text,
+                        verificationFailure: String(cString: X509_verify_cert_error_string(verifyResult))))
             }
-            return .failed(Self.failure(.handshakeFailed, "SSL_do_handshake", sslError: sslError, errno: savedErrno,
-                                        eofReason: "peer closed the connection during the handshake"))
+            return .failed(
+                Self.failure(
+                    .handshakeFailed, "SSL_do_handshake", sslError: sslError, errno: savedErrno,
+                    eofReason: "peer closed the connection during the handshake"))
         }
     }
 
@@ -163,7 +168,7 @@ public final class TLSSession {
         guard let ssl, !hadFatalError, SSL_is_init_finished(ssl) == 1 else { return false }
         ERR_clear_error()
         let status = SSL_shutdown(ssl)
-        ERR_clear_error() // best effort: leave nothing behind for the next call on this thread
+        ERR_clear_error()  // best effort: leave nothing behind for the next call on this thread
         return status >= 0
     }
 
@@ -200,11 +205,13 @@ public final class TLSSession {
         case SSL_ERROR_WANT_WRITE: return .wantWrite
         case SSL_ERROR_ZERO_RETURN: return .closed
         case SSL_ERROR_SYSCALL where ERR_peek_error() == 0 && savedErrno == 0:
-            return .closed // EOF without close_notify (kept for safety; the context maps it to ZERO_RETURN)
+            return .closed  // EOF without close_notify (kept for safety; the context maps it to ZERO_RETURN)
         case let sslError:
             hadFatalError = true
-            return .failed(Self.failure(.ioFailed, operation, sslError: sslError, errno: savedErrno,
-                                        eofReason: "peer closed the connection"))
+            return .failed(
+                Self.failure(
+                    .ioFailed, operation, sslError: sslError, errno: savedErrno,
+                    eofReason: "peer closed the connection"))
         }
     }
 
@@ -234,6 +241,6 @@ private func bareHost(_ serverName: String) -> String {
 }
 
 private func isIPAddressLiteral(_ host: String) -> Bool {
-    var address = in6_addr() // large enough for either family
+    var address = in6_addr()  // large enough for either family
     return inet_pton(AF_INET, host, &address) == 1 || inet_pton(AF_INET6, host, &address) == 1
 }

@@ -50,8 +50,10 @@ public final class RoktClient: Sendable {
     /// Told about every finished call (metrics); must be quick, it runs on the caller's task.
     private let observe: @Sendable (UpstreamCall) -> Void
 
-    public init(configuration: RoktConfiguration, http: HTTPClient, now: @escaping @Sendable () -> Int64,
-                observe: @escaping @Sendable (UpstreamCall) -> Void = { _ in }) {
+    public init(
+        configuration: RoktConfiguration, http: HTTPClient, now: @escaping @Sendable () -> Int64,
+        observe: @escaping @Sendable (UpstreamCall) -> Void = { _ in }
+    ) {
         self.configuration = configuration
         self.http = http
         self.now = now
@@ -75,12 +77,14 @@ public final class RoktClient: Sendable {
         let target = path + Self.queryString(query)
         guard RoktPath.isSafe(path: path) else {
             // Never sent: a dot segment would address another resource than the one meant.
-            let call = UpstreamCall(method: method.rawValue, path: target, idempotencyKey: idempotencyKey, status: nil, requestId: nil,
-                                    operationId: nil, durationMs: 0, at: now(), error: "not sent: unsafe path segment")
+            let call = UpstreamCall(
+                method: method.rawValue, path: target, idempotencyKey: idempotencyKey, status: nil, requestId: nil,
+                operationId: nil, durationMs: 0, at: now(), error: "not sent: unsafe path segment")
             return (.failure(.unsafePath(path)), call)
         }
-        return await exchange(method, url: configuration.baseURL + target, logPath: target, headers: headers, body: body,
-                              idempotencyKey: idempotencyKey)
+        return await exchange(
+            method, url: configuration.baseURL + target, logPath: target, headers: headers, body: body,
+            idempotencyKey: idempotencyKey)
     }
 
     /// Ecommerce `POST /v1/Placements/any`, with the server-held key and tag id.
@@ -92,8 +96,9 @@ public final class RoktClient: Sendable {
             "Accept": "application/json",
         ]
         for field in passThrough { headers.add(name: field.name, value: field.value) }
-        return await exchange(.post, url: configuration.ecommerceBaseURL + "/v1/Placements/any", logPath: "/v1/Placements/any",
-                              headers: headers, body: body, idempotencyKey: nil, timeout: timeout)
+        return await exchange(
+            .post, url: configuration.ecommerceBaseURL + "/v1/Placements/any", logPath: "/v1/Placements/any",
+            headers: headers, body: body, idempotencyKey: nil, timeout: timeout)
     }
 
     private func exchange(
@@ -102,8 +107,9 @@ public final class RoktClient: Sendable {
     ) async -> Outcome<RoktResponse> {
         let started = now()
         let clock = ContinuousClock.now
-        var call = UpstreamCall(method: method.rawValue, path: logPath, idempotencyKey: idempotencyKey, status: nil,
-                                requestId: nil, operationId: nil, durationMs: 0, at: started, error: nil)
+        var call = UpstreamCall(
+            method: method.rawValue, path: logPath, idempotencyKey: idempotencyKey, status: nil,
+            requestId: nil, operationId: nil, durationMs: 0, at: started, error: nil)
         do {
             let answer = try await http.execute(
                 HTTPClientRequest(method: method, url: url, headers: headers, body: body), timeout: timeout ?? configuration.requestTimeout)
@@ -130,7 +136,8 @@ public final class RoktClient: Sendable {
 
     static func queryString(_ query: [(String, String)]) -> String {
         guard !query.isEmpty else { return "" }
-        return "?" + query.map { "\(PercentEncoding.encodeQueryComponent($0.0))=\(PercentEncoding.encodeQueryComponent($0.1))" }
+        return "?"
+            + query.map { "\(PercentEncoding.encodeQueryComponent($0.0))=\(PercentEncoding.encodeQueryComponent($0.1))" }
             .joined(separator: "&")
     }
 }

@@ -32,26 +32,30 @@ public struct RoktError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func transport(_ error: HTTPClientError) -> RoktError {
-        RoktError(kind: .transport, status: nil, code: error.kind.rawValue, message: error.description, requestId: nil,
-                  retryAfter: nil, mayHaveReachedRokt: error.mayHaveReachedServer)
+        RoktError(
+            kind: .transport, status: nil, code: error.kind.rawValue, message: error.description, requestId: nil,
+            retryAfter: nil, mayHaveReachedRokt: error.mayHaveReachedServer)
     }
 
     public static func upstream(_ response: RoktResponse) -> RoktError {
-        RoktError(kind: .upstream, status: response.status, code: response.errorCode,
-                  message: response.message ?? "Rokt answered \(response.status)", requestId: response.requestId,
-                  retryAfter: response.retryAfter, mayHaveReachedRokt: true)
+        RoktError(
+            kind: .upstream, status: response.status, code: response.errorCode,
+            message: response.message ?? "Rokt answered \(response.status)", requestId: response.requestId,
+            retryAfter: response.retryAfter, mayHaveReachedRokt: true)
     }
 
     public static func malformedResponse(_ detail: String, requestId: String?) -> RoktError {
-        RoktError(kind: .malformedResponse, status: nil, code: nil, message: "unreadable Rokt response: \(detail)",
-                  requestId: requestId, retryAfter: nil, mayHaveReachedRokt: true)
+        RoktError(
+            kind: .malformedResponse, status: nil, code: nil, message: "unreadable Rokt response: \(detail)",
+            requestId: requestId, retryAfter: nil, mayHaveReachedRokt: true)
     }
 
     /// A request the client refused to send (a path with an empty, `.` or `..` segment): final,
     /// reported like Rokt's own refusal of a bad request, and never reached Rokt.
     public static func unsafePath(_ path: String) -> RoktError {
-        RoktError(kind: .upstream, status: 400, code: "unsafe_path", message: "request not sent: a path segment is empty, '.' or '..'",
-                  requestId: nil, retryAfter: nil, mayHaveReachedRokt: false)
+        RoktError(
+            kind: .upstream, status: 400, code: "unsafe_path", message: "request not sent: a path segment is empty, '.' or '..'",
+            requestId: nil, retryAfter: nil, mayHaveReachedRokt: false)
     }
 
     /// 5xx, 429, 408 and every transport failure are retried (with the same idempotency key);

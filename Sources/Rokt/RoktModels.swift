@@ -190,8 +190,10 @@ extension BlockedVertical: JSONValueRepresentable {
     }
 
     public var jsonValue: JSONValue {
-        .object(["partnerVerticalId": .number(Double(partnerVerticalId)), "partnerSubVerticalId": .number(Double(partnerSubVerticalId)),
-                 "policy": .string(policy)])
+        .object([
+            "partnerVerticalId": .number(Double(partnerVerticalId)), "partnerSubVerticalId": .number(Double(partnerSubVerticalId)),
+            "policy": .string(policy),
+        ])
     }
 }
 

@@ -36,9 +36,11 @@ extension RoktAccount: JSONValueRepresentable {
 
     /// The gateway's own spelling: camelCase, absent members as null.
     public var jsonValue: JSONValue {
-        .object(["accountId": .string(accountId), "externalAccountId": externalAccountId.map(JSONValue.string) ?? .null,
-                 "parentAccountId": parentAccountId.map(JSONValue.string) ?? .null, "name": name.map(JSONValue.string) ?? .null,
-                 "createdAt": createdAt.map(JSONValue.string) ?? .null])
+        .object([
+            "accountId": .string(accountId), "externalAccountId": externalAccountId.map(JSONValue.string) ?? .null,
+            "parentAccountId": parentAccountId.map(JSONValue.string) ?? .null, "name": name.map(JSONValue.string) ?? .null,
+            "createdAt": createdAt.map(JSONValue.string) ?? .null,
+        ])
     }
 
     /// Rokt's answer to a register (or an operation's result for one), in the gateway's spelling;

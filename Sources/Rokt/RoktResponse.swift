@@ -45,7 +45,8 @@ public struct RoktResponse: Sendable {
         requestId = described?.member(anyOf: ["request_id", "requestId"])?.idValue ?? header
         errorCode = described.flatMap(Self.errorCode)
         message = described.flatMap { $0["message"]?.stringValue ?? $0["error"]?["message"]?.stringValue }
-        operationId = headers["X-Operation-Id"].flatMap { $0.isEmpty ? nil : $0 }
+        operationId =
+            headers["X-Operation-Id"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (status == 202 ? payload?.objectValue?.member("operationId")?.idValue : nil)
     }
 

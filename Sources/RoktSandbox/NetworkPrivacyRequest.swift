@@ -62,9 +62,10 @@ struct NetworkPrivacyRequest: Sendable, Equatable {
             return parts.count == 2 && !parts[0].isEmpty && parts[0].utf8.count <= 64
                 && !parts[0].contains(" ") && Hostname.normalize(String(parts[1])) != nil
         case .emailSHA256, .phoneSHA256:
-            return value.utf8.count == 64 && value.utf8.allSatisfy {
-                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0 | 0x20)
-            }
+            return value.utf8.count == 64
+                && value.utf8.allSatisfy {
+                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0 | 0x20)
+                }
         case .phone:
             let digits = value.utf8.dropFirst()
             return value.hasPrefix("+") && (8...15).contains(digits.count)

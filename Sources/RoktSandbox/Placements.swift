@@ -21,8 +21,9 @@ struct PlacementsError: Error, Sendable {
     }
 
     static func injected(status: Int) -> PlacementsError {
-        PlacementsError(status, HTTPStatus.standardReasonPhrase(status), code: "InjectedFault",
-                        message: "Fault injected by the sandbox (HTTP \(status))")
+        PlacementsError(
+            status, HTTPStatus.standardReasonPhrase(status), code: "InjectedFault",
+            message: "Fault injected by the sandbox (HTTP \(status))")
     }
 
     private struct Body: Encodable {
@@ -63,8 +64,9 @@ extension SandboxState {
             throw PlacementsError(403, "Forbidden", code: "TagIdNotAllowed", message: "This api key may not use tag \(tag)", value: .string(tag))
         }
         if let type = call.headers["Content-Type"], !type.lowercased().hasPrefix("application/json") {
-            throw PlacementsError(400, "BadRequest", code: "UnsupportedContentType",
-                                  message: "Content-Type must be application/json", value: .string(type))
+            throw PlacementsError(
+                400, "BadRequest", code: "UnsupportedContentType",
+                message: "Content-Type must be application/json", value: .string(type))
         }
         let parsed: JSONValue?
         do throws(SandboxError) {

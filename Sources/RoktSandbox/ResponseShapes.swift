@@ -101,8 +101,10 @@ public struct SandboxResponseShapes: Sendable, Equatable {
     }
 
     var json: [String: JSONValue] {
-        ["accountList": .string(accountList.rawValue), "envelope": .string(envelope.rawValue), "memberNames": .string(memberNames.rawValue),
-         "numbersAsStrings": .bool(numbersAsStrings), "idsAsNumbers": .bool(idsAsNumbers), "unknownMembers": .bool(unknownMembers)]
+        [
+            "accountList": .string(accountList.rawValue), "envelope": .string(envelope.rawValue), "memberNames": .string(memberNames.rawValue),
+            "numbersAsStrings": .bool(numbersAsStrings), "idsAsNumbers": .bool(idsAsNumbers), "unknownMembers": .bool(unknownMembers),
+        ]
     }
 
     // MARK: Reshaping
@@ -110,7 +112,8 @@ public struct SandboxResponseShapes: Sendable, Equatable {
     /// `reply` as these shapes have it. Refusals and non-JSON bodies pass unchanged.
     func reshape(_ reply: SandboxReply, endpoint: SandboxEndpoint) -> SandboxReply {
         guard !isStandard, (200..<300).contains(reply.status), endpoint != .placementsAny,
-              case .object(var envelope)? = try? JSONValue.parseBody(reply.body), let payload = envelope["data"] else { return reply }
+            case .object(var envelope)? = try? JSONValue.parseBody(reply.body), let payload = envelope["data"]
+        else { return reply }
         var data = payload
         if endpoint == .listAccounts { data = reshapeAccountList(data) }
         data = reshapeMembers(data, key: nil)

@@ -54,7 +54,9 @@ extension ControlsView {
         out += Array(#"{"accountId":\#(JSONString.escape(accountId)),"blockedVerticals":["#.utf8)
         for (index, vertical) in blockedVerticals.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array(#"{"partnerSubVerticalId":\#(vertical.partnerSubVerticalId),"partnerVerticalId":\#(vertical.partnerVerticalId),"policy":\#(JSONString.escape(vertical.policy))}"#.utf8)
+            out += Array(
+                #"{"partnerSubVerticalId":\#(vertical.partnerSubVerticalId),"partnerVerticalId":\#(vertical.partnerVerticalId),"policy":\#(JSONString.escape(vertical.policy))}"#
+                    .utf8)
         }
         out += Array(#"],"contentHash":\#(JSONString.escape(contentHash)),"domains":["#.utf8)
         for (index, domain) in domains.enumerated() {

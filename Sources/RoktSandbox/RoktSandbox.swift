@@ -106,10 +106,12 @@ public final class RoktSandbox: Sendable {
 
     /// Stops serving (in-flight requests finish within the grace period).
     public func shutdown() async {
-        guard let server = running.withLock({ current -> HTTPServer? in
-            defer { current = nil }
-            return current?.server
-        }) else { return }
+        guard
+            let server = running.withLock({ current -> HTTPServer? in
+                defer { current = nil }
+                return current?.server
+            })
+        else { return }
         await server.shutdown()
     }
 

@@ -43,8 +43,10 @@ struct SandboxCall: Sendable {
     var headers: HTTPHeaders
     var body: [UInt8]
 
-    init(endpoint: SandboxEndpoint, method: String, path: String, pathParameters: [String: String] = [:],
-                query: [String: String] = [:], headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+    init(
+        endpoint: SandboxEndpoint, method: String, path: String, pathParameters: [String: String] = [:],
+        query: [String: String] = [:], headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []
+    ) {
         self.endpoint = endpoint
         self.method = method
         self.path = path

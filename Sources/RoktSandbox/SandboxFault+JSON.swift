@@ -16,9 +16,10 @@ extension SandboxFault {
             if let retryAfter, retryAfter < 0 { throw .validation("retryAfter must be ≥ 0 seconds") }
             let probability = try reader.number("probability") ?? 1
             guard probability > 0, probability <= 1 else { throw .validation("probability must be in (0, 1], got \(probability)") }
-            self = .status(StatusFault(
-                match: try Self.matcher(&reader), status: status, retryAfterSeconds: retryAfter,
-                count: try Self.count(&reader, default: 1), probability: probability, timing: try Self.timing(&reader)))
+            self = .status(
+                StatusFault(
+                    match: try Self.matcher(&reader), status: status, retryAfterSeconds: retryAfter,
+                    count: try Self.count(&reader, default: 1), probability: probability, timing: try Self.timing(&reader)))
         case "latency":
             let milliseconds = try reader.requiredInteger("milliseconds")
             guard (0...60_000).contains(milliseconds) else { throw .validation("milliseconds must be from 0 to 60000") }
@@ -55,8 +56,9 @@ extension SandboxFault {
         case "pendingOperations":
             let polls = try reader.requiredInteger("polls")
             guard (0...1000).contains(polls) else { throw .validation("polls must be from 0 to 1000") }
-            self = .pendingOperations(PendingOperationsFault(
-                match: try Self.matcher(&reader), count: try Self.count(&reader, default: 1) ?? 1, polls: polls))
+            self = .pendingOperations(
+                PendingOperationsFault(
+                    match: try Self.matcher(&reader), count: try Self.count(&reader, default: 1) ?? 1, polls: polls))
         default:
             throw .validation("kind must be one of \(Self.kinds), got \"\(kind)\"")
         }

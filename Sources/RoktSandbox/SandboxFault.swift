@@ -56,8 +56,10 @@ public struct StatusFault: Sendable, Equatable {
     public var probability: Double
     public var timing: FaultTiming
 
-    public init(match: RequestMatcher = RequestMatcher(), status: Int, retryAfterSeconds: Int? = nil, count: Int? = 1,
-                probability: Double = 1, timing: FaultTiming = .beforeApplying) {
+    public init(
+        match: RequestMatcher = RequestMatcher(), status: Int, retryAfterSeconds: Int? = nil, count: Int? = 1,
+        probability: Double = 1, timing: FaultTiming = .beforeApplying
+    ) {
         self.match = match
         self.status = status
         self.retryAfterSeconds = retryAfterSeconds
@@ -105,8 +107,10 @@ public struct ForeignControlsEdit: Sendable, Equatable {
     public var domains: [BlockedDomain]?
     public var count: Int
 
-    public init(accountId: String, name: String? = nil, blockedVerticals: [BlockedVertical]? = nil,
-                domains: [BlockedDomain]? = nil, count: Int = 1) {
+    public init(
+        accountId: String, name: String? = nil, blockedVerticals: [BlockedVertical]? = nil,
+        domains: [BlockedDomain]? = nil, count: Int = 1
+    ) {
         self.accountId = accountId
         self.name = name
         self.blockedVerticals = blockedVerticals

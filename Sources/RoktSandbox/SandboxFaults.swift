@@ -17,10 +17,15 @@ public struct SandboxFaults: Sendable {
 
     /// The next `count` requests matching `method` and `path` answer `status` (see `StatusFault`).
     @discardableResult
-    public func failNext(_ count: Int = 1, method: String? = nil, path: String? = nil, status: Int,
-                         retryAfterSeconds: Int? = nil, timing: FaultTiming = .beforeApplying) -> String {
-        add(.status(StatusFault(match: RequestMatcher(method: method, path: path), status: status,
-                                retryAfterSeconds: retryAfterSeconds, count: count, timing: timing)))
+    public func failNext(
+        _ count: Int = 1, method: String? = nil, path: String? = nil, status: Int,
+        retryAfterSeconds: Int? = nil, timing: FaultTiming = .beforeApplying
+    ) -> String {
+        add(
+            .status(
+                StatusFault(
+                    match: RequestMatcher(method: method, path: path), status: status,
+                    retryAfterSeconds: retryAfterSeconds, count: count, timing: timing)))
     }
 
     /// Matching requests wait `milliseconds` first; the next `count` of them, or all when nil.
@@ -38,8 +43,10 @@ public struct SandboxFaults: Sendable {
     /// Right after the next GET of `accountId`'s controls is answered, a foreign writer edits
     /// them (the fields given, or a new blocked domain when none is), making that GET's hash stale.
     @discardableResult
-    public func editControlsAfterNextGet(of accountId: String, name: String? = nil,
-                                         blockedVerticals: [BlockedVertical]? = nil, domains: [BlockedDomain]? = nil) -> String {
+    public func editControlsAfterNextGet(
+        of accountId: String, name: String? = nil,
+        blockedVerticals: [BlockedVertical]? = nil, domains: [BlockedDomain]? = nil
+    ) -> String {
         add(.foreignEdit(ForeignControlsEdit(accountId: accountId, name: name, blockedVerticals: blockedVerticals, domains: domains)))
     }
 

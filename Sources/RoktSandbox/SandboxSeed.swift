@@ -51,9 +51,10 @@ extension SandboxWorld {
                 PageVariant(pageVariantId: "\(prefix)-variant-mobile", pageId: pageId, name: "Confirmation - Mobile", status: .active),
             ]
             if archived {
-                variants.append(PageVariant(
-                    pageVariantId: "\(prefix)-variant-legacy", pageId: pageId, name: "Confirmation - Legacy",
-                    status: .paused, isArchived: true))
+                variants.append(
+                    PageVariant(
+                        pageVariantId: "\(prefix)-variant-legacy", pageId: pageId, name: "Confirmation - Legacy",
+                        status: .paused, isArchived: true))
             }
             let page = Page(
                 pageId: pageId, type: .confirmation, name: "Confirmation", variants: variants,

@@ -56,10 +56,11 @@ extension SandboxState {
     /// across writes (a page never repeats or skips an account that existed when it was read).
     enum Cursor {
         static func encode(_ accountId: String) -> String {
-            "c_" + accountId.utf8.map { byte in
-                let hex = String(byte, radix: 16)
-                return hex.count == 1 ? "0" + hex : hex
-            }.joined()
+            "c_"
+                + accountId.utf8.map { byte in
+                    let hex = String(byte, radix: 16)
+                    return hex.count == 1 ? "0" + hex : hex
+                }.joined()
         }
 
         static func decode(_ cursor: String) -> String? {

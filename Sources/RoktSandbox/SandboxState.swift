@@ -97,10 +97,11 @@ struct SandboxState: Sendable {
                 reply = executed.reply
             }
         }
-        log.append(SandboxLoggedRequest(
-            method: call.method, path: call.path, query: call.query,
-            headers: call.headers.map { .init(name: $0.name, value: $0.value) }, body: String(decoding: call.body, as: UTF8.self),
-            status: reply?.status, requestId: requestId, replayed: replayed, fault: fault, receivedAt: now))
+        log.append(
+            SandboxLoggedRequest(
+                method: call.method, path: call.path, query: call.query,
+                headers: call.headers.map { .init(name: $0.name, value: $0.value) }, body: String(decoding: call.body, as: UTF8.self),
+                status: reply?.status, requestId: requestId, replayed: replayed, fault: fault, receivedAt: now))
         return reply.map(SandboxOutcome.respond) ?? .drop
     }
 
@@ -203,8 +204,9 @@ struct SandboxState: Sendable {
             throw SandboxError(status: 400, code: "idempotency_key_required", message: "Every write requires an Idempotency-Key header")
         }
         guard key.utf8.count <= 255, key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw SandboxError(status: 400, code: "invalid_idempotency_key",
-                               message: "Idempotency-Key must be 1 to 255 visible ASCII characters")
+            throw SandboxError(
+                status: 400, code: "invalid_idempotency_key",
+                message: "Idempotency-Key must be 1 to 255 visible ASCII characters")
         }
         return key
     }

@@ -40,7 +40,7 @@ enum SandboxWrite: Sendable {
     var accountId: String? {
         switch self {
         case .replaceControls(let id, _), .setStatus(let id, _), .patchLayout(let id, _, _), .createPage(let id, _),
-             .setUpPayout(let id, _), .requestDataDeletion(let id, _):
+            .setUpPayout(let id, _), .requestDataDeletion(let id, _):
             id
         case .register, .requestNetworkPrivacy:
             nil

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A bounded first-in-first-out queue between async callers (who never block: `offer` answers

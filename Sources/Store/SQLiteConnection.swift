@@ -79,8 +79,9 @@ public final class SQLiteConnection {
         }
         handle = opened
         self.path = path
-        let milliseconds = Int(configuration.busyTimeout.components.seconds * 1000
-            + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(
+            configuration.busyTimeout.components.seconds * 1000
+                + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000)
         context = ErrorContext(path: path, busyTimeoutMilliseconds: milliseconds)
         cache = StatementCache(capacity: configuration.statementCacheCapacity)
         sqlite3_extended_result_codes(handle, 1)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Synchronization
 
@@ -24,13 +24,15 @@ enum StoreThread {
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         var thread = pthread_t()
-        let code = pthread_create(&thread, &attributes, { argument in
-            let entry = Unmanaged<Entry>.fromOpaque(argument!).takeRetainedValue()
-            entry.body?()
-            entry.body = nil  // closes the connection the body captured, before anyone hears "exited"
-            entry.onExit()
-            return nil
-        }, entry.toOpaque())
+        let code = pthread_create(
+            &thread, &attributes,
+            { argument in
+                let entry = Unmanaged<Entry>.fromOpaque(argument!).takeRetainedValue()
+                entry.body?()
+                entry.body = nil  // closes the connection the body captured, before anyone hears "exited"
+                entry.onExit()
+                return nil
+            }, entry.toOpaque())
         if code != 0 {
             entry.release()
             throw StoreError(.other, "cannot start the \(name) thread: \(FileSystem.describe(errno: code))")

@@ -2,7 +2,7 @@ import Gateway
 import HTTP
 import RoktSandbox
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `rokt-gateway serve --sandbox`: the whole product on one machine with no Rokt account. The
@@ -51,7 +51,8 @@ enum SandboxMode {
         }
         let port = try app.start()
         let shownHost = ["::", "0.0.0.0"].contains(host) ? "localhost" : host.contains(":") ? "[\(host)]" : host
-        print("""
+        print(
+            """
             Rokt sandbox (demo seed) at \(sandbox.baseURL)
             Gateway at http://\(shownHost):\(port)   database \(configuration.databasePath)
             API key (all scopes): \(apiKey)

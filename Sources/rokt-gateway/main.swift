@@ -1,7 +1,7 @@
 import Gateway
 import HTTP
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // Argument parsing and wiring only; everything else lives in the Gateway module.

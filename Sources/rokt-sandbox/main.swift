@@ -1,7 +1,7 @@
 import HTTP
 import RoktSandbox
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // Argument parsing and wiring only; everything else lives in the RoktSandbox module.
@@ -119,8 +119,10 @@ let configuration = options.configuration
 let sandbox = RoktSandbox(configuration: configuration)
 if let latency = options.latency, latency > 0 { sandbox.faults.addLatency(milliseconds: latency) }
 if let failRate = options.failRate {
-    sandbox.faults.add(.status(StatusFault(
-        match: RequestMatcher(path: options.failPath), status: options.failStatus, retryAfterSeconds: options.retryAfter, count: nil, probability: failRate)))
+    sandbox.faults.add(
+        .status(
+            StatusFault(
+                match: RequestMatcher(path: options.failPath), status: options.failStatus, retryAfterSeconds: options.retryAfter, count: nil, probability: failRate)))
 }
 
 do {

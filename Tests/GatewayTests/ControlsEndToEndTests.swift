@@ -24,8 +24,9 @@ import Testing
     @Test func addVerticalKeepsExistingBlocksWithOneGetAndOnePut() async throws {
         try await withGateway { gateway in
             gateway.sandbox.resetRequestLog()
-            let response = try await gateway.call(.post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals",
-                                                  json: #"{"partnerVerticalId":1504,"partnerSubVerticalId":1612}"#)
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals",
+                json: #"{"partnerVerticalId":1504,"partnerSubVerticalId":1612}"#)
             #expect(response.status == 200)
             #expect(response["state"] == .string("succeeded"))
             #expect(response["changed"] == .bool(true))
@@ -47,8 +48,9 @@ import Testing
     @Test func addingWhatIsThereSucceedsUnchangedWithoutAPut() async throws {
         try await withGateway { gateway in
             gateway.sandbox.resetRequestLog()
-            let response = try await gateway.call(.post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals",
-                                                  json: #"{"partnerVerticalId":1500,"partnerSubVerticalId":1610}"#)
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals",
+                json: #"{"partnerVerticalId":1500,"partnerSubVerticalId":1610}"#)
             #expect(response.status == 200)
             #expect(response["changed"] == .bool(false))
             #expect(gateway.upstream("PUT").isEmpty)
@@ -93,10 +95,12 @@ import Testing
     @Test func patchAppliesAddsAndRemovesInOneWrite() async throws {
         try await withGateway { gateway in
             gateway.sandbox.resetRequestLog()
-            let response = try await gateway.call(.patch, "/v1/merchants/\(Self.m2)/controls", json: """
-                {"add":{"verticals":[{"partnerVerticalId":1510,"partnerSubVerticalId":1650}],"domains":["new.example.com"]},
-                 "remove":{"verticals":[{"partnerVerticalId":1502}],"domains":["competitor.example.com"]}}
-                """)
+            let response = try await gateway.call(
+                .patch, "/v1/merchants/\(Self.m2)/controls",
+                json: """
+                    {"add":{"verticals":[{"partnerVerticalId":1510,"partnerSubVerticalId":1650}],"domains":["new.example.com"]},
+                     "remove":{"verticals":[{"partnerVerticalId":1502}],"domains":["competitor.example.com"]}}
+                    """)
             #expect(response.status == 200)
             let controls = gateway.sandbox.controls(of: Self.m2)!
             #expect(controls.blockedVerticals.map { "\($0.partnerVerticalId)/\($0.partnerSubVerticalId)" } == ["1500/1610", "1510/1650"])
@@ -112,8 +116,9 @@ import Testing
             #expect(response.status == 409)
             #expect(response["code"] == .string("stale_content_hash"))
             #expect(response["operationId"]?.stringValue?.hasPrefix("op_") == true)
-            let viaHeader = try await gateway.call(.put, "/v1/merchants/\(Self.m2)/controls",
-                                                   json: #"{"blockedVerticals":[],"blockedDomains":[]}"#, headers: ["If-Match": "\"h_stale\""])
+            let viaHeader = try await gateway.call(
+                .put, "/v1/merchants/\(Self.m2)/controls",
+                json: #"{"blockedVerticals":[],"blockedDomains":[]}"#, headers: ["If-Match": "\"h_stale\""])
             #expect(viaHeader.status == 412)
             #expect(gateway.sandbox.controls(of: Self.m2)!.blockedVerticals.count == 2)
         }
@@ -122,9 +127,11 @@ import Testing
     @Test func putWithCurrentHashReplacesEverything() async throws {
         try await withGateway { gateway in
             let hash = try #require(try await gateway.call(.get, "/v1/merchants/\(Self.m2)/controls")["contentHash"]?.stringValue)
-            let response = try await gateway.call(.put, "/v1/merchants/\(Self.m2)/controls", json: """
-                {"blockedVerticals":[{"partnerVerticalId":1501,"partnerSubVerticalId":1601}],"blockedDomains":["only.example.com"],"contentHash":"\(hash)"}
-                """)
+            let response = try await gateway.call(
+                .put, "/v1/merchants/\(Self.m2)/controls",
+                json: """
+                    {"blockedVerticals":[{"partnerVerticalId":1501,"partnerSubVerticalId":1601}],"blockedDomains":["only.example.com"],"contentHash":"\(hash)"}
+                    """)
             #expect(response.status == 200)
             let controls = gateway.sandbox.controls(of: Self.m2)!
             #expect(controls.blockedVerticals.map(\.partnerVerticalId) == [1501])
@@ -136,8 +143,9 @@ import Testing
         try await withGateway { gateway in
             gateway.sandbox.faults.editControlsAfterNextGet(of: Self.m1, domains: [SandboxBlockedDomain(domain: "foreign.example.com", policy: "Block")])
             gateway.sandbox.resetRequestLog()
-            let response = try await gateway.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals",
-                                                  json: #"{"partnerVerticalId":1520,"partnerSubVerticalId":1620}"#)
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals",
+                json: #"{"partnerVerticalId":1520,"partnerSubVerticalId":1620}"#)
             #expect(response.status == 200)
             let controls = gateway.sandbox.controls(of: Self.m1)!
             #expect(controls.domains.map(\.domain) == ["foreign.example.com"])
@@ -154,8 +162,9 @@ import Testing
         try await withGateway { gateway in
             gateway.sandbox.faults.failNext(3, method: "PUT", path: "/v1/partnership/accounts/*/marketplacecontrolslists", status: 503)
             gateway.sandbox.resetRequestLog()
-            let response = try await gateway.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals",
-                                                  json: #"{"partnerVerticalId":1530,"partnerSubVerticalId":1630}"#)
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals",
+                json: #"{"partnerVerticalId":1530,"partnerSubVerticalId":1630}"#)
             #expect(response.status == 200)
             #expect(response["attempts"]?.int == 4)
             let puts = gateway.upstream("PUT")
@@ -169,8 +178,9 @@ import Testing
     @Test func upstream400SurfacesRoktsMessageWithoutRetry() async throws {
         try await withGateway { gateway in
             gateway.sandbox.resetRequestLog()
-            let response = try await gateway.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals",
-                                                  json: #"{"partnerVerticalId":1700,"partnerSubVerticalId":1600}"#)
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals",
+                json: #"{"partnerVerticalId":1700,"partnerSubVerticalId":1600}"#)
             #expect(response.status == 400)
             #expect(response["code"] == .string("upstream_rejected"))
             #expect(response["upstream"]?["status"]?.int == 400)
@@ -203,8 +213,10 @@ import Testing
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for i in 0..<50 {
                     group.addTask {
-                        try await gateway.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals",
-                                               json: #"{"partnerVerticalId":\#(1500 + i),"partnerSubVerticalId":1600}"#).status
+                        try await gateway.call(
+                            .post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals",
+                            json: #"{"partnerVerticalId":\#(1500 + i),"partnerSubVerticalId":1600}"#
+                        ).status
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
@@ -246,8 +258,9 @@ import Testing
 
     @Test func respondAsyncAnswers202AtOnce() async throws {
         try await withGateway { gateway in
-            let response = try await gateway.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-domains",
-                                                  json: #"{"domain":"async.example.com"}"#, headers: ["Prefer": "respond-async"])
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(Self.m1)/controls/blocked-domains",
+                json: #"{"domain":"async.example.com"}"#, headers: ["Prefer": "respond-async"])
             #expect(response.status == 202)
             #expect(response.headers["Preference-Applied"] == "respond-async")
             #expect(response["state"]?.stringValue == "queued" || response["state"]?.stringValue == "running")
@@ -258,8 +271,9 @@ import Testing
         try await withGateway { gateway in
             gateway.sandbox.resetRequestLog()
             let before = gateway.sandbox.controls(of: Self.m2)!
-            let response = try await gateway.call(.post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals?dry_run=true",
-                                                  json: #"{"partnerVerticalId":1504,"partnerSubVerticalId":1612}"#)
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals?dry_run=true",
+                json: #"{"partnerVerticalId":1504,"partnerSubVerticalId":1612}"#)
             #expect(response.status == 200)
             #expect(response["dryRun"] == .bool(true))
             #expect(response["changes"]?["added"]?.array?.count == 1)

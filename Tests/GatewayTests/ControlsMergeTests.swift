@@ -5,8 +5,10 @@ import Testing
 @Suite struct ControlsMergeTests {
     static let state = MarketplaceControls(
         name: "Acme Network Controls",
-        blockedVerticals: [BlockedVertical(partnerVerticalId: 1500, partnerSubVerticalId: 1610),
-                           BlockedVertical(partnerVerticalId: 1502, partnerSubVerticalId: 1620)],
+        blockedVerticals: [
+            BlockedVertical(partnerVerticalId: 1500, partnerSubVerticalId: 1610),
+            BlockedVertical(partnerVerticalId: 1502, partnerSubVerticalId: 1620),
+        ],
         domains: [BlockedDomain(domain: "competitor.example.com")],
         contentHash: "h_abc123")
 
@@ -51,8 +53,9 @@ import Testing
     }
 
     @Test func batchRemovesBeforeAdding() {
-        let batch = ControlsBatch(addVerticals: [VerticalPair(1500, 1610)], addDomains: ["b.example.com"],
-                                  removeVerticals: [VerticalRemoval(vertical: 1500, subVertical: nil)], removeDomains: ["competitor.example.com"])
+        let batch = ControlsBatch(
+            addVerticals: [VerticalPair(1500, 1610)], addDomains: ["b.example.com"],
+            removeVerticals: [VerticalRemoval(vertical: 1500, subVertical: nil)], removeDomains: ["competitor.example.com"])
         let (outcomes, result) = ControlsMerge.apply([.batch(batch)], to: Self.state)
         #expect(outcomes == [.applied(changed: true)])
         #expect(result.blockedVerticals.map(\.pair) == [VerticalPair(1502, 1620), VerticalPair(1500, 1610)])
@@ -96,8 +99,10 @@ import Testing
         #expect(try DomainName("xn--bcher-kva.example").value == "xn--bcher-kva.example")
     }
 
-    @Test(arguments: ["", ".", "https://example.com", "example.com/path", "example.com:443", "exa mple.com", "a..b.com",
-                      "localhost", "10.0.0.1", "-bad.com", "bad-.com", "under_score.com", "bücher.de", String(repeating: "a", count: 64) + ".com"])
+    @Test(arguments: [
+        "", ".", "https://example.com", "example.com/path", "example.com:443", "exa mple.com", "a..b.com",
+        "localhost", "10.0.0.1", "-bad.com", "bad-.com", "under_score.com", "bücher.de", String(repeating: "a", count: 64) + ".com",
+    ])
     func refusesWhatIsNotAHostname(raw: String) {
         #expect(throws: DomainName.Invalid.self) { try DomainName(raw) }
     }

@@ -136,10 +136,12 @@ import JSON
     }
 
     @Test func transientWriteFailuresAndUnfinishedOperationsHandTheJobBack() {
-        for (result, expected) in [(UpstreamWriter.Result.failed(F.rokt(503)), "end(backoff 3)"),
-                                   (.failed(F.rokt(429, retryAfter: .seconds(7))), "end(backoff 3 ≥ 7.0 seconds)"),
-                                   (.failed(F.timeout), "end(backoff 3)"),
-                                   (.stillPending, "end(retry 5.0 seconds)")] {
+        for (result, expected) in [
+            (UpstreamWriter.Result.failed(F.rokt(503)), "end(backoff 3)"),
+            (.failed(F.rokt(429, retryAfter: .seconds(7))), "end(backoff 3 ≥ 7.0 seconds)"),
+            (.failed(F.timeout), "end(backoff 3)"),
+            (.stillPending, "end(retry 5.0 seconds)"),
+        ] {
             var round = Self.readingQueued([Self.a])
             _ = round.next(.controls(.success(Self.state)))
             _ = round.next(.done)
@@ -220,8 +222,12 @@ import JSON
 
     @Test func aPendingWriteIsReSentUnderItsKeyForTheLiveOperations() {
         let pending = F.pendingWrite(["a", "b"], resource: "controls", plan: Self.plan(["a": true, "b": false]))
-        var (round, action) = Self.resuming(pending, operations: [F.operation("a", Self.a.intent, state: .running),
-                                                                  F.operation("b", Self.b.intent, state: .succeeded)])
+        var (round, action) = Self.resuming(
+            pending,
+            operations: [
+                F.operation("a", Self.a.intent, state: .running),
+                F.operation("b", Self.b.intent, state: .succeeded),
+            ])
         #expect(action.summary == "renewLease")
         #expect(round.next(.done).summary == "countAttempt(a,b)")
         #expect(round.next(.done).summary == "send(PUT old-key a,b)")

@@ -19,10 +19,11 @@ import Testing
 
         let first = try GatewayProcess(environment: environment)
         let port = try await first.waitForField("listening", "port")
-        let accepted = try await client.execute(HTTPClientRequest(
-            method: .post, url: "http://127.0.0.1:\(port)/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals",
-            headers: ProcessTestBed.headers(json: true),
-            body: Array(#"{"partnerVerticalId":1555,"partnerSubVerticalId":1655}"#.utf8)))
+        let accepted = try await client.execute(
+            HTTPClientRequest(
+                method: .post, url: "http://127.0.0.1:\(port)/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals",
+                headers: ProcessTestBed.headers(json: true),
+                body: Array(#"{"partnerVerticalId":1555,"partnerSubVerticalId":1655}"#.utf8)))
         #expect(accepted.status.code == 202)
         let operationId = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(accepted.body))["id"]?.stringValue)
         // Wait until it has retried at least once, then kill it without warning.
@@ -38,8 +39,10 @@ import Testing
         var document = JSONValue.null
         for _ in 0..<400 where state != "succeeded" && state != "failed" {
             try await Task.sleep(for: .milliseconds(50))
-            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port2)/v1/operations/\(operationId)",
-                                                                      headers: ProcessTestBed.headers()))
+            let response = try await client.execute(
+                HTTPClientRequest(
+                    url: "http://127.0.0.1:\(port2)/v1/operations/\(operationId)",
+                    headers: ProcessTestBed.headers()))
             document = try JSONDecoder().decode(JSONValue.self, from: Data(response.body))
             state = document["state"]?.stringValue ?? ""
         }
@@ -60,14 +63,18 @@ import Testing
         let gateway = try GatewayProcess(environment: environment)
         let port = try await gateway.waitForField("listening", "port")
 
-        let create = try GatewayProcess(arguments: ["keys", "create", "--name", "dashboard", "--scope", "read", "--merchant", SandboxDemo.merchant1],
-                                        environment: environment)
+        let create = try GatewayProcess(
+            arguments: ["keys", "create", "--name", "dashboard", "--scope", "read", "--merchant", SandboxDemo.merchant1],
+            environment: environment)
         #expect(await create.waitForExit() == 0)
         let secret = try #require(create.text.split(separator: "\n").last.map(String.init))
         #expect(secret.hasPrefix("rgw_"))
         func status(_ key: String) async throws -> Int {
-            try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/merchants/\(SandboxDemo.merchant1)/status",
-                                                       headers: ["Authorization": "Bearer \(key)"])).status.code
+            try await client.execute(
+                HTTPClientRequest(
+                    url: "http://127.0.0.1:\(port)/v1/merchants/\(SandboxDemo.merchant1)/status",
+                    headers: ["Authorization": "Bearer \(key)"])
+            ).status.code
         }
         var code = 0
         for _ in 0..<40 where code != 200 {

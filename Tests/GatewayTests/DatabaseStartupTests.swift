@@ -6,8 +6,10 @@ import Testing
 /// The executable refuses databases it cannot use, clearly and with a non-zero exit.
 @Suite struct DatabaseStartupTests {
     static func environment(database: String) -> [String: String] {
-        ["PORT": "0", "DATABASE_PATH": database, "ROKT_API_TOKEN": "t", "ROKT_PARENT_ACCOUNT_ID": "p",
-         "ROKT_BASE_URL": "http://127.0.0.1:9", "LOG_FORMAT": "text"]
+        [
+            "PORT": "0", "DATABASE_PATH": database, "ROKT_API_TOKEN": "t", "ROKT_PARENT_ACCOUNT_ID": "p",
+            "ROKT_BASE_URL": "http://127.0.0.1:9", "LOG_FORMAT": "text",
+        ]
     }
 
     @Test func unusablePathFailsWithAClearMessage() async throws {

@@ -18,8 +18,10 @@ import Testing
         #expect(configuration.cors.allowedOrigins == ["https://a.example", "https://b.example"])
     }
 
-    @Test(arguments: [("PLACEMENTS_TIMEOUT_MS", "0"), ("PLACEMENTS_TIMEOUT_MS", "10001"), ("PLACEMENTS_TIMEOUT_MS", "fast"),
-                      ("PLACEMENTS_ON_ERROR", "ignore"), ("CORS_ALLOWED_ORIGINS", "shop.example.com")])
+    @Test(arguments: [
+        ("PLACEMENTS_TIMEOUT_MS", "0"), ("PLACEMENTS_TIMEOUT_MS", "10001"), ("PLACEMENTS_TIMEOUT_MS", "fast"),
+        ("PLACEMENTS_ON_ERROR", "ignore"), ("CORS_ALLOWED_ORIGINS", "shop.example.com"),
+    ])
     func malformedValueIsAnErrorNamingTheVariable(variable: String, raw: String) {
         #expect {
             try GatewayConfiguration.fromEnvironment([variable: raw])

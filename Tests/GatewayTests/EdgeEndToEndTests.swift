@@ -15,9 +15,12 @@ import Testing
     @Test func preflightOnEveryRegisteredPathFromAnAllowedOrigin() async throws {
         try await withGateway(configure: Self.allowShop) { gateway in
             for (path, method) in [(Self.controls, "PUT"), ("/v1/placements/any", "POST"), ("/v1/operations/op_x", "GET"), ("/healthz", "GET")] {
-                let response = try await gateway.call(.options, path, anonymous: true,
-                                                      headers: ["Origin": Self.shop, "Access-Control-Request-Method": method,
-                                                                "Access-Control-Request-Headers": "authorization, idempotency-key"])
+                let response = try await gateway.call(
+                    .options, path, anonymous: true,
+                    headers: [
+                        "Origin": Self.shop, "Access-Control-Request-Method": method,
+                        "Access-Control-Request-Headers": "authorization, idempotency-key",
+                    ])
                 #expect(response.status == 204, "\(path)")
                 #expect(response.headers["Access-Control-Allow-Origin"] == Self.shop)
                 #expect(response.headers["Access-Control-Allow-Methods"]?.contains(method) == true, "\(path)")
@@ -30,8 +33,9 @@ import Testing
 
     @Test func preflightFromAnotherOriginIsRefused() async throws {
         try await withGateway(configure: Self.allowShop) { gateway in
-            let response = try await gateway.call(.options, Self.controls, anonymous: true,
-                                                  headers: ["Origin": "https://evil.example.com", "Access-Control-Request-Method": "PUT"])
+            let response = try await gateway.call(
+                .options, Self.controls, anonymous: true,
+                headers: ["Origin": "https://evil.example.com", "Access-Control-Request-Method": "PUT"])
             #expect(response.status == 403)
             #expect(response["code"] == .string("cors_origin_not_allowed"))
             #expect(response.headers["Access-Control-Allow-Origin"] == nil)
@@ -60,8 +64,9 @@ import Testing
 
     @Test func withoutConfiguredOriginsThereIsNoCORS() async throws {
         try await withGateway { gateway in
-            let preflight = try await gateway.call(.options, Self.controls, anonymous: true,
-                                                   headers: ["Origin": Self.shop, "Access-Control-Request-Method": "PUT"])
+            let preflight = try await gateway.call(
+                .options, Self.controls, anonymous: true,
+                headers: ["Origin": Self.shop, "Access-Control-Request-Method": "PUT"])
             #expect(preflight.status == 405)
             #expect(preflight.headers["Access-Control-Allow-Origin"] == nil)
             let ok = try await gateway.call(.get, "/healthz", anonymous: true, headers: ["Origin": Self.shop])

@@ -15,8 +15,9 @@ import JSON
         try await withGateway { gateway in
             try await gateway.listenToEveryEvent()
             gateway.sandbox.faults.failNext(2, method: "PUT", status: 503)
-            let controls = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
-                                                  json: #"{"domain":"events.example.com"}"#)
+            let controls = try await gateway.call(
+                .post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
+                json: #"{"domain":"events.example.com"}"#)
             #expect(controls.status == 200)
             let pause = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant2)/pause")
             #expect(pause.status == 200)

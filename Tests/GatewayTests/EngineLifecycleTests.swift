@@ -12,8 +12,9 @@ import Testing
         let harness = try await GatewayHarness.start()
         // Keep the job busy retrying so a lease is held when the gateway stops.
         harness.sandbox.faults.failNext(1000, method: "PUT", status: 503)
-        let accepted = try await harness.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
-                                              json: #"{"domain":"held.example.com"}"#, headers: ["Prefer": "respond-async"])
+        let accepted = try await harness.call(
+            .post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
+            json: #"{"domain":"held.example.com"}"#, headers: ["Prefer": "respond-async"])
         #expect(accepted.status == 202)
         for _ in 0..<200 where harness.upstream("PUT").isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         let path = harness.services.configuration.databasePath
@@ -32,8 +33,9 @@ import Testing
         try await withGateway(syncWait: .seconds(30)) { gateway in
             gateway.sandbox.faults.failNext(1000, method: "PUT", status: 503)
             let started = ContinuousClock.now
-            let response = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
-                                                  json: #"{"domain":"wait.example.com"}"#, headers: ["Prefer": "wait=1"])
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
+                json: #"{"domain":"wait.example.com"}"#, headers: ["Prefer": "wait=1"])
             let elapsed = ContinuousClock.now - started
             #expect(response.status == 202)
             #expect(response.headers["Preference-Applied"] == "wait=1")
@@ -51,15 +53,18 @@ import Testing
         engine.maxConcurrentJobs = 1
         engine.minConcurrentJobs = 1
         try await withGateway(engine: engine) { gateway in
-            _ = gateway.sandbox.faults.addLatency(milliseconds: 1_500, method: "GET",
-                                                  path: "/v1/partnership/accounts/\(SandboxDemo.merchant1)/marketplacecontrolslists")
+            _ = gateway.sandbox.faults.addLatency(
+                milliseconds: 1_500, method: "GET",
+                path: "/v1/partnership/accounts/\(SandboxDemo.merchant1)/marketplacecontrolslists")
             let async: HTTPHeaders = ["Prefer": "respond-async"]
-            let first = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
-                                               json: #"{"domain":"slot-holder.example.com"}"#, headers: async)
+            let first = try await gateway.call(
+                .post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
+                json: #"{"domain":"slot-holder.example.com"}"#, headers: async)
             #expect(first.status == 202)
             try await Task.sleep(for: .milliseconds(200))  // merchant 1 holds the only slot, waiting on Rokt
-            let second = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant2)/controls/blocked-domains",
-                                                json: #"{"domain":"waiting.example.com"}"#, headers: async)
+            let second = try await gateway.call(
+                .post, "/v1/merchants/\(SandboxDemo.merchant2)/controls/blocked-domains",
+                json: #"{"domain":"waiting.example.com"}"#, headers: async)
             #expect(second.status == 202)
             let before = gateway.services.engine.schedulingPasses
             try await Task.sleep(for: .milliseconds(500))

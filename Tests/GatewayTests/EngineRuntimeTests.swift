@@ -20,8 +20,9 @@ import Testing
         engine.runtime.sleep = { sleeps.record($0) }  // returns at once: no real waiting
         try await withGateway(engine: engine) { gateway in
             gateway.sandbox.faults.holdWritesPending(forPolls: 3, method: "PUT")
-            let response = try await gateway.call(.post, "/v1/merchants/\(ControlsEndToEndTests.m1)/controls/blocked-domains",
-                                                  json: #"{"domain":"polled.example.com"}"#)
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(ControlsEndToEndTests.m1)/controls/blocked-domains",
+                json: #"{"domain":"polled.example.com"}"#)
             #expect(response.status == 200)
             #expect(sleeps.all == [.seconds(10), .seconds(20), .seconds(30)])
         }

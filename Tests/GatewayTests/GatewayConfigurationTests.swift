@@ -27,8 +27,10 @@ import Testing
         #expect(configuration.allowPrivateWebhooks)
     }
 
-    @Test(arguments: [("WEBHOOK_RETRY_SCHEDULE", "5,10"), ("WEBHOOK_DISABLE_AFTER", "10s"), ("WEBHOOK_SECRET_GRACE", "30d"),
-                      ("WEBHOOK_MAX_CONCURRENCY", "0"), ("WEBHOOK_ENDPOINT_CONCURRENCY", "65"), ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "yes")])
+    @Test(arguments: [
+        ("WEBHOOK_RETRY_SCHEDULE", "5,10"), ("WEBHOOK_DISABLE_AFTER", "10s"), ("WEBHOOK_SECRET_GRACE", "30d"),
+        ("WEBHOOK_MAX_CONCURRENCY", "0"), ("WEBHOOK_ENDPOINT_CONCURRENCY", "65"), ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "yes"),
+    ])
     func malformedWebhookVariablesAreRefusedByName(name: String, raw: String) {
         #expect { try GatewayConfiguration.fromEnvironment([name: raw]) } throws: { ($0 as? ConfigurationError)?.variable == name }
     }

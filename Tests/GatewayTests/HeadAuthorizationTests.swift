@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 import HTTP
@@ -74,8 +74,10 @@ import Testing
             ]
             for (key, status, code) in cases {
                 let authorization = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
-                let answer = try await Self.sendHeadOnly(port: gateway.port, "POST \(path) HTTP/1.1\r\nHost: x\r\n\(authorization)"
-                    + "Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n")
+                let answer = try await Self.sendHeadOnly(
+                    port: gateway.port,
+                    "POST \(path) HTTP/1.1\r\nHost: x\r\n\(authorization)"
+                        + "Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n")
                 #expect(answer.hasPrefix("HTTP/1.1 \(status) "), "\(answer.prefix(60))")
                 #expect(answer.contains(#""code":"\#(code)""#))
                 #expect(answer.lowercased().contains("connection: close"))
@@ -91,8 +93,10 @@ import Testing
     @Test func routesWithoutAKeyAreNotScreened() async throws {
         try await withGateway { gateway in
             let router = GatewayRouter(services: gateway.services)
-            for (method, path) in [(HTTPMethod.get, "/healthz"), (.get, "/readyz"), (.get, "/metrics"), (.get, "/openapi.yaml"),
-                                   (.options, "/v1/merchants"), (.post, "/nowhere")] {
+            for (method, path) in [
+                (HTTPMethod.get, "/healthz"), (.get, "/readyz"), (.get, "/metrics"), (.get, "/openapi.yaml"),
+                (.options, "/v1/merchants"), (.post, "/nowhere"),
+            ] {
                 #expect(router.screen(HTTPRequestHead(method: method, target: path, headers: ["Host": "x"])) == nil, "\(method) \(path)")
             }
         }

@@ -22,9 +22,10 @@ import Testing
         let request = HTTPRequest(method: .post, target: pausePath, headers: ["Idempotency-Key": key])
         let submitted = Mutex<String?>(nil)
         let response = try? await InboundIdempotency(services: services).run(request, caller: Caller(key: admin)) { binding in
-            let operation = try await services.engine.submit(.status(.paused), merchantId: SandboxDemo.merchant1,
-                                                             request: .object(["status": .string("paused")]), apiKeyId: admin.id,
-                                                             inboundKey: binding)
+            let operation = try await services.engine.submit(
+                .status(.paused), merchantId: SandboxDemo.merchant1,
+                request: .object(["status": .string("paused")]), apiKeyId: admin.id,
+                inboundKey: binding)
             submitted.withLock { $0 = operation.id }
             return try failure()
         }
@@ -66,8 +67,9 @@ import Testing
             let (hash, now) = (RequestFingerprint(left).hash, clock.nowMillis())
             // The claim a crashed process leaves: in flight, no operation, no request of ours holding it.
             _ = try await gateway.database.write { db in
-                try InboundRecords.claim(apiKeyId: admin.id, key: "crashed", requestHash: hash, now: now, retention: 86_400_000,
-                                         lease: InboundIdempotency.inFlightLease.milliseconds, heldElsewhere: { false }, in: db)
+                try InboundRecords.claim(
+                    apiKeyId: admin.id, key: "crashed", requestHash: hash, now: now, retention: 86_400_000,
+                    lease: InboundIdempotency.inFlightLease.milliseconds, heldElsewhere: { false }, in: db)
             }
             let early = try await gateway.call(.post, Self.domainsPath, json: body, headers: ["Idempotency-Key": "crashed"])
             #expect(early.status == 409)
@@ -89,10 +91,12 @@ import Testing
             let now = clock.nowMillis()
             let lease = InboundIdempotency.inFlightLease.milliseconds
             let (first, second) = try await gateway.database.write { db in
-                let first = try InboundRecords.claim(apiKeyId: "key_x", key: "live", requestHash: "h", now: now, retention: 86_400_000,
-                                                     lease: lease, heldElsewhere: { true }, in: db)
-                let second = try InboundRecords.claim(apiKeyId: "key_x", key: "live", requestHash: "h", now: now + lease * 10, retention: 86_400_000,
-                                                      lease: lease, heldElsewhere: { true }, in: db)
+                let first = try InboundRecords.claim(
+                    apiKeyId: "key_x", key: "live", requestHash: "h", now: now, retention: 86_400_000,
+                    lease: lease, heldElsewhere: { true }, in: db)
+                let second = try InboundRecords.claim(
+                    apiKeyId: "key_x", key: "live", requestHash: "h", now: now + lease * 10, retention: 86_400_000,
+                    lease: lease, heldElsewhere: { true }, in: db)
                 return (first, second)
             }
             guard case .claimed = first, case .existing(let record) = second else {
@@ -113,12 +117,14 @@ import Testing
             #expect(otherTag["code"] == .string("idempotency_key_reused"))
             let noTag = try await gateway.call(.post, Self.domainsPath, json: body, headers: ["Idempotency-Key": "pre-1"])
             #expect(noTag.status == 422)
-            let noneMatch = try await gateway.call(.post, Self.domainsPath, json: body,
-                                                   headers: ["Idempotency-Key": "pre-1", "If-Match": "\"aaa\"", "If-None-Match": "*"])
+            let noneMatch = try await gateway.call(
+                .post, Self.domainsPath, json: body,
+                headers: ["Idempotency-Key": "pre-1", "If-Match": "\"aaa\"", "If-None-Match": "*"])
             #expect(noneMatch.status == 422)
             // How it is answered is not what it means: another Prefer replays.
-            let async = try await gateway.call(.post, Self.domainsPath, json: body,
-                                               headers: ["Idempotency-Key": "pre-1", "If-Match": "\"aaa\"", "Prefer": "respond-async"])
+            let async = try await gateway.call(
+                .post, Self.domainsPath, json: body,
+                headers: ["Idempotency-Key": "pre-1", "If-Match": "\"aaa\"", "Prefer": "respond-async"])
             #expect(async.status == 200)
             #expect(async.headers["Idempotent-Replayed"] == "true")
         }
@@ -129,10 +135,11 @@ import Testing
             let body = #"{"domain":"media.example.com"}"#
             #expect(try await gateway.call(.post, Self.domainsPath, json: body, headers: ["Idempotency-Key": "ct-1"]).status == 200)
             // The harness sends JSON as application/json; this one names another media type.
-            let other = try await gateway.client.execute(HTTPClientRequest(
-                method: .post, url: gateway.baseURL + Self.domainsPath,
-                headers: ["Authorization": "Bearer \(gateway.adminKey)", "Idempotency-Key": "ct-1", "Content-Type": "application/merge-patch+json"],
-                body: Array(body.utf8)), timeout: .seconds(60))
+            let other = try await gateway.client.execute(
+                HTTPClientRequest(
+                    method: .post, url: gateway.baseURL + Self.domainsPath,
+                    headers: ["Authorization": "Bearer \(gateway.adminKey)", "Idempotency-Key": "ct-1", "Content-Type": "application/merge-patch+json"],
+                    body: Array(body.utf8)), timeout: .seconds(60))
             #expect(other.status.code == 422)
         }
     }

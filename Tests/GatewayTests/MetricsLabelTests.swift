@@ -7,9 +7,10 @@ import Testing
 @Suite struct MetricsLabelTests {
     /// The series of an exposition, values dropped: what a scrape's size grows with.
     static func series(_ exposition: String) -> Set<String> {
-        Set(exposition.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
-            line.lastIndex(of: " ").map { String(line[..<$0]) } ?? String(line)
-        })
+        Set(
+            exposition.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
+                line.lastIndex(of: " ").map { String(line[..<$0]) } ?? String(line)
+            })
     }
 
     static func madeUpMethod(_ i: Int) -> HTTPMethod {

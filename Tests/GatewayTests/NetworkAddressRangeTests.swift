@@ -53,9 +53,9 @@ struct NetworkAddressRangeTests {
         ("2002:808:808::1", .global),
         // Teredo: server 65.54.227.120 (public); client 8.8.8.8 stored inverted as f7f7:f7f7.
         ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", .global),
-        ("2001:0:4136:e378:8000:63bf:80ff:fffe", .loopback),       // client 127.0.0.1
-        ("2001:0:7f00:1:8000:63bf:f7f7:f7f7", .loopback),           // server 127.0.0.1
-        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", .documentation),   // client 192.0.2.45
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", .loopback),  // client 127.0.0.1
+        ("2001:0:7f00:1:8000:63bf:f7f7:f7f7", .loopback),  // server 127.0.0.1
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", .documentation),  // client 192.0.2.45
         // Registry blocks that carry no IPv4 address.
         ("100::1", .specialPurpose), ("100::ffff:ffff:ffff:ffff", .specialPurpose), ("100:0:0:1::1", .specialPurpose),
         ("2001:1::1", .global), ("2001:1::2", .global), ("2001:1::3", .global), ("2001:1::4", .specialPurpose),

@@ -34,10 +34,12 @@ extension GatewayHarness {
     func listenToEveryEvent() async throws {
         let now = services.clock.nowMillis()
         try await database.write { db in
-            try WebhookRecords.insert(WebhookEndpoint(id: "we_test", url: "https://127.0.0.1:9/rokt", events: nil, description: nil,
-                                                      secretKey: Array(repeating: 7, count: 32), previousSecretKey: nil,
-                                                      previousSecretExpiresAt: nil, createdAt: now, updatedAt: now, failingSince: nil,
-                                                      disabledAt: nil, disabledReason: nil), in: db)
+            try WebhookRecords.insert(
+                WebhookEndpoint(
+                    id: "we_test", url: "https://127.0.0.1:9/rokt", events: nil, description: nil,
+                    secretKey: Array(repeating: 7, count: 32), previousSecretKey: nil,
+                    previousSecretExpiresAt: nil, createdAt: now, updatedAt: now, failingSince: nil,
+                    disabledAt: nil, disabledReason: nil), in: db)
         }
     }
 
@@ -67,16 +69,23 @@ extension GatewayHarness {
             gateway.sandbox.faults.failNext(1, method: "POST", path: Self.roktPages, status: 503, timing: .afterApplying)
             gateway.sandbox.faults.dropNext(1000, method: "POST", path: Self.roktPages, timing: .afterApplying)
             gateway.sandbox.resetRequestLog()
-            let accepted = try await gateway.call(.post, Self.pages, json: #"{"type":"returns","name":"Returns"}"#,
-                                                  headers: ["Prefer": "respond-async"])
+            let accepted = try await gateway.call(
+                .post, Self.pages, json: #"{"type":"returns","name":"Returns"}"#,
+                headers: ["Prefer": "respond-async"])
             #expect(accepted.status == 202)
             let id = try #require(accepted["id"]?.stringValue)
             let resource = SingleWrite(kind: .page, lane: "pages", method: "POST", path: "", body: nil).resource
-            #expect(try await eventually { let waits = try await gateway.jobWaits(resource); return waits && gateway.upstream("POST").count >= 1 })
+            #expect(
+                try await eventually {
+                    let waits = try await gateway.jobWaits(resource); return waits && gateway.upstream("POST").count >= 1
+                })
             // A retry within the key's life: same key, connection dropped.
             gateway.advance(clock, by: .seconds(1))
             let firstAttempts = gateway.upstream("POST").count
-            #expect(try await eventually { let waits = try await gateway.jobWaits(resource); return waits && gateway.upstream("POST").count > firstAttempts })
+            #expect(
+                try await eventually {
+                    let waits = try await gateway.jobWaits(resource); return waits && gateway.upstream("POST").count > firstAttempts
+                })
             // 23 h later the key is about to expire.
             gateway.advance(clock, by: .seconds(23 * 3600))
             let ended = try await gateway.services.engine.wait(for: id, timeout: .seconds(10))
@@ -119,28 +128,32 @@ extension SingleWrite.Kind {
             gateway.sandbox.faults.failNext(100_000, method: "POST", path: OutcomeUnknownTests.roktPages, status: 503)
             var ids: [String] = []
             for n in 0..<2 {
-                let accepted = try await gateway.call(.post, OutcomeUnknownTests.pages, json: #"{"type":"returns","name":"P\#(n)"}"#,
-                                                      headers: ["Prefer": "respond-async"])
+                let accepted = try await gateway.call(
+                    .post, OutcomeUnknownTests.pages, json: #"{"type":"returns","name":"P\#(n)"}"#,
+                    headers: ["Prefer": "respond-async"])
                 #expect(accepted.status == 202)
                 ids.append(accepted["id"]?.stringValue ?? "")
             }
-            let refused = try await gateway.call(.post, OutcomeUnknownTests.pages, json: #"{"type":"returns","name":"P2"}"#,
-                                                 headers: ["Prefer": "respond-async", "Idempotency-Key": "third-page"])
+            let refused = try await gateway.call(
+                .post, OutcomeUnknownTests.pages, json: #"{"type":"returns","name":"P2"}"#,
+                headers: ["Prefer": "respond-async", "Idempotency-Key": "third-page"])
             #expect(refused.status == 503)
             #expect(refused["code"] == .string("queue_full"))
             #expect(refused.headers["Retry-After"] == "5")
             #expect(refused.headers["Content-Type"] == "application/problem+json")
             // Another merchant's controls count against the same bound.
-            let controls = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant2)/controls/blocked-domains",
-                                                  json: #"{"domain":"full.example.com"}"#, headers: ["Prefer": "respond-async"])
+            let controls = try await gateway.call(
+                .post, "/v1/merchants/\(SandboxDemo.merchant2)/controls/blocked-domains",
+                json: #"{"domain":"full.example.com"}"#, headers: ["Prefer": "respond-async"])
             #expect(controls.status == 503)
             let stored = try await gateway.database.read { db in try db.queryOne("SELECT COUNT(*) FROM operations")!.get(0, as: Int.self) }
             #expect(stored == 2)
 
             gateway.sandbox.faults.clear()
             for id in ids { #expect(try await gateway.services.engine.wait(for: id, timeout: .seconds(10))?.state == .succeeded) }
-            let retried = try await gateway.call(.post, OutcomeUnknownTests.pages, json: #"{"type":"returns","name":"P2"}"#,
-                                                 headers: ["Prefer": "respond-async", "Idempotency-Key": "third-page"])
+            let retried = try await gateway.call(
+                .post, OutcomeUnknownTests.pages, json: #"{"type":"returns","name":"P2"}"#,
+                headers: ["Prefer": "respond-async", "Idempotency-Key": "third-page"])
             #expect(retried.status == 202)
         }
     }

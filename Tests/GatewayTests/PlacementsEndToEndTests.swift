@@ -15,9 +15,11 @@ import Testing
         try await withGateway { gateway in
             let key = try await gateway.makeKey([.read])
             gateway.sandbox.resetRequestLog()
-            let response = try await gateway.call(.post, Self.path, json: Self.body, key: key, headers: [
-                "rokt-session-id": "sess-42", "Accept-Language": "en-AU", "User-Agent": "Checkout/1.0 (BFF)",
-            ])
+            let response = try await gateway.call(
+                .post, Self.path, json: Self.body, key: key,
+                headers: [
+                    "rokt-session-id": "sess-42", "Accept-Language": "en-AU", "User-Agent": "Checkout/1.0 (BFF)",
+                ])
             #expect(response.status == 200)
             #expect(response.text == #"{"result":true}"#)
             let sent = try #require(gateway.upstream("POST", pathSuffix: Self.upstreamPath).first)
@@ -82,8 +84,9 @@ import Testing
     }
 
     @Test func unreachableRoktUnderErrorPolicyIs502Unreachable() {
-        let refused = RoktError(kind: .transport, status: nil, code: "connectFailed", message: "connection refused", requestId: nil,
-                                retryAfter: nil, mayHaveReachedRokt: false)
+        let refused = RoktError(
+            kind: .transport, status: nil, code: "connectFailed", message: "connection refused", requestId: nil,
+            retryAfter: nil, mayHaveReachedRokt: false)
         let problem = PlacementsRoutes.problem(for: refused, timedOut: false, budget: .milliseconds(300))
         #expect(problem.status == 502 && problem.code == "upstream_unreachable")
         #expect(PlacementsRoutes.problem(for: refused, timedOut: true, budget: .milliseconds(300)).status == 504)
@@ -105,7 +108,9 @@ import Testing
     }
 
     @Test func slowRoktUnderErrorPolicyIs504() async throws {
-        try await withGateway(configure: { $0.placementsTimeout = .milliseconds(150); $0.placementsOnError = .error }) { gateway in
+        try await withGateway(configure: {
+            $0.placementsTimeout = .milliseconds(150); $0.placementsOnError = .error
+        }) { gateway in
             gateway.sandbox.faults.addLatency(milliseconds: 5_000, method: "POST", path: Self.upstreamPath)
             let started = ContinuousClock.now
             let response = try await gateway.call(.post, Self.path, json: Self.body)

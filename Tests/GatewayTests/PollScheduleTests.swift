@@ -50,8 +50,9 @@ import Testing
         }
         #expect(verdict(.success(RoktOperation(operationId: "op-1", status: "running"))) == "poll again")
         #expect(verdict(.success(RoktOperation(operationId: "op-1", status: "succeeded"))) == "succeeded")
-        #expect(verdict(.success(RoktOperation(operationId: "op-1", status: "failed", error: .object(["message": .string("bad page")]))))
-            == "failed 422 operation_failed bad page")
+        #expect(
+            verdict(.success(RoktOperation(operationId: "op-1", status: "failed", error: .object(["message": .string("bad page")]))))
+                == "failed 422 operation_failed bad page")
         #expect(verdict(.success(RoktOperation(operationId: "op-1", status: "failed"))) == "failed 422 operation_failed Rokt operation op-1 ended failed")
         #expect(verdict(.failure(F.rokt(503))) == "poll again")  // a failed poll is retried like any read
         #expect(verdict(.failure(F.rokt(404))) == "failed 404  Rokt says 404")
@@ -83,8 +84,10 @@ import Testing
         #expect(JobResource("status") == .status)
         #expect(JobResource("write:theme:layout-1") == .singleWrite(lane: "theme:layout-1"))
         #expect(JobResource("elsewhere") == nil)
-        for intent in [OperationIntent.controls(.addDomain("a.example.com")), .status(.paused),
-                       .single(SingleWrite(kind: .theme, lane: "theme:l1", method: "PATCH", path: "/t", body: nil))] {
+        for intent in [
+            OperationIntent.controls(.addDomain("a.example.com")), .status(.paused),
+            .single(SingleWrite(kind: .theme, lane: "theme:l1", method: "PATCH", path: "/t", body: nil)),
+        ] {
             #expect(JobResource(intent.resource)?.stored == intent.resource)
         }
     }

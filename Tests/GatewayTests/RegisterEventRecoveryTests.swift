@@ -25,15 +25,17 @@ import Testing
             let before = try await Self.registeredEvents(gateway)
             #expect(before.count == 1)
 
-            let write = SingleWrite(kind: .register, lane: "register:crash-shop-1", method: "POST", path: RoktPath.register,
-                                    body: .object(["external_account_id": .string("crash-shop-1"), "name": .string("Crash Shop")]))
+            let write = SingleWrite(
+                kind: .register, lane: "register:crash-shop-1", method: "POST", path: RoktPath.register,
+                body: .object(["external_account_id": .string("crash-shop-1"), "name": .string("Crash Shop")]))
             let now = gateway.services.clock.nowMillis()
             try await gateway.database.write { db in
                 try db.run("UPDATE operations SET state = 'running', result_id = NULL, changed = NULL WHERE id = ?", [operationId])
-                try JobRecords.insertPendingWrite(PendingWrite(
-                    merchantId: "", resource: write.resource, operationIds: [operationId],
-                    plan: JSON.encode(SingleWriteReconciler.Plan(kind: .register)), method: write.method, path: write.path,
-                    body: write.encodedBody, idempotencyKey: key, createdAt: now, upstreamOperationId: nil), in: db)
+                try JobRecords.insertPendingWrite(
+                    PendingWrite(
+                        merchantId: "", resource: write.resource, operationIds: [operationId],
+                        plan: JSON.encode(SingleWriteReconciler.Plan(kind: .register)), method: write.method, path: write.path,
+                        body: write.encodedBody, idempotencyKey: key, createdAt: now, upstreamOperationId: nil), in: db)
                 try JobRecords.markDue(merchantId: "", resource: write.resource, at: now, in: db)
             }
             var state = ""
@@ -53,8 +55,10 @@ import Testing
             _ = try await WebhookEndToEndTests.createEndpoint(gateway, url: "http://127.0.0.1:9/unused")
             let data: [String: JSONValue] = ["operationId": .string("op_0190000000001234567890abcdef"), "merchant": .object([:])]
             let (first, second) = try await gateway.database.write { db in
-                (try WebhookRecords.record(WebhookEvents.event(.merchantRegistered, merchantId: "m-1", data: data), at: 1, in: db),
-                 try WebhookRecords.record(WebhookEvents.event(.merchantRegistered, merchantId: "m-1", data: data), at: 2, in: db))
+                (
+                    try WebhookRecords.record(WebhookEvents.event(.merchantRegistered, merchantId: "m-1", data: data), at: 1, in: db),
+                    try WebhookRecords.record(WebhookEvents.event(.merchantRegistered, merchantId: "m-1", data: data), at: 2, in: db)
+                )
             }
             #expect(first != nil && first == second)
             #expect(first?.hasPrefix("evt_019000000000") == true)

@@ -30,11 +30,13 @@ import Testing
     }
 
     static func operation(_ id: String, at now: Int64, merchant: String = "m1") -> StoredOperation {
-        let write = SingleWrite(kind: .page, lane: "pages", method: "POST", path: "/v1/partnership/accounts/\(merchant)/pages",
-                                body: .object(["name": .string(String(repeating: "x", count: 2000))]))
-        return StoredOperation(id: id, type: "page.create", merchantId: merchant, resource: write.resource, state: .queued, changed: nil,
-                               attempts: 0, createdAt: now, updatedAt: now, request: .object([:]), intent: .single(write), result: nil,
-                               error: nil, apiKeyId: nil)
+        let write = SingleWrite(
+            kind: .page, lane: "pages", method: "POST", path: "/v1/partnership/accounts/\(merchant)/pages",
+            body: .object(["name": .string(String(repeating: "x", count: 2000))]))
+        return StoredOperation(
+            id: id, type: "page.create", merchantId: merchant, resource: write.resource, state: .queued, changed: nil,
+            attempts: 0, createdAt: now, updatedAt: now, request: .object([:]), intent: .single(write), result: nil,
+            error: nil, apiKeyId: nil)
     }
 
     static func call(_ key: String, at now: Int64) -> String {
@@ -127,16 +129,18 @@ import Testing
         let database = try store.open()
         let t0 = clock.nowMillis()
         try await database.write { db in
-            _ = try InboundRecords.claim(apiKeyId: "key_1", key: "old", requestHash: "h", now: t0, retention: Self.day.milliseconds,
-                                         lease: 60_000, heldElsewhere: { false }, in: db)
+            _ = try InboundRecords.claim(
+                apiKeyId: "key_1", key: "old", requestHash: "h", now: t0, retention: Self.day.milliseconds,
+                lease: 60_000, heldElsewhere: { false }, in: db)
             try JobRecords.markDue(merchantId: "m1", resource: "controls", at: t0, in: db)  // due: stays
             try JobRecords.markDue(merchantId: "m2", resource: "controls", at: t0, in: db)
             try JobRecords.release(ClaimedJob(merchantId: "m2", resource: "controls", attempts: 0), dueAt: nil, attempts: 0, in: db)
         }
         clock.advance(by: .seconds(23 * 3600))
         try await database.write { db in
-            _ = try InboundRecords.claim(apiKeyId: "key_1", key: "new", requestHash: "h", now: clock.nowMillis(), retention: Self.day.milliseconds,
-                                         lease: 60_000, heldElsewhere: { false }, in: db)
+            _ = try InboundRecords.claim(
+                apiKeyId: "key_1", key: "new", requestHash: "h", now: clock.nowMillis(), retention: Self.day.milliseconds,
+                lease: 60_000, heldElsewhere: { false }, in: db)
         }
         clock.advance(by: .seconds(3600 + 1))
         let report = try await Self.sweeper(database, clock).sweep()
@@ -156,13 +160,16 @@ import Testing
         let database = try store.open()
         let t0 = clock.nowMillis()
         let events = try await database.write { db -> [String] in
-            try WebhookRecords.insert(WebhookEndpoint(id: "we_1", url: "https://partner.example.com/hook", events: nil, description: nil,
-                                                      secretKey: [1, 2, 3], previousSecretKey: nil, previousSecretExpiresAt: nil, createdAt: t0,
-                                                      updatedAt: t0, failingSince: nil, disabledAt: nil, disabledReason: nil), in: db)
+            try WebhookRecords.insert(
+                WebhookEndpoint(
+                    id: "we_1", url: "https://partner.example.com/hook", events: nil, description: nil,
+                    secretKey: [1, 2, 3], previousSecretKey: nil, previousSecretExpiresAt: nil, createdAt: t0,
+                    updatedAt: t0, failingSince: nil, disabledAt: nil, disabledReason: nil), in: db)
             let delivered = try WebhookRecords.record(WebhookEvents.event(.operationSucceeded, merchantId: "m1", data: [:]), at: t0, in: db)!
             let pending = try WebhookRecords.record(WebhookEvents.event(.operationFailed, merchantId: "m1", data: [:]), at: t0, in: db)!
             try db.run("UPDATE webhook_deliveries SET state = 'delivered', due_at = NULL, attempts = 1, updated_at = ? WHERE event_id = ?", [t0, delivered])
-            try db.run("""
+            try db.run(
+                """
                 INSERT INTO webhook_attempts (delivery_id, at, status, duration_ms) SELECT id, ?, 200, 5 FROM webhook_deliveries WHERE event_id = ?
                 """, [t0, delivered])
             return [delivered, pending]
@@ -209,12 +216,16 @@ import Testing
     /// The app runs the sweep itself: a month later the operation is gone and `/metrics` agrees.
     @Test func theRunningGatewaySweepsOnItsOwn() async throws {
         let clock = ManualWallClock()
-        try await withGateway(clock: clock, configure: { configuration in
-            configuration.retention.firstSweepDelay = .zero
-            configuration.retention.interval = .milliseconds(20)
-        }) { gateway in
-            let created = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
-                                                 json: #"{"domain":"retained.example"}"#)
+        try await withGateway(
+            clock: clock,
+            configure: { configuration in
+                configuration.retention.firstSweepDelay = .zero
+                configuration.retention.interval = .milliseconds(20)
+            }
+        ) { gateway in
+            let created = try await gateway.call(
+                .post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
+                json: #"{"domain":"retained.example"}"#)
             #expect(created.status == 200)
             let id = try #require(created["id"]?.stringValue)
             var metrics = try await gateway.call(.get, "/metrics", anonymous: true).text
@@ -248,8 +259,10 @@ import Testing
         let defaults = try GatewayConfiguration.fromEnvironment([:])
         #expect(defaults.retention.operations == .seconds(30 * 86_400))
         #expect(defaults.retention.webhooks == .seconds(30 * 86_400))
-        for (name, value) in [("OPERATIONS_RETENTION", "30"), ("OPERATIONS_RETENTION", "2h"), ("WEBHOOK_RETENTION", "soon"),
-                              ("WEBHOOK_RETENTION", "-1d"), ("ENGINE_MAX_QUEUED_OPERATIONS", "0")] {
+        for (name, value) in [
+            ("OPERATIONS_RETENTION", "30"), ("OPERATIONS_RETENTION", "2h"), ("WEBHOOK_RETENTION", "soon"),
+            ("WEBHOOK_RETENTION", "-1d"), ("ENGINE_MAX_QUEUED_OPERATIONS", "0"),
+        ] {
             #expect(throws: ConfigurationError.self) { try GatewayConfiguration.fromEnvironment([name: value]) }
             do { _ = try GatewayConfiguration.fromEnvironment([name: value]) } catch { #expect(error.variable == name) }
         }

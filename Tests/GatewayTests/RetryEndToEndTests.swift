@@ -28,8 +28,9 @@ import Testing
             // Rokt applies the write, then the connection dies before the answer: only the key makes the retry safe.
             gateway.sandbox.faults.dropNext(1, method: "PUT", path: Self.controls, timing: .afterApplying)
             gateway.sandbox.resetRequestLog()
-            let response = try await gateway.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals",
-                                                  json: #"{"partnerVerticalId":1560,"partnerSubVerticalId":1660}"#)
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals",
+                json: #"{"partnerVerticalId":1560,"partnerSubVerticalId":1660}"#)
             #expect(response.status == 200)
             let puts = gateway.upstream("PUT")
             #expect(puts.count == 2)
@@ -60,8 +61,9 @@ import Testing
         try await withGateway(engine: engine, clock: clock) { gateway in
             gateway.sandbox.faults.failNext(1, method: "PUT", path: Self.controls, status: 503)
             gateway.sandbox.resetRequestLog()
-            let accepted = try await gateway.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-domains",
-                                                  json: #"{"domain":"old.example.com"}"#, headers: ["Prefer": "respond-async"])
+            let accepted = try await gateway.call(
+                .post, "/v1/merchants/\(Self.m1)/controls/blocked-domains",
+                json: #"{"domain":"old.example.com"}"#, headers: ["Prefer": "respond-async"])
             let id = try #require(accepted["id"]?.stringValue)
             for _ in 0..<200 where gateway.upstream("PUT").isEmpty { try await Task.sleep(for: .milliseconds(10)) }
             clock.advance(by: .seconds(23 * 3600 + 60))

@@ -27,8 +27,10 @@ import Testing
 
     /// A plain `serve` on the same database, pointed at a closed Rokt port (nothing here reaches Rokt).
     static func plain(_ scratch: Scratch, bootstrap: String? = nil) throws -> GatewayProcess {
-        var env = ["PORT": "0", "ROKT_API_TOKEN": "t", "ROKT_PARENT_ACCOUNT_ID": "p", "ROKT_BASE_URL": "http://127.0.0.1:9",
-                   "DATABASE_PATH": scratch.database, "LOG_FORMAT": "text"]
+        var env = [
+            "PORT": "0", "ROKT_API_TOKEN": "t", "ROKT_PARENT_ACCOUNT_ID": "p", "ROKT_BASE_URL": "http://127.0.0.1:9",
+            "DATABASE_PATH": scratch.database, "LOG_FORMAT": "text",
+        ]
         if let bootstrap { env["GATEWAY_BOOTSTRAP_API_KEY"] = bootstrap }
         return try GatewayProcess(environment: env)
     }
@@ -66,7 +68,8 @@ import Testing
         first.signal(SIGTERM)
         #expect(await first.waitForExit() == 0)
         let connection = try SQLiteConnection(path: scratch.database)
-        try connection.run("""
+        try connection.run(
+            """
             INSERT INTO api_keys (id, name, key_hash, scopes, created_at) VALUES ('key_old_demo', 'bootstrap', ?, 'admin,read,webhooks,write', 0)
             """, [ApiKeyMaterial.hash(Self.demoKey)])
         try connection.execute("UPDATE meta SET value = value + 1 WHERE name = 'keys_version'")

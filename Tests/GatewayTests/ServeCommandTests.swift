@@ -5,8 +5,10 @@ import Testing
 @Suite struct ServeCommandTests {
     /// A real configuration pointing at a closed loopback port: enough to serve /healthz.
     static func environment() -> [String: String] {
-        ["PORT": "0", "ROKT_API_TOKEN": "t", "ROKT_PARENT_ACCOUNT_ID": "p", "ROKT_BASE_URL": "http://127.0.0.1:9",
-         "DATABASE_PATH": NSTemporaryDirectory() + "gateway-\(UUID().uuidString)/gateway.sqlite3", "LOG_FORMAT": "text"]
+        [
+            "PORT": "0", "ROKT_API_TOKEN": "t", "ROKT_PARENT_ACCOUNT_ID": "p", "ROKT_BASE_URL": "http://127.0.0.1:9",
+            "DATABASE_PATH": NSTemporaryDirectory() + "gateway-\(UUID().uuidString)/gateway.sqlite3", "LOG_FORMAT": "text",
+        ]
     }
 
     @Test func serveAnswersHealthzAndExitsZeroOnSIGTERM() async throws {
@@ -43,16 +45,19 @@ import Testing
     @Test func serveSandboxAnswersAVerticalBlockAndAPause() async throws {
         let directory = NSTemporaryDirectory() + "gateway-sandbox-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let gateway = try GatewayProcess(arguments: ["serve", "--sandbox"],
-                                         environment: ["PORT": "0", "DATABASE_PATH": directory + "/g.sqlite3", "LOG_FORMAT": "text"])
+        let gateway = try GatewayProcess(
+            arguments: ["serve", "--sandbox"],
+            environment: ["PORT": "0", "DATABASE_PATH": directory + "/g.sqlite3", "LOG_FORMAT": "text"])
         let address = try await gateway.waitForLine(startingWith: "Gateway at ")
         let base = String(address.split(separator: " ").first ?? "")
         let key = try await gateway.waitForLine(startingWith: "API key (all scopes): ")
         let client = HTTPClient()
         defer { client.shutdown() }
         let headers: HTTPHeaders = ["Authorization": "Bearer \(key)", "Content-Type": "application/json"]
-        let block = try await client.execute(HTTPClientRequest(method: .post, url: base + "/v1/merchants/demo-merchant-2/controls/blocked-verticals",
-                                                               headers: headers, body: Array(#"{"partnerVerticalId":1504,"partnerSubVerticalId":1612}"#.utf8)))
+        let block = try await client.execute(
+            HTTPClientRequest(
+                method: .post, url: base + "/v1/merchants/demo-merchant-2/controls/blocked-verticals",
+                headers: headers, body: Array(#"{"partnerVerticalId":1504,"partnerSubVerticalId":1612}"#.utf8)))
         #expect(block.status == .ok)
         #expect(block.bodyString.contains(#""state":"succeeded""#))
         let pause = try await client.execute(HTTPClientRequest(method: .post, url: base + "/v1/merchants/demo-merchant-1/pause", headers: headers))

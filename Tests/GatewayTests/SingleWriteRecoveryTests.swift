@@ -18,9 +18,10 @@ import Testing
 
         let first = try GatewayProcess(environment: environment)
         let port = try await first.waitForField("listening", "port")
-        let accepted = try await client.execute(HTTPClientRequest(
-            method: .post, url: "http://127.0.0.1:\(port)/v1/merchants/\(SandboxDemo.merchant1)/payout-setup",
-            headers: ProcessTestBed.headers()))
+        let accepted = try await client.execute(
+            HTTPClientRequest(
+                method: .post, url: "http://127.0.0.1:\(port)/v1/merchants/\(SandboxDemo.merchant1)/payout-setup",
+                headers: ProcessTestBed.headers()))
         #expect(accepted.status.code == 202)
         let operationId = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(accepted.body))["id"]?.stringValue)
         for _ in 0..<200 where sandbox.requestLog.filter({ $0.method == "POST" }).count < 2 { try await Task.sleep(for: .milliseconds(25)) }
@@ -35,8 +36,10 @@ import Testing
         var document = JSONValue.null
         for _ in 0..<400 where !["succeeded", "failed"].contains(document["state"]?.stringValue ?? "") {
             try await Task.sleep(for: .milliseconds(50))
-            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port2)/v1/operations/\(operationId)",
-                                                                      headers: ProcessTestBed.headers()))
+            let response = try await client.execute(
+                HTTPClientRequest(
+                    url: "http://127.0.0.1:\(port2)/v1/operations/\(operationId)",
+                    headers: ProcessTestBed.headers()))
             document = try JSONDecoder().decode(JSONValue.self, from: Data(response.body))
         }
         second.signal(SIGTERM)

@@ -5,10 +5,18 @@ import Testing
 /// `SingleWriteRound`'s decision table, driven event by event: no sockets, no store, no sleeping.
 @Suite struct SingleWriteRoundTests {
     typealias F = RoundFixtures
-    static let page = F.operation("w", .single(SingleWrite(kind: .page, lane: "pages", method: "POST", path: "/pages",
-                                                           body: .object(["name": .string("Home")]))))
-    static let register = F.operation("r", .single(SingleWrite(kind: .register, lane: "register", method: "POST", path: "/accounts",
-                                                               body: .object(["external_account_id": .string("ext-1")]))))
+    static let page = F.operation(
+        "w",
+        .single(
+            SingleWrite(
+                kind: .page, lane: "pages", method: "POST", path: "/pages",
+                body: .object(["name": .string("Home")]))))
+    static let register = F.operation(
+        "r",
+        .single(
+            SingleWrite(
+                kind: .register, lane: "register", method: "POST", path: "/accounts",
+                body: .object(["external_account_id": .string("ext-1")]))))
     static let theme = F.operation("t", .single(SingleWrite(kind: .theme, lane: "theme:l1", method: "PATCH", path: "/theme", body: nil)))
 
     static func round(now: Int64 = F.now) -> SingleWriteRound {
@@ -53,8 +61,12 @@ import Testing
         #expect(round.next(.written(.succeeded(nil))).summary == "loadPendingWrite")
         let stored = F.pendingWrite(["w"], resource: "write:pages", plan: [], upstreamOperationId: "op-9")
         #expect(round.next(.pendingWrite(stored)).summary == "readUpstreamOperation(op-9 for w)")
-        let finish = round.next(.upstreamOperation(.success(RoktOperation(operationId: "op-9", status: "succeeded",
-                                                                          result: .object(["pageId": .string("pg-2")])))))
+        let finish = round.next(
+            .upstreamOperation(
+                .success(
+                    RoktOperation(
+                        operationId: "op-9", status: "succeeded",
+                        result: .object(["pageId": .string("pg-2")])))))
         if case .finish(let endings, _) = finish { #expect(endings[0].result == #"{"pageId":"pg-2"}"#) }
 
         var unknown = Self.sending(Self.page)
@@ -72,9 +84,11 @@ import Testing
     }
 
     @Test func failuresAreRetriedUnderTheSameKeyOrEndTheOperation() {
-        for (result, expected) in [(UpstreamWriter.Result.failed(F.rokt(502)), "end(backoff 3)"), (.failed(F.timeout), "end(backoff 3)"),
-                                   (.failed(F.rokt(429, retryAfter: .seconds(9))), "end(backoff 3 ≥ 9.0 seconds)"),
-                                   (.stillPending, "end(retry 5.0 seconds)"), (.failed(F.rokt(404)), "finish(w:upstream_not_found; delete)")] {
+        for (result, expected) in [
+            (UpstreamWriter.Result.failed(F.rokt(502)), "end(backoff 3)"), (.failed(F.timeout), "end(backoff 3)"),
+            (.failed(F.rokt(429, retryAfter: .seconds(9))), "end(backoff 3 ≥ 9.0 seconds)"),
+            (.stillPending, "end(retry 5.0 seconds)"), (.failed(F.rokt(404)), "finish(w:upstream_not_found; delete)"),
+        ] {
             var round = Self.sending(Self.page)
             #expect(round.next(.written(result)).summary == expected)
         }
@@ -100,7 +114,8 @@ import Testing
         let late = F.now + EngineConfiguration().keyMaxAge.milliseconds + 1
         var (unknown, loadCalls) = Self.resuming(Self.page, pending: F.pendingWrite(["w"], resource: "write:pages", plan: []), now: late)
         #expect(loadCalls.summary == "loadCalls(w)")
-        let call = UpstreamCall(method: "POST", path: "/pages", idempotencyKey: "old-key", status: nil, requestId: "req-1", operationId: nil, durationMs: 1, at: 0, error: "timeout")
+        let call = UpstreamCall(
+            method: "POST", path: "/pages", idempotencyKey: "old-key", status: nil, requestId: "req-1", operationId: nil, durationMs: 1, at: 0, error: "timeout")
         let finish = unknown.next(.calls([call]))
         #expect(finish.summary == "finish(w:outcome_unknown; delete)")
         if case .finish(let endings, _) = finish {

@@ -56,8 +56,10 @@ import Testing
     }
 
     @Test func redactionKeepsOnlyTheHash() {
-        let body: JSONValue = .object(["requestType": .string("deletion"),
-                                       "identifiers": .array([.object(["type": .string("email"), "value": .string("x@example.com")])])])
+        let body: JSONValue = .object([
+            "requestType": .string("deletion"),
+            "identifiers": .array([.object(["type": .string("email"), "value": .string("x@example.com")])]),
+        ])
         let redacted = PrivacyIdentifiers.redacted(body)
         #expect(!(redacted?.serialized.contains("x@example.com") ?? true))
         #expect(redacted?["identifiers"]?.arrayValue?.first?["valueSha256"] == .string(Digest.sha256Hex("x@example.com")))

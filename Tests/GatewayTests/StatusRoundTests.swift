@@ -8,9 +8,11 @@ import Testing
     static let pause = F.operation("p", .status(.paused))
 
     static func cascade(_ status: CascadeStatus, stuck: Int = 0) -> StatusCascade {
-        StatusCascade(accountId: F.merchant, status: status, variants: (0..<stuck).map {
-            VariantStatus(pageVariantId: "v\($0)", pageId: nil, name: nil, status: "active")
-        })
+        StatusCascade(
+            accountId: F.merchant, status: status,
+            variants: (0..<stuck).map {
+                VariantStatus(pageVariantId: "v\($0)", pageId: nil, name: nil, status: "active")
+            })
     }
 
     static func round(now: Int64 = F.now, maxCascadeRetries: Int = 2) -> StatusRound {
@@ -77,8 +79,10 @@ import Testing
         var refused = Self.reading(Self.pause)
         #expect(refused.next(.status(.failure(F.rokt(403)))).summary == "finish(p:merchant_not_managed)")
 
-        for (result, expected) in [(UpstreamWriter.Result.failed(F.timeout), "end(backoff 3)"), (.stillPending, "end(retry 5.0 seconds)"),
-                                   (.failed(F.rokt(400)), "finish(p:upstream_rejected; delete)")] {
+        for (result, expected) in [
+            (UpstreamWriter.Result.failed(F.timeout), "end(backoff 3)"), (.stillPending, "end(retry 5.0 seconds)"),
+            (.failed(F.rokt(400)), "finish(p:upstream_rejected; delete)"),
+        ] {
             var round = Self.reading(Self.pause)
             _ = round.next(.status(.success(Self.cascade(.active))))
             _ = round.next(.done)

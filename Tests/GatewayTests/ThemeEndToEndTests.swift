@@ -92,7 +92,8 @@ import Testing
                 state = try await gateway.call(.get, "/v1/operations/\(id)")["state"]?.stringValue ?? ""
             }
             #expect(state == "succeeded")
-            #expect(gateway.upstream("PATCH").map { $0.body.contains("#111111") ? "first \($0.status ?? 0)" : "second \($0.status ?? 0)" }
+            #expect(
+                gateway.upstream("PATCH").map { $0.body.contains("#111111") ? "first \($0.status ?? 0)" : "second \($0.status ?? 0)" }
                     == ["first 503", "first 503", "first 200", "second 200"])
             #expect(gateway.sandbox.layout(Self.layout, of: Self.m1)?.theme.primaryColor == "#222222")
         }

@@ -65,9 +65,10 @@ import Testing
             #expect(read.status == 200, "\(shape): \(read.text)")
             let seeded = try #require(gateway.sandbox.controls(of: SandboxDemo.merchant2))
             #expect(!seeded.blockedVerticals.isEmpty && !seeded.domains.isEmpty)
-            let readPairs = read["blockedVerticals"]?.array?.compactMap { item in
-                item["partnerVerticalId"]?.int.flatMap { vertical in item["partnerSubVerticalId"]?.int.map { "\(vertical)/\($0)" } }
-            } ?? []
+            let readPairs =
+                read["blockedVerticals"]?.array?.compactMap { item in
+                    item["partnerVerticalId"]?.int.flatMap { vertical in item["partnerSubVerticalId"]?.int.map { "\(vertical)/\($0)" } }
+                } ?? []
             #expect(Set(readPairs) == Set(seeded.blockedVerticals.map { "\($0.partnerVerticalId)/\($0.partnerSubVerticalId)" }), "\(shape): \(read.text)")
             #expect(read["blockedDomains"]?.array?.compactMap(\.stringValue).sorted() == seeded.domains.map(\.domain).sorted(), "\(shape)")
             let added = try await gateway.call(.post, "/v1/merchants/\(m1)/controls/blocked-verticals", json: #"{"partnerVerticalId":1555,"partnerSubVerticalId":1655}"#)
@@ -76,8 +77,9 @@ import Testing
             let fresh = try await gateway.call(.get, "/v1/merchants/\(m1)/controls")
             let etag = try #require(fresh.headers["ETag"], "\(shape)")
             #expect(etag.contains(gateway.sandbox.controls(of: m1)?.contentHash ?? "-"))
-            let replaced = try await gateway.call(.put, "/v1/merchants/\(m1)/controls", json: #"{"blockedVerticals":[{"partnerVerticalId":1556,"partnerSubVerticalId":1656}],"blockedDomains":["shape.example"]}"#,
-                                                  headers: ["If-Match": etag])
+            let replaced = try await gateway.call(
+                .put, "/v1/merchants/\(m1)/controls", json: #"{"blockedVerticals":[{"partnerVerticalId":1556,"partnerSubVerticalId":1656}],"blockedDomains":["shape.example"]}"#,
+                headers: ["If-Match": etag])
             #expect(replaced.status == 200 && replaced["state"]?.stringValue == "succeeded", "\(shape): \(replaced.text)")
             #expect(gateway.sandbox.controls(of: m1)?.domains.map(\.domain) == ["shape.example"])
 

@@ -10,8 +10,9 @@ struct WebhookSignatureTests {
     static let key = [UInt8](Data(base64Encoded: String(secret.dropFirst(6)))!)
 
     @Test func signatureMatchesTheStandardWebhooksReferenceVector() {
-        let signature = WebhookSignature.sign(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330,
-                                              body: Array(#"{"test": 2432232314}"#.utf8), key: Self.key)
+        let signature = WebhookSignature.sign(
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330,
+            body: Array(#"{"test": 2432232314}"#.utf8), key: Self.key)
         #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
     }
 
@@ -128,8 +129,9 @@ struct DeliveryDecisionTests {
 
     func decide(_ status: Int?, attempts: Int, now: Int64 = 1_000_000, failingSince: Int64? = nil) -> DeliveryDecision {
         var random = SystemRandomNumberGenerator()
-        return DeliveryDecision.decide(status: status, attempts: attempts, now: now, failingSince: failingSince, schedule: Self.schedule,
-                                       disableAfter: Self.day, using: &random)
+        return DeliveryDecision.decide(
+            status: status, attempts: attempts, now: now, failingSince: failingSince, schedule: Self.schedule,
+            disableAfter: Self.day, using: &random)
     }
 
     @Test func anyTwoHundredIsDeliveredAndEndsTheFailingStreak() {

@@ -150,8 +150,9 @@ import Testing
                 _ = try await Self.createEndpoint(gateway, url: receiver.url + "?endpoint=a")
                 _ = try await Self.createEndpoint(gateway, url: receiver.url + "?endpoint=b")
                 for vertical in [1510, 1511, 1512] {  // 6 events, so 6 deliveries per endpoint
-                    _ = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals",
-                                               json: #"{"partnerVerticalId":\#(vertical),"partnerSubVerticalId":1600}"#)
+                    _ = try await gateway.call(
+                        .post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals",
+                        json: #"{"partnerVerticalId":\#(vertical),"partnerSubVerticalId":1600}"#)
                 }
                 try await receiver.wait { $0.count >= 4 }
                 try await Task.sleep(for: .milliseconds(300))
@@ -236,8 +237,9 @@ import Testing
                 #expect(endpoint["enabled"]?.bool == false)
                 #expect(endpoint["disabledReason"]?.stringValue?.contains("410") == true)
                 // Nothing more goes to a disabled endpoint, and it cannot be redelivered to.
-                _ = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals",
-                                           json: #"{"partnerVerticalId":1505,"partnerSubVerticalId":1605}"#)
+                _ = try await gateway.call(
+                    .post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals",
+                    json: #"{"partnerVerticalId":1505,"partnerSubVerticalId":1605}"#)
                 try await Task.sleep(for: .milliseconds(200))
                 #expect(receiver.received.count == 1)
                 let deliveryId = try #require(try await gateway.call(.get, "/v1/webhook-endpoints/\(id)/deliveries")["data"]?.array?.first?["id"]?.stringValue)
@@ -309,8 +311,9 @@ import Testing
         let receiver = try WebhookReceiver(group: group)
         defer { group.shutdown() }
         try await withGateway(configure: WebhookEndToEndTests.fastWebhooks) { gateway in
-            _ = try await WebhookEndToEndTests.createEndpoint(gateway, url: receiver.url,
-                                                              events: ["merchant.status_changed", "merchant.cascade_incomplete", "operation.failed"])
+            _ = try await WebhookEndToEndTests.createEndpoint(
+                gateway, url: receiver.url,
+                events: ["merchant.status_changed", "merchant.cascade_incomplete", "operation.failed"])
             let merchant = SandboxDemo.merchant1
             #expect(try await gateway.call(.post, "/v1/merchants/\(merchant)/pause").status == 200)
             let changed = try #require(try await receiver.wait { $0.count >= 1 }.first)
@@ -383,8 +386,9 @@ import Testing
         let receiver = try WebhookReceiver(group: group)
         defer { group.shutdown() }
         try await withGateway(configure: { $0.webhooks.schedule = WebhookRetrySchedule(delays: [.zero], jitter: 0) }) { gateway in
-            let endpoint = WebhookEndpoint(id: "we_rebound", url: receiver.url, events: nil, description: nil, secretKey: Array(repeating: 3, count: 24),
-                                           createdAt: 1, updatedAt: 1)
+            let endpoint = WebhookEndpoint(
+                id: "we_rebound", url: receiver.url, events: nil, description: nil, secretKey: Array(repeating: 3, count: 24),
+                createdAt: 1, updatedAt: 1)
             try await gateway.database.write { db in try WebhookRecords.insert(endpoint, in: db) }
             _ = try await gateway.call(.post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-verticals", json: WebhookEndToEndTests.addVertical)
             var attempt = JSONValue.null

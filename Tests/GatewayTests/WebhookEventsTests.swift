@@ -6,9 +6,10 @@ import JSON
 /// The events an ending causes are built in memory from the operation as it ends.
 @Suite struct WebhookEventsTests {
     static func operation(_ intent: OperationIntent) -> StoredOperation {
-        StoredOperation(id: "op_0190000000001234567890abcdef", type: intent.operationType, merchantId: "m1", resource: intent.resource,
-                        state: .running, changed: nil, attempts: 2, createdAt: 1_000, updatedAt: 2_000, request: .object([:]), intent: intent,
-                        result: nil, error: nil, apiKeyId: "key_1")
+        StoredOperation(
+            id: "op_0190000000001234567890abcdef", type: intent.operationType, merchantId: "m1", resource: intent.resource,
+            state: .running, changed: nil, attempts: 2, createdAt: 1_000, updatedAt: 2_000, request: .object([:]), intent: intent,
+            result: nil, error: nil, apiKeyId: "key_1")
     }
 
     @Test func aChangingStatusSuccessCausesTheOperationAndTheStatusEvent() {

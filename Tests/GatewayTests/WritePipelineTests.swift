@@ -117,8 +117,9 @@ import Testing
             }
             if endpoint.merchant == .path {
                 // Before the path parameters too: an unsafe account id is a 400 only for a caller who may write.
-                let unsafe = Call(path: samples.valid.path.replacingOccurrences(of: "/merchants/\(Self.m1)/", with: "/merchants/%2E%2E/")
-                    .replacingOccurrences(of: "/merchants/\(Self.m2)/", with: "/merchants/%2E%2E/"), body: samples.valid.body)
+                let unsafe = Call(
+                    path: samples.valid.path.replacingOccurrences(of: "/merchants/\(Self.m1)/", with: "/merchants/%2E%2E/")
+                        .replacingOccurrences(of: "/merchants/\(Self.m2)/", with: "/merchants/%2E%2E/"), body: samples.valid.body)
                 #expect(try await send(unsafe, anonymous: true).status == 401, "\(endpoint)")
                 #expect(try await send(unsafe).status == 400, "\(endpoint)")
             }

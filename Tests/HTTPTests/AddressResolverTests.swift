@@ -64,7 +64,9 @@ func eventually(_ condition: () -> Bool) async -> Bool {
             group.shutdown()
         }
         // Were the budget ignored, the call would wait for the lookup: let it end some day.
-        let watchdog = Task { try await Task.sleep(for: .seconds(5)); blocking.release() }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(5)); blocking.release()
+        }
         defer { watchdog.cancel() }
         let started = ContinuousClock.now
         let error = await #expect(throws: HTTPClientError.self) {
@@ -104,7 +106,9 @@ func eventually(_ condition: () -> Bool) async -> Bool {
     @Test func timedOutLookupsNeitherGrowThreadsNorRunLater() async throws {
         let blocking = BlockingLookup()
         let resolver = AddressResolver(maxConcurrentLookups: 1, maxQueuedLookups: 4, lookup: blocking.lookup)
-        let watchdog = Task { try await Task.sleep(for: .seconds(5)); blocking.release() }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(5)); blocking.release()
+        }
         defer { watchdog.cancel() }
         for host in ["first.example", "second.example", "third.example"] {
             await #expect(throws: HTTPClientError.self) { _ = try await resolver.ipAddresses(of: host, timeout: .milliseconds(50)) }

@@ -123,8 +123,8 @@ struct ValidChunkedBody: Sendable, CustomTestStringConvertible {
         ("0x5\r\n", .invalidChunkSize),
         ("5x\r\n", .invalidChunkSize),
         (";a\r\n", .invalidChunkSize),
-        ("00000000000000005\r\n", .invalidChunkSize),           // 17 digits
-        ("8000000000000000\r\n", .invalidChunkSize),            // overflows Int
+        ("00000000000000005\r\n", .invalidChunkSize),  // 17 digits
+        ("8000000000000000\r\n", .invalidChunkSize),  // overflows Int
         ("5\nhello\r\n", .bareLF),
         ("5\rhello\r\n", .bareCR),
         ("5;a\nhello\r\n", .bareLF),

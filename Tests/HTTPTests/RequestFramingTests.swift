@@ -109,8 +109,9 @@ struct FramingCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test func descriptionExplainsTheRuleAndCitesTheRFC() {
-        #expect(HTTPParseError.contentLengthWithTransferEncoding.description
-            == "Content-Length and Transfer-Encoding must not both be present (RFC 9112 §6.3)")
+        #expect(
+            HTTPParseError.contentLengthWithTransferEncoding.description
+                == "Content-Length and Transfer-Encoding must not both be present (RFC 9112 §6.3)")
         #expect(HTTPParseError.bareLF.description.contains("RFC 9112"))
         #expect(HTTPParseError.bareCR != HTTPParseError.bareLF)
     }

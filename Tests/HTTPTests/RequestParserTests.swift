@@ -33,7 +33,9 @@ enum HeadFeeding {
     }
 
     /// For each split point k: the result for the first k bytes, then for the whole buffer, on one parser.
-    static func splits<P: ResumableHeadParser>(_: P.Type, _ bytes: [UInt8], limits: HTTPParserLimits = .init()) -> [(split: Int, prefix: HeadParseResult<P.Head>, whole: HeadParseResult<P.Head>)] {
+    static func splits<P: ResumableHeadParser>(_: P.Type, _ bytes: [UInt8], limits: HTTPParserLimits = .init()) -> [(
+        split: Int, prefix: HeadParseResult<P.Head>, whole: HeadParseResult<P.Head>
+    )] {
         bytes.withUnsafeBytes { all in
             (1..<all.count).map { k in
                 var parser = P(limits: limits)
@@ -74,28 +76,33 @@ struct ValidRequest: Sendable, CustomTestStringConvertible {
 
     static let all: [ValidRequest] = [
         .init("minimal GET", "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n", .get, "/", [("Host", "example.com")]),
-        .init("POST with several fields",
-              "POST /v1/merchants/42/controls?dry_run=true HTTP/1.1\r\nHost: api.example.com:8443\r\nContent-Type: application/json\r\nContent-Length: 13\r\nX-Request-ID: 7b1c\r\n\r\n",
-              .post, "/v1/merchants/42/controls?dry_run=true",
-              [("Host", "api.example.com:8443"), ("Content-Type", "application/json"), ("Content-Length", "13"), ("X-Request-ID", "7b1c")]),
+        .init(
+            "POST with several fields",
+            "POST /v1/merchants/42/controls?dry_run=true HTTP/1.1\r\nHost: api.example.com:8443\r\nContent-Type: application/json\r\nContent-Length: 13\r\nX-Request-ID: 7b1c\r\n\r\n",
+            .post, "/v1/merchants/42/controls?dry_run=true",
+            [("Host", "api.example.com:8443"), ("Content-Type", "application/json"), ("Content-Length", "13"), ("X-Request-ID", "7b1c")]),
         .init("HTTP/1.0 without Host", "GET /legacy HTTP/1.0\r\nUser-Agent: curl/7.0\r\n\r\n", .get, "/legacy", version: .http1_0, [("User-Agent", "curl/7.0")]),
         .init("HTTP/1.0 without fields", "GET / HTTP/1.0\r\n\r\n", .get, "/", version: .http1_0, []),
         .init("absolute-form", "GET http://example.com/a?b=c HTTP/1.1\r\nHost: example.com\r\n\r\n", .get, "http://example.com/a?b=c", [("Host", "example.com")]),
-        .init("absolute-form with upper-case https scheme", "GET HTTPS://Example.com HTTP/1.1\r\nHost: Example.com\r\n\r\n", .get, "HTTPS://Example.com", [("Host", "Example.com")]),
+        .init(
+            "absolute-form with upper-case https scheme", "GET HTTPS://Example.com HTTP/1.1\r\nHost: Example.com\r\n\r\n", .get, "HTTPS://Example.com", [("Host", "Example.com")]),
         .init("asterisk-form for OPTIONS", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", .options, "*", [("Host", "a")]),
         .init("authority-form for CONNECT", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", .connect, "example.com:443", [("Host", "example.com:443")]),
         .init("authority-form with IPv6 literal", "CONNECT [::1]:8080 HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", .connect, "[::1]:8080", [("Host", "[::1]:8080")]),
         .init("leading empty lines skipped", "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", .get, "/", [("Host", "a")]),
-        .init("OWS trimmed, inner whitespace kept, empty values",
-              "GET / HTTP/1.1\r\nHost: a\r\nX-Spaced:   inner  spaces \t \r\nX-Empty:\r\nX-Blank:   \r\nX-Tab:\tv\r\n\r\n",
-              .get, "/", [("Host", "a"), ("X-Spaced", "inner  spaces"), ("X-Empty", ""), ("X-Blank", ""), ("X-Tab", "v")]),
+        .init(
+            "OWS trimmed, inner whitespace kept, empty values",
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Spaced:   inner  spaces \t \r\nX-Empty:\r\nX-Blank:   \r\nX-Tab:\tv\r\n\r\n",
+            .get, "/", [("Host", "a"), ("X-Spaced", "inner  spaces"), ("X-Empty", ""), ("X-Blank", ""), ("X-Tab", "v")]),
         .init("obs-text value decoded as UTF-8", "GET / HTTP/1.1\r\nHost: a\r\nX-Name: café ✓\r\n\r\n", .get, "/", [("Host", "a"), ("X-Name", "café ✓")]),
         .init("extension method with every tchar", "X!#$%&'*+-.^_`|~9 /dav/ HTTP/1.1\r\nHost: a\r\n\r\n", HTTPMethod("X!#$%&'*+-.^_`|~9"), "/dav/", [("Host", "a")]),
-        .init("duplicate fields kept in order with their spelling",
-              "GET / HTTP/1.1\r\nAccept: a\r\nHost: h\r\naccept: b\r\nCookie: x=1\r\nAccept: c\r\n\r\n",
-              .get, "/", [("Accept", "a"), ("Host", "h"), ("accept", "b"), ("Cookie", "x=1"), ("Accept", "c")]),
-        .init("target with every reserved character", "GET /a/b;c=d?e=f&g=%20h#frag~!$'()*+,:@[] HTTP/1.1\r\nhost: a\r\n\r\n",
-              .get, "/a/b;c=d?e=f&g=%20h#frag~!$'()*+,:@[]", [("host", "a")]),
+        .init(
+            "duplicate fields kept in order with their spelling",
+            "GET / HTTP/1.1\r\nAccept: a\r\nHost: h\r\naccept: b\r\nCookie: x=1\r\nAccept: c\r\n\r\n",
+            .get, "/", [("Accept", "a"), ("Host", "h"), ("accept", "b"), ("Cookie", "x=1"), ("Accept", "c")]),
+        .init(
+            "target with every reserved character", "GET /a/b;c=d?e=f&g=%20h#frag~!$'()*+,:@[] HTTP/1.1\r\nhost: a\r\n\r\n",
+            .get, "/a/b;c=d?e=f&g=%20h#frag~!$'()*+,:@[]", [("host", "a")]),
         .init("colon inside value", "GET / HTTP/1.1\r\nHost: a:80\r\nX-Time: 12:34:56\r\n\r\n", .get, "/", [("Host", "a:80"), ("X-Time", "12:34:56")]),
     ]
 }
@@ -192,11 +199,12 @@ struct InvalidRequest: Sendable, CustomTestStringConvertible {
     func parsesPipelinedRequestsInSequence(_ c: ValidRequest) {
         let other = ValidRequest.all[1]
         let results = HeadFeeding.pipelined(HTTPRequestHeadParser.self, c.raw + other.raw + c.raw)
-        #expect(results == [
-            .complete(c.expected, consumed: c.raw.count),
-            .complete(other.expected, consumed: other.raw.count),
-            .complete(c.expected, consumed: c.raw.count),
-        ])
+        #expect(
+            results == [
+                .complete(c.expected, consumed: c.raw.count),
+                .complete(other.expected, consumed: other.raw.count),
+                .complete(c.expected, consumed: c.raw.count),
+            ])
     }
 
     @Test func consumesOnlyTheHeadWhenBodyBytesFollow() {

@@ -14,8 +14,9 @@ struct ValidResponse: Sendable, CustomTestStringConvertible {
     }
 
     static let all: [ValidResponse] = [
-        .init("200 with length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\n", 200,
-              [("Content-Length", "5"), ("Content-Type", "text/plain")]),
+        .init(
+            "200 with length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\n", 200,
+            [("Content-Length", "5"), ("Content-Type", "text/plain")]),
         .init("HTTP/1.0 404", "HTTP/1.0 404 Not Found\r\nServer: old\r\n\r\n", version: .http1_0, 404, [("Server", "old")]),
         .init("empty reason phrase", "HTTP/1.1 204 \r\nDate: x\r\n\r\n", 204, [("Date", "x")]),
         .init("reason phrase and its SP omitted", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", 200, [("Content-Length", "0")]),
@@ -23,8 +24,9 @@ struct ValidResponse: Sendable, CustomTestStringConvertible {
         .init("interim 100 Continue", "HTTP/1.1 100 Continue\r\n\r\n", 100, []),
         .init("no Host needed, no fields", "HTTP/1.1 503 Service Unavailable\r\n\r\n", 503, []),
         .init("leading empty line skipped", "\r\nHTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n", 302, [("Location", "/x")]),
-        .init("duplicate Set-Cookie kept in order", "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n", 200,
-              [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]),
+        .init(
+            "duplicate Set-Cookie kept in order", "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n", 200,
+            [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]),
         .init("unknown code in a known class", "HTTP/1.1 299 Whatever\r\n\r\n", 299, []),
     ]
 }
@@ -52,10 +54,11 @@ struct ValidResponse: Sendable, CustomTestStringConvertible {
 
     @Test func parsesInterimThenFinalHeadInSequence() {
         let raw = Array("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nLocation: /o/1\r\n\r\n".utf8)
-        #expect(HeadFeeding.pipelined(HTTPResponseHeadParser.self, raw) == [
-            .complete(HTTPResponseHead(status: .continue), consumed: 25),
-            .complete(HTTPResponseHead(status: .created, headers: ["Location": "/o/1"]), consumed: raw.count - 25),
-        ])
+        #expect(
+            HeadFeeding.pipelined(HTTPResponseHeadParser.self, raw) == [
+                .complete(HTTPResponseHead(status: .continue), consumed: 25),
+                .complete(HTTPResponseHead(status: .created, headers: ["Location": "/o/1"]), consumed: raw.count - 25),
+            ])
     }
 
     @Test func ignoresTheReasonPhraseSoStatusComparesToTheConstant() {
@@ -119,8 +122,10 @@ struct ResponseFramingCase: Sendable, CustomTestStringConvertible {
     let expected: Result<ResponseBodyFraming, HTTPParseError>
     var testDescription: String { name }
 
-    init(_ name: String, method: HTTPMethod = .get, code: Int = 200, version: HTTPVersion = .http1_1, fields: [(String, String)] = [],
-         _ expected: Result<ResponseBodyFraming, HTTPParseError>) {
+    init(
+        _ name: String, method: HTTPMethod = .get, code: Int = 200, version: HTTPVersion = .http1_1, fields: [(String, String)] = [],
+        _ expected: Result<ResponseBodyFraming, HTTPParseError>
+    ) {
         self.name = name; self.method = method; self.code = code; self.version = version; self.fields = fields; self.expected = expected
     }
 

@@ -10,8 +10,8 @@ private func send(_ router: Router, _ method: HTTPMethod, _ target: String) asyn
     try await router.handle(HTTPRequest(method: method, target: target))
 }
 
-private extension HTTPResponse {
-    var text: String { String(decoding: bodyBytes, as: UTF8.self) }
+extension HTTPResponse {
+    fileprivate var text: String { String(decoding: bodyBytes, as: UTF8.self) }
 }
 
 /// The members every RFC 9457 body of the router has, decoded by a real JSON parser.
@@ -43,8 +43,9 @@ private struct MerchantSuspended: HTTPResponseError {
     @Test func capturesParametersPercentDecodedWithEncodedSlashKeptInside() throws {
         var router = Router()
         router.delete(Self.blockedVertical, named("unblock"))
-        guard case .found(_, let parameters, let template, _) = router.match(
-            method: .delete, path: "/v1/merchants/caf%C3%A9/controls/blocked-verticals/a%2Fb%20c")
+        guard
+            case .found(_, let parameters, let template, _) = router.match(
+                method: .delete, path: "/v1/merchants/caf%C3%A9/controls/blocked-verticals/a%2Fb%20c")
         else { Issue.record("no match"); return }
         #expect(parameters == ["accountId": "café", "partnerVerticalId": "a/b c"])
         #expect(template == Self.blockedVertical)
@@ -203,7 +204,10 @@ private struct MerchantSuspended: HTTPResponseError {
         let response = try await send(router, .post, "/v1/merchants/m1/controls")
         #expect(response.status == .internalServerError)
         #expect(response.headers["Content-Type"] == "application/problem+json")
-        #expect(response.text == #"{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"An unexpected error occurred (err_00000000deadbeef)","errorId":"err_00000000deadbeef"}"#)
+        #expect(
+            response.text
+                == #"{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"An unexpected error occurred (err_00000000deadbeef)","errorId":"err_00000000deadbeef"}"#
+        )
         #expect(!response.text.contains("hunter2"))
         #expect(try decodeProblem(response).errorId == "err_00000000deadbeef")
         #expect(reported.withLock { $0 } == ["err_00000000deadbeef /v1/merchants/{id}/controls database password is hunter2"])
@@ -247,10 +251,11 @@ private struct MerchantSuspended: HTTPResponseError {
 
     @Test func templatesCompileIntoSegments() throws {
         #expect(try Router.parseTemplate("/") == [])
-        #expect(try Router.parseTemplate(Self.blockedVertical) == [
-            .literal("v1"), .literal("merchants"), .parameter("accountId"), .literal("controls"),
-            .literal("blocked-verticals"), .parameter("partnerVerticalId"),
-        ])
+        #expect(
+            try Router.parseTemplate(Self.blockedVertical) == [
+                .literal("v1"), .literal("merchants"), .parameter("accountId"), .literal("controls"),
+                .literal("blocked-verticals"), .parameter("partnerVerticalId"),
+            ])
         #expect(try Router.parseTemplate("/files/{_path2...}") == [.literal("files"), .rest("_path2")])
     }
 
@@ -291,11 +296,12 @@ private struct MerchantSuspended: HTTPResponseError {
 }
 
 @Suite struct RequestTargetTests {
-    @Test(arguments: [
-        ("/v1/merchants", "/v1/merchants", nil), ("/v1/a?x=1&y=2", "/v1/a", "x=1&y=2"), ("/v1/a#frag", "/v1/a", nil),
-        ("/?q", "/", "q"), ("/v1/a?x=1#f", "/v1/a", "x=1"), ("http://host:8080/v1/b?z", "/v1/b", "z"), ("http://host", "/", nil),
-        ("*", "*", nil),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            ("/v1/merchants", "/v1/merchants", nil), ("/v1/a?x=1&y=2", "/v1/a", "x=1&y=2"), ("/v1/a#frag", "/v1/a", nil),
+            ("/?q", "/", "q"), ("/v1/a?x=1#f", "/v1/a", "x=1"), ("http://host:8080/v1/b?z", "/v1/b", "z"), ("http://host", "/", nil),
+            ("*", "*", nil),
+        ] as [(String, String, String?)])
     func pathAndQueryOfEachTargetForm(target: String, path: String, query: String?) {
         let head = HTTPRequestHead(method: .get, target: target)
         #expect(head.path == path)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 import Testing
@@ -9,17 +9,20 @@ import Testing
 /// on the body bytes all connections buffer together.
 @Suite struct ServerBodyMemoryTests {
     /// `/echo` and friends behind a head filter that wants `Authorization: Bearer good`.
-    func withGuardedServer(_ configure: (inout HTTPServer.Configuration) -> Void = { _ in },
-                           _ body: (HTTPServer, Int) async throws -> Void) async throws {
+    func withGuardedServer(
+        _ configure: (inout HTTPServer.Configuration) -> Void = { _ in },
+        _ body: (HTTPServer, Int) async throws -> Void
+    ) async throws {
         var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
         configuration.shutdownGracePeriod = .seconds(2)
         configure(&configuration)
         let group = try EventLoopGroup(loopCount: 2)
         let router = makeTestRouter()
-        let server = try HTTPServer(configuration: configuration, group: group, bodyLimit: { router.bodyLimit(method: $0, path: $1) },
-                                    headFilter: { head in
-                                        head.headers["Authorization"] == "Bearer good" ? nil : .problem(.unauthorized, detail: "no key")
-                                    }, handler: { try await router.handle($0) })
+        let server = try HTTPServer(
+            configuration: configuration, group: group, bodyLimit: { router.bodyLimit(method: $0, path: $1) },
+            headFilter: { head in
+                head.headers["Authorization"] == "Bearer good" ? nil : .problem(.unauthorized, detail: "no key")
+            }, handler: { try await router.handle($0) })
         let port = try server.start()
         do {
             try await body(server, port)

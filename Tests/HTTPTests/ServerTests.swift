@@ -22,7 +22,8 @@ import Testing
         try await withTestServer { _, port in
             let socket = try RawSocket(port: port)
             // The slow one first: a server answering out of order would return "fast" first.
-            try await socket.send("GET /slow/100 HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nfastGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await socket.send(
+                "GET /slow/100 HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nfastGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try await socket.readResponse().bodyText == "slept 100")
             #expect(try await socket.readResponse().bodyText == "fast")
             #expect(try await socket.readResponse().status == 200)

@@ -152,15 +152,15 @@ import Testing
         #expect(buffer.withUnsafeMutableBytes { peers.client.read(into: $0) } == .wantRead)
         peers.sockets.closeClient()
         #expect(peers.readUntilSettled(.server) == .closed)
-        peers.server.shutdown() // best effort towards a closed peer: must neither crash nor raise SIGPIPE
+        peers.server.shutdown()  // best effort towards a closed peer: must neither crash nor raise SIGPIPE
     }
 
     @Test func readReportsIOFailureWhenPeerResetsTheConnection() throws {
         let peers = try TLSPeers(serverName: "localhost")
         #expect(peers.pumpHandshakes().bothComplete)
-        peers.sockets.closeClient() // unread session tickets turn the close into a reset
+        peers.sockets.closeClient()  // unread session tickets turn the close into a reset
         let result = peers.readUntilSettled(.server)
-        guard case let .failed(error) = result else { Issue.record("expected failure, got \(result)"); return }
+        guard case .failed(let error) = result else { Issue.record("expected failure, got \(result)"); return }
         #expect(error.kind == .ioFailed)
         #expect(error.reason.contains("Connection reset by peer"))
         #expect(!peers.server.shutdown(), "no close_notify after a fatal error")
@@ -171,7 +171,7 @@ import Testing
         #expect(peers.pumpHandshakes().bothComplete)
         peers.client.close()
         let result = Array("late".utf8).withUnsafeBytes { peers.client.write($0) }
-        guard case let .failed(error) = result else { Issue.record("expected failure, got \(result)"); return }
+        guard case .failed(let error) = result else { Issue.record("expected failure, got \(result)"); return }
         #expect(error.kind == .ioFailed)
         #expect(peers.client.pendingBytes == 0)
         #expect(!peers.client.shutdown())
@@ -190,7 +190,7 @@ struct TLSPeers {
         private(set) var serverFD: Int32 = -1
 
         init() throws {
-            signal(SIGPIPE, SIG_IGN) // OpenSSL writes with write(2): a closed peer must give EPIPE
+            signal(SIGPIPE, SIG_IGN)  // OpenSSL writes with write(2): a closed peer must give EPIPE
             var fds: [Int32] = [-1, -1]
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw SocketpairFailed(errno: errno) }
             (clientFD, serverFD) = (fds[0], fds[1])
@@ -219,8 +219,9 @@ struct TLSPeers {
     init(serverName: String, client clientConfiguration: TLSConfiguration? = nil) throws {
         let certificates = try TestCertificates.shared()
         sockets = try Sockets()
-        serverContext = try TLSContext(.server(
-            certificateChainFile: certificates.serverCertFile, privateKeyFile: certificates.serverKeyFile))
+        serverContext = try TLSContext(
+            .server(
+                certificateChainFile: certificates.serverCertFile, privateKeyFile: certificates.serverKeyFile))
         clientContext = try TLSContext(
             clientConfiguration ?? .client(trustSystemRoots: false, additionalCAFile: certificates.caFile))
         client = try TLSSession.client(context: clientContext, fd: sockets.clientFD, serverName: serverName)
@@ -265,7 +266,7 @@ struct TLSPeers {
             if sent < payload.count {
                 let remaining = payload.count - sent
                 switch payload.withUnsafeBytes({ writer.write(UnsafeRawBufferPointer(rebasing: $0[sent...])) }) {
-                case let .bytes(count):
+                case .bytes(let count):
                     transfer.sawPartialWrite = transfer.sawPartialWrite || count < remaining
                     sent += count
                     progressed = true
@@ -275,15 +276,21 @@ struct TLSPeers {
             }
             reading: while true {
                 switch buffer.withUnsafeMutableBytes({ reader.read(into: $0) }) {
-                case let .bytes(count):
+                case .bytes(let count):
                     transfer.received += buffer[..<count]
                     progressed = true
                 case .wantRead, .wantWrite: break reading
                 case let other: transfer.failure = other; return transfer
                 }
             }
-            if !progressed, !pollReady([pollfd(fd: writerFD, events: Int16(POLLOUT), revents: 0),
-                                        pollfd(fd: readerFD, events: Int16(POLLIN), revents: 0)]) { break }
+            if !progressed,
+                !pollReady([
+                    pollfd(fd: writerFD, events: Int16(POLLOUT), revents: 0),
+                    pollfd(fd: readerFD, events: Int16(POLLIN), revents: 0),
+                ])
+            {
+                break
+            }
         }
         return transfer
     }
@@ -323,7 +330,7 @@ extension Optional where Wrapped == TLSHandshakeResult {
     fileprivate var isPending: Bool { self == nil || self == .wantRead || self == .wantWrite }
 
     fileprivate var failure: TLSError? {
-        if case let .failed(error)? = self { return error }
+        if case .failed(let error)? = self { return error }
         return nil
     }
 }

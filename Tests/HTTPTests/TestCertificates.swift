@@ -40,7 +40,8 @@ struct TestCertificates: Sendable {
 
     /// Makes a new, independent set (tests needing isolation; most should use `shared()`).
     init() throws {
-        directory = FileManager.default.temporaryDirectory
+        directory =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("http-tls-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let config = directory + "/openssl.cnf"
@@ -52,15 +53,19 @@ struct TestCertificates: Sendable {
         let request = directory + "/server.csr"
         try Self.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", serverKeyFile])
         try Self.run(["req", "-new", "-config", config, "-key", serverKeyFile, "-subj", "/CN=localhost", "-out", request])
-        try Self.run(["x509", "-req", "-in", request, "-CA", caFile, "-CAkey", caKeyFile, "-set_serial", "2",
-                      "-days", "2", "-sha256", "-extfile", config, "-extensions", "server_leaf", "-out", serverCertFile])
+        try Self.run([
+            "x509", "-req", "-in", request, "-CA", caFile, "-CAkey", caKeyFile, "-set_serial", "2",
+            "-days", "2", "-sha256", "-extfile", config, "-extensions", "server_leaf", "-out", serverCertFile,
+        ])
         try Self.run(["genpkey", "-algorithm", "ED25519", "-out", ed25519KeyFile])
     }
 
     private func makeCA(name: String, certificate: String, key: String, config: String) throws {
         try Self.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
-        try Self.run(["req", "-new", "-x509", "-config", config, "-extensions", "test_ca", "-key", key,
-                      "-subj", "/CN=\(name)", "-days", "2", "-sha256", "-out", certificate])
+        try Self.run([
+            "req", "-new", "-x509", "-config", config, "-extensions", "test_ca", "-key", key,
+            "-subj", "/CN=\(name)", "-days", "2", "-sha256", "-out", certificate,
+        ])
     }
 
     /// Our own config, so the system openssl.cnf's defaults cannot add or clash with extensions.

@@ -30,16 +30,17 @@ import Testing
         #expect(fields.array("tags") == nil)
         #expect(fields.string("nul") == nil)
         fields.refuseUnknown(allowed: ["id", "half", "name", "ratio", "kind", "tags", "nul"])
-        #expect(fields.errors == [
-            JSONFieldError(field: "add.id", message: "must be between 1 and 2147483647"),
-            JSONFieldError(field: "add.half", message: "must be an integer"),
-            JSONFieldError(field: "add.name", message: "must be a string"),
-            JSONFieldError(field: "add.ratio", message: "must be between 0 and 10.5"),
-            JSONFieldError(field: "add.kind", message: "must be one of x, y"),
-            JSONFieldError(field: "add.tags", message: "must be an array"),
-            JSONFieldError(field: "add.nul", message: "is required"),
-            JSONFieldError(field: "add.extra", message: "is not a known field"),
-        ])
+        #expect(
+            fields.errors == [
+                JSONFieldError(field: "add.id", message: "must be between 1 and 2147483647"),
+                JSONFieldError(field: "add.half", message: "must be an integer"),
+                JSONFieldError(field: "add.name", message: "must be a string"),
+                JSONFieldError(field: "add.ratio", message: "must be between 0 and 10.5"),
+                JSONFieldError(field: "add.kind", message: "must be one of x, y"),
+                JSONFieldError(field: "add.tags", message: "must be an array"),
+                JSONFieldError(field: "add.nul", message: "is required"),
+                JSONFieldError(field: "add.extra", message: "is not a known field"),
+            ])
     }
 
     @Test func boundsAreOptional() throws {

@@ -8,23 +8,26 @@ import Testing
     func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): true
-        case let (.bool(x), .bool(y)): x == y
-        case let (.integer(x), .integer(y)): x == y
-        case let (.number(x), .number(y)): x == y
-        case let (.string(x), .string(y)): x == y
-        case let (.array(x), .array(y)): x.count == y.count && zip(x, y).allSatisfy(same)
-        case let (.object(x), .object(y)): x.keys.sorted() == y.keys.sorted() && x.allSatisfy { key, value in same(value, y[key]!) }
+        case (.bool(let x), .bool(let y)): x == y
+        case (.integer(let x), .integer(let y)): x == y
+        case (.number(let x), .number(let y)): x == y
+        case (.string(let x), .string(let y)): x == y
+        case (.array(let x), .array(let y)): x.count == y.count && zip(x, y).allSatisfy(same)
+        case (.object(let x), .object(let y)): x.keys.sorted() == y.keys.sorted() && x.allSatisfy { key, value in same(value, y[key]!) }
         default: false
         }
     }
 
     @Test func parsesEveryKindOfValue() throws {
         let value = try parse(#" {"a": [1, -2, 3.5, 1e3, true, false, null], "b": {"c": "x\"y\\z\/\n\u00e9\ud83d\ude00"}, "d": ""} "#)
-        #expect(same(value, .object([
-            "a": .array([.integer(1), .integer(-2), .number(3.5), .number(1000), .bool(true), .bool(false), .null]),
-            "b": .object(["c": .string("x\"y\\z/\né😀")]),
-            "d": .string(""),
-        ])))
+        #expect(
+            same(
+                value,
+                .object([
+                    "a": .array([.integer(1), .integer(-2), .number(3.5), .number(1000), .bool(true), .bool(false), .null]),
+                    "b": .object(["c": .string("x\"y\\z/\né😀")]),
+                    "d": .string(""),
+                ])))
         #expect(same(try parse("0"), .integer(0)))
         #expect(same(try parse("[]"), .array([])))
         #expect(same(try parse(#""π""#), .string("π")))
@@ -32,8 +35,10 @@ import Testing
         #expect(same(try parse("12345678901234567890"), .number(1.2345678901234567e19)))
     }
 
-    @Test(arguments: ["", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "1e", "tru", "nul", "\"abc", "\"\\x\"", "\"\\ud800\"",
-                      "\"a\u{1}b\"", "{a:1}", "[1 2]", "1 2", "{\"a\" 1}", "\"\\u12\"", "1e999"])
+    @Test(arguments: [
+        "", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "1e", "tru", "nul", "\"abc", "\"\\x\"", "\"\\ud800\"",
+        "\"a\u{1}b\"", "{a:1}", "[1 2]", "1 2", "{\"a\" 1}", "\"\\u12\"", "1e999",
+    ])
     func refusesWhatIsNotJSON(text: String) {
         #expect(throws: JSONSyntaxError.self) { try parse(text) }
     }

@@ -49,8 +49,10 @@ import Testing
     }
 
     @Test func writerSortsKeysByBytesAndEscapesOnce() {
-        let value: JSONValue = .object(["b": .array([.integer(1), .number(2.5), .null, .bool(true)]), "B": .object([:]),
-                                        "a": .string("q\"uo\\te\n\r\t\u{1}\u{8}\u{c}é/")])
+        let value: JSONValue = .object([
+            "b": .array([.integer(1), .number(2.5), .null, .bool(true)]), "B": .object([:]),
+            "a": .string("q\"uo\\te\n\r\t\u{1}\u{8}\u{c}é/"),
+        ])
         #expect(value.serialized == #"{"B":{},"a":"q\"uo\\te\n\r\t\u0001\b\fé/","b":[1,2.5,null,true]}"#)
         #expect(value.serializedBytes == Array(value.serialized.utf8))
         #expect(JSONString.escape("plain") == #""plain""#)

@@ -14,8 +14,10 @@ import Testing
     @Test func pathsWithDotOrEmptySegmentsAreUnsafe() {
         #expect(RoktPath.isSafe(path: RoktPath.controls("demo-merchant-1")))
         #expect(RoktPath.isSafe(path: RoktPath.operation("op/1")))  // encoded: one segment
-        for path in [RoktPath.controls(".."), RoktPath.controls("."), "/v1/partnership/accounts/%2E%2E/status", "/v1/partnership/accounts/%2e/status",
-                     "/v1//accounts", "/v1/accounts/", "v1/accounts", RoktPath.operation(".."), "/v1/a%ZZ"] {
+        for path in [
+            RoktPath.controls(".."), RoktPath.controls("."), "/v1/partnership/accounts/%2E%2E/status", "/v1/partnership/accounts/%2e/status",
+            "/v1//accounts", "/v1/accounts/", "v1/accounts", RoktPath.operation(".."), "/v1/a%ZZ",
+        ] {
             #expect(!RoktPath.isSafe(path: path), "\(path)")
         }
     }
@@ -25,8 +27,9 @@ import Testing
         let sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
         _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
         let http = HTTPClient(group: group)
-        let client = RoktClient(configuration: RoktConfiguration(baseURL: sandbox.baseURL, token: SandboxDemo.token, parentAccountId: SandboxDemo.parentAccountId),
-                                http: http, now: { 0 })
+        let client = RoktClient(
+            configuration: RoktConfiguration(baseURL: sandbox.baseURL, token: SandboxDemo.token, parentAccountId: SandboxDemo.parentAccountId),
+            http: http, now: { 0 })
         let outcome = await client.getControls("..")
         #expect(throws: RoktError.unsafePath("")) { try outcome.result.get() }
         #expect(outcome.call.status == nil && outcome.call.error != nil)

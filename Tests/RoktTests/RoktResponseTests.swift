@@ -6,7 +6,8 @@ import Testing
 
 @Suite struct RoktResponseTests {
     @Test func envelopeIsUnwrapped() throws {
-        let body = #"{"status":200,"error":null,"message":"ok","request_id":"req-1","data":{"name":"N","blockedVerticals":[{"partnerVerticalId":1500,"partnerSubVerticalId":1610,"policy":"Block"}],"domains":[],"contentHash":"h_1"}}"#
+        let body =
+            #"{"status":200,"error":null,"message":"ok","request_id":"req-1","data":{"name":"N","blockedVerticals":[{"partnerVerticalId":1500,"partnerSubVerticalId":1610,"policy":"Block"}],"domains":[],"contentHash":"h_1"}}"#
         let response = RoktResponse(status: 200, headers: ["X-Operation-Id": "op-9"], body: Array(body.utf8))
         #expect(response.requestId == "req-1")
         #expect(response.operationId == "op-9")
@@ -61,7 +62,8 @@ import Testing
 @Suite struct JSONValueModelTests {
     /// The hand-written conversions must agree with the Codable shapes they replace on hot paths.
     @Test func controlsRoundTripAndMatchJSONDecoder() throws {
-        let text = #"{"name":"N \"q\"","blockedVerticals":[{"partnerVerticalId":1500,"partnerSubVerticalId":1610,"policy":"Block"}],"domains":[{"domain":"a.example","policy":"Block"}],"contentHash":"h_1"}"#
+        let text =
+            #"{"name":"N \"q\"","blockedVerticals":[{"partnerVerticalId":1500,"partnerSubVerticalId":1610,"policy":"Block"}],"domains":[{"domain":"a.example","policy":"Block"}],"contentHash":"h_1"}"#
         let viaCodable = try JSONDecoder().decode(MarketplaceControls.self, from: Data(text.utf8))
         let viaValue = try MarketplaceControls(json: JSONValue.parse(Array(text.utf8)))
         #expect(viaValue == viaCodable)

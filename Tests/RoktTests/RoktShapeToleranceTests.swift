@@ -17,14 +17,15 @@ import Testing
     static let accountA = #"{"accountId":"a-1","externalAccountId":"ext-1","name":"A","createdAt":"2026-01-01T00:00:00.000Z"}"#
     static let accountB = #"{"account_id":42,"external_account_id":"ext-2","parent_account_id":"p","x_unknown":{"deep":[1]}}"#
 
-    @Test(arguments: [
-        ("[\(accountA),\(accountB)]", nil),
-        (#"{"accounts":[\#(accountA),\#(accountB)],"nextCursor":"c_1"}"#, "c_1"),
-        (#"{"items":[\#(accountA),\#(accountB)],"next_cursor":"c_2","total":2}"#, "c_2"),
-        (#"{"data":[\#(accountA),\#(accountB)],"cursor":7}"#, "7"),
-        (#"{"data":{"accounts":[\#(accountA),\#(accountB)],"nextCursor":""}}"#, nil),
-        (#"{"accounts":[\#(accountA),\#(accountB)],"nextCursor":null,"_links":{}}"#, nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("[\(accountA),\(accountB)]", nil),
+            (#"{"accounts":[\#(accountA),\#(accountB)],"nextCursor":"c_1"}"#, "c_1"),
+            (#"{"items":[\#(accountA),\#(accountB)],"next_cursor":"c_2","total":2}"#, "c_2"),
+            (#"{"data":[\#(accountA),\#(accountB)],"cursor":7}"#, "7"),
+            (#"{"data":{"accounts":[\#(accountA),\#(accountB)],"nextCursor":""}}"#, nil),
+            (#"{"accounts":[\#(accountA),\#(accountB)],"nextCursor":null,"_links":{}}"#, nil),
+        ] as [(String, String?)])
     func accountListInEveryShape(data: String, cursor: String?) throws {
         for body in [enveloped(data), data] {
             let page = try response(body, headers: ["X-Request-Id": "req-h"]).decode(RoktAccountPage.self)
@@ -125,8 +126,10 @@ import Testing
     // MARK: Register and the single writes
 
     @Test func registerAnswersAreNormalisedToTheGatewaysSpelling() {
-        let expected: JSONValue = .object(["accountId": .string("42"), "externalAccountId": .string("ext"), "parentAccountId": .null,
-                                           "name": .string("N"), "createdAt": .null])
+        let expected: JSONValue = .object([
+            "accountId": .string("42"), "externalAccountId": .string("ext"), "parentAccountId": .null,
+            "name": .string("N"), "createdAt": .null,
+        ])
         for answer in [#"{"accountId":"42","externalAccountId":"ext","name":"N"}"#, #"{"account_id":42,"external_account_id":"ext","name":"N","x":1}"#] {
             #expect(RoktAccount.registered(try! JSONValue.parse(Array(answer.utf8))) == expected)
         }

@@ -76,7 +76,13 @@ import Testing
     @Test func readersRunConcurrently() async throws {
         let database = try Database.openForTest(directory) { $0.readerCount = 3 }
         let gate = ThreadGate()
-        let reads = (0..<3).map { _ in Task { try await database.read { connection in gate.pass(); return try TestSchema.count(connection) } } }
+        let reads = (0..<3).map { _ in
+            Task {
+                try await database.read { connection in
+                    gate.pass(); return try TestSchema.count(connection)
+                }
+            }
+        }
         await gate.waitForArrival(count: 3)  // three bodies inside at once
         gate.open()
         for read in reads { #expect(try await read.value == 0) }

@@ -7,7 +7,8 @@ import Testing
 
     private func connection() throws -> SQLiteConnection {
         let connection = try SQLiteConnection(path: directory.file())
-        try connection.execute("""
+        try connection.execute(
+            """
             CREATE TABLE IF NOT EXISTS parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, size INTEGER CHECK (size >= 0));
             CREATE TABLE IF NOT EXISTS child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent(id));
             INSERT OR IGNORE INTO parent (id, name, size) VALUES (1, 'one', 1);

@@ -97,12 +97,15 @@ import Testing
     }
 
     @Test func aDeferredForeignKeyViolationFailsOnlyItsWrite() async throws {
-        let schema = TestSchema.migrations + [
-            Migration(version: 2, name: "tags", sql: """
-                CREATE TABLE tags (id INTEGER PRIMARY KEY,
-                    item_id INTEGER NOT NULL REFERENCES items(id) DEFERRABLE INITIALLY DEFERRED);
-                """)
-        ]
+        let schema =
+            TestSchema.migrations + [
+                Migration(
+                    version: 2, name: "tags",
+                    sql: """
+                        CREATE TABLE tags (id INTEGER PRIMARY KEY,
+                            item_id INTEGER NOT NULL REFERENCES items(id) DEFERRABLE INITIALLY DEFERRED);
+                        """)
+            ]
         let database = try Database.openForTest(directory, migrations: schema)
         let outcomes = Outcomes()
         await holdWriter(database, until: 3) {

@@ -6,10 +6,12 @@ import Testing
 
     static let v1 = Migration(version: 1, name: "accounts", sql: "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL);")
     // Depends on v1: applying out of order would fail.
-    static let v2 = Migration(version: 2, name: "keys", sql: """
-        CREATE TABLE keys (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id));
-        CREATE INDEX keys_by_account ON keys (account_id);
-        """)
+    static let v2 = Migration(
+        version: 2, name: "keys",
+        sql: """
+            CREATE TABLE keys (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id));
+            CREATE INDEX keys_by_account ON keys (account_id);
+            """)
     static let v3 = Migration(version: 3, name: "accounts.note", sql: "ALTER TABLE accounts ADD COLUMN note TEXT;")
 
     private func tables(_ connection: SQLiteConnection) throws -> [String] {

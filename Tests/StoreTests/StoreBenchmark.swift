@@ -12,14 +12,16 @@ import Testing
 struct StoreBenchmark {
     static let seconds = Double(ProcessInfo.processInfo.environment["STORE_BENCH_SECONDS"] ?? "") ?? 3
     static let migrations = [
-        Migration(version: 1, name: "bench", sql: """
-            CREATE TABLE operations (
-                id INTEGER PRIMARY KEY,
-                merchant_id TEXT NOT NULL,
-                payload TEXT NOT NULL,
-                created_at INTEGER NOT NULL
-            );
-            """)
+        Migration(
+            version: 1, name: "bench",
+            sql: """
+                CREATE TABLE operations (
+                    id INTEGER PRIMARY KEY,
+                    merchant_id TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                """)
     ]
 
     @Test func durableWritesPerSecond() async throws {

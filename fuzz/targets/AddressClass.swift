@@ -21,8 +21,10 @@ public func fuzzAddressClass(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
             let sixToFour = [0x20, 0x02] + v4 + [UInt8](repeating: 0xAB, count: 10)
             let teredoClient = [0x20, 0x01, 0, 0, 8, 8, 8, 8, 0x80, 0, 0x12, 0x34] + v4.map { ~$0 }
             let teredoServer = [0x20, 0x01, 0, 0] + v4 + [0x80, 0, 0x12, 0x34, 0xF7, 0xF7, 0xF7, 0xF7]
-            for (name, form) in [("mapped", mapped), ("SIIT", siit), ("NAT64", nat64), ("6to4", sixToFour),
-                                 ("Teredo client", teredoClient), ("Teredo server", teredoServer)] {
+            for (name, form) in [
+                ("mapped", mapped), ("SIIT", siit), ("NAT64", nat64), ("6to4", sixToFour),
+                ("Teredo client", teredoClient), ("Teredo server", teredoServer),
+            ] {
                 let carried = NetworkAddressClass.classify(form)
                 invariant(carried == kind, "\(name) of \(input) is \(carried), the address is \(kind)")
             }

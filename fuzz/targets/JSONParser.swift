@@ -30,10 +30,10 @@ public func fuzzJSONParser(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 /// come back as an integer: `5.0` is written `5`).
 private func integersSurvive(_ original: JSONValue, _ written: JSONValue) -> Bool {
     switch (original, written) {
-    case let (.integer(a), .integer(b)): a == b
+    case (.integer(let a), .integer(let b)): a == b
     case (.integer, _): false
-    case let (.array(a), .array(b)): a.count == b.count && zip(a, b).allSatisfy(integersSurvive)
-    case let (.object(a), .object(b)): a.count == b.count && a.allSatisfy { key, value in b[key].map { integersSurvive(value, $0) } ?? false }
+    case (.array(let a), .array(let b)): a.count == b.count && zip(a, b).allSatisfy(integersSurvive)
+    case (.object(let a), .object(let b)): a.count == b.count && a.allSatisfy { key, value in b[key].map { integersSurvive(value, $0) } ?? false }
     default: true
     }
 }

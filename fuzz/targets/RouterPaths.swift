@@ -112,8 +112,9 @@ public func fuzzRouterPaths(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
         checkRoute(method, text)
         checkRoute(method, "/" + text)
         if let decoded = Router.decodedSegments(of: "/" + text) {
-            invariant(decoded.count == ("/" + text).utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).count - 1
-                      || decoded.isEmpty, "segment count of \(text)")
+            invariant(
+                decoded.count == ("/" + text).utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).count - 1
+                    || decoded.isEmpty, "segment count of \(text)")
         }
     }
     return 0

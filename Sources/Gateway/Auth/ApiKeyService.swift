@@ -6,8 +6,9 @@ public struct ApiKeyService: Sendable {
     /// Creates a key and returns it with its one-time secret.
     public func create(name: String, scopes: Set<Scope>, merchants: Set<String>?) async throws -> (key: ApiKey, secret: String) {
         let secret = ApiKeyMaterial.mint()
-        let key = ApiKey(id: Identifiers.prefixed("key_", now: clock.nowMillis()), name: name, scopes: scopes, merchants: merchants,
-                         createdAt: clock.nowMillis(), revokedAt: nil)
+        let key = ApiKey(
+            id: Identifiers.prefixed("key_", now: clock.nowMillis()), name: name, scopes: scopes, merchants: merchants,
+            createdAt: clock.nowMillis(), revokedAt: nil)
         try await store.insertKey(key, hash: try Self.storableHash(of: secret))
         return (key, secret)
     }
@@ -15,8 +16,9 @@ public struct ApiKeyService: Sendable {
     /// Makes sure an admin key with exactly this material exists (GATEWAY_BOOTSTRAP_API_KEY).
     public func ensureBootstrapKey(_ secret: String) async throws {
         let now = clock.nowMillis()
-        let key = ApiKey(id: Identifiers.prefixed("key_", now: now), name: "bootstrap", scopes: Set(Scope.allCases),
-                         merchants: nil, createdAt: now, revokedAt: nil)
+        let key = ApiKey(
+            id: Identifiers.prefixed("key_", now: now), name: "bootstrap", scopes: Set(Scope.allCases),
+            merchants: nil, createdAt: now, revokedAt: nil)
         _ = try await store.insertKeyUnlessHashExists(key, hash: try Self.storableHash(of: secret))
     }
 

@@ -23,9 +23,10 @@ public struct ControlsDocument: Codable, Sendable, Equatable {
     public var json: JSONValue {
         var members: [String: JSONValue] = [
             "name": .string(name),
-            "blockedVerticals": .array(blockedVerticals.map {
-                .object(["partnerVerticalId": .number(Double($0.partnerVerticalId)), "partnerSubVerticalId": .number(Double($0.partnerSubVerticalId))])
-            }),
+            "blockedVerticals": .array(
+                blockedVerticals.map {
+                    .object(["partnerVerticalId": .number(Double($0.partnerVerticalId)), "partnerSubVerticalId": .number(Double($0.partnerSubVerticalId))])
+                }),
             "blockedDomains": .array(blockedDomains.map(JSONValue.string)),
         ]
         if let contentHash { members["contentHash"] = .string(contentHash) }

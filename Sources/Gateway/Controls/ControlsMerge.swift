@@ -20,7 +20,8 @@ public enum ControlsMerge {
         var outcomes: [Outcome] = []
         for change in changes {
             if case .replace(let replacement) = change, let expected = replacement.expectedHash,
-               touched || expected != state.contentHash {
+                touched || expected != state.contentHash
+            {
                 // Earlier changes in this batch, or anyone else, moved the state past what the caller saw.
                 outcomes.append(.conflict(expected: expected, actual: touched ? nil : state.contentHash, viaIfMatch: replacement.viaIfMatch))
                 continue

@@ -88,8 +88,10 @@ extension EngineContext {
     /// A register Rokt answered: the merchant row learns its account id and the operation moves
     /// under it, before the operation ends (its waiters see it under the new merchant); a new
     /// account also records `merchant.registered` in the same transaction.
-    func recordRegistration(of operation: StoredOperation, accountId: String, externalAccountId: String, merchant: JSONValue,
-                            isNew: Bool) async throws {
+    func recordRegistration(
+        of operation: StoredOperation, accountId: String, externalAccountId: String, merchant: JSONValue,
+        isNew: Bool
+    ) async throws {
         let now = self.now
         let answer = RegistrationAnswer(
             operationId: operation.id, accountId: accountId, externalAccountId: externalAccountId,
@@ -119,12 +121,14 @@ extension EngineContext {
     /// retry window in the same transaction.
     func release(_ job: ClaimedJob, _ outcome: JobOutcome, expired: [OperationEnding], deletePendingWrite: Bool) async throws {
         let now = self.now
-        let release: JobRelease = switch outcome {
-        case .idle: .idle(now: now)
-        case .retry(let after):
-            .retry(dueAt: now + after.milliseconds, attempts: job.attempts + 1, expired: records(of: expired, at: now),
-                   deletePendingWrite: deletePendingWrite, now: now)
-        }
+        let release: JobRelease =
+            switch outcome {
+            case .idle: .idle(now: now)
+            case .retry(let after):
+                .retry(
+                    dueAt: now + after.milliseconds, attempts: job.attempts + 1, expired: records(of: expired, at: now),
+                    deletePendingWrite: deletePendingWrite, now: now)
+            }
         try await withCalls { [store] calls in try await store.release(job, release, calls: calls) }
     }
 
@@ -170,8 +174,10 @@ extension EngineContext {
                 write.body = PrivacyIdentifiers.redacted(write.body)
                 redacted = .single(write)
             }
-            return OperationFinish(id: ending.id, succeeded: ending.error == nil, changed: ending.changed, result: ending.result,
-                                   error: ending.storedError, redactedIntent: redacted) {
+            return OperationFinish(
+                id: ending.id, succeeded: ending.error == nil, changed: ending.changed, result: ending.result,
+                error: ending.storedError, redactedIntent: redacted
+            ) {
                 WebhookEvents.ending(ending.applied(to: operation, at: now))
             }
         }

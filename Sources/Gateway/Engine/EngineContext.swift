@@ -24,8 +24,9 @@ struct EngineContext: Sendable {
 
     /// A context for one job run, with its own call buffer and lease deadline.
     func forJob(_ job: ClaimedJob) -> EngineContext {
-        let context = EngineContext(store: store, rokt: rokt, clock: clock, configuration: configuration, board: board, owner: owner,
-                                    observeRound: observeRound)
+        let context = EngineContext(
+            store: store, rokt: rokt, clock: clock, configuration: configuration, board: board, owner: owner,
+            observeRound: observeRound)
         context.lease.until = job.leaseUntil
         return context
     }
@@ -106,7 +107,11 @@ enum JobOutcome: Sendable, Equatable {
 final class CallBuffer: Sendable {
     private let entries = Mutex<[LoggedCall]>([])
     func append(_ call: LoggedCall) { entries.withLock { $0.append(call) } }
-    func drain() -> [LoggedCall] { entries.withLock { entries in defer { entries = [] }; return entries } }
+    func drain() -> [LoggedCall] {
+        entries.withLock { entries in
+            defer { entries = [] }; return entries
+        }
+    }
     func restore(_ pending: [LoggedCall]) { entries.withLock { $0.insert(contentsOf: pending, at: 0) } }
     /// The calls not yet stored that served `operationId`, oldest first.
     func pending(for operationId: String) -> [UpstreamCall] {

@@ -10,10 +10,14 @@ public struct EngineRuntime: Sendable {
     /// Where errors the engine recovers from are reported, with the operation ids they touched.
     public var logger: Logger
 
-    public init(sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-                monotonicNow: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
-                random: @escaping @Sendable () -> UInt64 = { var system = SystemRandomNumberGenerator(); return system.next() },
-                logger: Logger = Logger()) {
+    public init(
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        monotonicNow: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        random: @escaping @Sendable () -> UInt64 = {
+            var system = SystemRandomNumberGenerator(); return system.next()
+        },
+        logger: Logger = Logger()
+    ) {
         self.sleep = sleep
         self.monotonicNow = monotonicNow
         self.random = random

@@ -24,14 +24,17 @@ public final class OperationEngine: Sendable {
     private let passes = Atomic<Int>(0)
     private let observation = Mutex<CommitObservation?>(nil)
 
-    init(store: any OperationStore, commits: any CommitFeed, rokt: RoktClient, clock: any WallClock,
-         configuration: EngineConfiguration = EngineConfiguration()) {
+    init(
+        store: any OperationStore, commits: any CommitFeed, rokt: RoktClient, clock: any WallClock,
+        configuration: EngineConfiguration = EngineConfiguration()
+    ) {
         let limit = LockedConcurrencyLimit(ConcurrencyLimit(minimum: configuration.minConcurrentJobs, maximum: configuration.maxConcurrentJobs))
         self.limit = limit
         self.commits = commits
-        context = EngineContext(store: store, rokt: rokt, clock: clock, configuration: configuration,
-                                board: CompletionBoard(), owner: Identifiers.prefixed("engine_", now: clock.nowMillis()),
-                                observeRound: { round in limit.record(round: round) })
+        context = EngineContext(
+            store: store, rokt: rokt, clock: clock, configuration: configuration,
+            board: CompletionBoard(), owner: Identifiers.prefixed("engine_", now: clock.nowMillis()),
+            observeRound: { round in limit.record(round: round) })
     }
 
     /// Times the scheduler has looked for work (tests check that it waits rather than spins).
@@ -57,8 +60,10 @@ public final class OperationEngine: Sendable {
     /// Validated intent in, committed operation out (state `queued`), bound in the same
     /// transaction to the caller's Idempotency-Key. Throws `QueueFull` (503) when
     /// `maxQueuedOperations` operations are queued or running already.
-    func submit(_ intent: OperationIntent, merchantId: String, request: JSONValue, apiKeyId: String?,
-                inboundKey: InboundKey? = nil) async throws -> Operation {
+    func submit(
+        _ intent: OperationIntent, merchantId: String, request: JSONValue, apiKeyId: String?,
+        inboundKey: InboundKey? = nil
+    ) async throws -> Operation {
         switch try await submit(intent, merchantId: merchantId, request: request, apiKeyId: apiKeyId, inboundKey: inboundKey, registration: nil) {
         case .accepted(let operation), .alreadyRegistering(let operation): operation
         }
@@ -74,16 +79,21 @@ public final class OperationEngine: Sendable {
 
     /// `submit` for a register: the externalAccountId is bound to the new operation in the same
     /// transaction, unless a live operation registers it already.
-    func submit(_ intent: OperationIntent, merchantId: String, request: JSONValue, apiKeyId: String?, inboundKey: InboundKey?,
-                registration: MerchantRegistration?) async throws -> Submitted {
+    func submit(
+        _ intent: OperationIntent, merchantId: String, request: JSONValue, apiKeyId: String?, inboundKey: InboundKey?,
+        registration: MerchantRegistration?
+    ) async throws -> Submitted {
         let now = context.now
         let operation = StoredOperation(
             id: Identifiers.operationId(now: now), type: intent.operationType, merchantId: merchantId, resource: intent.resource,
             state: .queued, changed: nil, attempts: 0, createdAt: now, updatedAt: now, request: request, intent: intent,
             result: nil, error: nil, apiKeyId: apiKeyId)
         let bound = context.configuration.maxQueuedOperations
-        switch try await context.store.submit(Submission(operation: operation, inboundKey: inboundKey, registration: registration,
-                                                         maxUnfinished: bound)) {
+        switch try await context.store.submit(
+            Submission(
+                operation: operation, inboundKey: inboundKey, registration: registration,
+                maxUnfinished: bound))
+        {
         case .accepted: return .accepted(operation.document(upstream: []))
         case .alreadyRegistering(let existing): return .alreadyRegistering(existing)
         case .queueFull(let limit): throw QueueFull(limit: limit)
@@ -147,9 +157,12 @@ public final class OperationEngine: Sendable {
             let leaseUntil = now + context.configuration.lease.milliseconds
             // Look on a reader first: most wake-ups find nothing new, and a claim is a write.
             let claimable = await scheduling("looking for due jobs") { try await context.store.hasClaimableJobs(now: now, excluding: busy) } ?? true
-            let claimed = !claimable ? [] : await scheduling("claiming jobs") {
-                try await context.store.claimJobs(owner: owner, now: now, leaseUntil: leaseUntil, limit: capacity, excluding: busy)
-            } ?? []
+            let claimed =
+                !claimable
+                ? []
+                : await scheduling("claiming jobs") {
+                    try await context.store.claimJobs(owner: owner, now: now, leaseUntil: leaseUntil, limit: capacity, excluding: busy)
+                } ?? []
             for job in claimed { launch(job) }
             let claimedAll = claimed.count == capacity
             if claimedAll { continue }
@@ -207,8 +220,9 @@ public final class OperationEngine: Sendable {
         let maxAge = context.configuration.retry.maxAge
         let expired = try await context.unfinished(for: job, createdAtOrBefore: context.now - maxAge.milliseconds)
         guard !expired.isEmpty else { return ([], false) }
-        let problem = Problem(status: 504, code: .upstreamUnavailable,
-                              detail: "Rokt could not be reached successfully within \(maxAge.milliseconds / 1000) s; the change may not have been applied: read the state to check.")
+        let problem = Problem(
+            status: 504, code: .upstreamUnavailable,
+            detail: "Rokt could not be reached successfully within \(maxAge.milliseconds / 1000) s; the change may not have been applied: read the state to check.")
         let pending = try await context.pendingWrite(for: job)
         var endings: [OperationEnding] = []
         for operation in expired {

@@ -22,11 +22,12 @@ extension SingleWrite.Kind {
 /// is what Rokt support needs to trace the write.
 enum OutcomeUnknown {
     static func problem(keys: [String], requestIds: [String]) -> Problem {
-        Problem(status: 504, code: .outcomeUnknown,
-                detail: "Rokt never answered this write for certain (timeouts or lost connections) and its Idempotency-Key is about to "
-                    + "expire, so the gateway will not send it again: it may or may not have been applied. Ask Rokt support, quoting the "
-                    + "idempotency keys and request ids in `context`, before sending it again.",
-                context: .object(["idempotencyKeys": .array(keys.map(JSONValue.string)), "requestIds": .array(requestIds.map(JSONValue.string))]))
+        Problem(
+            status: 504, code: .outcomeUnknown,
+            detail: "Rokt never answered this write for certain (timeouts or lost connections) and its Idempotency-Key is about to "
+                + "expire, so the gateway will not send it again: it may or may not have been applied. Ask Rokt support, quoting the "
+                + "idempotency keys and request ids in `context`, before sending it again.",
+            context: .object(["idempotencyKeys": .array(keys.map(JSONValue.string)), "requestIds": .array(requestIds.map(JSONValue.string))]))
     }
 
     /// The problem for `pending`, from the operation's call log (first use first).

@@ -9,8 +9,9 @@ struct QueueFull: Error, HTTPResponseError, Sendable {
     static let retryAfterSeconds = 5
 
     var problem: Problem {
-        Problem(status: 503, code: .queueFull,
-                detail: "The gateway already has \(limit) operations waiting for Rokt; retry after \(Self.retryAfterSeconds) s.")
+        Problem(
+            status: 503, code: .queueFull,
+            detail: "The gateway already has \(limit) operations waiting for Rokt; retry after \(Self.retryAfterSeconds) s.")
     }
 
     func response() -> HTTPResponse {

@@ -56,7 +56,9 @@ public final class RetentionSweeper: Sendable {
     }
 
     public func stop() async {
-        let loop = task.withLock { task in defer { task = nil }; return task }
+        let loop = task.withLock { task in
+            defer { task = nil }; return task
+        }
         loop?.cancel()
         await loop?.value
     }

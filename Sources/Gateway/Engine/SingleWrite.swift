@@ -84,12 +84,13 @@ enum PrivacyIdentifiers {
     /// `identifiers[].value` → `identifiers[].valueSha256`; everything else unchanged.
     static func redacted(_ body: JSONValue?) -> JSONValue? {
         guard case .object(var members) = body, case .array(let items)? = members["identifiers"] else { return body }
-        members["identifiers"] = .array(items.map { item in
-            guard case .object(var identifier) = item, case .string(let value)? = identifier["value"] else { return item }
-            identifier["value"] = nil
-            identifier["valueSha256"] = .string(hash(value))
-            return .object(identifier)
-        })
+        members["identifiers"] = .array(
+            items.map { item in
+                guard case .object(var identifier) = item, case .string(let value)? = identifier["value"] else { return item }
+                identifier["value"] = nil
+                identifier["valueSha256"] = .string(hash(value))
+                return .object(identifier)
+            })
         return .object(members)
     }
 }

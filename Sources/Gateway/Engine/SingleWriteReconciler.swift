@@ -45,8 +45,9 @@ struct SingleWriteReconciler: Sendable {
                     await context.record(read.call, for: ids)
                     event = .upstreamOperation(read.result)
                 case .recordRegistration(let operation, let accountId, let externalAccountId, let merchant, let isNew):
-                    try await context.recordRegistration(of: operation, accountId: accountId, externalAccountId: externalAccountId,
-                                                         merchant: merchant, isNew: isNew)
+                    try await context.recordRegistration(
+                        of: operation, accountId: accountId, externalAccountId: externalAccountId,
+                        merchant: merchant, isNew: isNew)
                     event = .done
                 case .abandon(let write):
                     try await context.abandon(write)

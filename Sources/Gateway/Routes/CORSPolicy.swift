@@ -68,16 +68,20 @@ public struct CORSPolicy: Sendable, Equatable {
     /// The answer to a preflight on a path that has `methods` (from the router).
     public func preflightResponse(origin: String, methods: [HTTPMethod]) -> HTTPResponse {
         guard allows(origin: origin) else {
-            return Problem(status: 403, code: .corsOriginNotAllowed,
-                           detail: "Origin \(origin) is not in CORS_ALLOWED_ORIGINS.").response(headers: ["Vary": "Origin"])
+            return Problem(
+                status: 403, code: .corsOriginNotAllowed,
+                detail: "Origin \(origin) is not in CORS_ALLOWED_ORIGINS."
+            ).response(headers: ["Vary": "Origin"])
         }
-        return HTTPResponse(status: .noContent, headers: [
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": methods.map(\.rawValue).joined(separator: ", "),
-            "Access-Control-Allow-Headers": Self.allowedRequestHeaders,
-            "Access-Control-Max-Age": String(Self.maxAgeSeconds),
-            "Vary": "Origin",
-        ])
+        return HTTPResponse(
+            status: .noContent,
+            headers: [
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": methods.map(\.rawValue).joined(separator: ", "),
+                "Access-Control-Allow-Headers": Self.allowedRequestHeaders,
+                "Access-Control-Max-Age": String(Self.maxAgeSeconds),
+                "Vary": "Origin",
+            ])
     }
 
     /// Adds the CORS headers of an actual (non-preflight) response.

@@ -46,8 +46,9 @@ struct ControlsRoutes: Sendable {
             throw Problem.validation(field: "contentHash", "differs from If-Match; send one or make them agree")
         }
         let expected = ifMatch == "*" ? bodyHash : (ifMatch ?? bodyHash)
-        let replacement = ControlsReplacement(name: name, verticals: verticals, domains: domains, expectedHash: expected,
-                                              viaIfMatch: ifMatch != nil && ifMatch != "*")
+        let replacement = ControlsReplacement(
+            name: name, verticals: verticals, domains: domains, expectedHash: expected,
+            viaIfMatch: ifMatch != nil && ifMatch != "*")
         var json: [String: JSONValue] = [
             "blockedVerticals": .array(verticals.map { verticalJSON($0.vertical, $0.subVertical) }),
             "blockedDomains": .array(domains.map(JSONValue.string)),
@@ -87,10 +88,14 @@ struct ControlsRoutes: Sendable {
         try fields.check()
         if batch.isEmpty { throw Problem.validation(field: "add", "nothing to change: give at least one vertical or domain to add or remove") }
         let json: JSONValue = .object([
-            "add": .object(["verticals": .array(batch.addVerticals.map { verticalJSON($0.vertical, $0.subVertical) }),
-                            "domains": .array(batch.addDomains.map(JSONValue.string))]),
-            "remove": .object(["verticals": .array(batch.removeVerticals.map { verticalJSON($0.vertical, $0.subVertical) }),
-                               "domains": .array(batch.removeDomains.map(JSONValue.string))]),
+            "add": .object([
+                "verticals": .array(batch.addVerticals.map { verticalJSON($0.vertical, $0.subVertical) }),
+                "domains": .array(batch.addDomains.map(JSONValue.string)),
+            ]),
+            "remove": .object([
+                "verticals": .array(batch.removeVerticals.map { verticalJSON($0.vertical, $0.subVertical) }),
+                "domains": .array(batch.removeDomains.map(JSONValue.string)),
+            ]),
         ])
         return ValidatedWrite(intent: .controls(.batch(batch)), request: json)
     }

@@ -14,15 +14,17 @@ struct DryRun: Sendable {
     }
 
     /// The answer of an endpoint Rokt cannot dry-run (`WriteEndpoint.DryRunSupport.refused`).
-    static let refused = Problem(status: 400, code: .dryRunNotSupported,
-                                 detail: "Rokt cannot dry-run this write (it has external side effects); send it without dry_run.")
+    static let refused = Problem(
+        status: 400, code: .dryRunNotSupported,
+        detail: "Rokt cannot dry-run this write (it has external side effects); send it without dry_run.")
 
     func controls(merchant: String, change: ControlsChange) async throws -> HTTPResponse {
         let before = try await services.rokt.getControls(merchant).result.mapError(Problem.upstream).get()
         let (outcomes, after) = ControlsMerge.apply([change], to: before)
         if case .conflict(let expected, let actual, let viaIfMatch) = outcomes.first {
-            throw Problem(status: viaIfMatch ? 412 : 409, code: .staleContentHash,
-                          detail: "The controls changed since contentHash \(expected) was read (now \(actual ?? "different")); read them again.")
+            throw Problem(
+                status: viaIfMatch ? 412 : 409, code: .staleContentHash,
+                detail: "The controls changed since contentHash \(expected) was read (now \(actual ?? "different")); read them again.")
         }
         var body = after
         body.contentHash = before.contentHash
@@ -34,28 +36,37 @@ struct DryRun: Sendable {
             .object(["type": .string("vertical"), "partnerVerticalId": .number(Double(pair.vertical)), "partnerSubVerticalId": .number(Double(pair.subVertical))])
         }
         func domain(_ name: String) -> JSONValue { .object(["type": .string("domain"), "domain": .string(name)]) }
-        return preview(before: ControlsDocument(before).json, after: ControlsDocument(wouldBe).json,
-                       added: difference.addedVerticals.map(vertical) + difference.addedDomains.map(domain),
-                       removed: difference.removedVerticals.map(vertical) + difference.removedDomains.map(domain))
+        return preview(
+            before: ControlsDocument(before).json, after: ControlsDocument(wouldBe).json,
+            added: difference.addedVerticals.map(vertical) + difference.addedDomains.map(domain),
+            removed: difference.removedVerticals.map(vertical) + difference.removedDomains.map(domain))
     }
 
     func status(merchant: String, desired: PlacementStatus) async throws -> HTTPResponse {
         let before = try await services.rokt.getStatus(merchant).result.mapError(Problem.upstream).get()
-        let validated = await services.rokt.putStatus(merchant, body: RoktJSON.encode(StatusChange(status: desired)),
-                                                      idempotencyKey: Identifiers.idempotencyKey(), dryRun: true)
+        let validated = await services.rokt.putStatus(
+            merchant, body: RoktJSON.encode(StatusChange(status: desired)),
+            idempotencyKey: Identifiers.idempotencyKey(), dryRun: true)
         let response = try validated.result.mapError(Problem.upstream).get()
-        let after = (try? response.decode(StatusCascade.self)) ?? StatusCascade(accountId: merchant, status: desired == .paused ? .paused : .active,
-                                                                               variants: before.variants.map { var v = $0; v.status = desired.rawValue; return v })
+        let after =
+            (try? response.decode(StatusCascade.self))
+            ?? StatusCascade(
+                accountId: merchant, status: desired == .paused ? .paused : .active,
+                variants: before.variants.map {
+                    var v = $0; v.status = desired.rawValue; return v
+                })
         let changed = before.status.rawValue != desired.rawValue
-        return preview(before: StatusDocument(before).json, after: StatusDocument(after).json,
-                       added: changed ? [.object(["type": .string("status"), "status": .string(desired.rawValue)])] : [],
-                       removed: changed ? [.object(["type": .string("status"), "status": .string(before.status.rawValue)])] : [])
+        return preview(
+            before: StatusDocument(before).json, after: StatusDocument(after).json,
+            added: changed ? [.object(["type": .string("status"), "status": .string(desired.rawValue)])] : [],
+            removed: changed ? [.object(["type": .string("status"), "status": .string(before.status.rawValue)])] : [])
     }
 
     /// A single write: Rokt's would-be answer, `{dryRun: true, after}`.
     func forwarded(_ write: SingleWrite) async throws -> HTTPResponse {
-        let outcome = await services.rokt.dryRunWrite(HTTPMethod(write.method), write.path, body: write.encodedBody,
-                                                      idempotencyKey: Identifiers.idempotencyKey())
+        let outcome = await services.rokt.dryRunWrite(
+            HTTPMethod(write.method), write.path, body: write.encodedBody,
+            idempotencyKey: Identifiers.idempotencyKey())
         let response = try outcome.result.mapError(Problem.upstream).get()
         let after = (try? response.decode(JSONValue.self)) ?? .null
         return .json(.object(["dryRun": .bool(true), "after": after]))

@@ -13,8 +13,12 @@ struct GatewayRouter: Sendable {
         var router = Router()
         let logger = services.logger
         router.errorReporter = { error, errorId, request in
-            logger.error("request failed", ["errorId": errorId, "method": Self.loggedMethod(request.method), "route": request.routeTemplate ?? "-",
-                                            "error": String(describing: type(of: error))])
+            logger.error(
+                "request failed",
+                [
+                    "errorId": errorId, "method": Self.loggedMethod(request.method), "route": request.routeTemplate ?? "-",
+                    "error": String(describing: type(of: error)),
+                ])
         }
         HealthRoutes(services: services).register(on: &router)
         ControlsRoutes(services: services).register(on: &router)
@@ -56,7 +60,8 @@ struct GatewayRouter: Sendable {
     func screen(_ head: HTTPRequestHead) -> HTTPResponse? {
         let started = ContinuousClock.now
         guard case .found(_, let parameters, let template, _) = router.match(method: head.method, path: head.path),
-              let requirement = KeyRequirement.of(method: head.method, template: template) else { return nil }
+            let requirement = KeyRequirement.of(method: head.method, template: template)
+        else { return nil }
         let request = HTTPRequest(head: head)
         let merchant = requirement.merchantParameter.map { parameters[$0] ?? "" }
         do {
@@ -65,8 +70,9 @@ struct GatewayRouter: Sendable {
         } catch {
             var response = error.response()
             services.configuration.cors.decorate(&response, origin: head.headers["Origin"])
-            record(&response, of: head, requestId: Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis()),
-                   template: template, started: started)
+            record(
+                &response, of: head, requestId: Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis()),
+                template: template, started: started)
             return response
         }
     }
@@ -76,10 +82,12 @@ struct GatewayRouter: Sendable {
         response.headers["X-Request-Id"] = requestId
         let elapsed = ContinuousClock.now - started
         services.metrics.recordRequest(method: head.method, route: template, status: response.status.code, duration: elapsed)
-        services.logger.info("request", [
-            "requestId": requestId, "method": Self.loggedMethod(head.method), "path": head.path, "status": String(response.status.code),
-            "durationMs": String(elapsed.milliseconds),
-        ])
+        services.logger.info(
+            "request",
+            [
+                "requestId": requestId, "method": Self.loggedMethod(head.method), "path": head.path, "status": String(response.status.code),
+                "durationMs": String(elapsed.milliseconds),
+            ])
     }
 
     /// The method as the access log writes it: any token is a valid method, so a long one is cut
@@ -93,7 +101,8 @@ struct GatewayRouter: Sendable {
     /// The caller's id when it is printable ASCII of sane length; anything else is replaced.
     static func requestId(from request: HTTPRequest) -> String? {
         guard let value = request.headers["X-Request-Id"], (1...128).contains(value.utf8.count),
-              value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+            value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else { return nil }
         return value
     }
 }

@@ -30,8 +30,8 @@ enum Authorization {
     /// The key behind `Authorization: Bearer …`, with `scope`, allowed on `merchant` when given.
     static func authorize(_ request: HTTPRequest, scope: Scope, merchant: String?, keyRing: KeyRing) throws(Problem) -> Caller {
         guard let header = request.headers["Authorization"],
-              header.count > 7, header.prefix(7).asciiCaseInsensitiveEquals("Bearer "),
-              let key = keyRing.authenticate(String(header.dropFirst(7)).trimmingHTTPWhitespace())
+            header.count > 7, header.prefix(7).asciiCaseInsensitiveEquals("Bearer "),
+            let key = keyRing.authenticate(String(header.dropFirst(7)).trimmingHTTPWhitespace())
         else { throw Problem.unauthenticated }
         guard key.allows(scope) else {
             throw Problem.forbidden("This API key lacks the `\(scope.rawValue)` scope.")

@@ -18,15 +18,17 @@ struct HealthRoutes: Sendable {
                 failing.append(.init(field: "database", message: "did not answer a read"))
             }
             guard failing.isEmpty else {
-                throw Problem(status: 503, code: .notReady, detail: failing.map { "\($0.field) \($0.message)" }.joined(separator: "; "),
-                              errors: failing)
+                throw Problem(
+                    status: 503, code: .notReady, detail: failing.map { "\($0.field) \($0.message)" }.joined(separator: "; "),
+                    errors: failing)
             }
             return HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"status":"ready"}"#)
         }
         router.get("/metrics") { _ in
             let gauges = try? await services.storeHealth.gauges()
-            return HTTPResponse(headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                                body: services.metrics.render(gauges: gauges))
+            return HTTPResponse(
+                headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                body: services.metrics.render(gauges: gauges))
         }
         router.get("/openapi.yaml") { _ in
             HTTPResponse(headers: ["Content-Type": "application/yaml"], body: OpenAPIDocument.yaml)

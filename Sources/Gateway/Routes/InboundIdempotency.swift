@@ -39,8 +39,10 @@ struct InboundIdempotency: Sendable {
     typealias Binding = InboundKey
 
     /// `secret`: how to keep a secret the answer shows out of the store (see `SecretBearingAnswer`).
-    func run(_ request: HTTPRequest, caller: Caller, secret: (any SecretBearingAnswer)? = nil,
-             _ handler: (Binding?) async throws -> HTTPResponse) async throws -> HTTPResponse {
+    func run(
+        _ request: HTTPRequest, caller: Caller, secret: (any SecretBearingAnswer)? = nil,
+        _ handler: (Binding?) async throws -> HTTPResponse
+    ) async throws -> HTTPResponse {
         guard let key = request.headers["Idempotency-Key"] else { return try await handler(nil) }
         guard !key.isEmpty, key.utf8.count <= 255 else {
             throw Problem.validation(field: "Idempotency-Key", "must be 1 to 255 characters")
@@ -54,8 +56,9 @@ struct InboundIdempotency: Sendable {
         inFlight.insert(apiKeyId, key)
         let claim: InboundClaim
         do {
-            claim = try await store.claim(binding, requestHash: fingerprint.hash, now: now, retention: Self.retention.milliseconds,
-                                          lease: Self.inFlightLease.milliseconds, heldElsewhere: { inFlight.count(apiKeyId, key) > 1 })
+            claim = try await store.claim(
+                binding, requestHash: fingerprint.hash, now: now, retention: Self.retention.milliseconds,
+                lease: Self.inFlightLease.milliseconds, heldElsewhere: { inFlight.count(apiKeyId, key) > 1 })
         } catch {
             inFlight.remove(apiKeyId, key)
             throw error
@@ -93,11 +96,14 @@ struct InboundIdempotency: Sendable {
         return response
     }
 
-    private func answer(existing record: InboundRecord, fingerprint: RequestFingerprint, request: HTTPRequest,
-                        apiKeyId: String, key: String, secret: (any SecretBearingAnswer)?) async throws -> HTTPResponse {
+    private func answer(
+        existing record: InboundRecord, fingerprint: RequestFingerprint, request: HTTPRequest,
+        apiKeyId: String, key: String, secret: (any SecretBearingAnswer)?
+    ) async throws -> HTTPResponse {
         guard fingerprint.matches(record.requestHash) else {
-            throw Problem(status: 422, code: .idempotencyKeyReused,
-                          detail: "This Idempotency-Key was used for a different request; use a new key for a new request.")
+            throw Problem(
+                status: 422, code: .idempotencyKeyReused,
+                detail: "This Idempotency-Key was used for a different request; use a new key for a new request.")
         }
         if record.state == .done {
             var headers = HTTPHeaders(record.headers.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
@@ -110,14 +116,16 @@ struct InboundIdempotency: Sendable {
             return response
         }
         if !services.inFlight.contains(apiKeyId, key), let operationId = record.operationId,
-           let operation = try await services.engine.operation(operationId) {
+            let operation = try await services.engine.operation(operationId)
+        {
             // The first answer was lost (its process died, or the store failed it); the operation is the answer.
             var response = try await WriteResponder(services: services).respond(to: operation, request: request)
             response.headers["Idempotent-Replayed"] = "true"
             return response
         }
-        throw Problem(status: 409, code: .idempotencyKeyInFlight,
-                      detail: "A request with this Idempotency-Key is still being processed; retry shortly.")
+        throw Problem(
+            status: 409, code: .idempotencyKeyInFlight,
+            detail: "A request with this Idempotency-Key is still being processed; retry shortly.")
     }
 
     /// A replay whose secret is no longer in force: 404, as for the endpoint itself once deleted.

@@ -23,8 +23,9 @@ struct MerchantRoutes: Sendable {
 
     /// Rokt's register call; its lane keeps two registers of one id from running at once.
     static func write(registering registration: RoktRegistration) -> SingleWrite {
-        SingleWrite(kind: .register, lane: "register:" + registration.externalAccountId, method: "POST", path: RoktPath.register,
-                    body: registration.jsonValue)
+        SingleWrite(
+            kind: .register, lane: "register:" + registration.externalAccountId, method: "POST", path: RoktPath.register,
+            body: registration.jsonValue)
     }
 
     /// `{externalAccountId, name, website?, country?}`, with Rokt's rules checked here so a bad
@@ -63,7 +64,9 @@ struct MerchantRoutes: Sendable {
         var errors: [Problem.FieldError] = []
         var limit = Self.defaultPageSize
         if let raw = request.query["limit"] {
-            if let value = Int(raw), value >= 1 { limit = min(value, Self.maxPageSize) } else {
+            if let value = Int(raw), value >= 1 {
+                limit = min(value, Self.maxPageSize)
+            } else {
                 errors.append(.init(field: "limit", message: "must be a positive integer (at most \(Self.maxPageSize) are returned)"))
             }
         }

@@ -26,15 +26,20 @@ struct OperationRoutes: Sendable {
             }
             var state: OperationState?
             if let raw = query["state"] {
-                if let value = OperationState(rawValue: raw) { state = value } else { errors.append(.init(field: "state", message: "must be queued, running, succeeded or failed")) }
+                if let value = OperationState(rawValue: raw) {
+                    state = value
+                } else {
+                    errors.append(.init(field: "state", message: "must be queued, running, succeeded or failed"))
+                }
             }
             let merchantId = query["merchantId"]
             if let merchantId, !caller.key.allows(merchant: merchantId) {
                 throw Problem.forbidden("This API key may not act on merchant \(merchantId).")
             }
             if !errors.isEmpty { throw Problem.validation(errors) }
-            let page = try await services.engine.list(merchantIds: caller.key.merchants, merchantId: merchantId, state: state,
-                                                      limit: limit + 1, after: query["after"])
+            let page = try await services.engine.list(
+                merchantIds: caller.key.merchants, merchantId: merchantId, state: state,
+                limit: limit + 1, after: query["after"])
             let items = Array(page.prefix(limit))
             let document: JSONValue = .object([
                 "data": .array(items.map(\.jsonValue)),

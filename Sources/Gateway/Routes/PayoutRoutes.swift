@@ -15,7 +15,9 @@ enum PayoutRoutes {
         }
         fields.refuseUnknown(allowed: ["returnUrl", "refreshUrl"])
         try fields.check()
-        return (SingleWrite(kind: .payoutSetup, lane: "payout", method: "POST", path: RoktPath.payoutSetup(merchant), body: .object(body)),
-                .object(body))
+        return (
+            SingleWrite(kind: .payoutSetup, lane: "payout", method: "POST", path: RoktPath.payoutSetup(merchant), body: .object(body)),
+            .object(body)
+        )
     }
 }

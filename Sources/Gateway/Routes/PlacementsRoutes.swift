@@ -24,8 +24,9 @@ struct PlacementsRoutes: Sendable {
         _ = try Authorization.authorize(request, scope: .read, merchant: nil, keyRing: services.keyRing)
         let body = try Self.upstreamBody(request)
         let budget = services.configuration.placementsTimeout
-        let outcome = await services.rokt.placementsAny(body: Array(body.serialized.utf8), passThrough: Self.passThrough(request),
-                                                        timeout: budget)
+        let outcome = await services.rokt.placementsAny(
+            body: Array(body.serialized.utf8), passThrough: Self.passThrough(request),
+            timeout: budget)
         let failure: RoktError
         switch outcome.result {
         case .success(let response):
@@ -37,10 +38,12 @@ struct PlacementsRoutes: Sendable {
             failure = error
         }
         let timedOut = failure.kind == .transport && failure.code == HTTPClientError.Kind.timedOut.rawValue
-        services.logger.warn("placements degraded", [
-            "upstreamStatus": failure.status.map(String.init) ?? "-", "upstreamRequestId": failure.requestId ?? "-",
-            "reason": timedOut ? "budget of \(budget.milliseconds) ms exceeded" : failure.kind.rawValue,
-        ])
+        services.logger.warn(
+            "placements degraded",
+            [
+                "upstreamStatus": failure.status.map(String.init) ?? "-", "upstreamRequestId": failure.requestId ?? "-",
+                "reason": timedOut ? "budget of \(budget.milliseconds) ms exceeded" : failure.kind.rawValue,
+            ])
         switch services.configuration.placementsOnError {
         case .skip:
             return HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"degraded":true,"result":false}"#)
@@ -53,12 +56,14 @@ struct PlacementsRoutes: Sendable {
     /// (the request passed our validation, so a Rokt 4xx is the gateway's problem, not the caller's).
     static func problem(for failure: RoktError, timedOut: Bool, budget: Duration) -> Problem {
         if timedOut {
-            return Problem(status: 504, code: .placementsTimeout,
-                           detail: "Rokt did not answer within the placements budget of \(budget.milliseconds) ms.")
+            return Problem(
+                status: 504, code: .placementsTimeout,
+                detail: "Rokt did not answer within the placements budget of \(budget.milliseconds) ms.")
         }
         let unreachable = failure.kind == .transport
-        return Problem(status: 502, code: unreachable ? .upstreamUnreachable : .upstreamError, detail: "Rokt: \(failure.message)",
-                       upstream: Problem.Upstream(status: failure.status, requestId: failure.requestId, message: unreachable ? nil : failure.message))
+        return Problem(
+            status: 502, code: unreachable ? .upstreamUnreachable : .upstreamError, detail: "Rokt: \(failure.message)",
+            upstream: Problem.Upstream(status: failure.status, requestId: failure.requestId, message: unreachable ? nil : failure.message))
     }
 
     /// `{cartId?, pageIdentifier, url?, attributes?: {name: string}}`, re-serialised so only
@@ -100,7 +105,8 @@ struct PlacementsRoutes: Sendable {
         var headers = HTTPHeaders()
         for name in passThroughHeaders {
             guard let value = request.headers[name], (1...512).contains(value.utf8.count),
-                  value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else { continue }
+                value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F })
+            else { continue }
             headers.add(name: name, value: value)
         }
         return headers

@@ -46,12 +46,14 @@ enum PrivacyRoutes {
 
     /// The accepted request in the log, by identifier type and hash only.
     static func logAccepted(_ operation: Operation, logger: Logger) {
-        logger.info("privacy request accepted", [
-            "operationId": operation.id, "requestType": operation.request["requestType"]?.stringValue ?? "",
-            "identifiers": (operation.request["identifiers"]?.arrayValue ?? []).map {
-                "\($0["type"]?.stringValue ?? ""):\($0["valueSha256"]?.stringValue ?? "")"
-            }.joined(separator: ","),
-        ])
+        logger.info(
+            "privacy request accepted",
+            [
+                "operationId": operation.id, "requestType": operation.request["requestType"]?.stringValue ?? "",
+                "identifiers": (operation.request["identifiers"]?.arrayValue ?? []).map {
+                    "\($0["type"]?.stringValue ?? ""):\($0["valueSha256"]?.stringValue ?? "")"
+                }.joined(separator: ","),
+            ])
     }
 
     /// An optional `{reason?}` → Rokt's deletion of the merchant's data.

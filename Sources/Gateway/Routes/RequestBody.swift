@@ -77,7 +77,8 @@ extension JSONFields {
         guard let text = string(field, required: required, maxLength: 2048) else { return nil }
         let lower = text.lowercased()
         guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), !text.contains(where: \.isWhitespace),
-              text.split(separator: "/", omittingEmptySubsequences: true).count >= 2 else {
+            text.split(separator: "/", omittingEmptySubsequences: true).count >= 2
+        else {
             fail(field, "must be an absolute http(s) URL")
             return nil
         }

@@ -24,8 +24,9 @@ enum ThemeRoutes {
         if object["borderRadius"] == JSONValue.null { fields.fail("borderRadius", "cannot be null: leave the token out to keep it") }
         if let radius = fields.number("borderRadius", required: false, range: 0...maxBorderRadius) { theme["borderRadius"] = .number(radius) }
         try fields.check()
-        let write = SingleWrite(kind: .theme, lane: "theme:" + layoutId, method: "PATCH", path: RoktPath.layout(merchant, layoutId),
-                                body: .object(theme))
+        let write = SingleWrite(
+            kind: .theme, lane: "theme:" + layoutId, method: "PATCH", path: RoktPath.layout(merchant, layoutId),
+            body: .object(theme))
         var json = theme
         json["layoutId"] = .string(layoutId)
         return (write, .object(json))

@@ -95,8 +95,9 @@ struct WebhookRoutes: Sendable {
         let vetted = try await WebhookURLPolicy(allowPrivateNetworks: services.configuration.allowPrivateWebhooks).vet(url!)
         let now = services.clock.nowMillis()
         let key = WebhookSignature.newSecretKey()
-        let endpoint = WebhookEndpoint(id: Identifiers.prefixed("we_", now: now), url: vetted, events: events, description: description,
-                                       secretKey: key, createdAt: now, updatedAt: now)
+        let endpoint = WebhookEndpoint(
+            id: Identifiers.prefixed("we_", now: now), url: vetted, events: events, description: description,
+            secretKey: key, createdAt: now, updatedAt: now)
         let limit = services.configuration.webhooks.maxEndpoints
         guard try await services.webhookAdmin.createEndpoint(endpoint, maxEndpoints: limit) else {
             throw Problem(status: 409, code: .webhookEndpointLimit, detail: "At most \(limit) webhook endpoints may exist; delete one first.")
@@ -128,8 +129,9 @@ struct WebhookRoutes: Sendable {
         case .noDelivery:
             throw Problem.notFound("No webhook delivery \(id).")
         case .endpointDisabled:
-            throw Problem(status: 409, code: .webhookEndpointDisabled,
-                          detail: "The endpoint of delivery \(id) is disabled; deliveries to it are not attempted.")
+            throw Problem(
+                status: 409, code: .webhookEndpointDisabled,
+                detail: "The endpoint of delivery \(id) is disabled; deliveries to it are not attempted.")
         case .created(let delivery):
             return HTTPResponse.json(delivery.document, status: .accepted)
         }
@@ -147,7 +149,8 @@ struct WebhookSecretAnswer: SecretBearingAnswer {
 
     func redact(_ response: HTTPResponse) -> (stored: HTTPResponse, reference: String)? {
         guard case .object(var document)? = try? JSONValue.parse(response.bodyBytes),
-              case .string(let id)? = document["id"], case .string(let secret)? = document["secret"] else { return nil }
+            case .string(let id)? = document["id"], case .string(let secret)? = document["secret"]
+        else { return nil }
         document["secret"] = nil
         var stored = response
         stored.body = .bytes(JSON.encode(JSONValue.object(document)))
@@ -191,8 +194,9 @@ struct WebhookURLPolicy: Sendable {
             }
             for address in addresses {
                 if let reason = NetworkAddressClass.classify(address).refusal {
-                    throw Problem(status: 400, code: .webhookURLForbidden,
-                                  detail: "The host \(url.host) resolves to \(NetworkAddressClass.describe(address)), \(reason): webhooks go only to public addresses.")
+                    throw Problem(
+                        status: 400, code: .webhookURLForbidden,
+                        detail: "The host \(url.host) resolves to \(NetworkAddressClass.describe(address)), \(reason): webhooks go only to public addresses.")
                 }
             }
             return raw

@@ -40,8 +40,10 @@ struct WriteEndpoint: Sendable, CustomStringConvertible {
     /// Told of each operation this endpoint committed, before it is answered.
     let accepted: (@Sendable (Operation, Logger) -> Void)?
 
-    init(_ method: HTTPMethod, _ path: String, scope: Scope = .write, merchant: Merchant = .path, dryRun: DryRunSupport,
-         createdOnSuccess: Bool = false, accepted: (@Sendable (Operation, Logger) -> Void)? = nil, validate: @escaping Validator) {
+    init(
+        _ method: HTTPMethod, _ path: String, scope: Scope = .write, merchant: Merchant = .path, dryRun: DryRunSupport,
+        createdOnSuccess: Bool = false, accepted: (@Sendable (Operation, Logger) -> Void)? = nil, validate: @escaping Validator
+    ) {
         self.method = method
         self.path = path
         self.scope = scope
@@ -87,8 +89,10 @@ struct ValidatedWrite: Sendable {
 extension WriteEndpoint {
     /// Every write endpoint, in the order of openapi/gateway.yaml.
     static let all: [WriteEndpoint] = [
-        WriteEndpoint(.post, "/v1/merchants", merchant: .unrestrictedKeyOnly(refusal: MerchantRoutes.restrictedKeyRefusal),
-                      dryRun: .refused, createdOnSuccess: true) { request, _ throws(Problem) in
+        WriteEndpoint(
+            .post, "/v1/merchants", merchant: .unrestrictedKeyOnly(refusal: MerchantRoutes.restrictedKeyRefusal),
+            dryRun: .refused, createdOnSuccess: true
+        ) { request, _ throws(Problem) in
             try MerchantRoutes.registration(request)
         },
         WriteEndpoint(.put, "/v1/merchants/{accountId}/controls", dryRun: .preview) { request, _ throws(Problem) in
@@ -127,8 +131,10 @@ extension WriteEndpoint {
         WriteEndpoint(.post, "/v1/merchants/{accountId}/data-deletion-requests", dryRun: .forwarded) { request, merchant throws(Problem) in
             try .single(PrivacyRoutes.dataDeletion(request, merchant: merchant))
         },
-        WriteEndpoint(.post, "/v1/privacy-requests", merchant: .unrestrictedKeyOnly(refusal: PrivacyRoutes.restrictedKeyRefusal),
-                      dryRun: .forwarded, accepted: PrivacyRoutes.logAccepted) { request, _ throws(Problem) in
+        WriteEndpoint(
+            .post, "/v1/privacy-requests", merchant: .unrestrictedKeyOnly(refusal: PrivacyRoutes.restrictedKeyRefusal),
+            dryRun: .forwarded, accepted: PrivacyRoutes.logAccepted
+        ) { request, _ throws(Problem) in
             try .single(PrivacyRoutes.privacyRequest(request))
         },
     ]

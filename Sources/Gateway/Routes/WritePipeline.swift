@@ -21,8 +21,9 @@ struct WritePipeline: Sendable {
         let merchant = admitted.merchant
         return try await InboundIdempotency(services: services).run(request, caller: admitted.caller) { binding in
             if admitted.dryRun { return try await preview(admitted.validated.intent, endpoint: endpoint, merchant: merchant ?? "") }
-            return try await submit(admitted.validated, endpoint: endpoint, merchant: merchant, request: request, caller: admitted.caller,
-                                    binding: binding)
+            return try await submit(
+                admitted.validated, endpoint: endpoint, merchant: merchant, request: request, caller: admitted.caller,
+                binding: binding)
         }
     }
 
@@ -62,14 +63,18 @@ struct WritePipeline: Sendable {
         }
     }
 
-    private func submit(_ validated: ValidatedWrite, endpoint: WriteEndpoint, merchant: String?, request: HTTPRequest,
-                        caller: Caller, binding: InboundIdempotency.Binding?) async throws -> HTTPResponse {
+    private func submit(
+        _ validated: ValidatedWrite, endpoint: WriteEndpoint, merchant: String?, request: HTTPRequest,
+        caller: Caller, binding: InboundIdempotency.Binding?
+    ) async throws -> HTTPResponse {
         var registration: MerchantRegistration?
         if case .register(let registering) = validated.intent {
             registration = MerchantRegistration(externalAccountId: registering.externalAccountId, name: registering.name)
         }
-        switch try await services.engine.submit(validated.intent.operationIntent, merchantId: merchant ?? "", request: validated.request,
-                                                apiKeyId: caller.key.id, inboundKey: binding, registration: registration) {
+        switch try await services.engine.submit(
+            validated.intent.operationIntent, merchantId: merchant ?? "", request: validated.request,
+            apiKeyId: caller.key.id, inboundKey: binding, registration: registration)
+        {
         case .accepted(let operation):
             endpoint.accepted?(operation, services.logger)
             return try await WriteResponder(services: services).respond(to: operation, request: request, createdStatus: endpoint.createdOnSuccess)

@@ -37,6 +37,6 @@ struct WriteResponder: Sendable {
     }
 }
 
-private extension String {
-    func replacingSpaces() -> String { String(filter { $0 != " " && $0 != "\t" }) }
+extension String {
+    fileprivate func replacingSpaces() -> String { String(filter { $0 != " " && $0 != "\t" }) }
 }

@@ -28,7 +28,11 @@ protocol CommitFeed: Sendable {
 final class CommitObservation: Sendable {
     private let onCancel: Mutex<(@Sendable () -> Void)?>
     init(onCancel: @escaping @Sendable () -> Void) { self.onCancel = Mutex(onCancel) }
-    func cancel() { onCancel.withLock { action in defer { action = nil }; return action }?() }
+    func cancel() {
+        onCancel.withLock { action in
+            defer { action = nil }; return action
+        }?()
+    }
 }
 
 /// A process-wide fan-out of notices, for backends whose notices stay in the process.

@@ -6,8 +6,10 @@
 /// that `heldElsewhere` (asked inside the claim) says no request of this process answers.
 /// A key bound to an operation (`Submission.inboundKey`) keeps it: `release` never frees it.
 protocol InboundRequestStore: Sendable {
-    func claim(_ key: InboundKey, requestHash: String, now: Int64, retention: Int64, lease: Int64,
-               heldElsewhere: @escaping @Sendable () -> Bool) async throws -> InboundClaim
+    func claim(
+        _ key: InboundKey, requestHash: String, now: Int64, retention: Int64, lease: Int64,
+        heldElsewhere: @escaping @Sendable () -> Bool
+    ) async throws -> InboundClaim
     /// Stores the answer to replay.
     func complete(_ key: InboundKey, answer: InboundAnswer) async throws
     /// Forgets a claim whose request produced nothing worth replaying (it may be retried as

@@ -129,9 +129,10 @@ struct StoredOperation: Sendable, Equatable {
     var apiKeyId: String?
 
     func document(upstream: [UpstreamCall]) -> Operation {
-        Operation(id: id, type: type, merchantId: merchantId, state: state, changed: changed, attempts: attempts,
-                  createdAt: Timestamp.format(createdAt), updatedAt: Timestamp.format(updatedAt), request: request,
-                  result: result, error: error, upstream: upstream)
+        Operation(
+            id: id, type: type, merchantId: merchantId, state: state, changed: changed, attempts: attempts,
+            createdAt: Timestamp.format(createdAt), updatedAt: Timestamp.format(updatedAt), request: request,
+            result: result, error: error, upstream: upstream)
     }
 }
 

@@ -39,8 +39,10 @@ protocol WebhookStore: Sendable {
     func releaseAllDeliveries(owner: String) async throws
     /// When the next delivery of an enabled endpoint falls due (a leased one not before its lease ends).
     func nextDeliveryDue(firstDelay: Int64) async throws -> Int64?
-    func claimDeliveries(now: Int64, firstDelay: Int64, leaseUntil: Int64, owner: String, limit: Int, perEndpointLimit: Int,
-                         inFlight: [String: Int]) async throws -> [ClaimedDelivery]
+    func claimDeliveries(
+        now: Int64, firstDelay: Int64, leaseUntil: Int64, owner: String, limit: Int, perEndpointLimit: Int,
+        inFlight: [String: Int]
+    ) async throws -> [ClaimedDelivery]
     /// What an attempt sends: the endpoint and the event's body.
     func attemptInput(_ delivery: ClaimedDelivery) async throws -> (endpoint: WebhookEndpoint?, body: [UInt8]?)
     /// Ends a lease without an attempt (the endpoint or event went away).
@@ -49,8 +51,10 @@ protocol WebhookStore: Sendable {
     /// is pure; it gets the endpoint's failure streak as it is in this transaction (concurrent
     /// attempts to one endpoint see each other's outcome). An endpoint deleted during the attempt
     /// took the delivery with it: nothing is recorded, and that is not an error.
-    func recordAttempt(_ attempt: WebhookAttempt, of delivery: ClaimedDelivery, now: Int64,
-                       decide: @escaping @Sendable (_ failingSince: Int64?) -> DeliveryDecision) async throws -> DeliveryDecision
+    func recordAttempt(
+        _ attempt: WebhookAttempt, of delivery: ClaimedDelivery, now: Int64,
+        decide: @escaping @Sendable (_ failingSince: Int64?) -> DeliveryDecision
+    ) async throws -> DeliveryDecision
 }
 
 /// A partner endpoint as stored (the secret keys never leave the gateway after creation).
@@ -83,8 +87,10 @@ struct NewWebhookEvent: Sendable, Equatable {
         var data = data
         data["merchantId"] = .string(merchantId)
         data["sequence"] = .number(Double(sequence))
-        let body: JSONValue = .object(["id": .string(id), "type": .string(type.rawValue), "timestamp": .string(Timestamp.format(now)),
-                                       "data": .object(data)])
+        let body: JSONValue = .object([
+            "id": .string(id), "type": .string(type.rawValue), "timestamp": .string(Timestamp.format(now)),
+            "data": .object(data),
+        ])
         return Array(body.serialized.utf8)
     }
 }

@@ -19,7 +19,9 @@ public enum Identifiers {
         return "req_" + hex(UInt64(max(0, now)), digits: 12) + hex(requestSalt &+ sequence &* 0x9E37_79B9_7F4A_7C15, digits: 16)
     }
 
-    private static let requestSalt: UInt64 = { var generator = SystemRandomNumberGenerator(); return generator.next() }()
+    private static let requestSalt: UInt64 = {
+        var generator = SystemRandomNumberGenerator(); return generator.next()
+    }()
     private static let requestSequence = Atomic<UInt64>(0)
 
     /// An upstream Idempotency-Key: a random UUID, as Rokt's examples use; never minted twice.

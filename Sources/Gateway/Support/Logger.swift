@@ -2,7 +2,7 @@ import HTTP
 import JSON
 import Synchronization
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Structured logging to stdout, one line per event, JSON or text (`LOG_FORMAT`), filtered by
@@ -16,16 +16,19 @@ public final class Logger: Sendable {
     private let sink: @Sendable (String) -> Void
     private let lock = Mutex(())
 
-    public init(level: Level = .info, format: GatewayConfiguration.LogFormat = .json, clock: any WallClock = SystemWallClock(),
-                sink: (@Sendable (String) -> Void)? = nil) {
+    public init(
+        level: Level = .info, format: GatewayConfiguration.LogFormat = .json, clock: any WallClock = SystemWallClock(),
+        sink: (@Sendable (String) -> Void)? = nil
+    ) {
         self.level = level
         self.format = format
         self.clock = clock
-        self.sink = sink ?? { line in
-            var bytes = Array(line.utf8)
-            bytes.append(0x0A)
-            bytes.withUnsafeBytes { _ = write(1, $0.baseAddress, $0.count) }
-        }
+        self.sink =
+            sink ?? { line in
+                var bytes = Array(line.utf8)
+                bytes.append(0x0A)
+                bytes.withUnsafeBytes { _ = write(1, $0.baseAddress, $0.count) }
+            }
     }
 
     // Fields are built only when the line is written (the access log runs on every request).
@@ -41,8 +44,10 @@ public final class Logger: Sendable {
         let line: String
         switch format {
         case .json:
-            var parts = [#""time":"# + JSONString.escape(time), #""level":"# + JSONString.escape(level.rawValue),
-                         #""msg":"# + JSONString.escape(message)]
+            var parts = [
+                #""time":"# + JSONString.escape(time), #""level":"# + JSONString.escape(level.rawValue),
+                #""msg":"# + JSONString.escape(message),
+            ]
             for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
                 parts.append(JSONString.escape(key) + ":" + JSONString.escape(value))
             }

@@ -32,8 +32,10 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
 
     /// Every code is a `ProblemCode` (so the spec's list cannot drift from the code); the stored
     /// `code` stays a string so a document written by another version still decodes.
-    private init(status: Int, code: String, detail: String, title: String? = nil, errors: [FieldError]? = nil,
-                 upstream: Upstream? = nil, context: JSONValue? = nil) {
+    private init(
+        status: Int, code: String, detail: String, title: String? = nil, errors: [FieldError]? = nil,
+        upstream: Upstream? = nil, context: JSONValue? = nil
+    ) {
         self.type = "urn:rokt-gateway:problem:" + code
         self.title = title ?? HTTPStatus.standardReasonPhrase(status)
         self.status = status
@@ -44,8 +46,10 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
         self.context = context
     }
 
-    public init(status: Int, code: ProblemCode, detail: String, title: String? = nil, errors: [FieldError]? = nil,
-                upstream: Upstream? = nil, context: JSONValue? = nil) {
+    public init(
+        status: Int, code: ProblemCode, detail: String, title: String? = nil, errors: [FieldError]? = nil,
+        upstream: Upstream? = nil, context: JSONValue? = nil
+    ) {
         self.init(status: status, code: code.rawValue, detail: detail, title: title, errors: errors, upstream: upstream, context: context)
     }
 
@@ -60,8 +64,9 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
     // MARK: The catalogue of codes
 
     public static func validation(_ errors: [FieldError], detail: String? = nil) -> Problem {
-        Problem(status: 400, code: .validationFailed,
-                detail: detail ?? errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
+        Problem(
+            status: 400, code: .validationFailed,
+            detail: detail ?? errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), errors: errors)
     }
 
     public static func validation(field: String, _ message: String) -> Problem { validation([FieldError(field: field, message: message)]) }
@@ -95,7 +100,8 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
             default: status = 502; code = .upstreamError
             }
         }
-        return Problem(status: status, code: code, detail: "Rokt: \(error.message)",
-                       upstream: Upstream(status: error.status, requestId: error.requestId, message: error.kind == .transport ? nil : error.message))
+        return Problem(
+            status: status, code: code, detail: "Rokt: \(error.message)",
+            upstream: Upstream(status: error.status, requestId: error.requestId, message: error.kind == .transport ? nil : error.message))
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An exclusive lock on `<database>.lock` held for the gateway's lifetime: a second gateway on

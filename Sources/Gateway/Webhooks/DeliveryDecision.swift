@@ -18,18 +18,22 @@ struct DeliveryDecision: Sendable, Equatable {
     /// Set when this attempt disables the endpoint.
     var disableReason: String?
 
-    static func decide(status: Int?, attempts: Int, now: Int64, failingSince: Int64?, schedule: WebhookRetrySchedule,
-                       disableAfter: Duration, using random: inout some RandomNumberGenerator) -> DeliveryDecision {
+    static func decide(
+        status: Int?, attempts: Int, now: Int64, failingSince: Int64?, schedule: WebhookRetrySchedule,
+        disableAfter: Duration, using random: inout some RandomNumberGenerator
+    ) -> DeliveryDecision {
         if let status, (200...299).contains(status) {
             return DeliveryDecision(state: .delivered, nextAttemptAt: nil, failingSince: nil, disableReason: nil)
         }
         let streak = failingSince ?? now
         if status == 410 {
-            return DeliveryDecision(state: .failed, nextAttemptAt: nil, failingSince: streak,
-                                    disableReason: "the endpoint answered 410 Gone")
+            return DeliveryDecision(
+                state: .failed, nextAttemptAt: nil, failingSince: streak,
+                disableReason: "the endpoint answered 410 Gone")
         }
         let next = schedule.delay(afterAttempts: attempts, using: &random).map { now + $0.milliseconds }
-        let disable = now - streak >= disableAfter.milliseconds
+        let disable =
+            now - streak >= disableAfter.milliseconds
             ? "every delivery failed for \(disableAfter.milliseconds / 1000) s (since \(Timestamp.format(streak)))" : nil
         return DeliveryDecision(state: next == nil ? .failed : .pending, nextAttemptAt: next, failingSince: streak, disableReason: disable)
     }

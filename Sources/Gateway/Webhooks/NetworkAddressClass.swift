@@ -26,49 +26,49 @@ public enum NetworkAddressClass: String, Sendable, Equatable, CaseIterable {
 
     /// IPv4 blocks, most specific first (the first match wins); anything unmatched is global.
     static let ipv4Blocks: [(base: UInt32, length: Int, kind: NetworkAddressClass)] = [
-        (v4(0, 0, 0, 0), 8, .unspecified),          // "this network" (RFC 791)
-        (v4(10, 0, 0, 0), 8, .private),             // RFC 1918
-        (v4(100, 64, 0, 0), 10, .sharedAddressSpace), // CGNAT (RFC 6598)
+        (v4(0, 0, 0, 0), 8, .unspecified),  // "this network" (RFC 791)
+        (v4(10, 0, 0, 0), 8, .private),  // RFC 1918
+        (v4(100, 64, 0, 0), 10, .sharedAddressSpace),  // CGNAT (RFC 6598)
         (v4(127, 0, 0, 0), 8, .loopback),
-        (v4(169, 254, 0, 0), 16, .linkLocal),       // includes 169.254.169.254, cloud metadata
+        (v4(169, 254, 0, 0), 16, .linkLocal),  // includes 169.254.169.254, cloud metadata
         (v4(172, 16, 0, 0), 12, .private),
-        (v4(192, 0, 0, 9), 32, .global),            // PCP anycast (RFC 7723), globally reachable
-        (v4(192, 0, 0, 10), 32, .global),           // TURN anycast (RFC 8155), globally reachable
-        (v4(192, 0, 0, 0), 24, .specialPurpose),    // IETF protocol assignments (RFC 6890): DS-Lite, NAT64 discovery…
-        (v4(192, 0, 2, 0), 24, .documentation),     // TEST-NET-1 (RFC 5737)
+        (v4(192, 0, 0, 9), 32, .global),  // PCP anycast (RFC 7723), globally reachable
+        (v4(192, 0, 0, 10), 32, .global),  // TURN anycast (RFC 8155), globally reachable
+        (v4(192, 0, 0, 0), 24, .specialPurpose),  // IETF protocol assignments (RFC 6890): DS-Lite, NAT64 discovery…
+        (v4(192, 0, 2, 0), 24, .documentation),  // TEST-NET-1 (RFC 5737)
         (v4(192, 88, 99, 0), 24, .specialPurpose),  // deprecated 6to4 relay anycast (RFC 7526)
         (v4(192, 168, 0, 0), 16, .private),
-        (v4(198, 18, 0, 0), 15, .benchmarking),     // RFC 2544
+        (v4(198, 18, 0, 0), 15, .benchmarking),  // RFC 2544
         (v4(198, 51, 100, 0), 24, .documentation),  // TEST-NET-2
-        (v4(203, 0, 113, 0), 24, .documentation),   // TEST-NET-3
+        (v4(203, 0, 113, 0), 24, .documentation),  // TEST-NET-3
         (v4(224, 0, 0, 0), 4, .multicast),
-        (v4(240, 0, 0, 0), 4, .reserved),           // includes 255.255.255.255, limited broadcast
+        (v4(240, 0, 0, 0), 4, .reserved),  // includes 255.255.255.255, limited broadcast
     ]
 
     /// IPv6 blocks that carry no IPv4 address, most specific first; outside 2000::/3 is reserved.
     static let ipv6Blocks: [(base: UInt128, length: Int, kind: NetworkAddressClass)] = [
-        (0, 128, .unspecified),                                  // ::
-        (1, 128, .loopback),                                     // ::1
-        (v6(0x0100, 0, 0, 0), 64, .specialPurpose),              // discard-only (RFC 6666)
-        (v6(0x0100, 0, 0, 1), 64, .specialPurpose),              // dummy prefix (RFC 9780)
-        (v6(0x2001, 1) | 1, 128, .global),                       // PCP anycast
-        (v6(0x2001, 1) | 2, 128, .global),                       // TURN anycast
-        (v6(0x2001, 1) | 3, 128, .global),                       // DNS-SD SRP anycast
-        (v6(0x2001, 2, 0), 48, .benchmarking),                   // RFC 5180
-        (v6(0x2001, 3), 32, .global),                            // AMT (RFC 7450)
-        (v6(0x2001, 4, 0x112), 48, .global),                     // AS112-v6 (RFC 7535)
-        (v6(0x2001, 0x20), 28, .global),                         // ORCHIDv2 (RFC 7343)
-        (v6(0x2001, 0x30), 28, .global),                         // drone remote ID DETs (RFC 9374)
-        (v6(0x2001, 0), 23, .specialPurpose),                    // rest of the IETF protocol assignments
-        (v6(0x2001, 0x0DB8), 32, .documentation),                // RFC 3849
-        (v6(0x3FFF), 20, .documentation),                        // RFC 9637
-        (v6(0x5F00), 16, .specialPurpose),                       // SRv6 SIDs (RFC 9602)
-        (v6(0xFC00), 7, .private),                               // unique local (RFC 4193)
+        (0, 128, .unspecified),  // ::
+        (1, 128, .loopback),  // ::1
+        (v6(0x0100, 0, 0, 0), 64, .specialPurpose),  // discard-only (RFC 6666)
+        (v6(0x0100, 0, 0, 1), 64, .specialPurpose),  // dummy prefix (RFC 9780)
+        (v6(0x2001, 1) | 1, 128, .global),  // PCP anycast
+        (v6(0x2001, 1) | 2, 128, .global),  // TURN anycast
+        (v6(0x2001, 1) | 3, 128, .global),  // DNS-SD SRP anycast
+        (v6(0x2001, 2, 0), 48, .benchmarking),  // RFC 5180
+        (v6(0x2001, 3), 32, .global),  // AMT (RFC 7450)
+        (v6(0x2001, 4, 0x112), 48, .global),  // AS112-v6 (RFC 7535)
+        (v6(0x2001, 0x20), 28, .global),  // ORCHIDv2 (RFC 7343)
+        (v6(0x2001, 0x30), 28, .global),  // drone remote ID DETs (RFC 9374)
+        (v6(0x2001, 0), 23, .specialPurpose),  // rest of the IETF protocol assignments
+        (v6(0x2001, 0x0DB8), 32, .documentation),  // RFC 3849
+        (v6(0x3FFF), 20, .documentation),  // RFC 9637
+        (v6(0x5F00), 16, .specialPurpose),  // SRv6 SIDs (RFC 9602)
+        (v6(0xFC00), 7, .private),  // unique local (RFC 4193)
         (v6(0xFE80), 10, .linkLocal),
-        (v6(0xFEC0), 10, .private),                              // deprecated site-local (RFC 3879)
+        (v6(0xFEC0), 10, .private),  // deprecated site-local (RFC 3879)
         (v6(0xFF00), 8, .multicast),
-        (v6(0x2000), 3, .global),                                // global unicast
-        (0, 0, .reserved),                                       // everything else is reserved by the IETF
+        (v6(0x2000), 3, .global),  // global unicast
+        (0, 0, .reserved),  // everything else is reserved by the IETF
     ]
 
     static func classifyIPv4(_ address: UInt32) -> NetworkAddressClass {
@@ -78,16 +78,16 @@ public enum NetworkAddressClass: String, Sendable, Equatable, CaseIterable {
 
     static func classifyIPv6(_ address: UInt128) -> NetworkAddressClass {
         let low32 = UInt32(truncatingIfNeeded: address)
-        if matches(address, v6(0, 0, 0, 0, 0, 0xFFFF), 96) { return classifyIPv4(low32) }      // mapped
-        if matches(address, v6(0, 0, 0, 0, 0xFFFF, 0), 96) { return classifyIPv4(low32) }     // SIIT
-        if address > 1 && matches(address, 0, 96) { return classifyIPv4(low32) }               // compatible
-        if matches(address, v6(0x64, 0xFF9B), 96) { return classifyIPv4(low32) }              // NAT64, well-known
-        if matches(address, v6(0x64, 0xFF9B, 1), 48) {                                         // NAT64, local use
+        if matches(address, v6(0, 0, 0, 0, 0, 0xFFFF), 96) { return classifyIPv4(low32) }  // mapped
+        if matches(address, v6(0, 0, 0, 0, 0xFFFF, 0), 96) { return classifyIPv4(low32) }  // SIIT
+        if address > 1 && matches(address, 0, 96) { return classifyIPv4(low32) }  // compatible
+        if matches(address, v6(0x64, 0xFF9B), 96) { return classifyIPv4(low32) }  // NAT64, well-known
+        if matches(address, v6(0x64, 0xFF9B, 1), 48) {  // NAT64, local use
             let embedded = classifyIPv4(low32)
             return embedded == .global ? .specialPurpose : embedded
         }
         if matches(address, v6(0x2002), 16) { return classifyIPv4(UInt32(truncatingIfNeeded: address >> 80)) }  // 6to4
-        if matches(address, v6(0x2001, 0), 32) {                                               // Teredo
+        if matches(address, v6(0x2001, 0), 32) {  // Teredo
             let client = classifyIPv4(~low32)
             return client == .global ? classifyIPv4(UInt32(truncatingIfNeeded: address >> 64)) : client
         }

@@ -29,8 +29,10 @@ public final class WebhookDispatcher: Sendable {
     private let state = Mutex(State())
     private let observation = Mutex<CommitObservation?>(nil)
 
-    init(store: any WebhookStore & CommitFeed, clock: any WallClock, configuration: WebhookConfiguration, allowPrivateNetworks: Bool,
-         logger: Logger, group: EventLoopGroup) {
+    init(
+        store: any WebhookStore & CommitFeed, clock: any WallClock, configuration: WebhookConfiguration, allowPrivateNetworks: Bool,
+        logger: Logger, group: EventLoopGroup
+    ) {
         self.store = store
         self.clock = clock
         self.configuration = configuration
@@ -87,8 +89,10 @@ public final class WebhookDispatcher: Sendable {
             if capacity > 0, let due, due <= clock.nowMillis() {
                 let now = clock.nowMillis()
                 let (owner, leaseUntil, perEndpoint) = (self.owner, now + configuration.lease.milliseconds, configuration.maxConcurrentPerEndpoint)
-                let claimed = (try? await store.claimDeliveries(now: now, firstDelay: firstDelay, leaseUntil: leaseUntil, owner: owner,
-                                                                limit: capacity, perEndpointLimit: perEndpoint, inFlight: inFlight)) ?? []
+                let claimed =
+                    (try? await store.claimDeliveries(
+                        now: now, firstDelay: firstDelay, leaseUntil: leaseUntil, owner: owner,
+                        limit: capacity, perEndpointLimit: perEndpoint, inFlight: inFlight)) ?? []
                 for delivery in claimed { launch(delivery) }
                 claimedAll = !claimed.isEmpty && claimed.count == capacity
             }
@@ -137,8 +141,9 @@ public final class WebhookDispatcher: Sendable {
             "Content-Type": "application/json",
             "webhook-id": delivery.eventId,
             "webhook-timestamp": String(timestamp),
-            "webhook-signature": WebhookSignature.header(id: delivery.eventId, timestamp: timestamp, body: body,
-                                                         keys: endpoint.signingKeys(now: startedAt)),
+            "webhook-signature": WebhookSignature.header(
+                id: delivery.eventId, timestamp: timestamp, body: body,
+                keys: endpoint.signingKeys(now: startedAt)),
         ]
         let started = ContinuousClock.now
         let (status, snippet, failure) = await post(body, to: endpoint.url, headers: headers)
@@ -149,8 +154,9 @@ public final class WebhookDispatcher: Sendable {
         // The streak is read in the store's write, so concurrent attempts to one endpoint see each other's outcome.
         let decision = try await store.recordAttempt(attempt, of: delivery, now: now) { failingSince in
             var random = SystemRandomNumberGenerator()
-            return DeliveryDecision.decide(status: status, attempts: delivery.attempts + 1, now: now, failingSince: failingSince,
-                                           schedule: schedule, disableAfter: disableAfter, using: &random)
+            return DeliveryDecision.decide(
+                status: status, attempts: delivery.attempts + 1, now: now, failingSince: failingSince,
+                schedule: schedule, disableAfter: disableAfter, using: &random)
         }
         if let reason = decision.disableReason {
             logger.warn("webhook endpoint disabled", ["endpointId": delivery.endpointId, "reason": reason])
@@ -160,8 +166,9 @@ public final class WebhookDispatcher: Sendable {
     /// One POST: the status (nil when no answer came), the first bytes of the answer, why it failed.
     private func post(_ body: [UInt8], to url: String, headers: HTTPHeaders) async -> (status: Int?, snippet: String?, failure: String?) {
         do {
-            let response = try await http.execute(HTTPClientRequest(method: .post, url: url, headers: headers, body: body),
-                                                  timeout: configuration.timeout)
+            let response = try await http.execute(
+                HTTPClientRequest(method: .post, url: url, headers: headers, body: body),
+                timeout: configuration.timeout)
             let code = response.status.code
             let snippet = response.body.isEmpty ? nil : String(decoding: response.body.prefix(configuration.responseSnippetBytes), as: UTF8.self)
             return (code, snippet, (300...399).contains(code) ? "redirects are not followed" : nil)

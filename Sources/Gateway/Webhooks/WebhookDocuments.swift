@@ -33,15 +33,16 @@ extension WebhookDeliveryLog {
             "state": .string(state), "attemptCount": .number(Double(attemptCount)),
             "nextAttemptAt": nextAttemptAt.map { .string(Timestamp.format($0)) } ?? .null,
             "createdAt": .string(Timestamp.format(createdAt)), "updatedAt": .string(Timestamp.format(updatedAt)),
-            "attempts": .array(attempts.map { attempt in
-                .object([
-                    "at": .string(Timestamp.format(attempt.at)),
-                    "status": attempt.status.map { .number(Double($0)) } ?? .null,
-                    "durationMs": .number(Double(attempt.durationMs)),
-                    "response": attempt.response.map(JSONValue.string) ?? .null,
-                    "error": attempt.error.map(JSONValue.string) ?? .null,
-                ])
-            }),
+            "attempts": .array(
+                attempts.map { attempt in
+                    .object([
+                        "at": .string(Timestamp.format(attempt.at)),
+                        "status": attempt.status.map { .number(Double($0)) } ?? .null,
+                        "durationMs": .number(Double(attempt.durationMs)),
+                        "response": attempt.response.map(JSONValue.string) ?? .null,
+                        "error": attempt.error.map(JSONValue.string) ?? .null,
+                    ])
+                }),
         ])
     }
 }

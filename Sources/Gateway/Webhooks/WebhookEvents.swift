@@ -31,8 +31,10 @@ enum WebhookEvents {
             }
         }
         if let error = operation.error, error.code == "cascade_incomplete" {
-            events.append(event(.merchantCascadeIncomplete, merchantId: merchant,
-                                data: ["operationId": .string(operation.id), "error": summary["error"] ?? .null]))
+            events.append(
+                event(
+                    .merchantCascadeIncomplete, merchantId: merchant,
+                    data: ["operationId": .string(operation.id), "error": summary["error"] ?? .null]))
         }
         return events
     }

@@ -38,8 +38,13 @@ import Testing
             defer { commits.cancel() }
             #expect(try await store.submit(refused) == .queueFull(limit: 2))
             #expect(try await store.operation("op_c") == nil)
-            #expect(try await store.hasClaimableJobs(now: F.t0, excluding: [ClaimedJobKey(merchantId: "m1", resource: "status"),
-                                                                               ClaimedJobKey(merchantId: "m2", resource: "status")]) == false)
+            #expect(
+                try await store.hasClaimableJobs(
+                    now: F.t0,
+                    excluding: [
+                        ClaimedJobKey(merchantId: "m1", resource: "status"),
+                        ClaimedJobKey(merchantId: "m2", resource: "status"),
+                    ]) == false)
             #expect(try await store.gauges().operationsByState["queued"] == 2)
             // An ended operation frees its place.
             try await store.finish([F.success("op_a")], deletePendingWriteOf: nil, now: F.t0, calls: [])
@@ -60,8 +65,11 @@ import Testing
             guard case .alreadyRegistering(let existing) = second else { Issue.record("got \(second)"); return }
             #expect(existing.id == "op_a")
             #expect(try await store.operation("op_b") == nil)
-            guard case .existing(let record) = try await store.claim(key, requestHash: "h", now: F.t0, retention: 1000, lease: 100,
-                                                                       heldElsewhere: { false }) else { Issue.record("key not kept"); return }
+            guard
+                case .existing(let record) = try await store.claim(
+                    key, requestHash: "h", now: F.t0, retention: 1000, lease: 100,
+                    heldElsewhere: { false })
+            else { Issue.record("key not kept"); return }
             #expect(record.operationId == "op_a")
             // A failed register may be tried again.
             try await store.finish([F.failure("op_a")], deletePendingWriteOf: nil, now: F.t0, calls: [])
@@ -94,8 +102,10 @@ import Testing
             _ = try await store.submit(F.submission(F.operation("op_a")))
             let job = try #require(try await store.claimJobs(owner: "dead", now: F.t0, leaseUntil: F.t0 + 60_000, limit: 1, excluding: []).first)
             #expect(try await store.releaseForeignLeases(owner: "alive") == 1)
-            #expect(try await store.claimJobs(owner: "alive", now: F.t0 + 1, leaseUntil: F.t0 + 1000, limit: 1, excluding: []) == [
-                ClaimedJob(merchantId: "m1", resource: "status", attempts: 0, leaseUntil: F.t0 + 1000)])
+            #expect(
+                try await store.claimJobs(owner: "alive", now: F.t0 + 1, leaseUntil: F.t0 + 1000, limit: 1, excluding: []) == [
+                    ClaimedJob(merchantId: "m1", resource: "status", attempts: 0, leaseUntil: F.t0 + 1000)
+                ])
             // A retry is due at its time, with its attempts; an idle job with a queued operation is due at once.
             try await store.release(job, .retry(dueAt: F.t0 + 500, attempts: 3, expired: [], deletePendingWrite: false, now: F.t0), calls: [])
             #expect(try await store.claimJobs(owner: "x", now: F.t0 + 499, leaseUntil: F.t0 + 1000, limit: 1, excluding: []).isEmpty)
@@ -141,8 +151,9 @@ import Testing
             let commits = CommitRecorder(store)
             defer { commits.cancel() }
             let succeeded = WebhookEvents.event(.operationSucceeded, merchantId: "m1", data: ["operationId": .string("op_a")])
-            try await store.finish([F.success("op_a", events: [succeeded]), F.success("op_b")],
-                                   deletePendingWriteOf: ClaimedJobKey(merchantId: "m1", resource: "status"), now: F.t0 + 5, calls: [])
+            try await store.finish(
+                [F.success("op_a", events: [succeeded]), F.success("op_b")],
+                deletePendingWriteOf: ClaimedJobKey(merchantId: "m1", resource: "status"), now: F.t0 + 5, calls: [])
             #expect(await commits.next { if case .operationsEnded = $0 { true } else { false } } == .operationsEnded(["op_a", "op_b"]))
             let ended = try #require(try await store.operation("op_a"))
             #expect(ended.state == .succeeded && ended.changed == true && ended.result == .object(["status": .string("paused")]))
@@ -166,8 +177,9 @@ import Testing
             let event = WebhookEvents.event(.operationSucceeded, merchantId: "m1", data: ["operationId": .string("op_a")])
             // A call naming an operation that does not exist fails the whole write.
             await #expect(throws: (any Error).self) {
-                try await store.finish([F.success("op_a", events: [event])], deletePendingWriteOf: nil, now: F.t0,
-                                       calls: [LoggedCall(call: try F.call("req-1"), operationIds: ["op_a", "op_missing"])])
+                try await store.finish(
+                    [F.success("op_a", events: [event])], deletePendingWriteOf: nil, now: F.t0,
+                    calls: [LoggedCall(call: try F.call("req-1"), operationIds: ["op_a", "op_missing"])])
             }
             #expect(try await store.operation("op_a")?.state == .queued)
             #expect(try await store.calls(of: "op_a").isEmpty)
@@ -183,8 +195,11 @@ import Testing
             #expect(try await store.unfinished(merchantId: "m1", resource: "status", createdAtOrBefore: F.t0 + 5).map(\.id) == ["op_old"])
             try await store.begin(F.write(for: ["op_old"]), now: F.t0 + 20, calls: [])
             let job = try #require(try await store.claimJobs(owner: "A", now: F.t0 + 20, leaseUntil: F.t0 + 1000, limit: 1, excluding: []).first)
-            try await store.release(job, .retry(dueAt: F.t0 + 100, attempts: 1, expired: [F.failure("op_old")], deletePendingWrite: true,
-                                                now: F.t0 + 20), calls: [])
+            try await store.release(
+                job,
+                .retry(
+                    dueAt: F.t0 + 100, attempts: 1, expired: [F.failure("op_old")], deletePendingWrite: true,
+                    now: F.t0 + 20), calls: [])
             #expect(try await store.operation("op_old")?.state == .failed)
             #expect(try await store.operation("op_new")?.state == .queued)
             #expect(try await store.pendingWrite(merchantId: "m1", resource: "status") == nil)
@@ -199,8 +214,10 @@ import Testing
             let registration = MerchantRegistration(externalAccountId: "shop-1", name: "Shop")
             _ = try await store.submit(F.submission(F.operation("op_r", merchant: ""), registration: registration))
             let event = WebhookEvents.registered(merchantId: "acct-9", merchant: .object([:]), operationId: "op_r")
-            try await store.recordRegistration(RegistrationAnswer(operationId: "op_r", accountId: "acct-9", externalAccountId: "shop-1",
-                                                                  event: event), now: F.t0, calls: [])
+            try await store.recordRegistration(
+                RegistrationAnswer(
+                    operationId: "op_r", accountId: "acct-9", externalAccountId: "shop-1",
+                    event: event), now: F.t0, calls: [])
             #expect(try await store.operation("op_r")?.merchantId == "acct-9")
             #expect(try await store.list(OperationQuery(merchantIds: ["acct-9"], limit: 10)).map(\.id) == ["op_r"])
             let log = try #require(try await store.deliveries(endpointId: "we_1", limit: 10, after: nil))

@@ -50,32 +50,41 @@ enum Fixture {
     static let t0: Int64 = 1_800_000_000_000
 
     static func operation(_ id: String, merchant: String = "m1", intent: OperationIntent = .status(.paused), at now: Int64 = t0)
-        -> StoredOperation {
-        StoredOperation(id: id, type: intent.operationType, merchantId: merchant, resource: intent.resource, state: .queued, changed: nil,
-                        attempts: 0, createdAt: now, updatedAt: now, request: .object(["n": .string(id)]), intent: intent, result: nil,
-                        error: nil, apiKeyId: "key_1")
+        -> StoredOperation
+    {
+        StoredOperation(
+            id: id, type: intent.operationType, merchantId: merchant, resource: intent.resource, state: .queued, changed: nil,
+            attempts: 0, createdAt: now, updatedAt: now, request: .object(["n": .string(id)]), intent: intent, result: nil,
+            error: nil, apiKeyId: "key_1")
     }
 
-    static func submission(_ operation: StoredOperation, maxUnfinished: Int = 100, inboundKey: InboundKey? = nil,
-                           registration: MerchantRegistration? = nil) -> Submission {
+    static func submission(
+        _ operation: StoredOperation, maxUnfinished: Int = 100, inboundKey: InboundKey? = nil,
+        registration: MerchantRegistration? = nil
+    ) -> Submission {
         Submission(operation: operation, inboundKey: inboundKey, registration: registration, maxUnfinished: maxUnfinished)
     }
 
     static func write(for operationIds: [String], merchant: String = "m1", resource: String = "status", key: String = "idem-1") -> PendingWrite {
-        PendingWrite(merchantId: merchant, resource: resource, operationIds: operationIds, plan: Array(#"{"plan":1}"#.utf8), method: "PUT",
-                     path: "/v1/x", body: Array(#"{"b":1}"#.utf8), idempotencyKey: key, createdAt: t0, upstreamOperationId: nil)
+        PendingWrite(
+            merchantId: merchant, resource: resource, operationIds: operationIds, plan: Array(#"{"plan":1}"#.utf8), method: "PUT",
+            path: "/v1/x", body: Array(#"{"b":1}"#.utf8), idempotencyKey: key, createdAt: t0, upstreamOperationId: nil)
     }
 
     static func call(_ requestId: String) throws -> UpstreamCall {
-        try JSON.decode(UpstreamCall.self, from: Array("""
-            {"method":"PUT","path":"/v1/x","idempotencyKey":"idem-1","status":503,"durationMs":4,"at":\(t0),"requestId":"\(requestId)"}
-            """.utf8))
+        try JSON.decode(
+            UpstreamCall.self,
+            from: Array(
+                """
+                {"method":"PUT","path":"/v1/x","idempotencyKey":"idem-1","status":503,"durationMs":4,"at":\(t0),"requestId":"\(requestId)"}
+                """.utf8))
     }
 
     static func endpoint(_ id: String, events: [WebhookEventType]? = nil) -> WebhookEndpoint {
-        WebhookEndpoint(id: id, url: "https://partner.example.com/\(id)", events: events, description: nil, secretKey: [1, 2, 3],
-                        previousSecretKey: nil, previousSecretExpiresAt: nil, createdAt: t0, updatedAt: t0, failingSince: nil,
-                        disabledAt: nil, disabledReason: nil)
+        WebhookEndpoint(
+            id: id, url: "https://partner.example.com/\(id)", events: events, description: nil, secretKey: [1, 2, 3],
+            previousSecretKey: nil, previousSecretExpiresAt: nil, createdAt: t0, updatedAt: t0, failingSince: nil,
+            disabledAt: nil, disabledReason: nil)
     }
 
     static func success(_ id: String, result: String = #"{"status":"paused"}"#, events: [NewWebhookEvent] = []) -> OperationFinish {

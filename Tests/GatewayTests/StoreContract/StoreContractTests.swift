@@ -23,8 +23,11 @@ import JSON
             // Past its lease, a claim no request of this process answers is free; one still answered is not.
             #expect(try await claim(at: F.t0 + 60_000, heldElsewhere: true) != .claimed)
             #expect(try await claim(at: F.t0 + 60_000) == .claimed)
-            try await store.complete(key, answer: InboundAnswer(status: 201, headers: [["Location", "/x"]], body: Array("done".utf8),
-                                                                secretReference: "we_1 abc"))
+            try await store.complete(
+                key,
+                answer: InboundAnswer(
+                    status: 201, headers: [["Location", "/x"]], body: Array("done".utf8),
+                    secretReference: "we_1 abc"))
             try await store.release(key)  // an answered key is kept
             guard case .existing(let done) = try await claim(at: F.t0 + Self.day - 1) else { Issue.record("answer lost"); return }
             #expect(done.state == .done && done.status == 201 && done.headers == [["Location", "/x"]])
@@ -67,10 +70,11 @@ import JSON
             #expect(try await store.createEndpoint(F.endpoint("we_all"), maxEndpoints: 5))
             #expect(try await store.createEndpoint(F.endpoint("we_some", events: [.operationSucceeded]), maxEndpoints: 5))
             let fact = WebhookEvents.event(.operationSucceeded, merchantId: "m1", data: ["operationId": .string("op_0190000000001234")])
-            let ids = try await store.recordEvents([
-                fact, WebhookEvents.event(.controlsChanged, merchantId: "m1", data: [:]), fact,
-                WebhookEvents.event(.operationFailed, merchantId: "m2", data: [:]),
-            ], now: F.t0)
+            let ids = try await store.recordEvents(
+                [
+                    fact, WebhookEvents.event(.controlsChanged, merchantId: "m1", data: [:]), fact,
+                    WebhookEvents.event(.operationFailed, merchantId: "m2", data: [:]),
+                ], now: F.t0)
             #expect(ids[0] == fact.factId && ids[2] == fact.factId && ids[1] != nil && ids[3] != nil)
             // Concurrent transactions of one merchant never share or skip a number.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -85,8 +89,9 @@ import JSON
             let some = try #require(try await store.deliveries(endpointId: "we_some", limit: 100, after: nil))
             #expect(some.map(\.sequence) == [1])
             // The body carries the merchant and the number.
-            let claimed = try await store.claimDeliveries(now: F.t0, firstDelay: 0, leaseUntil: F.t0 + 1000, owner: "A", limit: 1,
-                                                          perEndpointLimit: 1, inFlight: ["we_all": 1])
+            let claimed = try await store.claimDeliveries(
+                now: F.t0, firstDelay: 0, leaseUntil: F.t0 + 1000, owner: "A", limit: 1,
+                perEndpointLimit: 1, inFlight: ["we_all": 1])
             let input = try await store.attemptInput(try #require(claimed.first))
             let body = try JSONValue.parse(try #require(input.body))
             #expect(body["id"] == .string(fact.factId!) && body["data"]?["merchantId"] == .string("m1") && body["data"]?["sequence"] == .number(1))
@@ -103,8 +108,9 @@ import JSON
             _ = try await store.recordEvents((0..<5).map { _ in WebhookEvents.event(.operationFailed, merchantId: "m1", data: [:]) }, now: F.t0)
             #expect(await commits.next { $0 == .deliveriesDue } == .deliveriesDue)
             func claim(_ owner: String, at now: Int64, inFlight: [String: Int] = [:]) async throws -> [ClaimedDelivery] {
-                try await store.claimDeliveries(now: now, firstDelay: 100, leaseUntil: now + 1000, owner: owner, limit: 10,
-                                                perEndpointLimit: 2, inFlight: inFlight)
+                try await store.claimDeliveries(
+                    now: now, firstDelay: 100, leaseUntil: now + 1000, owner: owner, limit: 10,
+                    perEndpointLimit: 2, inFlight: inFlight)
             }
             #expect(try await store.nextDeliveryDue(firstDelay: 100) == F.t0 + 100)
             #expect(try await claim("A", at: F.t0 + 99).isEmpty)
@@ -113,8 +119,9 @@ import JSON
             let second = try await claim("B", at: F.t0 + 100)
             #expect(Set(second.map(\.id)).isDisjoint(with: first.map(\.id)) && second.count == 4)
             // Once the leases end, the same deliveries are claimable again.
-            let third = try await store.claimDeliveries(now: F.t0 + 1100, firstDelay: 100, leaseUntil: F.t0 + 3000, owner: "C", limit: 10,
-                                                        perEndpointLimit: 5, inFlight: [:])
+            let third = try await store.claimDeliveries(
+                now: F.t0 + 1100, firstDelay: 100, leaseUntil: F.t0 + 3000, owner: "C", limit: 10,
+                perEndpointLimit: 5, inFlight: [:])
             #expect(third.count == 10)
             // A recorded attempt applies its decision; a disabled endpoint's deliveries are not claimed.
             let attempt = WebhookAttempt(at: F.t0 + 1100, status: 410, durationMs: 3, response: nil, error: nil)
@@ -135,8 +142,9 @@ import JSON
         try await backend.withStore { store, _ in
             #expect(try await store.createEndpoint(F.endpoint("we_1"), maxEndpoints: 5))
             _ = try await store.recordEvents([WebhookEvents.event(.operationFailed, merchantId: "m1", data: [:])], now: F.t0)
-            let claimed = try await store.claimDeliveries(now: F.t0, firstDelay: 0, leaseUntil: F.t0 + 1000, owner: "A", limit: 1,
-                                                          perEndpointLimit: 1, inFlight: [:])
+            let claimed = try await store.claimDeliveries(
+                now: F.t0, firstDelay: 0, leaseUntil: F.t0 + 1000, owner: "A", limit: 1,
+                perEndpointLimit: 1, inFlight: [:])
             let delivery = try #require(claimed.first)
             #expect(try await store.deleteEndpoint("we_1"))
             let attempt = WebhookAttempt(at: F.t0 + 10, status: 200, durationMs: 3, response: nil, error: nil)
@@ -153,13 +161,15 @@ import JSON
         try await backend.withStore { store, _ in
             let key = InboundKey(apiKeyId: "key_1", key: "old")
             _ = try await store.claim(key, requestHash: "h", now: F.t0, retention: Self.day, lease: 1, heldElsewhere: { false })
-            _ = try await store.claim(InboundKey(apiKeyId: "key_1", key: "new"), requestHash: "h", now: F.t0 + Self.day, retention: Self.day,
-                                      lease: 1, heldElsewhere: { false })
+            _ = try await store.claim(
+                InboundKey(apiKeyId: "key_1", key: "new"), requestHash: "h", now: F.t0 + Self.day, retention: Self.day,
+                lease: 1, heldElsewhere: { false })
             _ = try await store.submit(F.submission(F.operation("op_done")))
             _ = try await store.submit(F.submission(F.operation("op_queued", merchant: "m2")))
             try await store.finish([F.success("op_done")], deletePendingWriteOf: nil, now: F.t0, calls: [])
-            let job = try #require(try await store.claimJobs(owner: "A", now: F.t0, leaseUntil: F.t0 + 10, limit: 2, excluding: [])
-                .first { $0.merchantId == "m1" })
+            let job = try #require(
+                try await store.claimJobs(owner: "A", now: F.t0, leaseUntil: F.t0 + 10, limit: 2, excluding: [])
+                    .first { $0.merchantId == "m1" })
             try await store.release(job, .idle(now: F.t0), calls: [])
 
             #expect(try await store.purgeInboundRequests(before: F.t0 + 1, limit: 10) == 1)
@@ -167,8 +177,10 @@ import JSON
             #expect(try await store.purgeIdleJobs(limit: 10) == 1)
             #expect(try await store.operation("op_done") == nil)
             #expect(try await store.operation("op_queued")?.state == .queued)
-            #expect(try await store.claim(InboundKey(apiKeyId: "key_1", key: "new"), requestHash: "h", now: F.t0 + Self.day,
-                                          retention: Self.day, lease: 1, heldElsewhere: { true }) != .claimed)
+            #expect(
+                try await store.claim(
+                    InboundKey(apiKeyId: "key_1", key: "new"), requestHash: "h", now: F.t0 + Self.day,
+                    retention: Self.day, lease: 1, heldElsewhere: { true }) != .claimed)
             #expect(try await store.purgeOperations(endedBefore: F.t0 + 10 * Self.day, limit: 10) == 0)
             #expect(try await store.gauges().operationsByState["queued"] == 1)
         }

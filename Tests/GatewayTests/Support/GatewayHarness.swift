@@ -51,11 +51,13 @@ final class GatewayHarness: Sendable {
         configuration.syncWait = syncWait
         if let roktTimeout { configuration.roktRequestTimeout = roktTimeout }
         configure(&configuration)
-        let app = try await GatewayApp(configuration: configuration, group: group, clock: clock, engineConfiguration: engine,
-                                       logger: Logger(level: logSink == nil ? .error : .debug, format: .json, sink: logSink ?? { _ in }))
+        let app = try await GatewayApp(
+            configuration: configuration, group: group, clock: clock, engineConfiguration: engine,
+            logger: Logger(level: logSink == nil ? .error : .debug, format: .json, sink: logSink ?? { _ in }))
         let port = try app.start()
-        return GatewayHarness(sandbox: sandbox, app: app, port: port, adminKey: adminKeyMaterial, client: HTTPClient(group: group),
-                              directory: directory, group: group)
+        return GatewayHarness(
+            sandbox: sandbox, app: app, port: port, adminKey: adminKeyMaterial, client: HTTPClient(group: group),
+            directory: directory, group: group)
     }
 
     private init(sandbox: RoktSandbox, app: GatewayApp, port: Int, adminKey: String, client: HTTPClient, directory: String, group: EventLoopGroup) {
@@ -77,13 +79,17 @@ final class GatewayHarness: Sendable {
     }
 
     /// Calls the gateway; `key` nil sends no Authorization at all.
-    func call(_ method: HTTPMethod, _ path: String, json: String? = nil, key: String? = nil, anonymous: Bool = false,
-              headers: HTTPHeaders = HTTPHeaders()) async throws -> TestResponse {
+    func call(
+        _ method: HTTPMethod, _ path: String, json: String? = nil, key: String? = nil, anonymous: Bool = false,
+        headers: HTTPHeaders = HTTPHeaders()
+    ) async throws -> TestResponse {
         var headers = headers
         if !anonymous { headers["Authorization"] = "Bearer \(key ?? adminKey)" }
         if json != nil { headers["Content-Type"] = "application/json" }
-        let response = try await client.execute(HTTPClientRequest(method: method, url: baseURL + path, headers: headers,
-                                                                  body: json.map { Array($0.utf8) }), timeout: .seconds(60))
+        let response = try await client.execute(
+            HTTPClientRequest(
+                method: method, url: baseURL + path, headers: headers,
+                body: json.map { Array($0.utf8) }), timeout: .seconds(60))
         return TestResponse(status: response.status.code, headers: response.headers, body: response.body)
     }
 
@@ -105,8 +111,9 @@ func withGateway(
     sandboxClock: (any SandboxClock)? = nil, roktTimeout: Duration? = nil, logSink: (@Sendable (String) -> Void)? = nil,
     configure: (inout GatewayConfiguration) -> Void = { _ in }, _ body: (GatewayHarness) async throws -> Void
 ) async throws {
-    let harness = try await GatewayHarness.start(syncWait: syncWait, engine: engine, clock: clock, sandboxClock: sandboxClock,
-                                                 roktTimeout: roktTimeout, logSink: logSink, configure: configure)
+    let harness = try await GatewayHarness.start(
+        syncWait: syncWait, engine: engine, clock: clock, sandboxClock: sandboxClock,
+        roktTimeout: roktTimeout, logSink: logSink, configure: configure)
     do {
         try await body(harness)
     } catch {

@@ -73,9 +73,11 @@ final class ProcessTestBed: Sendable {
         sandbox = RoktSandbox(configuration: RoktSandbox.Configuration(seed: .demo))
         _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
         directory = NSTemporaryDirectory() + "gateway-\(name)-\(UUID().uuidString)"
-        var environment = ["PORT": "0", "DATABASE_PATH": directory + "/gateway.sqlite3", "ROKT_BASE_URL": sandbox.baseURL,
-                           "ROKT_API_TOKEN": SandboxDemo.token, "ROKT_PARENT_ACCOUNT_ID": SandboxDemo.parentAccountId,
-                           "GATEWAY_BOOTSTRAP_API_KEY": Self.adminKey, "LOG_FORMAT": "text", "SYNC_WAIT_MS": "0"]
+        var environment = [
+            "PORT": "0", "DATABASE_PATH": directory + "/gateway.sqlite3", "ROKT_BASE_URL": sandbox.baseURL,
+            "ROKT_API_TOKEN": SandboxDemo.token, "ROKT_PARENT_ACCOUNT_ID": SandboxDemo.parentAccountId,
+            "GATEWAY_BOOTSTRAP_API_KEY": Self.adminKey, "LOG_FORMAT": "text", "SYNC_WAIT_MS": "0",
+        ]
         environment.merge(extra) { _, new in new }
         self.environment = environment
         client = HTTPClient(group: group)

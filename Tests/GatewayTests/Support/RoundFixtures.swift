@@ -13,27 +13,33 @@ enum RoundFixtures {
     }
 
     static func operation(_ id: String, _ intent: OperationIntent, state: OperationState = .queued) -> StoredOperation {
-        StoredOperation(id: id, type: intent.operationType, merchantId: merchant, resource: intent.resource, state: state, changed: nil,
-                        attempts: 0, createdAt: now, updatedAt: now, request: .object([:]), intent: intent, result: nil, error: nil,
-                        apiKeyId: nil)
+        StoredOperation(
+            id: id, type: intent.operationType, merchantId: merchant, resource: intent.resource, state: state, changed: nil,
+            attempts: 0, createdAt: now, updatedAt: now, request: .object([:]), intent: intent, result: nil, error: nil,
+            apiKeyId: nil)
     }
 
     static func rokt(_ status: Int, retryAfter: Duration? = nil, requestId: String = "req-x") -> RoktError {
-        RoktError(kind: .upstream, status: status, code: nil, message: "Rokt says \(status)", requestId: requestId, retryAfter: retryAfter,
-                  mayHaveReachedRokt: true)
+        RoktError(
+            kind: .upstream, status: status, code: nil, message: "Rokt says \(status)", requestId: requestId, retryAfter: retryAfter,
+            mayHaveReachedRokt: true)
     }
 
-    static let timeout = RoktError(kind: .transport, status: nil, code: nil, message: "timed out", requestId: nil, retryAfter: nil,
-                                   mayHaveReachedRokt: true)
+    static let timeout = RoktError(
+        kind: .transport, status: nil, code: nil, message: "timed out", requestId: nil, retryAfter: nil,
+        mayHaveReachedRokt: true)
 
     static func response(_ status: Int, _ body: String = "", headers: HTTPHeaders = HTTPHeaders()) -> RoktResponse {
         RoktResponse(status: status, headers: headers, body: Array(body.utf8))
     }
 
-    static func pendingWrite(_ ids: [String], resource: String, plan: [UInt8], key: String = "old-key", createdAt: Int64 = now,
-                             upstreamOperationId: String? = nil) -> PendingWrite {
-        PendingWrite(merchantId: merchant, resource: resource, operationIds: ids, plan: plan, method: "PUT", path: "/p", body: nil,
-                     idempotencyKey: key, createdAt: createdAt, upstreamOperationId: upstreamOperationId)
+    static func pendingWrite(
+        _ ids: [String], resource: String, plan: [UInt8], key: String = "old-key", createdAt: Int64 = now,
+        upstreamOperationId: String? = nil
+    ) -> PendingWrite {
+        PendingWrite(
+            merchantId: merchant, resource: resource, operationIds: ids, plan: plan, method: "PUT", path: "/p", body: nil,
+            idempotencyKey: key, createdAt: createdAt, upstreamOperationId: upstreamOperationId)
     }
 
     /// key-1, key-2, … in the order the round asks for them.

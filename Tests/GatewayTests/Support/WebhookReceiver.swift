@@ -45,7 +45,11 @@ final class WebhookReceiver: Sendable {
     }
 
     /// The next requests get these statuses, in order; after them, `then`.
-    func answer(_ statuses: [Int], then fallback: Int = 200) { box.state.withLock { $0.script = statuses; $0.fallback = fallback } }
+    func answer(_ statuses: [Int], then fallback: Int = 200) {
+        box.state.withLock {
+            $0.script = statuses; $0.fallback = fallback
+        }
+    }
 
     /// Answers only after `delay` (a receiver that hangs).
     func hold(for delay: Duration) { box.state.withLock { $0.delay = delay } }
@@ -86,9 +90,11 @@ enum PythonVerifier {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try script.write(toFile: directory + "/verify.py", atomically: true, encoding: .utf8)
         try Data(received.body).write(to: URL(fileURLWithPath: directory + "/body"))
-        let python = try ChildProcess(executable: "/usr/bin/env", arguments: [
-            "python3", directory + "/verify.py", secret, received.id, received.timestamp, received.signature, directory + "/body",
-        ])
+        let python = try ChildProcess(
+            executable: "/usr/bin/env",
+            arguments: [
+                "python3", directory + "/verify.py", secret, received.id, received.timestamp, received.signature, directory + "/body",
+            ])
         guard await python.waitForExit(timeout: 30) == 0 else { throw ProcessFailure(description: "python failed: \(python.text)") }
         return python.text.contains("VERIFIED")
     }

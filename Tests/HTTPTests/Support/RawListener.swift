@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 
@@ -35,7 +35,9 @@ final class RawListener: @unchecked Sendable {
             while true {
                 let client = accept(fd, nil, nil)
                 if client < 0 { return }
-                let index = { accepted.lock(); defer { accepted.unlock() }; _connections += 1; return _connections }()
+                let index = {
+                    accepted.lock(); defer { accepted.unlock() }; _connections += 1; return _connections
+                }()
                 DispatchQueue.global().async {
                     script(client, index)
                     close(client)
@@ -46,7 +48,9 @@ final class RawListener: @unchecked Sendable {
 
     /// Stops listening (a later connect is refused) and returns once the descriptor is closed.
     func stop() {
-        let first = accepted.withLock { defer { _stopped = true }; return !_stopped }
+        let first = accepted.withLock {
+            defer { _stopped = true }; return !_stopped
+        }
         guard first else { return }
         shutdown(fd, Int32(SHUT_RDWR))  // accept fails from now on, whether it is waiting or not yet called
         closed.wait()

@@ -40,8 +40,10 @@ import Testing
         #expect(error?.message.contains("blockedVerticals[0].policy is required") == true)
     }
 
-    @Test(arguments: ["https://competitor.example.com", "competitor.example.com/path", "competitor.example.com:443",
-                      "*.example.com", "192.168.0.1", "bad domain.com", "a..example.com", "localhost", "-a.example.com", ""])
+    @Test(arguments: [
+        "https://competitor.example.com", "competitor.example.com/path", "competitor.example.com:443",
+        "*.example.com", "192.168.0.1", "bad domain.com", "a..example.com", "localhost", "-a.example.com", "",
+    ])
     func nonHostnameDomainIs400NamingTheField(domain: String) {
         let error = refusal(controlsJSON(domains: ["ok.example.com", domain]))
         #expect(error?.status == 400)
@@ -100,14 +102,24 @@ import Testing
     @Test func equalContentGivesEqualHashWhateverTheOrderOrDuplicates() {
         let shuffled = MarketplaceControls(
             name: "Acme",
-            blockedVerticals: [BlockedVertical(partnerVerticalId: 1500, partnerSubVerticalId: 1610),
-                               BlockedVertical(partnerVerticalId: 1500, partnerSubVerticalId: 1610)],
+            blockedVerticals: [
+                BlockedVertical(partnerVerticalId: 1500, partnerSubVerticalId: 1610),
+                BlockedVertical(partnerVerticalId: 1500, partnerSubVerticalId: 1610),
+            ],
             domains: [BlockedDomain(domain: "competitor.example.com")])
         #expect(shuffled.contentHash == base.contentHash)
-        let twoA = MarketplaceControls(name: "n", blockedVerticals: [.init(partnerVerticalId: 1502, partnerSubVerticalId: 1620),
-                                                                     .init(partnerVerticalId: 1500, partnerSubVerticalId: 1610)])
-        let twoB = MarketplaceControls(name: "n", blockedVerticals: [.init(partnerVerticalId: 1500, partnerSubVerticalId: 1610),
-                                                                     .init(partnerVerticalId: 1502, partnerSubVerticalId: 1620)])
+        let twoA = MarketplaceControls(
+            name: "n",
+            blockedVerticals: [
+                .init(partnerVerticalId: 1502, partnerSubVerticalId: 1620),
+                .init(partnerVerticalId: 1500, partnerSubVerticalId: 1610),
+            ])
+        let twoB = MarketplaceControls(
+            name: "n",
+            blockedVerticals: [
+                .init(partnerVerticalId: 1500, partnerSubVerticalId: 1610),
+                .init(partnerVerticalId: 1502, partnerSubVerticalId: 1620),
+            ])
         #expect(twoA.contentHash == twoB.contentHash)
     }
 

@@ -78,13 +78,19 @@ import Testing
     @Test func adminJSONShapeRoundTripsAndNamesBadMembers() throws {
         let json = try JSONValue.parseBody(Array(#"{"kind":"status","method":"PUT","path":"/v1/*","status":503,"retryAfter":1,"count":null,"timing":"afterApplying"}"#.utf8))!
         let fault = try SandboxFault(json: json)
-        #expect(fault == .status(StatusFault(match: RequestMatcher(method: "PUT", path: "/v1/*"), status: 503, retryAfterSeconds: 1,
-                                             count: nil, timing: .afterApplying)))
+        #expect(
+            fault
+                == .status(
+                    StatusFault(
+                        match: RequestMatcher(method: "PUT", path: "/v1/*"), status: 503, retryAfterSeconds: 1,
+                        count: nil, timing: .afterApplying)))
         #expect(fault.json["kind"] == .string("status"))
-        for (body, member) in [(#"{"kind":"status","status":200}"#, "status"), (#"{"kind":"teleport"}"#, "kind"),
-                               (#"{"kind":"drop","count":0}"#, "count"), (#"{"kind":"latency"}"#, "milliseconds"),
-                               (#"{"kind":"drop","colour":"red"}"#, "colour"), (#"{"kind":"stuckVariants","accountId":"a"}"#, "variantIds"),
-                               (#"{"kind":"pendingOperations","polls":2,"path":"v1"}"#, "path")] {
+        for (body, member) in [
+            (#"{"kind":"status","status":200}"#, "status"), (#"{"kind":"teleport"}"#, "kind"),
+            (#"{"kind":"drop","count":0}"#, "count"), (#"{"kind":"latency"}"#, "milliseconds"),
+            (#"{"kind":"drop","colour":"red"}"#, "colour"), (#"{"kind":"stuckVariants","accountId":"a"}"#, "variantIds"),
+            (#"{"kind":"pendingOperations","polls":2,"path":"v1"}"#, "path"),
+        ] {
             do {
                 _ = try SandboxFault(json: try JSONValue.parseBody(Array(body.utf8))!)
                 Issue.record("accepted \(body)")

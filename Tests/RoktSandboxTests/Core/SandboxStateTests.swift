@@ -88,8 +88,10 @@ import Testing
     @Test func requestLogKeepsTheNewestEntriesUpToItsLimit() {
         var log = RequestLog(limit: 3)
         for i in 0..<5 {
-            log.append(SandboxLoggedRequest(method: "GET", path: "/\(i)", query: [:], headers: [], body: "", status: 200,
-                                            requestId: "r\(i)", replayed: false, fault: nil, receivedAt: t0))
+            log.append(
+                SandboxLoggedRequest(
+                    method: "GET", path: "/\(i)", query: [:], headers: [], body: "", status: 200,
+                    requestId: "r\(i)", replayed: false, fault: nil, receivedAt: t0))
         }
         #expect(log.entries.map(\.path) == ["/2", "/3", "/4"])
     }
@@ -97,8 +99,9 @@ import Testing
     @Test func operationLedgerForgetsTheOldestFinishedOperationsButNeverPendingOnes() {
         var ledger = OperationLedger(limit: 4)
         func operation(_ n: Int, _ state: SandboxOperation.State) -> SandboxOperation {
-            SandboxOperation(operationId: "op_\(n)", type: "status.set", accountId: nil, managerAccountId: "m", state: state,
-                             createdAt: t0.addingTimeInterval(Double(n)), updatedAt: t0, pollsRemaining: 0)
+            SandboxOperation(
+                operationId: "op_\(n)", type: "status.set", accountId: nil, managerAccountId: "m", state: state,
+                createdAt: t0.addingTimeInterval(Double(n)), updatedAt: t0, pollsRemaining: 0)
         }
         ledger["op_0"] = operation(0, .pending)
         for n in 1...5 { ledger["op_\(n)"] = operation(n, .succeeded) }

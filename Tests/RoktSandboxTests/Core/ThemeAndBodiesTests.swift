@@ -9,8 +9,10 @@ import Testing
     }
 
     @Test func eachTokenAloneIsAValidSparseUpdate() throws {
-        for json in [##"{"primaryColor":"#112233"}"##, ##"{"backgroundColor":"#aabbccdd"}"##, ##"{"textColor":"#000000"}"##,
-                     ##"{"closeButtonColor":"#FFFFFF80"}"##, ##"{"borderRadius":0}"##, ##"{"borderRadius":12.5}"##] {
+        for json in [
+            ##"{"primaryColor":"#112233"}"##, ##"{"backgroundColor":"#aabbccdd"}"##, ##"{"textColor":"#000000"}"##,
+            ##"{"closeButtonColor":"#FFFFFF80"}"##, ##"{"borderRadius":0}"##, ##"{"borderRadius":12.5}"##,
+        ] {
             #expect(refusal(json) == nil, "\(json)")
         }
         let patch = try ThemePatch.parse(try JSONValue.parseBody(Array(##"{"textColor":"#010203","borderRadius":4}"##.utf8)))
@@ -102,7 +104,8 @@ import Testing
 
     @Test func privacyIdentifiersAreValidatedByType() throws {
         let sha = String(repeating: "ab", count: 32)
-        let valid = ##"{"requestType":"deletion","identifiers":[{"type":"email","value":"a@b.example.com"},{"type":"email_sha256","value":"\##(sha)"},{"type":"phone","value":"+14155550100"},{"type":"phone_sha256","value":"\##(sha)"}]}"##
+        let valid =
+            ##"{"requestType":"deletion","identifiers":[{"type":"email","value":"a@b.example.com"},{"type":"email_sha256","value":"\##(sha)"},{"type":"phone","value":"+14155550100"},{"type":"phone_sha256","value":"\##(sha)"}]}"##
         #expect(try NetworkPrivacyRequest.parse(try json(valid)).identifiers.count == 4)
         let cases: [(String, String)] = [
             (##"{"requestType":"opt_out","identifiers":[{"type":"ssn","value":"1"}]}"##, "identifiers[0].type"),

@@ -58,8 +58,9 @@ import Testing
 
     @Test func faultPostedOverHTTPTakesEffect() async throws {
         try await withSandbox { (live) async throws in
-            _ = try await admin(live, .post, "/__sandbox/faults",
-                                #"{"kind":"stuckVariants","accountId":"demo-merchant-1","variantIds":["dm1-variant-default"]}"#)
+            _ = try await admin(
+                live, .post, "/__sandbox/faults",
+                #"{"kind":"stuckVariants","accountId":"demo-merchant-1","variantIds":["dm1-variant-default"]}"#)
             #expect(try await live.write(.put, live.statusPath(), #"{"status":"paused"}"#).data?["status"] as? String == "mixed")
             _ = try await admin(live, .post, "/__sandbox/faults", #"{"kind":"status","status":502,"path":"/v1/partnership/**"}"#)
             #expect(try await live.get(live.controlsPath()).status == 502)

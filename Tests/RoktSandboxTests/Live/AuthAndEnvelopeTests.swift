@@ -103,16 +103,18 @@ import Testing
         try sandbox.start(group: .shared)
         let client = HTTPClient()
         defer { client.shutdown() }
-        let reply = try await client.get(sandbox.baseURL + "/v1/partnership/accounts/demo-merchant-1/status",
-                                         headers: ["Authorization": "Bearer sandbox-token"])
+        let reply = try await client.get(
+            sandbox.baseURL + "/v1/partnership/accounts/demo-merchant-1/status",
+            headers: ["Authorization": "Bearer sandbox-token"])
         #expect(reply.status.code == 200)
         await sandbox.shutdown()
     }
 
     @Test func serverWithoutSocketsAnswersThroughTheHandler() async throws {
         let sandbox = RoktSandbox(configuration: .init(seed: .demo, clock: ManualSandboxClock()))
-        let request = HTTPRequest(method: .get, target: "/v1/partnership/accounts/demo-merchant-2/marketplacecontrolslists",
-                                  headers: ["Authorization": "Bearer sandbox-token"])
+        let request = HTTPRequest(
+            method: .get, target: "/v1/partnership/accounts/demo-merchant-2/marketplacecontrolslists",
+            headers: ["Authorization": "Bearer sandbox-token"])
         let response = try await sandbox.handler(request)
         #expect(response.status.code == 200)
         #expect(String(decoding: response.bodyBytes, as: UTF8.self).contains("competitor.example.com"))

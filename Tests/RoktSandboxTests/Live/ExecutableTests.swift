@@ -10,8 +10,9 @@ import Testing
         let url = try await process.waitForLine(startingWith: "rokt-sandbox listening on ")
         let client = HTTPClient()
         defer { client.shutdown() }
-        let reply = try await client.get(url + "/v1/partnership/accounts/demo-merchant-2/marketplacecontrolslists",
-                                         headers: ["Authorization": "Bearer sandbox-token", "X-Platform-Parent-Account-Id": "demo-parent"])
+        let reply = try await client.get(
+            url + "/v1/partnership/accounts/demo-merchant-2/marketplacecontrolslists",
+            headers: ["Authorization": "Bearer sandbox-token", "X-Platform-Parent-Account-Id": "demo-parent"])
         #expect(reply.status.code == 200)
         #expect(reply.bodyString.contains("competitor.example.com"))
         process.signal(SIGTERM)
@@ -19,8 +20,10 @@ import Testing
     }
 
     @Test func faultFlagsApplyAndSIGINTExitsZero() async throws {
-        let process = try SandboxProcess(["--port", "0", "--seed", "empty", "--fail-rate", "1", "--fail-status", "429",
-                                          "--retry-after", "5", "--fail-path", "/v1/partnership/accounts"])
+        let process = try SandboxProcess([
+            "--port", "0", "--seed", "empty", "--fail-rate", "1", "--fail-status", "429",
+            "--retry-after", "5", "--fail-path", "/v1/partnership/accounts",
+        ])
         let url = try await process.waitForLine(startingWith: "rokt-sandbox listening on ")
         let client = HTTPClient()
         defer { client.shutdown() }

@@ -104,8 +104,9 @@ import Testing
             #expect(domainNames(reread.data) == ["foreign-edit-1.example.com"])
             let newHash = try #require(reread.data?["contentHash"] as? String)
             #expect(newHash != hash)
-            let retry = try await live.write(.put, live.controlsPath(),
-                                             controlsJSON(domains: ["foreign-edit-1.example.com", "mine.example.com"], contentHash: newHash))
+            let retry = try await live.write(
+                .put, live.controlsPath(),
+                controlsJSON(domains: ["foreign-edit-1.example.com", "mine.example.com"], contentHash: newHash))
             #expect(retry.status == 200)
         }
     }

@@ -49,8 +49,9 @@ import Testing
     @Test func keysAreScopedToTheCallersCredential() async throws {
         try await withSandbox { (live) async throws in
             _ = try await live.write(.put, live.statusPath(), #"{"status":"paused"}"#, key: "shared")
-            let other = try await live.write(.put, live.statusPath(SandboxDemo.otherMerchant), #"{"status":"paused"}"#,
-                                             key: "shared", auth: LiveSandbox.otherAuth)
+            let other = try await live.write(
+                .put, live.statusPath(SandboxDemo.otherMerchant), #"{"status":"paused"}"#,
+                key: "shared", auth: LiveSandbox.otherAuth)
             #expect(other.headers["Idempotent-Replayed"] == nil)
             #expect(other.data?["accountId"] as? String == SandboxDemo.otherMerchant)
             #expect(live.sandbox.status(of: SandboxDemo.otherMerchant)?.status == .paused)

@@ -95,7 +95,8 @@ import Testing
     @Test func networkPrivacyRequestValidatesIdentifierTypes() async throws {
         try await withSandbox { (live) async throws in
             let path = "/v1/partnership/network-privacy-requests"
-            let ok = try await live.write(.post, path, #"{"requestType":"opt_out","identifiers":[{"type":"email","value":"jo@shop.example.com"},{"type":"phone","value":"+61400000000"}]}"#)
+            let ok = try await live.write(
+                .post, path, #"{"requestType":"opt_out","identifiers":[{"type":"email","value":"jo@shop.example.com"},{"type":"phone","value":"+61400000000"}]}"#)
             #expect(ok.status == 201)
             #expect(ok.data?["status"] as? String == "received")
             #expect(ok.data?["identifierTypes"] as? [String] == ["email", "phone"])

@@ -36,9 +36,11 @@ struct LiveSandbox: Sendable {
     ]
 
     /// Sends a request; `auth` headers first, then `headers`; a JSON body gets its Content-Type.
-    func send(_ method: HTTPMethod, _ path: String, json: String? = nil, key: String? = nil,
-              auth: HTTPHeaders = LiveSandbox.demoAuth, headers: HTTPHeaders = HTTPHeaders(),
-              using client: HTTPClient? = nil) async throws -> Reply {
+    func send(
+        _ method: HTTPMethod, _ path: String, json: String? = nil, key: String? = nil,
+        auth: HTTPHeaders = LiveSandbox.demoAuth, headers: HTTPHeaders = HTTPHeaders(),
+        using client: HTTPClient? = nil
+    ) async throws -> Reply {
         var all = auth
         if json != nil { all.add(name: "Content-Type", value: "application/json") }
         if let key { all.add(name: "Idempotency-Key", value: key) }
@@ -53,8 +55,10 @@ struct LiveSandbox: Sendable {
     }
 
     /// A write with a fresh Idempotency-Key unless one is given.
-    func write(_ method: HTTPMethod, _ path: String, _ json: String?, key: String = UUID().uuidString,
-               auth: HTTPHeaders = LiveSandbox.demoAuth) async throws -> Reply {
+    func write(
+        _ method: HTTPMethod, _ path: String, _ json: String?, key: String = UUID().uuidString,
+        auth: HTTPHeaders = LiveSandbox.demoAuth
+    ) async throws -> Reply {
         try await send(method, path, json: json, key: key, auth: auth)
     }
 
@@ -97,8 +101,10 @@ func withSandbox(
 }
 
 /// The controls body the docs use, with the given verticals (`v/sub`) and domains.
-func controlsJSON(name: String? = "Acme Network Controls", verticals: [(Int, Int)] = [], domains: [String] = [],
-                  contentHash: String? = nil) -> String {
+func controlsJSON(
+    name: String? = "Acme Network Controls", verticals: [(Int, Int)] = [], domains: [String] = [],
+    contentHash: String? = nil
+) -> String {
     var members: [String] = []
     if let name { members.append(#""name":"\#(name)""#) }
     let vs = verticals.map { #"{"partnerVerticalId":\#($0.0),"partnerSubVerticalId":\#($0.1),"policy":"Block"}"# }

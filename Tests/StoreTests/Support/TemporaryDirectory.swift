@@ -55,13 +55,15 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async 
 /// A one-table schema most tests use.
 enum TestSchema {
     static let migrations = [
-        Migration(version: 1, name: "items", sql: """
-            CREATE TABLE items (
-                id INTEGER PRIMARY KEY,
-                name TEXT NOT NULL UNIQUE,
-                quantity INTEGER NOT NULL DEFAULT 0 CHECK (quantity >= 0)
-            );
-            """)
+        Migration(
+            version: 1, name: "items",
+            sql: """
+                CREATE TABLE items (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    quantity INTEGER NOT NULL DEFAULT 0 CHECK (quantity >= 0)
+                );
+                """)
     ]
 
     static func count(_ connection: SQLiteConnection, _ table: String = "items") throws -> Int {

@@ -269,10 +269,13 @@ struct ControlsRound {
         for (operation, outcome) in zip(remaining, outcomes) {
             switch outcome {
             case .conflict(let expected, let actual, let viaIfMatch):
-                endings.append(.failure(operation, Problem(
-                    status: viaIfMatch ? 412 : 409, code: .staleContentHash,
-                    detail: "The controls changed since contentHash \(expected) was read\(actual.map { " (now \($0))" } ?? ""); read them again and re-apply.",
-                    context: .object(["expected": .string(expected), "actual": actual.map(JSONValue.string) ?? .null]))))
+                endings.append(
+                    .failure(
+                        operation,
+                        Problem(
+                            status: viaIfMatch ? 412 : 409, code: .staleContentHash,
+                            detail: "The controls changed since contentHash \(expected) was read\(actual.map { " (now \($0))" } ?? ""); read them again and re-apply.",
+                            context: .object(["expected": .string(expected), "actual": actual.map(JSONValue.string) ?? .null]))))
             case .applied(let didChange):
                 writing.append(operation)
                 changed[operation.id] = didChange
@@ -293,8 +296,9 @@ struct ControlsRound {
             method: "PUT", path: RoktPath.controls(merchantId), body: RoktJSON.encode(body),
             idempotencyKey: newKey(), createdAt: now(), upstreamOperationId: nil)
         batches[batches.count - 1].operations = writing
-        let write = Write(pending: pending, plan: plan, operations: writing, splitOnRejection: batches[batches.count - 1].splitOnRejection,
-                          resumed: false)
+        let write = Write(
+            pending: pending, plan: plan, operations: writing, splitOnRejection: batches[batches.count - 1].splitOnRejection,
+            resumed: false)
         guard endings.isEmpty else {
             phase = .stepping(.begin(write))
             return .finish(endings, deletePendingWrite: false)
@@ -328,8 +332,9 @@ struct ControlsRound {
     private mutating func succeed(_ write: Write, after: MarketplaceControls?) -> Action {
         let document = ControlsDocument(after ?? write.plan.desired).encoded
         phase = .stepping(.writeSettled(write))
-        return .finish(write.operations.map { .success($0, changed: write.plan.changed[$0.id] ?? true, result: document) },
-                       deletePendingWrite: true)
+        return .finish(
+            write.operations.map { .success($0, changed: write.plan.changed[$0.id] ?? true, result: document) },
+            deletePendingWrite: true)
     }
 
     /// Someone else wrote between our GET and PUT: merge the same operations afresh, a bounded number of times.
@@ -342,8 +347,9 @@ struct ControlsRound {
         batches[batches.count - 1].conflicts += 1
         let conflicts = batches[batches.count - 1].conflicts
         guard conflicts > configuration.maxConflictRetries else { return advance() }
-        let problem = Problem(status: 409, code: .conflictRetriesExhausted,
-                              detail: "Rokt's controls kept changing under us (\(conflicts) conflicts in a row); nothing was overwritten. Retry later.")
+        let problem = Problem(
+            status: 409, code: .conflictRetriesExhausted,
+            detail: "Rokt's controls kept changing under us (\(conflicts) conflicts in a row); nothing was overwritten. Retry later.")
         phase = .stepping(.batchSettled)
         return .finish(write.operations.map { .failure($0, problem) }, deletePendingWrite: false)
     }

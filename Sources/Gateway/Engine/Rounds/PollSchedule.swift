@@ -47,8 +47,10 @@ extension UpstreamWriter {
         case .success(let operation) where operation.isFinished:
             if operation.isSucceeded { return .succeeded(nil) }
             let message = operation.error?["message"]?.stringValue ?? "Rokt operation \(operationId) ended \(operation.status)"
-            return .failed(RoktError(kind: .upstream, status: 422, code: ProblemCode.operationFailed.rawValue, message: message,
-                                     requestId: requestId, retryAfter: nil, mayHaveReachedRokt: true))
+            return .failed(
+                RoktError(
+                    kind: .upstream, status: 422, code: ProblemCode.operationFailed.rawValue, message: message,
+                    requestId: requestId, retryAfter: nil, mayHaveReachedRokt: true))
         case .success:
             return nil
         case .failure(let error) where !error.isRetryable:

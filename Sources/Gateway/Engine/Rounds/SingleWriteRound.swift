@@ -99,8 +99,8 @@ struct SingleWriteRound {
         switch phase {
         case .loadingResumed(let pending): pending.operationIds
         case .loadingCalls(let write), .sending(let write), .reloadingPendingWrite(let write, _), .readingResult(let write, _),
-             .stepping(.countAttempt(let write)), .stepping(.begin(let write)), .stepping(.send(let write)),
-             .stepping(.finish(let write, _, _)):
+            .stepping(.countAttempt(let write)), .stepping(.begin(let write)), .stepping(.send(let write)),
+            .stepping(.finish(let write, _, _)):
             write.pending.operationIds
         default: []
         }
@@ -222,7 +222,8 @@ struct SingleWriteRound {
         // Register: a new account is 201; 200 means Rokt already had this externalAccountId.
         let changed = response.map { $0.status != 200 || !isRegister } ?? true
         if isRegister, let accountId = result["accountId"]?.stringValue,
-           case .single(let single) = operation.intent, let external = single.body?["external_account_id"]?.stringValue {
+            case .single(let single) = operation.intent, let external = single.body?["external_account_id"]?.stringValue
+        {
             // A merchant Rokt already had is not newly registered.
             phase = .stepping(.finish(write, changed: changed, result: result))
             return .recordRegistration(operation, accountId: accountId, externalAccountId: external, merchant: result, isNew: changed)

@@ -4,10 +4,14 @@ import Store
 /// which running gateways poll to reload their key ring within a second.
 enum ApiKeyRecords {
     static func insert(_ key: ApiKey, hash: String, in db: SQLiteConnection) throws {
-        try db.run("""
+        try db.run(
+            """
             INSERT INTO api_keys (id, name, key_hash, scopes, merchants, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, [key.id, key.name, hash, key.scopes.map(\.rawValue).sorted().joined(separator: ","),
-                  key.merchants.map { OperationRecords.json($0.sorted()) }, key.createdAt, key.revokedAt])
+            """,
+            [
+                key.id, key.name, hash, key.scopes.map(\.rawValue).sorted().joined(separator: ","),
+                key.merchants.map { OperationRecords.json($0.sorted()) }, key.createdAt, key.revokedAt,
+            ])
         try bumpVersion(in: db)
         db.publishAfterCommit(.apiKeysChanged)
     }

@@ -4,16 +4,20 @@ import Store
 enum JobRecords {
     /// Makes the job due now (or keeps an earlier due time); called in the transaction that queues an operation.
     static func markDue(merchantId: String, resource: String, at due: Int64, in db: SQLiteConnection) throws {
-        try db.run("""
+        try db.run(
+            """
             INSERT INTO jobs (merchant_id, resource, due_at) VALUES (?, ?, ?)
             ON CONFLICT (merchant_id, resource) DO UPDATE SET due_at = MIN(COALESCE(due_at, excluded.due_at), excluded.due_at)
             """, [merchantId, resource, due])
     }
 
     /// Leases up to `limit` due, unleased jobs to `owner` until `leaseUntil`.
-    static func claim(owner: String, now: Int64, leaseUntil: Int64, limit: Int, excluding busy: Set<ClaimedJobKey>,
-                      in db: SQLiteConnection) throws -> [ClaimedJob] {
-        let rows = try db.query("""
+    static func claim(
+        owner: String, now: Int64, leaseUntil: Int64, limit: Int, excluding busy: Set<ClaimedJobKey>,
+        in db: SQLiteConnection
+    ) throws -> [ClaimedJob] {
+        let rows = try db.query(
+            """
             SELECT merchant_id, resource, attempts FROM jobs
             WHERE due_at IS NOT NULL AND due_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
             ORDER BY due_at LIMIT ?
@@ -22,8 +26,9 @@ enum JobRecords {
         for row in rows {
             let job = ClaimedJob(merchantId: try row.get(0), resource: try row.get(1), attempts: try row.get(2), leaseUntil: leaseUntil)
             if busy.contains(ClaimedJobKey(job)) || claimed.count >= limit { continue }
-            try db.run("UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE merchant_id = ? AND resource = ?",
-                       [owner, leaseUntil, job.merchantId, job.resource])
+            try db.run(
+                "UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE merchant_id = ? AND resource = ?",
+                [owner, leaseUntil, job.merchantId, job.resource])
             claimed.append(job)
         }
         return claimed
@@ -31,7 +36,8 @@ enum JobRecords {
 
     /// Whether `claim` would find anything (checked on a reader before taking the writer).
     static func hasClaimable(now: Int64, excluding busy: Set<ClaimedJobKey>, in db: SQLiteConnection) throws -> Bool {
-        let rows = try db.query("""
+        let rows = try db.query(
+            """
             SELECT merchant_id, resource FROM jobs
             WHERE due_at IS NOT NULL AND due_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
             ORDER BY due_at LIMIT ?
@@ -40,13 +46,15 @@ enum JobRecords {
     }
 
     static func renew(_ job: ClaimedJob, owner: String, leaseUntil: Int64, in db: SQLiteConnection) throws {
-        try db.run("UPDATE jobs SET lease_expires_at = ? WHERE merchant_id = ? AND resource = ? AND lease_owner = ?",
-                   [leaseUntil, job.merchantId, job.resource, owner])
+        try db.run(
+            "UPDATE jobs SET lease_expires_at = ? WHERE merchant_id = ? AND resource = ? AND lease_owner = ?",
+            [leaseUntil, job.merchantId, job.resource, owner])
     }
 
     /// Hands the job back: due again at `dueAt` (nil: nothing left to do), with `attempts` for backoff.
     static func release(_ job: ClaimedJob, dueAt: Int64?, attempts: Int, in db: SQLiteConnection) throws {
-        try db.run("""
+        try db.run(
+            """
             UPDATE jobs SET due_at = ?, attempts = ?, lease_owner = NULL, lease_expires_at = NULL
             WHERE merchant_id = ? AND resource = ?
             """, [dueAt, attempts, job.merchantId, job.resource])
@@ -70,10 +78,12 @@ enum JobRecords {
     // MARK: Pending writes
 
     static func pendingWrite(merchantId: String, resource: String, in db: SQLiteConnection) throws -> PendingWrite? {
-        try db.query("""
+        try db.query(
+            """
             SELECT operation_ids, plan, method, path, body, idempotency_key, created_at, upstream_operation_id
             FROM pending_writes WHERE merchant_id = ? AND resource = ?
-            """, [merchantId, resource]).first.map { row in
+            """, [merchantId, resource]
+        ).first.map { row in
             PendingWrite(
                 merchantId: merchantId, resource: resource,
                 operationIds: try JSON.decode([String].self, from: Array(try row.get(0, as: String.self).utf8)),
@@ -84,11 +94,15 @@ enum JobRecords {
     }
 
     static func insertPendingWrite(_ write: PendingWrite, in db: SQLiteConnection) throws {
-        try db.run("""
+        try db.run(
+            """
             INSERT INTO pending_writes (merchant_id, resource, operation_ids, plan, method, path, body, idempotency_key, created_at, upstream_operation_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [write.merchantId, write.resource, OperationRecords.json(write.operationIds), String(decoding: write.plan, as: UTF8.self),
-                  write.method, write.path, write.body, write.idempotencyKey, write.createdAt, write.upstreamOperationId])
+            """,
+            [
+                write.merchantId, write.resource, OperationRecords.json(write.operationIds), String(decoding: write.plan, as: UTF8.self),
+                write.method, write.path, write.body, write.idempotencyKey, write.createdAt, write.upstreamOperationId,
+            ])
     }
 
     static func setUpstreamOperation(_ id: String, merchantId: String, resource: String, in db: SQLiteConnection) throws {

@@ -22,12 +22,16 @@ enum OperationRecords {
     }
 
     static func insert(_ operation: StoredOperation, encoded: Encoded, in db: SQLiteConnection) throws {
-        try db.run("""
+        try db.run(
+            """
             INSERT INTO operations (id, type, merchant_id, resource, state, changed, attempts, created_at, updated_at, request, intent, api_key_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [operation.id, operation.type, operation.merchantId, operation.resource, operation.state.rawValue,
-                  operation.changed.map { $0 ? 1 : 0 }, operation.attempts, operation.createdAt, operation.updatedAt,
-                  encoded.request, encoded.intent, operation.apiKeyId])
+            """,
+            [
+                operation.id, operation.type, operation.merchantId, operation.resource, operation.state.rawValue,
+                operation.changed.map { $0 ? 1 : 0 }, operation.attempts, operation.createdAt, operation.updatedAt,
+                encoded.request, encoded.intent, operation.apiKeyId,
+            ])
     }
 
     static func load(_ id: String, in db: SQLiteConnection) throws -> StoredOperation? {
@@ -35,9 +39,11 @@ enum OperationRecords {
     }
 
     static func calls(of id: String, in db: SQLiteConnection) throws -> [UpstreamCall] {
-        try db.query("""
+        try db.query(
+            """
             SELECT c.call FROM operation_calls oc JOIN upstream_calls c ON c.id = oc.call_id WHERE oc.operation_id = ? ORDER BY c.id
-            """, [id]).map {
+            """, [id]
+        ).map {
             try JSON.decode(UpstreamCall.self, from: Array(try $0.get(0, as: String.self).utf8))
         }
     }
@@ -49,10 +55,12 @@ enum OperationRecords {
 
     /// The queued operations of one job, oldest first.
     static func queued(merchantId: String, resource: String, limit: Int, in db: SQLiteConnection) throws -> [StoredOperation] {
-        try db.query("""
+        try db.query(
+            """
             SELECT \(columns) FROM \(from)
             WHERE o.merchant_id = ? AND o.resource = ? AND o.state = 'queued' ORDER BY o.id LIMIT ?
-            """, [merchantId, resource, limit]).map(decode)
+            """, [merchantId, resource, limit]
+        ).map(decode)
     }
 
     static func load(ids: [String], in db: SQLiteConnection) throws -> [StoredOperation] {
@@ -61,8 +69,9 @@ enum OperationRecords {
 
     static func markRunning(_ ids: [String], now: Int64, in db: SQLiteConnection) throws {
         for id in ids {
-            try db.run("UPDATE operations SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state IN ('queued', 'running')",
-                       [now, id])
+            try db.run(
+                "UPDATE operations SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state IN ('queued', 'running')",
+                [now, id])
         }
     }
 
@@ -88,9 +97,12 @@ enum OperationRecords {
     /// Ends an operation; a terminal state is never overwritten (answers whether this call
     /// ended it). `error` is pre-encoded JSON.
     @discardableResult
-    static func finish(_ id: String, succeeded: Bool, changed: Bool?, resultId: Int64?, error: String?, now: Int64,
-                       in db: SQLiteConnection) throws -> Bool {
-        try db.run("""
+    static func finish(
+        _ id: String, succeeded: Bool, changed: Bool?, resultId: Int64?, error: String?, now: Int64,
+        in db: SQLiteConnection
+    ) throws -> Bool {
+        try db.run(
+            """
             UPDATE operations SET state = ?, changed = ?, result_id = ?, error = ?, updated_at = ?
             WHERE id = ? AND state IN ('queued', 'running')
             """, [succeeded ? "succeeded" : "failed", changed.map { $0 ? 1 : 0 }, resultId, error, now, id]) > 0
@@ -104,23 +116,27 @@ enum OperationRecords {
         guard let row = try db.queryOne("SELECT merchant_id, resource FROM operations WHERE id = ?", [id]) else { return }
         _ = try db.query("PRAGMA secure_delete = ON")
         try db.run("UPDATE operations SET intent = ? WHERE id = ?", [redacted, id])
-        try db.run("DELETE FROM pending_writes WHERE merchant_id = ? AND resource = ? AND operation_ids = ?",
-                   [try row.get(0, as: String.self), try row.get(1, as: String.self), json([id])])
+        try db.run(
+            "DELETE FROM pending_writes WHERE merchant_id = ? AND resource = ? AND operation_ids = ?",
+            [try row.get(0, as: String.self), try row.get(1, as: String.self), json([id])])
         db.afterCommit { [path = db.path] in WALCheckpoint.truncateSoon(path: path) }
     }
 
     /// Work that arrived while a job ran: a queued operation of that job.
     static func hasQueued(merchantId: String, resource: String, in db: SQLiteConnection) throws -> Bool {
-        try db.queryOne("SELECT 1 FROM operations WHERE merchant_id = ? AND resource = ? AND state = 'queued' LIMIT 1",
-                        [merchantId, resource]) != nil
+        try db.queryOne(
+            "SELECT 1 FROM operations WHERE merchant_id = ? AND resource = ? AND state = 'queued' LIMIT 1",
+            [merchantId, resource]) != nil
     }
 
     /// Unfinished operations of one job created at or before `cutoff`.
     static func unfinished(merchantId: String, resource: String, createdAtOrBefore cutoff: Int64, in db: SQLiteConnection) throws -> [StoredOperation] {
-        try db.query("""
+        try db.query(
+            """
             SELECT \(columns) FROM \(from)
             WHERE o.merchant_id = ? AND o.resource = ? AND o.state IN ('queued', 'running') AND o.created_at <= ? ORDER BY o.id
-            """, [merchantId, resource, cutoff]).map(decode)
+            """, [merchantId, resource, cutoff]
+        ).map(decode)
     }
 
     static func setMerchant(_ merchantId: String, of operationId: String, in db: SQLiteConnection) throws {

@@ -6,7 +6,8 @@ import Store
 enum RetentionRecords {
     /// Inbound Idempotency-Key records created before `cutoff`.
     static func purgeInboundRequests(before cutoff: Int64, limit: Int, in db: SQLiteConnection) throws -> Int {
-        try db.run("""
+        try db.run(
+            """
             DELETE FROM inbound_requests WHERE (api_key_id, idempotency_key) IN (
                 SELECT api_key_id, idempotency_key FROM inbound_requests INDEXED BY inbound_requests_by_age
                 WHERE created_at < ? ORDER BY created_at LIMIT ?)
@@ -16,10 +17,12 @@ enum RetentionRecords {
     /// Operations that ended before `cutoff`, with their call log (`operation_calls` cascade) and
     /// the calls and results no remaining operation refers to (a merged write shares them).
     static func purgeOperations(endedBefore cutoff: Int64, limit: Int, in db: SQLiteConnection) throws -> Int {
-        let ids = try db.query("""
+        let ids = try db.query(
+            """
             SELECT id FROM operations INDEXED BY operations_finished_by_age
             WHERE state IN ('succeeded', 'failed') AND updated_at < ? ORDER BY updated_at LIMIT ?
-            """, [cutoff, limit]).map { try $0.get(0, as: String.self) }
+            """, [cutoff, limit]
+        ).map { try $0.get(0, as: String.self) }
         guard !ids.isEmpty else { return 0 }
         var callIds: Set<Int64> = []
         var resultIds: Set<Int64> = []
@@ -42,7 +45,8 @@ enum RetentionRecords {
     /// Deliveries that ended (delivered or given up: no due time, no lease) before `cutoff`, with
     /// their attempts (cascade).
     static func purgeWebhookDeliveries(endedBefore cutoff: Int64, limit: Int, in db: SQLiteConnection) throws -> Int {
-        try db.run("""
+        try db.run(
+            """
             DELETE FROM webhook_deliveries WHERE id IN (
                 SELECT id FROM webhook_deliveries INDEXED BY webhook_deliveries_finished_by_age
                 WHERE due_at IS NULL AND updated_at < ? AND lease_owner IS NULL ORDER BY updated_at LIMIT ?)
@@ -51,7 +55,8 @@ enum RetentionRecords {
 
     /// Events older than `cutoff` that no delivery refers to any more.
     static func purgeWebhookEvents(before cutoff: Int64, limit: Int, in db: SQLiteConnection) throws -> Int {
-        try db.run("""
+        try db.run(
+            """
             DELETE FROM webhook_events WHERE id IN (
                 SELECT e.id FROM webhook_events e INDEXED BY webhook_events_by_age
                 WHERE e.created_at < ? AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
@@ -62,7 +67,8 @@ enum RetentionRecords {
     /// Job rows with nothing due, no lease and no write in flight: `markDue` recreates one when
     /// work arrives.
     static func purgeIdleJobs(limit: Int, in db: SQLiteConnection) throws -> Int {
-        try db.run("""
+        try db.run(
+            """
             DELETE FROM jobs WHERE (merchant_id, resource) IN (
                 SELECT j.merchant_id, j.resource FROM jobs j
                 WHERE j.due_at IS NULL AND j.lease_owner IS NULL

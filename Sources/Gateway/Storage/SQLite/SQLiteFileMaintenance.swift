@@ -24,7 +24,8 @@ enum WALCheckpoint {
     @discardableResult
     static func truncate(path: String) -> Bool {
         guard let connection = try? SQLiteConnection(path: path, mode: .readWrite, configuration: .init(busyTimeout: .milliseconds(200))),
-              let row = try? connection.queryOne("PRAGMA wal_checkpoint(TRUNCATE)") else { return false }
+            let row = try? connection.queryOne("PRAGMA wal_checkpoint(TRUNCATE)")
+        else { return false }
         return (try? row.get(0, as: Int.self)) == 0
     }
 }

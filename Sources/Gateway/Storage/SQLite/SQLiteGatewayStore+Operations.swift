@@ -19,7 +19,8 @@ extension SQLiteGatewayStore {
             return try await database.write { db -> SubmitOutcome in
                 let inbound = submission.inboundKey
                 if let registration = submission.registration,
-                   let existing = try MerchantRecords.liveRegistration(externalAccountId: registration.externalAccountId, in: db) {
+                    let existing = try MerchantRecords.liveRegistration(externalAccountId: registration.externalAccountId, in: db)
+                {
                     if let inbound { try InboundRecords.attachOperation(existing, apiKeyId: inbound.apiKeyId, key: inbound.key, in: db) }
                     guard let document = try OperationRecords.document(existing, in: db) else {
                         throw StoreInconsistency(description: "the operation \(existing) registering \(registration.externalAccountId) is missing")
@@ -29,8 +30,9 @@ extension SQLiteGatewayStore {
                 try OperationRecords.insert(operation, encoded: encoded, in: db)
                 try JobRecords.markDue(merchantId: operation.merchantId, resource: operation.resource, at: operation.createdAt, in: db)
                 if let registration = submission.registration {
-                    try MerchantRecords.bind(externalAccountId: registration.externalAccountId, operationId: operation.id,
-                                             name: registration.name, now: operation.createdAt, in: db)
+                    try MerchantRecords.bind(
+                        externalAccountId: registration.externalAccountId, operationId: operation.id,
+                        name: registration.name, now: operation.createdAt, in: db)
                 }
                 if let inbound { try InboundRecords.attachOperation(operation.id, apiKeyId: inbound.apiKeyId, key: inbound.key, in: db) }
                 // Decided from the maintained counts (two rows, this operation included).
@@ -105,7 +107,8 @@ extension SQLiteGatewayStore {
         case .idle(let now):
             try await write(calls: calls) { db in
                 // Work that arrived while the job ran is due at once; otherwise the job sleeps.
-                let more = try OperationRecords.hasQueued(merchantId: job.merchantId, resource: job.resource, in: db)
+                let more =
+                    try OperationRecords.hasQueued(merchantId: job.merchantId, resource: job.resource, in: db)
                     || JobRecords.pendingWrite(merchantId: job.merchantId, resource: job.resource, in: db) != nil
                 try JobRecords.release(job, dueAt: more ? now : nil, attempts: 0, in: db)
             }
@@ -203,15 +206,19 @@ extension SQLiteGatewayStore {
             for ending in endings {
                 var slot: Int?
                 if let result = ending.result {
-                    if let known = resultIndex[result] { slot = known } else {
+                    if let known = resultIndex[result] {
+                        slot = known
+                    } else {
                         slot = results.count
                         resultIndex[result] = results.count
                         results.append(result)
                     }
                 }
-                rows.append(Row(id: ending.id, succeeded: ending.succeeded, changed: ending.changed, result: slot,
-                                error: ending.error.map(OperationRecords.json), redactedIntent: ending.redactedIntent.map(OperationRecords.json),
-                                events: ending.events))
+                rows.append(
+                    Row(
+                        id: ending.id, succeeded: ending.succeeded, changed: ending.changed, result: slot,
+                        error: ending.error.map(OperationRecords.json), redactedIntent: ending.redactedIntent.map(OperationRecords.json),
+                        events: ending.events))
             }
         }
     }
@@ -224,8 +231,11 @@ extension SQLiteGatewayStore {
         // Most gateways have no endpoint: their endings build and record no event.
         let recordsEvents = try WebhookRecords.anyEnabledEndpoint(in: db)
         for row in endings.rows {
-            guard try OperationRecords.finish(row.id, succeeded: row.succeeded, changed: row.changed, resultId: row.result.map { resultIds[$0] },
-                                              error: row.error, now: now, in: db) else { continue }
+            guard
+                try OperationRecords.finish(
+                    row.id, succeeded: row.succeeded, changed: row.changed, resultId: row.result.map { resultIds[$0] },
+                    error: row.error, now: now, in: db)
+            else { continue }
             if let redacted = row.redactedIntent { try OperationRecords.redactPrivacyRequest(row.id, redacted: redacted, in: db) }
             if recordsEvents { for event in row.events() { try WebhookRecords.record(event, at: now, in: db) } }
         }

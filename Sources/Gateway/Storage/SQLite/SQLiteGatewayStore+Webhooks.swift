@@ -67,11 +67,14 @@ extension SQLiteGatewayStore {
         try await database.read { db in try WebhookRecords.nextDue(firstDelay: firstDelay, in: db) }
     }
 
-    func claimDeliveries(now: Int64, firstDelay: Int64, leaseUntil: Int64, owner: String, limit: Int, perEndpointLimit: Int,
-                         inFlight: [String: Int]) async throws -> [ClaimedDelivery] {
+    func claimDeliveries(
+        now: Int64, firstDelay: Int64, leaseUntil: Int64, owner: String, limit: Int, perEndpointLimit: Int,
+        inFlight: [String: Int]
+    ) async throws -> [ClaimedDelivery] {
         try await database.write { db in
-            try WebhookRecords.claim(now: now, firstDelay: firstDelay, leaseUntil: leaseUntil, owner: owner, limit: limit,
-                                     perEndpointLimit: perEndpointLimit, inFlight: inFlight, in: db)
+            try WebhookRecords.claim(
+                now: now, firstDelay: firstDelay, leaseUntil: leaseUntil, owner: owner, limit: limit,
+                perEndpointLimit: perEndpointLimit, inFlight: inFlight, in: db)
         }
     }
 
@@ -85,8 +88,10 @@ extension SQLiteGatewayStore {
         try await database.write { db in try WebhookRecords.release(id, in: db) }
     }
 
-    func recordAttempt(_ attempt: WebhookAttempt, of delivery: ClaimedDelivery, now: Int64,
-                       decide: @escaping @Sendable (_ failingSince: Int64?) -> DeliveryDecision) async throws -> DeliveryDecision {
+    func recordAttempt(
+        _ attempt: WebhookAttempt, of delivery: ClaimedDelivery, now: Int64,
+        decide: @escaping @Sendable (_ failingSince: Int64?) -> DeliveryDecision
+    ) async throws -> DeliveryDecision {
         try await database.write { db in
             let endpoint = try WebhookRecords.endpoint(delivery.endpointId, in: db)
             let decision = decide(endpoint?.failingSince)

@@ -81,18 +81,22 @@ final class SQLiteGatewayStore: GatewayStore {
 
     // MARK: InboundRequestStore
 
-    func claim(_ key: InboundKey, requestHash: String, now: Int64, retention: Int64, lease: Int64,
-               heldElsewhere: @escaping @Sendable () -> Bool) async throws -> InboundClaim {
+    func claim(
+        _ key: InboundKey, requestHash: String, now: Int64, retention: Int64, lease: Int64,
+        heldElsewhere: @escaping @Sendable () -> Bool
+    ) async throws -> InboundClaim {
         try await database.write { db in
-            try InboundRecords.claim(apiKeyId: key.apiKeyId, key: key.key, requestHash: requestHash, now: now, retention: retention,
-                                     lease: lease, heldElsewhere: heldElsewhere, in: db)
+            try InboundRecords.claim(
+                apiKeyId: key.apiKeyId, key: key.key, requestHash: requestHash, now: now, retention: retention,
+                lease: lease, heldElsewhere: heldElsewhere, in: db)
         }
     }
 
     func complete(_ key: InboundKey, answer: InboundAnswer) async throws {
         try await database.write { db in
-            try InboundRecords.complete(apiKeyId: key.apiKeyId, key: key.key, status: answer.status, headers: answer.headers,
-                                        body: answer.body, secretReference: answer.secretReference, in: db)
+            try InboundRecords.complete(
+                apiKeyId: key.apiKeyId, key: key.key, status: answer.status, headers: answer.headers,
+                body: answer.body, secretReference: answer.secretReference, in: db)
         }
     }
 

@@ -16,10 +16,14 @@ enum WebhookRecords {
     // MARK: Endpoints
 
     static func insert(_ endpoint: WebhookEndpoint, in db: SQLiteConnection) throws {
-        try db.run("""
+        try db.run(
+            """
             INSERT INTO webhook_endpoints (id, url, events, description, secret_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, [endpoint.id, endpoint.url, encodeEvents(endpoint.events), endpoint.description, endpoint.secretKey,
-                  endpoint.createdAt, endpoint.updatedAt])
+            """,
+            [
+                endpoint.id, endpoint.url, encodeEvents(endpoint.events), endpoint.description, endpoint.secretKey,
+                endpoint.createdAt, endpoint.updatedAt,
+            ])
     }
 
     static func endpoint(_ id: String, in db: SQLiteConnection) throws -> WebhookEndpoint? {
@@ -41,7 +45,8 @@ enum WebhookRecords {
 
     /// The new key signs from now on; the old one too, until `previousExpiresAt`.
     static func rotate(_ id: String, newKey: [UInt8], previousExpiresAt: Int64, now: Int64, in db: SQLiteConnection) throws -> Bool {
-        try db.run("""
+        try db.run(
+            """
             UPDATE webhook_endpoints SET previous_secret_key = secret_key, previous_secret_expires_at = ?, secret_key = ?, updated_at = ?
             WHERE id = ?
             """, [previousExpiresAt, newKey, now, id]) > 0
@@ -72,13 +77,15 @@ enum WebhookRecords {
             return decodeEvents(events).contains(event.type) ? id : nil
         }
         guard !endpoints.isEmpty else { return nil }
-        let sequence = try db.queryOne("""
+        let sequence = try db.queryOne(
+            """
             INSERT INTO webhook_sequences (merchant_id, last) VALUES (?, 1)
             ON CONFLICT (merchant_id) DO UPDATE SET last = last + 1 RETURNING last
             """, [event.merchantId])!.get(0, as: Int64.self)
         let id = event.factId ?? Identifiers.prefixed("evt_", now: now)
-        try db.run("INSERT INTO webhook_events (id, type, merchant_id, sequence, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
-                   [id, event.type.rawValue, event.merchantId, sequence, now, event.body(id: id, sequence: sequence, at: now)])
+        try db.run(
+            "INSERT INTO webhook_events (id, type, merchant_id, sequence, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+            [id, event.type.rawValue, event.merchantId, sequence, now, event.body(id: id, sequence: sequence, at: now)])
         for endpoint in endpoints { try insertDelivery(eventId: id, endpointId: endpoint, now: now, in: db) }
         // Dispatchers look once this transaction has committed (before, they would read nothing).
         db.publishAfterCommit(.deliveriesDue)
@@ -95,7 +102,8 @@ enum WebhookRecords {
     @discardableResult
     static func insertDelivery(eventId: String, endpointId: String, now: Int64, in db: SQLiteConnection) throws -> String {
         let id = Identifiers.prefixed("whd_", now: now)
-        try db.run("""
+        try db.run(
+            """
             INSERT INTO webhook_deliveries (id, endpoint_id, event_id, state, attempts, due_at, created_at, updated_at)
             VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)
             """, [id, endpointId, eventId, now, now, now])
@@ -105,9 +113,12 @@ enum WebhookRecords {
     /// Leases up to `limit` due deliveries of enabled endpoints, oldest first, at most
     /// `perEndpoint[endpoint]` more for each endpoint (absent: `defaultPerEndpoint`).
     /// A first attempt is due `firstDelay` after its event.
-    static func claim(now: Int64, firstDelay: Int64, leaseUntil: Int64, owner: String, limit: Int, perEndpointLimit: Int,
-                      inFlight: [String: Int], in db: SQLiteConnection) throws -> [ClaimedDelivery] {
-        let candidates = try db.query("""
+    static func claim(
+        now: Int64, firstDelay: Int64, leaseUntil: Int64, owner: String, limit: Int, perEndpointLimit: Int,
+        inFlight: [String: Int], in db: SQLiteConnection
+    ) throws -> [ClaimedDelivery] {
+        let candidates = try db.query(
+            """
             SELECT * FROM (
                 SELECT d.id, d.endpoint_id, d.event_id, d.attempts,
                        row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.due_at, d.id) AS rank
@@ -119,8 +130,9 @@ enum WebhookRecords {
         var taken = inFlight
         var claimed: [ClaimedDelivery] = []
         for row in candidates where claimed.count < limit {
-            let delivery = ClaimedDelivery(id: try row.get("id"), endpointId: try row.get("endpoint_id"), eventId: try row.get("event_id"),
-                                           attempts: try row.get("attempts"))
+            let delivery = ClaimedDelivery(
+                id: try row.get("id"), endpointId: try row.get("endpoint_id"), eventId: try row.get("event_id"),
+                attempts: try row.get("attempts"))
             guard taken[delivery.endpointId, default: 0] < perEndpointLimit else { continue }
             taken[delivery.endpointId, default: 0] += 1
             try db.run("UPDATE webhook_deliveries SET lease_owner = ?, lease_expires_at = ? WHERE id = ?", [owner, leaseUntil, delivery.id])
@@ -132,7 +144,8 @@ enum WebhookRecords {
     /// When the next delivery of an enabled endpoint falls due (nil: none waiting); a leased one
     /// not before its lease ends.
     static func nextDue(firstDelay: Int64, in db: SQLiteConnection) throws -> Int64? {
-        try db.queryOne("""
+        try db.queryOne(
+            """
             SELECT min(max(d.due_at + CASE WHEN d.attempts = 0 THEN ? ELSE 0 END, coalesce(d.lease_expires_at, 0))) FROM webhook_deliveries d
             JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.due_at IS NOT NULL AND e.disabled_at IS NULL
             """, [firstDelay])?.get(0, as: Int64?.self)
@@ -156,18 +169,23 @@ enum WebhookRecords {
     }
 
     /// Records one attempt and applies its decision to the delivery and the endpoint.
-    static func recordAttempt(_ delivery: ClaimedDelivery, _ attempt: WebhookAttempt, decision: DeliveryDecision, now: Int64,
-                              in db: SQLiteConnection) throws {
-        try db.run("INSERT INTO webhook_attempts (delivery_id, at, status, duration_ms, response, error) VALUES (?, ?, ?, ?, ?, ?)",
-                   [delivery.id, attempt.at, attempt.status, attempt.durationMs, attempt.response, attempt.error])
-        try db.run("""
+    static func recordAttempt(
+        _ delivery: ClaimedDelivery, _ attempt: WebhookAttempt, decision: DeliveryDecision, now: Int64,
+        in db: SQLiteConnection
+    ) throws {
+        try db.run(
+            "INSERT INTO webhook_attempts (delivery_id, at, status, duration_ms, response, error) VALUES (?, ?, ?, ?, ?, ?)",
+            [delivery.id, attempt.at, attempt.status, attempt.durationMs, attempt.response, attempt.error])
+        try db.run(
+            """
             UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, due_at = ?, lease_owner = NULL, lease_expires_at = NULL,
                    updated_at = ? WHERE id = ?
             """, [decision.state.rawValue, decision.nextAttemptAt, now, delivery.id])
         try db.run("UPDATE webhook_endpoints SET failing_since = ? WHERE id = ?", [decision.failingSince, delivery.endpointId])
         if let reason = decision.disableReason {
-            try db.run("UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ? WHERE id = ? AND disabled_at IS NULL",
-                       [now, reason, now, delivery.endpointId])
+            try db.run(
+                "UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ? WHERE id = ? AND disabled_at IS NULL",
+                [now, reason, now, delivery.endpointId])
         }
     }
 
@@ -177,10 +195,12 @@ enum WebhookRecords {
         var filter = ""
         if let after { filter = "AND d.id < ?"; bindings.append(after) }
         bindings.append(limit)
-        return try db.query("""
+        return try db.query(
+            """
             SELECT d.*, ev.type, ev.merchant_id, ev.sequence FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id
             WHERE d.endpoint_id = ? \(filter) ORDER BY d.id DESC LIMIT ?
-            """, bindings).map { try deliveryLog($0, in: db) }
+            """, bindings
+        ).map { try deliveryLog($0, in: db) }
     }
 
     static func delivery(_ id: String, in db: SQLiteConnection) throws -> (endpointId: String, eventId: String)? {
@@ -190,17 +210,20 @@ enum WebhookRecords {
     }
 
     static func deliveryLog(_ id: String, in db: SQLiteConnection) throws -> WebhookDeliveryLog? {
-        try db.queryOne("""
+        try db.queryOne(
+            """
             SELECT d.*, ev.type, ev.merchant_id, ev.sequence FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id WHERE d.id = ?
-            """, [id]).map { try deliveryLog($0, in: db) }
+            """, [id]
+        ).map { try deliveryLog($0, in: db) }
     }
 
     private static func deliveryLog(_ row: Row, in db: SQLiteConnection) throws -> WebhookDeliveryLog {
         let id: String = try row.get("id")
         let attempts = try db.query("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY id", [id]).map { attempt in
-            WebhookAttempt(at: try attempt.get("at"), status: try attempt.get("status", as: Int?.self),
-                           durationMs: try attempt.get("duration_ms"), response: try attempt.get("response", as: String?.self),
-                           error: try attempt.get("error", as: String?.self))
+            WebhookAttempt(
+                at: try attempt.get("at"), status: try attempt.get("status", as: Int?.self),
+                durationMs: try attempt.get("duration_ms"), response: try attempt.get("response", as: String?.self),
+                error: try attempt.get("error", as: String?.self))
         }
         return WebhookDeliveryLog(
             id: id, endpointId: try row.get("endpoint_id"), eventId: try row.get("event_id"), eventType: try row.get("type"),
