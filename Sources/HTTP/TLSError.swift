@@ -1,5 +1,4 @@
 import COpenSSL
-import Glibc
 
 /// An error from the TLS layer: what kind of step failed, which OpenSSL call failed, and
 /// OpenSSL's own explanation. It never carries key material: only file paths, call names

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import HTTP
 
 /// Where Rokt is and who we are to it. The token is a secret: it is sent, never logged or echoed.

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import HTTP
 
 /// One request the sandbox received (admin requests excluded), as it arrived, and what it got.
 public struct SandboxLoggedRequest: Sendable, Equatable, Encodable {

@@ -1,5 +1,3 @@
-import FoundationEssentials
-import HTTP
 import JSON
 
 /// How the sandbox shapes its Partnerships answers where Rokt's documents leave the shape open.

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import HTTP
 import JSON
 
 /// The `data` of a Partnerships response, one case per resource. Member names are camelCase

@@ -31,11 +31,13 @@ public enum OperationIntent: Codable, Sendable, Equatable {
     case single(SingleWrite)
 
     /// The serialisation domain: one read-modify-write per (merchant, resource) at a time.
-    public var resource: String {
+    public var resource: String { job.stored }
+
+    var job: JobResource {
         switch self {
-        case .controls: "controls"
-        case .status: "status"
-        case .single(let write): write.resource
+        case .controls: .controls
+        case .status: .status
+        case .single(let write): .singleWrite(lane: write.lane)
         }
     }
 

@@ -34,7 +34,7 @@ public final class OperationEngine: Sendable {
         context = EngineContext(
             store: store, rokt: rokt, clock: clock, configuration: configuration,
             board: CompletionBoard(), owner: Identifiers.prefixed("engine_", now: clock.nowMillis()),
-            observeRound: { round in limit.record(round: round) })
+            observeRound: { [monotonicNow = configuration.runtime.monotonicNow] round in limit.record(round: round, at: monotonicNow()) })
     }
 
     /// Times the scheduler has looked for work (tests check that it waits rather than spins).
@@ -243,8 +243,7 @@ final class LockedConcurrencyLimit: Sendable {
     private let value: Mutex<ConcurrencyLimit>
     init(_ limit: ConcurrencyLimit) { value = Mutex(limit) }
     var current: Int { value.withLock { $0.current } }
-    func record(round: Duration) {
-        let now = ContinuousClock.now
+    func record(round: Duration, at now: ContinuousClock.Instant) {
         value.withLock { $0.record(round: round, at: now) }
     }
 }

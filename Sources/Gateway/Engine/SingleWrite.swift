@@ -38,7 +38,7 @@ public struct SingleWrite: Codable, Sendable, Equatable {
     }
 
     /// The engine's job resource; every single-write lane starts with `Self.resourcePrefix`.
-    public var resource: String { Self.resourcePrefix + lane }
+    public var resource: String { JobResource.singleWrite(lane: lane).stored }
     static let resourcePrefix = "write:"
 
     /// The bytes sent: sorted keys, so a retry is byte-identical under its key.

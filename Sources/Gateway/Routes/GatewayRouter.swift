@@ -1,5 +1,4 @@
 import HTTP
-import Rokt
 
 /// Every route of the gateway behind one handler that stamps `X-Request-Id` on every response
 /// (the caller's, when it sent a sane one), applies the CORS policy, counts the request for

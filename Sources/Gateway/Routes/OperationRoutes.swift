@@ -1,6 +1,5 @@
 import HTTP
 import JSON
-import Rokt
 
 /// `/v1/operations/{id}` and `/v1/operations?merchantId=&state=&limit=&after=`.
 struct OperationRoutes: Sendable {

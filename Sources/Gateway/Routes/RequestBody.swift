@@ -1,6 +1,5 @@
 import HTTP
 import JSON
-import Rokt
 
 /// Reading a JSON request body into a validated value, with field-level 400s.
 enum RequestBody {

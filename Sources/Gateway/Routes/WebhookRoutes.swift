@@ -1,6 +1,5 @@
 import HTTP
 import JSON
-import Rokt
 
 /// `/v1/webhook-endpoints…` and `/v1/webhook-deliveries/{id}/redeliver` (scope `webhooks`).
 /// An endpoint receives the events of every merchant, so only keys not limited to merchants manage them.

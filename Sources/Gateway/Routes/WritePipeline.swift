@@ -1,5 +1,4 @@
 import HTTP
-import Rokt
 
 /// Runs every write endpoint the same way, in the order openapi/gateway.yaml states:
 /// the key (scope, merchant) → the path parameters → `dry_run` and the body → the

@@ -1,5 +1,4 @@
 import HTTP
-import Rokt
 
 /// Turns a submitted operation into its answer: 200 when it finished within
 /// the wait, the problem (with `operationId`) when it failed, 202 + `Location` while it runs.

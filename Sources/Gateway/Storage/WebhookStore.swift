@@ -1,5 +1,4 @@
 import JSON
-import Rokt
 
 /// Webhook endpoints, the events the outbox recorded, their deliveries and attempts.
 ///

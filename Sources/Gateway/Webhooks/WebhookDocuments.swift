@@ -1,5 +1,4 @@
 import JSON
-import Rokt
 
 extension WebhookEndpoint {
     /// The keys that sign right now: the current one, and the previous one during its grace period.

@@ -1,5 +1,4 @@
 import JSON
-import Rokt
 
 /// The transactional outbox's events, built in memory: the store records each in the same
 /// transaction as the state change that causes it, so it is committed exactly when that change

@@ -1,5 +1,3 @@
-import HTTP
-
 /// The delays between delivery attempts (WEBHOOK_RETRY_SCHEDULE), e.g. the default
 /// `0s,5s,5m,30m,2h,5h,10h,10h` (Standard Webhooks' recommendation):
 ///

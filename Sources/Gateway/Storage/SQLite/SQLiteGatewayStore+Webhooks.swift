@@ -1,5 +1,3 @@
-import Store
-
 /// `WebhookStore` over the webhook tables.
 extension SQLiteGatewayStore {
     func endpoints() async throws -> [WebhookEndpoint] {

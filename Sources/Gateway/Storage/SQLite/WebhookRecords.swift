@@ -1,5 +1,4 @@
 import JSON
-import Rokt
 import Store
 
 /// SQL over the webhook tables. Every function runs inside the caller's transaction.
