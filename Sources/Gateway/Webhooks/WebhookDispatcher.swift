@@ -70,11 +70,22 @@ public final class WebhookDispatcher: Sendable {
         await scheduler?.value
         let attempts = state.withLock { Array($0.attempts.values) }
         await awaitOrCancel(attempts, by: ContinuousClock.now + grace)
-        try? await store.releaseAllDeliveries(owner: owner)
+        do { try await store.releaseAllDeliveries(owner: owner) } catch {
+            // Their leases expire instead; the deliveries are attempted again then.
+            logger.error("handing the delivery leases back failed", ["error": String(describing: type(of: error))])
+        }
         http.shutdown()
     }
 
     private static let minimumWait: Int64 = 20
+
+    /// A scheduler step's store call; a failure is logged and the loop goes on (it looks again shortly).
+    private func scheduling<T: Sendable>(_ step: String, _ body: () async throws -> T) async -> T? {
+        do { return try await body() } catch {
+            logger.error("webhook scheduling failed while \(step)", ["error": String(describing: type(of: error))])
+            return nil
+        }
+    }
 
     private var isStopping: Bool { state.withLock { $0.stopping } }
 
@@ -85,19 +96,21 @@ public final class WebhookDispatcher: Sendable {
             let capacity = configuration.maxConcurrentDeliveries - running
             var claimedAll = false
             // Look on a reader first: most wake-ups find nothing due, and a claim is a write.
-            let due = (try? await store.nextDeliveryDue(firstDelay: firstDelay)) ?? nil
+            let due = await scheduling("reading the next due delivery") { try await store.nextDeliveryDue(firstDelay: firstDelay) } ?? nil
             if capacity > 0, let due, due <= clock.nowMillis() {
                 let now = clock.nowMillis()
                 let (owner, leaseUntil, perEndpoint) = (self.owner, now + configuration.lease.milliseconds, configuration.maxConcurrentPerEndpoint)
                 let claimed =
-                    (try? await store.claimDeliveries(
-                        now: now, firstDelay: firstDelay, leaseUntil: leaseUntil, owner: owner,
-                        limit: capacity, perEndpointLimit: perEndpoint, inFlight: inFlight)) ?? []
+                    await scheduling("claiming deliveries") {
+                        try await store.claimDeliveries(
+                            now: now, firstDelay: firstDelay, leaseUntil: leaseUntil, owner: owner,
+                            limit: capacity, perEndpointLimit: perEndpoint, inFlight: inFlight)
+                    } ?? []
                 for delivery in claimed { launch(delivery) }
                 claimedAll = !claimed.isEmpty && claimed.count == capacity
             }
             if claimedAll { continue }
-            let nextDue = (try? await store.nextDeliveryDue(firstDelay: firstDelay)) ?? nil
+            let nextDue = await scheduling("reading the next due delivery") { try await store.nextDeliveryDue(firstDelay: firstDelay) } ?? nil
             let idle = configuration.idlePoll.milliseconds
             // Due but not claimed means every such endpoint is at its bound: an attempt ending wakes
             // us; the floor keeps a race with a just-due delivery from spinning the loop.
