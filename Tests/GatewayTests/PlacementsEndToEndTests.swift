@@ -11,8 +11,11 @@ import Testing
     static let upstreamPath = "/v1/Placements/any"
     static let body = #"{"cartId":"c-1","pageIdentifier":"checkout.upsell","url":"https://shop.example/checkout","attributes":{"country":"US","locale":"en-US"}}"#
 
+    /// A budget no loaded test run exhausts, for the tests about what Rokt answered (the budget has its own tests below).
+    static let ample: Duration = .seconds(10)
+
     @Test func answersRoktsResultWithServerCredentialsAndTheConsumersHeaders() async throws {
-        try await withGateway { gateway in
+        try await withGateway(configure: { $0.placementsTimeout = Self.ample }) { gateway in
             let key = try await gateway.makeKey([.read])
             gateway.sandbox.resetRequestLog()
             let response = try await gateway.call(
@@ -59,7 +62,7 @@ import Testing
     }
 
     @Test func roktErrorUnderSkipDegradesAtOnce() async throws {
-        try await withGateway { gateway in
+        try await withGateway(configure: { $0.placementsTimeout = Self.ample }) { gateway in
             gateway.sandbox.faults.failNext(method: "POST", path: Self.upstreamPath, status: 500)
             let response = try await gateway.call(.post, Self.path, json: Self.body)
             #expect(response.status == 200)
@@ -72,7 +75,10 @@ import Testing
     /// A Rokt 4xx is a 502 too: the caller's body passed our validation, so it is not the caller's fault.
     @Test(arguments: [503, 403, 422])
     func roktErrorUnderErrorPolicyIs502WithRoktsStatus(status: Int) async throws {
-        try await withGateway(configure: { $0.placementsOnError = .error }) { gateway in
+        try await withGateway(configure: {
+            $0.placementsOnError = .error
+            $0.placementsTimeout = Self.ample
+        }) { gateway in
             gateway.sandbox.faults.failNext(method: "POST", path: Self.upstreamPath, status: status)
             let response = try await gateway.call(.post, Self.path, json: Self.body)
             #expect(response.status == 502)
