@@ -91,26 +91,14 @@ struct ControlsRound {
         case afterRound(RunEnd?)
     }
 
-    let configuration: EngineConfiguration
-    /// The job's failed runs so far: a retry backs off from `attempts + 1`.
-    let attempts: Int
-    let merchantId: String
-    let resource: String
-    /// Wall-clock milliseconds and fresh idempotency keys, injected so tests fix them.
-    let now: () -> Int64
-    let newKey: () -> String
+    let setting: RoundSetting
 
     private var phase = Phase.stepping(.startRun)
     private var round = 0
     private var batches: [Batch] = []
 
     init(configuration: EngineConfiguration, job: ClaimedJob, now: @escaping () -> Int64, newKey: @escaping () -> String) {
-        self.configuration = configuration
-        attempts = job.attempts
-        merchantId = job.merchantId
-        resource = job.resource
-        self.now = now
-        self.newKey = newKey
+        setting = RoundSetting(configuration: configuration, job: job, now: now, newKey: newKey)
     }
 
     /// The first action of the run.
@@ -126,21 +114,21 @@ struct ControlsRound {
     }
 
     mutating func next(_ event: Event) -> Action {
-        if case .failed = event { return end(runFailed(attempts: attempts)) }
+        if case .failed = event { return end(runFailed(attempts: setting.attempts)) }
         switch (phase, event) {
         case (.stepping(let next), .done):
             return step(next)
         case (.findingPendingWrite, .pendingWrite(let pending?)):
-            guard let plan = try? JSON.decode(Plan.self, from: pending.plan) else { return end(runFailed(attempts: attempts)) }
+            guard let plan = try? JSON.decode(Plan.self, from: pending.plan) else { return end(runFailed(attempts: setting.attempts)) }
             phase = .stepping(.loadResumed(pending, plan))
             return .roundStarted
         case (.findingPendingWrite, .pendingWrite(nil)):
             phase = .loadingQueued(waited: false)
-            return .loadQueued(limit: configuration.maxBatch)
+            return .loadQueued(limit: setting.configuration.maxBatch)
         case (.loadingQueued(let waited), .queued(let operations)):
             if operations.isEmpty, !waited { return end(.idle) }
-            let window = configuration.coalescingWindow
-            if !waited, round > 0, (operations.count < configuration.maxBatch), (window > .zero) {
+            let window = setting.configuration.coalescingWindow
+            if !waited, round > 0, (operations.count < setting.configuration.maxBatch), (window > .zero) {
                 // Work kept arriving while the last write ran: let the stream gather into this one.
                 phase = .stepping(.loadQueuedAfterWindow)
                 return .wait(window)
@@ -158,7 +146,7 @@ struct ControlsRound {
             return succeed(write, after: try? read.get())
         default:
             // An answer out of turn is a bug in the shell: end the run (the job comes back later) rather than the process.
-            return end(runFailed(attempts: attempts))
+            return end(runFailed(attempts: setting.attempts))
         }
     }
 
@@ -171,7 +159,7 @@ struct ControlsRound {
             return .loadPendingWrite
         case .loadQueuedAfterWindow:
             phase = .loadingQueued(waited: true)
-            return .loadQueued(limit: configuration.maxBatch)
+            return .loadQueued(limit: setting.configuration.maxBatch)
         case .loadResumed(let pending, let plan):
             phase = .loadingResumed(pending, plan)
             return .loadOperations(pending.operationIds)
@@ -231,7 +219,7 @@ struct ControlsRound {
 
     /// A pending write found at the start of a run: a retry, a poll, or (past the key's age) a fresh start.
     private mutating func resume(_ pending: PendingWrite, plan: Plan, operations: [StoredOperation]) -> Action {
-        if now() - pending.createdAt > configuration.keyMaxAge.milliseconds {
+        if setting.now() - pending.createdAt > setting.configuration.keyMaxAge.milliseconds {
             // Rokt forgets keys after 24 h: re-sending could apply it twice. Re-read and start over.
             phase = .stepping(.resumeSettled)
             return .abandon(pending)
@@ -252,7 +240,7 @@ struct ControlsRound {
         case .success(let value):
             state = value
         case .failure(let error) where error.isRetryable:
-            return endRound(.retry(.backoff(attempt: attempts + 1, retryAfter: error.retryAfter)))
+            return endRound(.retry(.backoff(attempt: setting.attempts + 1, retryAfter: error.retryAfter)))
         case .failure(let error):
             phase = .stepping(.batchSettled)
             return .finish(remaining.map { .failure($0, .upstream(error)) }, deletePendingWrite: false)
@@ -292,9 +280,9 @@ struct ControlsRound {
         body.contentHash = state.contentHash
         let plan = Plan(changed: changed, desired: desired)
         let pending = PendingWrite(
-            merchantId: merchantId, resource: resource, operationIds: writing.map(\.id), plan: JSON.encode(plan),
-            method: "PUT", path: RoktPath.controls(merchantId), body: RoktJSON.encode(body),
-            idempotencyKey: newKey(), createdAt: now(), upstreamOperationId: nil)
+            merchantId: setting.merchantId, resource: setting.resource, operationIds: writing.map(\.id), plan: JSON.encode(plan),
+            method: "PUT", path: RoktPath.controls(setting.merchantId), body: RoktJSON.encode(body),
+            idempotencyKey: setting.newKey(), createdAt: setting.now(), upstreamOperationId: nil)
         batches[batches.count - 1].operations = writing
         let write = Write(
             pending: pending, plan: plan, operations: writing, splitOnRejection: batches[batches.count - 1].splitOnRejection,
@@ -314,12 +302,12 @@ struct ControlsRound {
             phase = .readingBack(write)
             return .readControls(for: write.pending.operationIds)
         case .stillPending:
-            return endRound(.retry(.exactly(configuration.maxPollInterval)))
+            return endRound(.retry(.exactly(setting.configuration.maxPollInterval)))
         case .failed(let error) where error.isConflict:
             phase = .stepping(.conflict(write))
             return .abandon(write.pending)
         case .failed(let error) where error.isRetryable:
-            return endRound(.retry(.backoff(attempt: attempts + 1, retryAfter: error.retryAfter)))
+            return endRound(.retry(.backoff(attempt: setting.attempts + 1, retryAfter: error.retryAfter)))
         case .failed(let error) where error.status == 400 && write.splitOnRejection && write.operations.count > 1:
             phase = .stepping(.split(write))
             return .abandon(write.pending)
@@ -346,7 +334,7 @@ struct ControlsRound {
         }
         batches[batches.count - 1].conflicts += 1
         let conflicts = batches[batches.count - 1].conflicts
-        guard conflicts > configuration.maxConflictRetries else { return advance() }
+        guard conflicts > setting.configuration.maxConflictRetries else { return advance() }
         let problem = Problem(
             status: 409, code: .conflictRetriesExhausted,
             detail: "Rokt's controls kept changing under us (\(conflicts) conflicts in a row); nothing was overwritten. Retry later.")

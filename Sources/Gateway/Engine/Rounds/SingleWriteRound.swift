@@ -72,24 +72,13 @@ struct SingleWriteRound {
         case finish(Write, changed: Bool, result: JSONValue)
     }
 
-    let configuration: EngineConfiguration
-    let attempts: Int
-    let merchantId: String
-    let resource: String
-    /// Wall-clock milliseconds and fresh idempotency keys, injected so tests fix them.
-    let now: () -> Int64
-    let newKey: () -> String
+    let setting: RoundSetting
 
     private var phase = Phase.findingPendingWrite
     private var round = 0
 
     init(configuration: EngineConfiguration, job: ClaimedJob, now: @escaping () -> Int64, newKey: @escaping () -> String) {
-        self.configuration = configuration
-        attempts = job.attempts
-        merchantId = job.merchantId
-        resource = job.resource
-        self.now = now
-        self.newKey = newKey
+        setting = RoundSetting(configuration: configuration, job: job, now: now, newKey: newKey)
     }
 
     mutating func start() -> Action { .loadPendingWrite }
@@ -107,7 +96,7 @@ struct SingleWriteRound {
     }
 
     mutating func next(_ event: Event) -> Action {
-        if case .failed = event { return end(runFailed(attempts: attempts)) }
+        if case .failed = event { return end(runFailed(attempts: setting.attempts)) }
         switch (phase, event) {
         case (.stepping(let next), .done):
             return step(next)
@@ -130,9 +119,9 @@ struct SingleWriteRound {
                 return .finish([.failure(operation, problem)], deletePendingWrite: false)
             }
             let pending = PendingWrite(
-                merchantId: merchantId, resource: resource, operationIds: [operation.id], plan: JSON.encode(Plan(kind: single.kind)),
-                method: single.method, path: single.path, body: single.encodedBody, idempotencyKey: newKey(),
-                createdAt: now(), upstreamOperationId: nil)
+                merchantId: setting.merchantId, resource: setting.resource, operationIds: [operation.id], plan: JSON.encode(Plan(kind: single.kind)),
+                method: single.method, path: single.path, body: single.encodedBody, idempotencyKey: setting.newKey(),
+                createdAt: setting.now(), upstreamOperationId: nil)
             phase = .stepping(.begin(Write(pending: pending, operation: operation)))
             return .renewLease
         case (.sending(let write), .written(let result)):
@@ -145,7 +134,7 @@ struct SingleWriteRound {
             return answered(write, response: response, data: (try? read.get().result) ?? .object([:]))
         default:
             // An answer out of turn is a bug in the shell: end the run (the job comes back later) rather than the process.
-            return end(runFailed(attempts: attempts))
+            return end(runFailed(attempts: setting.attempts))
         }
     }
 
@@ -181,7 +170,7 @@ struct SingleWriteRound {
         }
         let write = Write(pending: pending, operation: operation)
         // Following Rokt's operation id is a read: safe at any age.
-        if pending.upstreamOperationId == nil, now() - pending.createdAt > configuration.keyMaxAge.milliseconds {
+        if pending.upstreamOperationId == nil, setting.now() - pending.createdAt > setting.configuration.keyMaxAge.milliseconds {
             if operation.intentKind?.hasReadBack == false {
                 phase = .loadingCalls(write)
                 return .loadCalls(of: operation.id)
@@ -196,9 +185,9 @@ struct SingleWriteRound {
     private mutating func sent(_ write: Write, result: UpstreamWriter.Result) -> Action {
         switch result {
         case .stillPending:
-            return end(.retry(.exactly(configuration.maxPollInterval)))
+            return end(.retry(.exactly(setting.configuration.maxPollInterval)))
         case .failed(let error) where error.isRetryable:
-            return end(.retry(.backoff(attempt: attempts + 1, retryAfter: error.retryAfter)))
+            return end(.retry(.backoff(attempt: setting.attempts + 1, retryAfter: error.retryAfter)))
         case .failed(let error):
             phase = .stepping(.nextRound)
             return .finish([.failure(write.operation, .upstream(error))], deletePendingWrite: true)

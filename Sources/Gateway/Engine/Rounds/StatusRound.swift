@@ -59,24 +59,13 @@ struct StatusRound {
         case reissue(Plan, StoredOperation)
     }
 
-    let configuration: EngineConfiguration
-    let attempts: Int
-    let merchantId: String
-    let resource: String
-    /// Wall-clock milliseconds and fresh idempotency keys, injected so tests fix them.
-    let now: () -> Int64
-    let newKey: () -> String
+    let setting: RoundSetting
 
     private var phase = Phase.findingPendingWrite
     private var round = 0
 
     init(configuration: EngineConfiguration, job: ClaimedJob, now: @escaping () -> Int64, newKey: @escaping () -> String) {
-        self.configuration = configuration
-        attempts = job.attempts
-        merchantId = job.merchantId
-        resource = job.resource
-        self.now = now
-        self.newKey = newKey
+        setting = RoundSetting(configuration: configuration, job: job, now: now, newKey: newKey)
     }
 
     mutating func start() -> Action { .loadPendingWrite }
@@ -92,12 +81,12 @@ struct StatusRound {
     }
 
     mutating func next(_ event: Event) -> Action {
-        if case .failed = event { return end(runFailed(attempts: attempts)) }
+        if case .failed = event { return end(runFailed(attempts: setting.attempts)) }
         switch (phase, event) {
         case (.stepping(let next), .done):
             return step(next)
         case (.findingPendingWrite, .pendingWrite(let pending?)):
-            guard let plan = try? JSON.decode(Plan.self, from: pending.plan) else { return end(runFailed(attempts: attempts)) }
+            guard let plan = try? JSON.decode(Plan.self, from: pending.plan) else { return end(runFailed(attempts: setting.attempts)) }
             phase = .stepping(.loadResumed(pending, plan))
             return .renewLease
         case (.findingPendingWrite, .pendingWrite(nil)):
@@ -108,7 +97,7 @@ struct StatusRound {
                 phase = .stepping(.nextRound)
                 return .dropPendingWrite
             }
-            if now() - pending.createdAt > configuration.keyMaxAge.milliseconds {
+            if setting.now() - pending.createdAt > setting.configuration.keyMaxAge.milliseconds {
                 // Too old to re-send under the same key: start this operation over from a fresh read.
                 phase = .stepping(.nextRound)
                 return .abandon(pending)
@@ -126,7 +115,7 @@ struct StatusRound {
             return checked(operation, plan: plan, read: read)
         default:
             // An answer out of turn is a bug in the shell: end the run (the job comes back later) rather than the process.
-            return end(runFailed(attempts: attempts))
+            return end(runFailed(attempts: setting.attempts))
         }
     }
 
@@ -160,7 +149,7 @@ struct StatusRound {
     private mutating func started(_ operation: StoredOperation, read: Result<StatusCascade, RoktError>) -> Action {
         switch read {
         case .failure(let error) where error.isRetryable:
-            return end(.retry(.backoff(attempt: attempts + 1, retryAfter: error.retryAfter)))
+            return end(.retry(.backoff(attempt: setting.attempts + 1, retryAfter: error.retryAfter)))
         case .failure(let error):
             phase = .stepping(.nextRound)
             return .finish([.failure(operation, .upstream(error))], deletePendingWrite: false)
@@ -177,12 +166,12 @@ struct StatusRound {
     /// Commits a PUT with a fresh key, then sends it.
     private mutating func issue(_ operation: StoredOperation, plan: Plan) -> Action {
         var plan = plan
-        let key = newKey()
+        let key = setting.newKey()
         plan.keys.append(key)
         let write = PendingWrite(
-            merchantId: merchantId, resource: resource, operationIds: [operation.id], plan: JSON.encode(plan), method: "PUT",
-            path: RoktPath.status(merchantId), body: RoktJSON.encode(StatusChange(status: plan.desired)),
-            idempotencyKey: key, createdAt: now(), upstreamOperationId: nil)
+            merchantId: setting.merchantId, resource: setting.resource, operationIds: [operation.id], plan: JSON.encode(plan), method: "PUT",
+            path: RoktPath.status(setting.merchantId), body: RoktJSON.encode(StatusChange(status: plan.desired)),
+            idempotencyKey: key, createdAt: setting.now(), upstreamOperationId: nil)
         phase = .stepping(.send(write, plan, operation))
         return .begin(write)
     }
@@ -190,9 +179,9 @@ struct StatusRound {
     private mutating func sent(_ operation: StoredOperation, plan: Plan, result: UpstreamWriter.Result) -> Action {
         switch result {
         case .stillPending:
-            return end(.retry(.exactly(configuration.maxPollInterval)))
+            return end(.retry(.exactly(setting.configuration.maxPollInterval)))
         case .failed(let error) where error.isRetryable:
-            return end(.retry(.backoff(attempt: attempts + 1, retryAfter: error.retryAfter)))
+            return end(.retry(.backoff(attempt: setting.attempts + 1, retryAfter: error.retryAfter)))
         case .failed(let error):
             phase = .stepping(.nextRound)
             return .finish([.failure(operation, .upstream(error))], deletePendingWrite: true)
@@ -210,7 +199,7 @@ struct StatusRound {
         switch read {
         case .failure(let error) where error.isRetryable:
             // The write is done (its key would replay it); only the check failed: retry the check via the pending write.
-            return end(.retry(.backoff(attempt: attempts + 1, retryAfter: error.retryAfter)))
+            return end(.retry(.backoff(attempt: setting.attempts + 1, retryAfter: error.retryAfter)))
         case .failure(let error):
             phase = .stepping(.nextRound)
             return .finish([.failure(operation, .upstream(error))], deletePendingWrite: true)
@@ -221,7 +210,7 @@ struct StatusRound {
             phase = .stepping(.nextRound)
             return .finish([.success(operation, changed: true, result: StatusDocument(cascade).encoded)], deletePendingWrite: true)
         }
-        if plan.attempt <= configuration.maxCascadeRetries {
+        if plan.attempt <= setting.configuration.maxCascadeRetries {
             var next = plan
             next.attempt += 1
             phase = .stepping(.reissue(next, operation))
