@@ -23,12 +23,7 @@ public final class GatewayApp: Sendable {
         configuration: GatewayConfiguration, group: EventLoopGroup = .shared, clock: any WallClock = SystemWallClock(),
         engineConfiguration: EngineConfiguration? = nil, logger: Logger? = nil
     ) async throws {
-        guard let token = configuration.roktToken else {
-            throw ConfigurationError(variable: "ROKT_API_TOKEN", message: "is required (or ROKT_API_TOKEN_FILE); `serve --sandbox` needs none")
-        }
-        guard let parent = configuration.roktParentAccountId else {
-            throw ConfigurationError(variable: "ROKT_PARENT_ACCOUNT_ID", message: "is required; `serve --sandbox` needs none")
-        }
+        let (token, parent) = try configuration.upstreamCredentials()
         self.configuration = configuration
         let logger = logger ?? Logger(level: configuration.logLevel, format: configuration.logFormat, clock: clock)
         ServerLog.install { message in logger.error(message) }

@@ -14,6 +14,9 @@ let usage = """
       rokt-gateway keys list
       rokt-gateway keys revoke ID
       rokt-gateway migrate
+      rokt-gateway backup PATH
+      rokt-gateway check-config [--probe-upstream]
+      rokt-gateway --version
     Configuration comes from the environment (PORT, DATABASE_PATH, ROKT_*, …): see README.md.
     """
 
@@ -34,15 +37,22 @@ ProcessMain.run {
                 try await SandboxMode.run(configuration: configuration, host: host)
             } else {
                 guard arguments.count == 1 else { fail("unknown option \(arguments[1])\n\(usage)", status: 2) }
-                if configuration.bootstrapApiKey == SandboxDemoKey.material {
-                    fail("GATEWAY_BOOTSTRAP_API_KEY is the public sandbox demo key, which only `serve --sandbox` accepts; choose a secret of your own")
-                }
+                if let refusal = configuration.plainServeRefusal { fail("\(refusal)") }
                 let app = try await GatewayApp(configuration: configuration)
                 try await app.runUntilSignalled()
             }
         case "keys", "migrate":
             let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
             for line in try await AdminCommands.run(arguments, configuration: configuration) { print(line) }
+        case "backup":
+            let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
+            for line in try OperatorCommands.backup(arguments, configuration: configuration) { print(line) }
+        case "check-config":
+            let report = await OperatorCommands.checkConfig(arguments, environment: Environment.current)
+            for line in report.lines { print(line) }
+            exit(report.status)
+        case "--version", "version":
+            for line in GatewayVersion.lines { print(line) }
         case "help", "--help", "-h":
             print(usage)
         default:

@@ -1,0 +1,88 @@
+import HTTP
+import Rokt
+
+/// `rokt-gateway backup PATH` and `rokt-gateway check-config [--probe-upstream]`: what an
+/// operator runs beside (or before) a serving gateway. Neither migrates the database.
+public enum OperatorCommands {
+    /// Lines to print and the exit status.
+    public struct Report: Sendable, Equatable {
+        public var lines: [String]
+        public var status: Int32
+    }
+
+    /// Copies DATABASE_PATH's database to `PATH` (see `GatewayStorage.backup`).
+    public static func backup(_ arguments: [String], configuration: GatewayConfiguration) throws -> [String] {
+        guard arguments.count == 2, !arguments[1].isEmpty, !arguments[1].hasPrefix("-") else {
+            throw AdminCommands.UsageError(description: "backup needs one PATH (a file that does not exist yet)")
+        }
+        try GatewayStorage.backup(databaseAt: configuration.databasePath, to: arguments[1])
+        return ["backed up \(configuration.databasePath) to \(arguments[1])"]
+    }
+
+    /// Validates the environment as `serve` reads it (status 2 on an error), then the database's
+    /// schema version (status 1 when behind or ahead of this build), then, with
+    /// `--probe-upstream`, one account-list read from Rokt (status 1 when it fails).
+    public static func checkConfig(_ arguments: [String], environment: [String: String]) async -> Report {
+        let options = arguments.dropFirst()
+        if let unknown = options.first(where: { $0 != "--probe-upstream" }) {
+            return Report(lines: ["check-config: unknown option \(unknown)"], status: 2)
+        }
+        let configuration: GatewayConfiguration
+        let credentials: (token: String, parentAccountId: String)
+        do {
+            configuration = try GatewayConfiguration.fromEnvironment(environment)
+            credentials = try configuration.upstreamCredentials()
+            if let refusal = configuration.plainServeRefusal { throw refusal }
+        } catch {
+            return Report(lines: ["configuration: \(error)"], status: 2)
+        }
+        var report = Report(lines: ["configuration: ok"], status: 0)
+        report.add(database(at: configuration.databasePath))
+        if options.contains("--probe-upstream") {
+            report.add(await probe(configuration, credentials))
+        }
+        return report
+    }
+
+    static func database(at path: String) -> Report {
+        do {
+            let versions = try GatewayStorage.schemaVersions(databaseAt: path)
+            guard let current = versions.current else {
+                return Report(lines: ["database \(path): not created yet; `serve` creates it at schema version \(versions.expected)"], status: 0)
+            }
+            if current == versions.expected {
+                return Report(lines: ["database \(path): schema version \(current), as expected"], status: 0)
+            }
+            let remedy = current < versions.expected ? "behind: `rokt-gateway migrate` (or `serve`) migrates it" : "ahead: a newer gateway migrated it"
+            return Report(lines: ["database \(path): schema version \(current), expected \(versions.expected); \(remedy)"], status: 1)
+        } catch {
+            return Report(lines: ["database \(path): \(error)"], status: 1)
+        }
+    }
+
+    /// One read of the parent account's merchants with the configured token (never printed).
+    static func probe(_ configuration: GatewayConfiguration, _ credentials: (token: String, parentAccountId: String)) async -> Report {
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let rokt = RoktClient(
+            configuration: RoktConfiguration(
+                baseURL: configuration.roktBaseURL, token: credentials.token, parentAccountId: credentials.parentAccountId,
+                requestTimeout: configuration.roktRequestTimeout),
+            http: http, now: { SystemWallClock().nowMillis() })
+        let outcome = await rokt.listAccounts(limit: 1, cursor: nil)
+        switch outcome.result {
+        case .success:
+            return Report(lines: ["upstream \(configuration.roktBaseURL): ok (account list read)"], status: 0)
+        case .failure(let error):
+            return Report(lines: ["upstream \(configuration.roktBaseURL): failed: \(error)"], status: 1)
+        }
+    }
+}
+
+extension OperatorCommands.Report {
+    /// Appends `other`'s lines; the worse status wins.
+    mutating func add(_ other: Self) {
+        lines += other.lines
+        status = max(status, other.status)
+    }
+}

@@ -1,0 +1,32 @@
+import COpenSSL
+
+/// What `rokt-gateway --version` prints: the gateway's release and the toolchain and libraries
+/// it was built with and runs on, one per line.
+public enum GatewayVersion {
+    /// The gateway's release (semantic versioning); bumped when a release is cut.
+    public static let string = "0.12.0"
+
+    public static var lines: [String] {
+        [
+            "rokt-gateway \(string)",
+            "swift \(swiftCompiler)",
+            "openssl \(String(cString: OpenSSL_version(numericCast(OPENSSL_VERSION))))",
+            "sqlite \(GatewayStorage.engineVersion)",
+        ]
+    }
+
+    /// The compiler that built this binary; Swift offers it only as compile-time conditions.
+    static var swiftCompiler: String {
+        #if compiler(>=6.4)
+            ">=6.4"
+        #elseif compiler(>=6.3)
+            "6.3"
+        #elseif compiler(>=6.2)
+            "6.2"
+        #elseif compiler(>=6.1)
+            "6.1"
+        #else
+            "6.0"
+        #endif
+    }
+}
