@@ -27,21 +27,37 @@ public enum OperatorCommands {
         if let unknown = options.first(where: { $0 != "--probe-upstream" }) {
             return Report(lines: ["check-config: unknown option \(unknown)"], status: 2)
         }
-        let configuration: GatewayConfiguration
-        let credentials: (token: String, parentAccountId: String)
-        do {
-            configuration = try GatewayConfiguration.fromEnvironment(environment)
-            credentials = try configuration.upstreamCredentials()
-            if let refusal = configuration.plainServeRefusal { throw refusal }
-        } catch {
-            return Report(lines: ["configuration: \(error)"], status: 2)
+        let (configuration, errors) = readEveryError(environment)
+        guard let configuration, errors.isEmpty else {
+            return Report(lines: errors.map { "configuration: \($0)" }, status: 2)
         }
+        let credentials: (token: String, parentAccountId: String)
+        do { credentials = try configuration.upstreamCredentials() } catch { return Report(lines: ["configuration: \(error)"], status: 2) }
         var report = Report(lines: ["configuration: ok"], status: 0)
         report.add(database(at: configuration.databasePath))
         if options.contains("--probe-upstream") {
             report.add(await probe(configuration, credentials))
         }
         return report
+    }
+
+    /// Every variable `serve` would refuse, not only the first: the reader stops at the first
+    /// error, so each round sets the variable it named aside and reads again.
+    static func readEveryError(_ environment: [String: String]) -> (GatewayConfiguration?, [ConfigurationError]) {
+        var remaining = environment
+        var errors: [ConfigurationError] = []
+        while true {
+            do {
+                let configuration = try GatewayConfiguration.fromEnvironment(remaining)
+                if let refusal = configuration.plainServeRefusal { errors.append(refusal) }
+                do { _ = try configuration.upstreamCredentials() } catch { errors.append(error) }
+                return (configuration, errors)
+            } catch {
+                errors.append(error)
+                // A variable set aside that is still refused (a required one) ends the search.
+                guard remaining.removeValue(forKey: error.variable) != nil else { return (nil, errors) }
+            }
+        }
     }
 
     static func database(at path: String) -> Report {

@@ -25,6 +25,13 @@ enum SQLiteBackup {
             // Its own connection, never the store's: VACUUM cannot run inside a transaction.
             let connection = try SQLiteConnection(path: source, mode: .readWrite)
             _ = try connection.run("VACUUM INTO ?", [destination])
+            // SQLite does not fsync what VACUUM INTO writes: a copy reported done must survive a power cut.
+            let written = open(destination, O_RDONLY | O_CLOEXEC)
+            defer { if written >= 0 { close(written) } }
+            guard written >= 0, fsync(written) == 0 else {
+                let code = errno
+                throw BackupError(description: "cannot flush \(destination) to disk: \(String(cString: strerror(code))) (errno \(code))")
+            }
         } catch {
             unlink(destination)
             throw error
