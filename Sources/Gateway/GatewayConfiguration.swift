@@ -34,12 +34,12 @@ public struct GatewayConfiguration: Sendable {
     public var engine = EngineConfiguration()
     /// What is deleted when (OPERATIONS_RETENTION, WEBHOOK_RETENTION; idempotency records after 24 h).
     public var retention = RetentionConfiguration()
-    /// The HTTP server's limits (HTTP_* variables; docs/operations.md lists them). Idle keep-alive
-    /// defaults to 75 s, longer than AWS ALB's 60 s, so the load balancer closes an idle connection
-    /// first and never sends a request onto one the gateway is closing.
     /// After SIGTERM, how long `/readyz` answers 503 while requests are still served, so the load
     /// balancer stops routing here before the listener closes (SHUTDOWN_DRAIN_SECONDS).
     public var shutdownDrain: Duration = .seconds(5)
+    /// The HTTP server's limits (HTTP_* variables; docs/operations.md lists them). Idle keep-alive
+    /// defaults to 75 s, longer than AWS ALB's 60 s, so the load balancer closes an idle connection
+    /// first and never sends a request onto one the gateway is closing.
     public var server: HTTPServer.Configuration = {
         var server = HTTPServer.Configuration()
         server.idleTimeout = .seconds(75)

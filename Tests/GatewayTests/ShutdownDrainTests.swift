@@ -13,7 +13,7 @@ import Testing
             arguments: ["serve", "--sandbox"],
             environment: [
                 "PORT": "0", "DATABASE_PATH": directory + "/g.sqlite3", "LOG_FORMAT": "text",
-                "SHUTDOWN_DRAIN_SECONDS": "1.5", "SHUTDOWN_GRACE_SECONDS": "5",
+                "SHUTDOWN_DRAIN_SECONDS": "3", "SHUTDOWN_GRACE_SECONDS": "5",
             ])
         let port = try await gateway.waitForField("listening", "port")
         let key = try await gateway.waitForLine(startingWith: "API key (all scopes): ")
