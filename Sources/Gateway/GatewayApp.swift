@@ -5,7 +5,7 @@ import Rokt
 #endif
 
 /// The running gateway: the store, the engine, the key ring and the HTTP server, wired together.
-/// Stopped gracefully by SIGTERM/SIGINT: in-flight requests finish, the engine hands its leases back.
+/// Stopped gracefully by SIGTERM/SIGINT (`drainAndShutdown`).
 public final class GatewayApp: Sendable {
     public let configuration: GatewayConfiguration
     public let services: GatewayServices
@@ -73,7 +73,17 @@ public final class GatewayApp: Sendable {
         let port = try start()
         services.logger.info("listening", ["port": String(port)])
         await SignalWaiter.wait(for: [SIGTERM, SIGINT])
-        services.logger.info("shutting down")
+        await drainAndShutdown()
+    }
+
+    /// The stop sequence of docs/operations.md: `/readyz` fails at once while the server keeps serving
+    /// for the drain (SHUTDOWN_DRAIN_SECONDS) so the load balancer stops routing here; then the
+    /// listener closes, requests in flight finish within the grace (SHUTDOWN_GRACE_SECONDS) and are
+    /// answered with `Connection: close`, and the engine and webhook dispatcher hand their leases back.
+    public func drainAndShutdown() async {
+        services.drain.begin()
+        services.logger.info("shutting down", ["drainMs": String(configuration.shutdownDrain.milliseconds)])
+        try? await Task.sleep(for: configuration.shutdownDrain)
         await shutdown()
     }
 

@@ -34,7 +34,17 @@ public struct GatewayConfiguration: Sendable {
     public var engine = EngineConfiguration()
     /// What is deleted when (OPERATIONS_RETENTION, WEBHOOK_RETENTION; idempotency records after 24 h).
     public var retention = RetentionConfiguration()
-    public var server = HTTPServer.Configuration()
+    /// After SIGTERM, how long `/readyz` answers 503 while requests are still served, so the load
+    /// balancer stops routing here before the listener closes (SHUTDOWN_DRAIN_SECONDS).
+    public var shutdownDrain: Duration = .seconds(5)
+    /// The HTTP server's limits (HTTP_* variables; docs/operations.md lists them). Idle keep-alive
+    /// defaults to 75 s, longer than AWS ALB's 60 s, so the load balancer closes an idle connection
+    /// first and never sends a request onto one the gateway is closing.
+    public var server: HTTPServer.Configuration = {
+        var server = HTTPServer.Configuration()
+        server.idleTimeout = .seconds(75)
+        return server
+    }()
 
     public init() {}
 
@@ -115,9 +125,34 @@ public struct GatewayConfiguration: Sendable {
         try readRetention(into: &configuration.retention, reader)
         configuration.server.host = configuration.host
         configuration.server.port = configuration.port
-        // Request bodies held at once across all connections (503 beyond); at least one 1 MiB body.
-        if let mib = try reader.integer("HTTP_MAX_BODY_MEMORY_MB", 1...65_536, "mebibytes") { configuration.server.maxBodyMemoryBytes = mib << 20 }
+        try readServer(into: &configuration.server, reader)
+        if let seconds = try reader.seconds("SHUTDOWN_DRAIN_SECONDS", 0...300) { configuration.shutdownDrain = seconds }
+        // Requests still running when the listener closes get this long; then their connections are closed.
+        if let seconds = try reader.seconds("SHUTDOWN_GRACE_SECONDS", 1...600) { configuration.server.shutdownGracePeriod = seconds }
         return configuration
+    }
+
+    /// The longest `Prefer: wait` a write honours: a second under the shutdown grace, so a request
+    /// in flight at shutdown is answered (202 + Location at worst) before its connection is closed;
+    /// never above 600 s.
+    var longestWait: Duration {
+        max(.zero, min(.seconds(600), server.shutdownGracePeriod - .seconds(1)))
+    }
+
+    /// HTTP_*: the server limits of docs/operations.md, each within bounds that keep the server usable.
+    private static func readServer(into server: inout HTTPServer.Configuration, _ reader: EnvironmentReader) throws(ConfigurationError) {
+        if let bytes = try reader.integer("HTTP_MAX_HEADER_BYTES", 1024...1_048_576, "bytes") { server.parserLimits.maxHeaderBytes = bytes }
+        if let bytes = try reader.integer("HTTP_MAX_BODY_BYTES", 1024...1 << 30, "bytes") { server.maxBodyBytes = bytes }
+        // Request bodies held at once across all connections (503 beyond).
+        if let mib = try reader.integer("HTTP_MAX_BODY_MEMORY_MB", 1...65_536, "mebibytes") { server.maxBodyMemoryBytes = mib << 20 }
+        guard server.maxBodyBytes <= server.maxBodyMemoryBytes else {
+            throw ConfigurationError(variable: "HTTP_MAX_BODY_BYTES", message: "must not exceed HTTP_MAX_BODY_MEMORY_MB (\(server.maxBodyMemoryBytes >> 20))")
+        }
+        if let seconds = try reader.integer("HTTP_HEADER_TIMEOUT_SECONDS", 1...300, "seconds") { server.headerReadTimeout = .seconds(seconds) }
+        if let seconds = try reader.integer("HTTP_BODY_TIMEOUT_SECONDS", 1...3600, "seconds") { server.bodyReadTimeout = .seconds(seconds) }
+        if let seconds = try reader.integer("HTTP_IDLE_TIMEOUT_SECONDS", 1...3600, "seconds") { server.idleTimeout = .seconds(seconds) }
+        if let seconds = try reader.integer("HTTP_WRITE_TIMEOUT_SECONDS", 1...3600, "seconds") { server.writeTimeout = .seconds(seconds) }
+        if let count = try reader.integer("HTTP_MAX_CONNECTIONS", 1...1_000_000, "a number") { server.maxConnections = count }
     }
 
     /// ENGINE_* and RETRY_*: whole numbers within bounds, each refused by name when not.
@@ -205,6 +240,16 @@ struct EnvironmentReader {
             throw ConfigurationError(variable: name, message: "must be \(unit) between \(range.lowerBound) and \(range.upperBound), got \"\(raw)\"")
         }
         return number
+    }
+
+    /// A number of seconds within `range`, fractions allowed (`0.5`).
+    func seconds(_ name: String, _ range: ClosedRange<Double>) throws(ConfigurationError) -> Duration? {
+        guard let raw = value(name) else { return nil }
+        guard let number = Double(raw), number.isFinite, range.contains(number) else {
+            throw ConfigurationError(
+                variable: name, message: "must be seconds between \(Int(range.lowerBound)) and \(Int(range.upperBound)), got \"\(raw)\"")
+        }
+        return .milliseconds(Int((number * 1000).rounded()))
     }
 
     /// One of an enumeration's raw values, case-insensitively.

@@ -62,8 +62,7 @@ enum SandboxMode {
         fflush(nil)
         app.services.logger.info("listening", ["port": String(port), "sandbox": sandbox.baseURL])
         await SignalWaiter.wait(for: [SIGTERM, SIGINT])
-        app.services.logger.info("shutting down")
-        await app.shutdown()
+        await app.drainAndShutdown()
         await sandbox.shutdown()
     }
 }

@@ -29,6 +29,18 @@ import Testing
         harness.group.shutdown()
     }
 
+    @Test func preferWaitStaysUnderTheShutdownGrace() async throws {
+        try await withGateway(syncWait: .seconds(30), configure: { $0.server.shutdownGracePeriod = .seconds(2) }) { gateway in
+            gateway.sandbox.faults.failNext(1000, method: "PUT", status: 503)
+            let response = try await gateway.call(
+                .post, "/v1/merchants/\(SandboxDemo.merchant1)/controls/blocked-domains",
+                json: #"{"domain":"grace.example.com"}"#, headers: ["Prefer": "wait=600"])
+            #expect(response.status == 202)
+            #expect(response.headers["Preference-Applied"] == "wait=1")
+            gateway.sandbox.faults.clear()
+        }
+    }
+
     @Test func preferWaitBoundsTheSynchronousWait() async throws {
         try await withGateway(syncWait: .seconds(30)) { gateway in
             gateway.sandbox.faults.failNext(1000, method: "PUT", status: 503)

@@ -67,3 +67,56 @@ import Testing
         }
     }
 }
+
+@Suite struct ServerLimitsFromEnvironmentTests {
+    @Test func defaultsAreTheDocumentedOnes() throws {
+        let server = try GatewayConfiguration.fromEnvironment([:]).server
+        #expect(server.idleTimeout == .seconds(75))
+        #expect(server.parserLimits.maxHeaderBytes == 16_384 && server.maxBodyBytes == 1 << 20 && server.maxBodyMemoryBytes == 64 << 20)
+        #expect(server.headerReadTimeout == .seconds(10) && server.bodyReadTimeout == .seconds(30) && server.writeTimeout == .seconds(30))
+        #expect(server.maxConnections == 10_000)
+    }
+
+    @Test func serverVariablesAreRead() throws {
+        let server = try GatewayConfiguration.fromEnvironment([
+            "HTTP_IDLE_TIMEOUT_SECONDS": "120", "HTTP_MAX_HEADER_BYTES": "32768", "HTTP_MAX_BODY_BYTES": "2097152",
+            "HTTP_MAX_BODY_MEMORY_MB": "128", "HTTP_HEADER_TIMEOUT_SECONDS": "5", "HTTP_BODY_TIMEOUT_SECONDS": "60",
+            "HTTP_WRITE_TIMEOUT_SECONDS": "15", "HTTP_MAX_CONNECTIONS": "500",
+        ]).server
+        #expect(server.idleTimeout == .seconds(120))
+        #expect(server.parserLimits.maxHeaderBytes == 32_768 && server.maxBodyBytes == 2 << 20 && server.maxBodyMemoryBytes == 128 << 20)
+        #expect(server.headerReadTimeout == .seconds(5) && server.bodyReadTimeout == .seconds(60) && server.writeTimeout == .seconds(15))
+        #expect(server.maxConnections == 500)
+    }
+
+    @Test(arguments: [
+        ("HTTP_IDLE_TIMEOUT_SECONDS", "0"), ("HTTP_IDLE_TIMEOUT_SECONDS", "75s"), ("HTTP_MAX_HEADER_BYTES", "512"),
+        ("HTTP_MAX_BODY_BYTES", "100"), ("HTTP_HEADER_TIMEOUT_SECONDS", "301"), ("HTTP_BODY_TIMEOUT_SECONDS", "0"),
+        ("HTTP_WRITE_TIMEOUT_SECONDS", "-5"), ("HTTP_MAX_CONNECTIONS", "0"), ("HTTP_MAX_BODY_MEMORY_MB", "0"),
+    ])
+    func badValuesAreRefusedByName(variable: String, raw: String) {
+        #expect { try GatewayConfiguration.fromEnvironment([variable: raw]) } throws: { ($0 as? ConfigurationError)?.variable == variable }
+    }
+
+    @Test func shutdownDrainAndGraceAreReadInSecondsWithFractions() throws {
+        let defaults = try GatewayConfiguration.fromEnvironment([:])
+        #expect(defaults.shutdownDrain == .seconds(5) && defaults.server.shutdownGracePeriod == .seconds(10))
+        let configuration = try GatewayConfiguration.fromEnvironment(["SHUTDOWN_DRAIN_SECONDS": "0.3", "SHUTDOWN_GRACE_SECONDS": "30"])
+        #expect(configuration.shutdownDrain == .milliseconds(300) && configuration.server.shutdownGracePeriod == .seconds(30))
+        for (variable, raw) in [("SHUTDOWN_DRAIN_SECONDS", "-1"), ("SHUTDOWN_DRAIN_SECONDS", "5s"), ("SHUTDOWN_GRACE_SECONDS", "0"), ("SHUTDOWN_GRACE_SECONDS", "601")] {
+            #expect { try GatewayConfiguration.fromEnvironment([variable: raw]) } throws: { ($0 as? ConfigurationError)?.variable == variable }
+        }
+    }
+
+    @Test func writesWaitLessThanTheShutdownGrace() throws {
+        #expect(try GatewayConfiguration.fromEnvironment([:]).longestWait == .seconds(9))
+        #expect(try GatewayConfiguration.fromEnvironment(["SHUTDOWN_GRACE_SECONDS": "600"]).longestWait == .seconds(599))
+        #expect(try GatewayConfiguration.fromEnvironment(["SHUTDOWN_GRACE_SECONDS": "1"]).longestWait == .zero)
+    }
+
+    @Test func aBodyLimitAboveTheBodyMemoryIsRefused() {
+        #expect { try GatewayConfiguration.fromEnvironment(["HTTP_MAX_BODY_BYTES": "3145728", "HTTP_MAX_BODY_MEMORY_MB": "2"]) } throws: {
+            ($0 as? ConfigurationError)?.variable == "HTTP_MAX_BODY_BYTES"
+        }
+    }
+}

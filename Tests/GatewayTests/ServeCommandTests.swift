@@ -8,6 +8,7 @@ import Testing
         [
             "PORT": "0", "ROKT_API_TOKEN": "t", "ROKT_PARENT_ACCOUNT_ID": "p", "ROKT_BASE_URL": "http://127.0.0.1:9",
             "DATABASE_PATH": NSTemporaryDirectory() + "gateway-\(UUID().uuidString)/gateway.sqlite3", "LOG_FORMAT": "text",
+            "SHUTDOWN_DRAIN_SECONDS": "0.3",
         ]
     }
 
@@ -47,7 +48,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let gateway = try GatewayProcess(
             arguments: ["serve", "--sandbox"],
-            environment: ["PORT": "0", "DATABASE_PATH": directory + "/g.sqlite3", "LOG_FORMAT": "text"])
+            environment: ["PORT": "0", "DATABASE_PATH": directory + "/g.sqlite3", "LOG_FORMAT": "text", "SHUTDOWN_DRAIN_SECONDS": "0.3"])
         let address = try await gateway.waitForLine(startingWith: "Gateway at ")
         let base = String(address.split(separator: " ").first ?? "")
         let key = try await gateway.waitForLine(startingWith: "API key (all scopes): ")

@@ -18,6 +18,8 @@ public struct GatewayServices: Sendable {
     public let clock: any WallClock
     public let metrics: GatewayMetrics
     let inFlight = InboundIdempotency.InFlight()
+    /// Whether shutdown has begun (`/readyz`).
+    public let drain = DrainState()
 }
 
 /// The caller of a request, once authenticated.

@@ -10,9 +10,11 @@ struct HealthRoutes: Sendable {
         router.get("/healthz") { _ in
             HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"status":"ok"}"#)
         }
-        // Readiness: the store answers a read and the engine is scheduling; else take us out of rotation.
+        // Readiness: not shutting down, the store answers a read and the engine is scheduling; else take
+        // us out of rotation.
         router.get("/readyz") { _ in
             var failing: [Problem.FieldError] = []
+            if services.drain.isDraining { failing.append(.init(field: "server", message: "is shutting down")) }
             if !services.engine.isRunning { failing.append(.init(field: "engine", message: "is not running")) }
             do { try await services.storeHealth.ping() } catch {
                 failing.append(.init(field: "database", message: "did not answer a read"))

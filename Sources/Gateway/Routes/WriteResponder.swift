@@ -9,8 +9,10 @@ struct WriteResponder: Sendable {
     func wait(for request: HTTPRequest) -> (wait: Duration, applied: String?) {
         let preferences = request.headers.listValues("Prefer").map { $0.lowercased().replacingSpaces() }
         if preferences.contains("respond-async") { return (.zero, "respond-async") }
+        let longest = services.configuration.longestWait
         if let wait = preferences.first(where: { $0.hasPrefix("wait=") }), let seconds = Int(wait.dropFirst(5)), seconds >= 0 {
-            return (.seconds(min(seconds, 600)), "wait=\(min(seconds, 600))")
+            let applied = min(seconds, Int(longest.components.seconds))
+            return (.seconds(applied), "wait=\(applied)")
         }
         return (services.configuration.syncWait, nil)
     }

@@ -1,0 +1,109 @@
+import Foundation
+import HTTP
+import Testing
+
+/// SIGTERM drains (docs/operations.md, "Shutdown"): `/readyz` fails at once while requests are still
+/// served, then the listener closes and a request already in flight is answered with `Connection: close`.
+@Suite struct ShutdownDrainTests {
+    @Test func sigtermFailsReadinessServesThroughTheDrainThenFinishesInFlightRequestsAndExitsZero() async throws {
+        let directory = NSTemporaryDirectory() + "gateway-drain-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A drain long enough for the probes below on a loaded machine; the listener's closing is observed, not timed.
+        let gateway = try GatewayProcess(
+            arguments: ["serve", "--sandbox"],
+            environment: [
+                "PORT": "0", "DATABASE_PATH": directory + "/g.sqlite3", "LOG_FORMAT": "text",
+                "SHUTDOWN_DRAIN_SECONDS": "3", "SHUTDOWN_GRACE_SECONDS": "5",
+            ])
+        let port = try await gateway.waitForField("listening", "port")
+        let key = try await gateway.waitForLine(startingWith: "API key (all scopes): ")
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        #expect(try await client.get("http://127.0.0.1:\(port)/readyz").status == .ok)
+
+        // In flight from before the signal: the head is in, the body comes only once the listener has closed.
+        let inFlight = try PlainConnection(port: Int(port)!)
+        let body = #"{"reason":"drain"}"#
+        try inFlight.send(
+            "POST /v1/merchants/demo-merchant-1/pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+
+        gateway.signal(SIGTERM)
+        var readiness = try await PlainConnection.exchange(port: Int(port)!, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        while readiness.hasPrefix("HTTP/1.1 200") {  // until the signal is handled
+            readiness = try await PlainConnection.exchange(port: Int(port)!, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        }
+        #expect(readiness.hasPrefix("HTTP/1.1 503"))
+        #expect(readiness.contains(#""code":"not_ready""#))
+        let liveness = try await PlainConnection.exchange(port: Int(port)!, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(liveness.hasPrefix("HTTP/1.1 200"))
+
+        while PlainConnection.accepts(port: Int(port)!) { try await Task.sleep(for: .milliseconds(20)) }
+        try inFlight.send(body)
+        let answer = try await inFlight.receiveAll()
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+        #expect(answer.lowercased().contains("connection: close"))
+        #expect(await gateway.waitForExit() == 0)
+    }
+}
+
+/// A blocking client socket on 127.0.0.1, so a test can hold a request half-sent.
+final class PlainConnection: Sendable {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Whether the port still takes a new connection.
+    static func accepts(port: Int) -> Bool { (try? PlainConnection(port: port)) != nil }
+
+    /// Sends `request` on a new connection and returns everything answered until the close.
+    static func exchange(port: Int, _ request: String) async throws -> String {
+        let connection = try PlainConnection(port: port)
+        try connection.send(request)
+        return try await connection.receiveAll()
+    }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+            throw POSIXError(.EPIPE)
+        }
+    }
+
+    /// Everything received until the peer closes (bounded by 10 s of silence).
+    func receiveAll() async throws -> String {
+        let fd = fd
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                var received: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&pfd, 1, 10_000) > 0 else {
+                        continuation.resume(throwing: POSIXError(.ETIMEDOUT))
+                        return
+                    }
+                    let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                    if n <= 0 { break }
+                    received += buffer[0..<n]
+                }
+                continuation.resume(returning: String(decoding: received, as: UTF8.self))
+            }
+        }
+    }
+}
