@@ -43,7 +43,7 @@ info:
       merchant), `state: succeeded`. Failed for good: the problem with `operationId` and
       `Location`. Still running: 202 with `Location: /v1/operations/{id}` and `Retry-After`.
       `Prefer: respond-async` answers 202 at once, `Prefer: wait=N` waits N seconds (at most
-      600); the applied preference is echoed in `Preference-Applied` (RFC 7240).
+      one second less than `SHUTDOWN_GRACE_SECONDS`, 9 by default); the applied preference is echoed in `Preference-Applied` (RFC 7240).
     * **`?dry_run=true`**: validated by Rokt, nothing changes, no operation is recorded. On
       controls and status writes: 200 with a `DryRunPreview`; on theme, pages, data deletion and
       privacy requests, Rokt's own dry run answers `{dryRun, after}`; register and payout setup
@@ -1047,7 +1047,7 @@ components:
       name: Prefer
       in: header
       required: false
-      description: "`respond-async` (202 at once) or `wait=N` (seconds, at most 600), RFC 7240."
+      description: "`respond-async` (202 at once) or `wait=N` (seconds, at most one second less than `SHUTDOWN_GRACE_SECONDS`, 9 by default), RFC 7240."
       schema: { type: string }
       examples:
         async: { value: respond-async }

@@ -15,6 +15,8 @@ final class GatewayProcess: Sendable {
 
     init(arguments: [String] = ["serve"], environment: [String: String]) throws {
         var env = ProcessInfo.processInfo.environment
+        // No load balancer watches a test's gateway: SIGTERM stops it without the drain, unless a test asks.
+        env["SHUTDOWN_DRAIN_SECONDS"] = "0"
         env.merge(environment) { _, new in new }
         child = try ChildProcess(executable: Self.executable.path, arguments: arguments, environment: env)
     }
