@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "ChildProcess", path: "Tests/ChildProcess"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "ChildProcess"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "ChildProcess"]),
         .testTarget(name: "RoktTests", dependencies: ["Rokt", "RoktSandbox", "HTTP", "JSON"]),
         .testTarget(name: "RoktSandboxTests", dependencies: ["RoktSandbox", "HTTP", "JSON", "ChildProcess"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "RoktSandbox", "Store", "Rokt", "HTTP", "JSON", "ChildProcess"]),

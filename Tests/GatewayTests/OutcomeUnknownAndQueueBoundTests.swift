@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import HTTP
 import JSON
@@ -6,15 +7,6 @@ import RoktSandbox
 import Store
 import Testing
 @testable import Gateway
-
-/// Polls `condition` (real time: what it waits for runs on other threads) up to ~10 s.
-func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-    for _ in 0..<1000 {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return false
-}
 
 extension GatewayHarness {
     /// The job of `resource` ran and was handed back, waiting for a due time in the (manual) clock's future.

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Synchronization
 import Testing
@@ -39,15 +40,6 @@ final class BlockingLookup: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
     }
-}
-
-/// Polls `condition` (state another thread moves) for up to 5 s.
-func eventually(_ condition: () -> Bool) async -> Bool {
-    for _ in 0..<500 {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
 }
 
 @Suite struct AddressResolverTests {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import ChildProcess
 import Foundation
 import Testing
 @testable import HTTP

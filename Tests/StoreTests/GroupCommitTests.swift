@@ -1,3 +1,4 @@
+import ChildProcess
 import Synchronization
 import Testing
 @testable import Store

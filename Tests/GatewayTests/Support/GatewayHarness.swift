@@ -26,7 +26,7 @@ final class GatewayHarness: Sendable {
     static let adminKeyMaterial = "rgw_test-admin-key-0123456789abcdefghijklmnop"
 
     static func start(
-        syncWait: Duration = .seconds(5), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
+        syncWait: Duration = .seconds(20), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
         sandboxClock: (any SandboxClock)? = nil, directory: String? = nil, roktTimeout: Duration? = nil,
         logSink: (@Sendable (String) -> Void)? = nil, configure: (inout GatewayConfiguration) -> Void = { _ in }
     ) async throws -> GatewayHarness {
@@ -107,7 +107,7 @@ final class GatewayHarness: Sendable {
 }
 
 func withGateway(
-    syncWait: Duration = .seconds(5), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
+    syncWait: Duration = .seconds(20), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
     sandboxClock: (any SandboxClock)? = nil, roktTimeout: Duration? = nil, logSink: (@Sendable (String) -> Void)? = nil,
     configure: (inout GatewayConfiguration) -> Void = { _ in }, _ body: (GatewayHarness) async throws -> Void
 ) async throws {

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Synchronization
 @testable import Store
@@ -40,16 +41,6 @@ final class ThreadGate: Sendable {
         let arrived = await eventually(timeout: .seconds(30)) { arrivals.load(ordering: .sequentiallyConsistent) >= count }
         precondition(arrived, "no body reached the gate")
     }
-}
-
-/// Polls `condition` every millisecond until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(1))
-    }
-    return condition()
 }
 
 /// A one-table schema most tests use.
