@@ -70,9 +70,10 @@ public final class GatewayApp: Sendable {
 
     /// Serves until SIGTERM or SIGINT, then drains and returns.
     public func runUntilSignalled() async throws {
+        let signals = SignalWaiter(for: [SIGTERM, SIGINT])
         let port = try start()
         services.logger.info("listening", ["port": String(port)])
-        await SignalWaiter.wait(for: [SIGTERM, SIGINT])
+        await signals.wait()
         await drainAndShutdown()
     }
 

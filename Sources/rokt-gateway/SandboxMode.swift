@@ -46,6 +46,7 @@ enum SandboxMode {
         if configuration.bootstrapApiKey == SandboxDemoKey.material { configuration.bootstrapApiKey = nil }
         let apiKey = configuration.bootstrapApiKey ?? SandboxDemoKey.material
         let app = try await GatewayApp(configuration: configuration)
+        let signals = SignalWaiter(for: [SIGTERM, SIGINT])
         if configuration.bootstrapApiKey == nil {
             app.services.keyRing.admitForThisProcess(SandboxDemoKey.material, as: SandboxDemoKey.key(now: app.services.clock.nowMillis()))
         }
@@ -61,7 +62,7 @@ enum SandboxMode {
             """)
         fflush(nil)
         app.services.logger.info("listening", ["port": String(port), "sandbox": sandbox.baseURL])
-        await SignalWaiter.wait(for: [SIGTERM, SIGINT])
+        await signals.wait()
         await app.drainAndShutdown()
         await sandbox.shutdown()
     }

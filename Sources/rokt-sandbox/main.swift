@@ -125,18 +125,19 @@ if let failRate = options.failRate {
                 match: RequestMatcher(path: options.failPath), status: options.failStatus, retryAfterSeconds: options.retryAfter, count: nil, probability: failRate)))
 }
 
-do {
-    try sandbox.start(host: options.host, port: options.port)
-} catch {
-    fail("cannot listen on \(options.host):\(options.port): \(error)")
-}
-printLine("rokt-sandbox listening on \(sandbox.baseURL)")
-if configuration.seed == .demo {
-    printLine("token \(configuration.token), parent account \(configuration.parentAccountId), merchants demo-merchant-1 demo-merchant-2 demo-merchant-3")
-}
-
+// Started inside ProcessMain so that the loops' threads inherit its blocked signals.
 ProcessMain.run {
-    await SignalWaiter.wait(for: [SIGTERM, SIGINT])
+    let signals = SignalWaiter(for: [SIGTERM, SIGINT])
+    do {
+        try sandbox.start(host: options.host, port: options.port)
+    } catch {
+        fail("cannot listen on \(options.host):\(options.port): \(error)")
+    }
+    printLine("rokt-sandbox listening on \(sandbox.baseURL)")
+    if configuration.seed == .demo {
+        printLine("token \(configuration.token), parent account \(configuration.parentAccountId), merchants demo-merchant-1 demo-merchant-2 demo-merchant-3")
+    }
+    await signals.wait()
     printLine("rokt-sandbox shutting down")
     await sandbox.shutdown()
     exit(0)

@@ -31,7 +31,7 @@ import Testing
 
     static func expectGone(_ email: String, from gateway: GatewayHarness, operation id: String) async throws {
         // The WAL is truncated off the writer thread, right after the ending's commit.
-        #expect(try await eventually { !onDisk(email, gateway) }, "raw identifier still in the database file or its WAL")
+        #expect(await eventually { !onDisk(email, gateway) }, "raw identifier still in the database file or its WAL")
         let intent = try await gateway.database.read { db in
             try db.queryOne("SELECT intent FROM operations WHERE id = ?", [id])?.get(0, as: String.self)
         }

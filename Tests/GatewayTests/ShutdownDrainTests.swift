@@ -28,17 +28,34 @@ import Testing
             "POST /v1/merchants/demo-merchant-1/pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\n"
                 + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
 
+        // Requests keep coming through the signal, each on a new connection as a load balancer's
+        // health checks and new clients do, until the listener closes.
+        let signalled = ContinuousClock.now
         gateway.signal(SIGTERM)
-        var readiness = try await PlainConnection.exchange(port: Int(port)!, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        while readiness.hasPrefix("HTTP/1.1 200") {  // until the signal is handled
-            readiness = try await PlainConnection.exchange(port: Int(port)!, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        var readiness: [String] = []
+        var unansweredAfter: Duration?
+        while true {
+            // Refused, reset or closed unanswered: the listener has closed (a connection caught in
+            // its backlog at that instant is reset, as with any server).
+            let answer = try? await PlainConnection.exchange(port: Int(port)!, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            guard let answer, !answer.isEmpty else {
+                unansweredAfter = ContinuousClock.now - signalled
+                break
+            }
+            readiness.append(answer)
+            if answer.hasPrefix("HTTP/1.1 503") {
+                let liveness = try? await PlainConnection.exchange(port: Int(port)!, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                #expect(liveness.map { $0.isEmpty || $0.hasPrefix("HTTP/1.1 200") } ?? true, "liveness during the drain: \(liveness ?? "")")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(readiness.hasPrefix("HTTP/1.1 503"))
-        #expect(readiness.contains(#""code":"not_ready""#))
-        let liveness = try await PlainConnection.exchange(port: Int(port)!, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        #expect(liveness.hasPrefix("HTTP/1.1 200"))
+        // Every connection was answered until the listener closed, which was not before the drain
+        // (3 s from the signal) had passed; readiness, once failed, stayed failed.
+        #expect(readiness.allSatisfy { $0.hasPrefix("HTTP/1.1 200") || $0.hasPrefix("HTTP/1.1 503") }, "\(readiness)")
+        #expect(unansweredAfter.map { $0 >= .seconds(3) } == true, "unanswered \(String(describing: unansweredAfter)) after SIGTERM")
+        let firstFailed = try #require(readiness.firstIndex { $0.hasPrefix("HTTP/1.1 503") })
+        #expect(readiness[firstFailed...].allSatisfy { $0.hasPrefix("HTTP/1.1 503") && $0.contains(#""code":"not_ready""#) })
 
-        while PlainConnection.accepts(port: Int(port)!) { try await Task.sleep(for: .milliseconds(20)) }
         try inFlight.send(body)
         let answer = try await inFlight.receiveAll()
         #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
@@ -61,8 +78,9 @@ final class PlainConnection: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
+            let code = POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED
             close(fd)
-            throw POSIXError(.ECONNREFUSED)
+            throw POSIXError(code)
         }
     }
 
