@@ -10,6 +10,8 @@ public final class GatewayApp: Sendable {
     public let configuration: GatewayConfiguration
     public let services: GatewayServices
     public let server: HTTPServer
+    /// The METRICS_PORT listener, when set.
+    let metricsServer: HTTPServer?
     private let lock: ProcessLock
     private let http: HTTPClient
     private let keyWatcher: Task<Void, Never>
@@ -38,7 +40,7 @@ public final class GatewayApp: Sendable {
                 baseURL: configuration.roktBaseURL, token: token, parentAccountId: parent,
                 ecommerceBaseURL: configuration.ecommerceBaseURL, ecommerceApiKey: configuration.ecommerceApiKey ?? "",
                 tagId: configuration.tagId ?? "", requestTimeout: configuration.roktRequestTimeout),
-            http: http, now: { clock.nowMillis() }, observe: { metrics.recordUpstream(method: $0.method, status: $0.status) })
+            http: http, now: { clock.nowMillis() }, observe: { metrics.recordUpstream($0) })
         let keyRing = KeyRing(store: store)
         if let bootstrap = configuration.bootstrapApiKey {
             try await ApiKeyService(store: store, clock: clock).ensureBootstrapKey(bootstrap)
@@ -50,29 +52,41 @@ public final class GatewayApp: Sendable {
         try await engine.start()
         webhooks = WebhookDispatcher(
             store: store, clock: clock, configuration: configuration.webhooks,
-            allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group)
+            allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group, metrics: metrics)
         try await webhooks.start()
         services = GatewayServices(
             configuration: configuration, engine: engine, inboundRequests: store, webhookAdmin: store,
             storeHealth: store, rokt: rokt, keyRing: keyRing, logger: logger, clock: clock, metrics: metrics)
         keyWatcher = Task { await keyRing.watch() }
         retention = RetentionSweeper(store: store, clock: clock, configuration: configuration.retention)
-        retention.start { error in logger.error("retention sweep failed", ["error": "\(error)"]) }
+        retention.start(onSweep: metrics.recordRetention) { error in logger.error("retention sweep failed", ["error": "\(error)"]) }
         let router = GatewayRouter(services: services)
         server = try HTTPServer(
             configuration: configuration.server, group: group,
             bodyLimit: { router.bodyLimit(method: $0, path: $1) }, headFilter: router.screen, handler: router.handle)
+        if let port = configuration.metricsPort {
+            metricsServer = try MetricsRoute.server(services: services, port: port, group: group)
+        } else {
+            metricsServer = nil
+        }
     }
 
-    /// Starts serving; returns the bound port.
+    /// Starts serving (and the METRICS_PORT listener, when set); returns the public port.
     @discardableResult
-    public func start() throws -> Int { try server.start() }
+    public func start() throws -> Int {
+        let port = try server.start()
+        _ = try metricsServer?.start()
+        return port
+    }
+
+    /// The bound METRICS_PORT listener's port, once started; nil when `/metrics` is on the public port.
+    public var metricsPort: Int? { metricsServer?.port }
 
     /// Serves until SIGTERM or SIGINT, then drains and returns.
     public func runUntilSignalled() async throws {
         let signals = SignalWaiter(for: [SIGTERM, SIGINT])
         let port = try start()
-        services.logger.info("listening", ["port": String(port)])
+        services.logger.info("listening", ["port": String(port), "metricsPort": metricsPort.map(String.init) ?? "-"])
         await signals.wait()
         await drainAndShutdown()
     }
@@ -90,6 +104,7 @@ public final class GatewayApp: Sendable {
 
     public func shutdown() async {
         await server.shutdown()
+        await metricsServer?.shutdown()
         await services.engine.shutdown()
         await webhooks.shutdown()
         await retention.stop()

@@ -8,6 +8,8 @@ import HTTP
 public struct GatewayConfiguration: Sendable {
     public var port: Int = 8080
     public var host: String = "::"
+    /// When set, `/metrics` is served on this port (same host) and not on `port` (METRICS_PORT).
+    public var metricsPort: Int?
     public var databasePath: String = "./data/gateway.sqlite3"
     public var roktBaseURL: String = "https://accounts.rokt.com"
     public var roktToken: String?
@@ -71,6 +73,13 @@ public struct GatewayConfiguration: Sendable {
                 throw ConfigurationError(variable: "PORT", message: "must be a port number (0-65535), got \"\(raw)\"")
             }
             configuration.port = port
+        }
+        if let port = try reader.integer("METRICS_PORT", 0...65535, "a port number") {
+            // 0 (any free port, for tests) twice is two ports; the same fixed port twice cannot be bound.
+            guard port != configuration.port || port == 0 else {
+                throw ConfigurationError(variable: "METRICS_PORT", message: "must differ from PORT (\(configuration.port))")
+            }
+            configuration.metricsPort = port
         }
         if let path = value("DATABASE_PATH") { configuration.databasePath = path }
         if let url = value("ROKT_BASE_URL") { configuration.roktBaseURL = try checkedURL(url, variable: "ROKT_BASE_URL") }

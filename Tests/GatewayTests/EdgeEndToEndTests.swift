@@ -95,16 +95,16 @@ import Testing
             #expect(metrics.status == 200)
             #expect(metrics.headers["Content-Type"]?.hasPrefix("text/plain; version=0.0.4") == true)
             let text = metrics.text
-            #expect(text.contains(#"gateway_http_requests_total{method="POST",route="/v1/merchants/{accountId}/controls/blocked-domains",status_class="2xx"} 1"#))
-            #expect(text.contains(#"gateway_http_requests_total{method="GET",route="unmatched",status_class="4xx"} 1"#))
-            #expect(text.contains(#"gateway_http_request_duration_seconds_count{method="POST",route="/v1/merchants/{accountId}/controls/blocked-domains"} 1"#))
+            #expect(text.contains(#"rokt_gateway_http_requests_total{method="POST",route="/v1/merchants/{accountId}/controls/blocked-domains",status_class="2xx"} 1"#))
+            #expect(text.contains(#"rokt_gateway_http_requests_total{method="GET",route="unmatched",status_class="4xx"} 1"#))
+            #expect(text.contains(#"rokt_gateway_http_request_duration_seconds_count{method="POST",route="/v1/merchants/{accountId}/controls/blocked-domains"} 1"#))
             #expect(text.contains(#"le="+Inf"} 1"#))
-            #expect(text.contains(#"gateway_operations{state="succeeded"} 1"#))
+            #expect(text.contains(#"rokt_gateway_operations{state="succeeded"} 1"#))
             // The job may still be wrapping up after its operation finished: only its presence is certain.
-            #expect(text.split(separator: "\n").contains { $0.hasPrefix("gateway_jobs_queued ") && Int($0.split(separator: " ")[1]) != nil })
-            #expect(text.contains(#"gateway_upstream_calls_total{method="PUT",status="200"} 1"#))
-            #expect(text.contains("gateway_store_up 1"))
-            #expect(text.contains("gateway_webhook_deliveries_pending 0\n") && text.contains("gateway_webhook_endpoints_disabled 0\n"))
+            #expect(text.split(separator: "\n").contains { $0.hasPrefix("rokt_gateway_jobs_queued ") && Int($0.split(separator: " ")[1]) != nil })
+            #expect(text.contains(#"rokt_gateway_upstream_requests_total{endpoint="PUT /v1/partnership/accounts/{accountId}/marketplacecontrolslists",status="200"} 1"#))
+            #expect(text.contains("rokt_gateway_store_up 1"))
+            #expect(text.contains("rokt_gateway_webhook_deliveries_pending 0\n") && text.contains("rokt_gateway_webhook_endpoints_disabled 0\n"))
             #expect(!text.contains(SandboxDemo.token) && !text.contains(gateway.adminKey))
         }
     }

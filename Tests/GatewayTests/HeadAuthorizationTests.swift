@@ -86,7 +86,7 @@ import Testing
             #expect(gateway.app.server.bodyMemoryInUse == 0)
             // The refusals are counted like any answer.
             let metrics = try await gateway.call(.get, "/metrics", anonymous: true).text
-            #expect(metrics.contains(#"gateway_http_requests_total{method="POST",route="/v1/merchants/{accountId}/controls/blocked-domains",status_class="4xx"} 4"#))
+            #expect(metrics.contains(#"rokt_gateway_http_requests_total{method="POST",route="/v1/merchants/{accountId}/controls/blocked-domains",status_class="4xx"} 4"#))
         }
     }
 

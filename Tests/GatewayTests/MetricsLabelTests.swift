@@ -38,7 +38,7 @@ import Testing
             // Only counter values moved: a few digits per series, never a new line.
             #expect(after.split(separator: "\n").count == before.split(separator: "\n").count)
             #expect(after.utf8.count - before.utf8.count < 400, "exposition grew from \(before.utf8.count) to \(after.utf8.count) bytes")
-            #expect(after.contains(#"gateway_http_requests_total{method="other",route="unmatched",status_class="4xx"}"#), "no `other` series")
+            #expect(after.contains(#"rokt_gateway_http_requests_total{method="other",route="unmatched",status_class="4xx"}"#), "no `other` series")
             #expect(!after.contains("X1"), "a made-up method became a label")
         }
     }

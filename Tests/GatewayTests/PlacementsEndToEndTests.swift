@@ -36,6 +36,7 @@ import Testing
             let forwarded = try JSONDecoder().decode(JSONValue.self, from: Data(sent.body.utf8))
             #expect(forwarded["pageIdentifier"] == .string("checkout.upsell"))
             #expect(forwarded["attributes"]?["country"] == .string("US"))
+            #expect(try await Self.outcomeCount(gateway, "ok") == 1)
         }
     }
 
@@ -69,6 +70,7 @@ import Testing
             #expect(response["result"] == .bool(false))
             #expect(response["degraded"] == .bool(true))
             #expect(gateway.upstream(pathSuffix: Self.upstreamPath).count == 1)  // never retried
+            #expect(try await Self.outcomeCount(gateway, "degraded") == 1)
         }
     }
 
@@ -86,6 +88,7 @@ import Testing
             #expect(response["code"] == .string("upstream_error"))
             #expect(response["upstream"]?["status"]?.int == status)
             #expect(response["upstream"]?["requestId"]?.stringValue != nil)
+            #expect(try await Self.outcomeCount(gateway, "error") == 1)
         }
     }
 
@@ -110,6 +113,7 @@ import Testing
             #expect(response.text == #"{"degraded":true,"result":false}"#)
             #expect(elapsed >= .milliseconds(200))
             #expect(elapsed < .milliseconds(3_000))
+            #expect(try await Self.outcomeCount(gateway, "timeout") == 1)
         }
     }
 
@@ -123,6 +127,14 @@ import Testing
             #expect(ContinuousClock.now - started < .milliseconds(3_000))  // the 150 ms budget, not Rokt's 5 s
             #expect(response.status == 504)
             #expect(response["code"] == .string("placements_timeout"))
+            #expect(try await Self.outcomeCount(gateway, "timeout") == 1)
         }
+    }
+
+    /// `rokt_gateway_placements_total{outcome=…}` from `/metrics`.
+    static func outcomeCount(_ gateway: GatewayHarness, _ outcome: String) async throws -> Int? {
+        let prefix = #"rokt_gateway_placements_total{outcome=""# + outcome + #""} "#
+        let text = try await gateway.call(.get, "/metrics", anonymous: true).text
+        return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Int($0.dropFirst(prefix.count)) }
     }
 }

@@ -230,11 +230,15 @@ import Testing
             #expect(created.status == 200)
             let id = try #require(created["id"]?.stringValue)
             var metrics = try await gateway.call(.get, "/metrics", anonymous: true).text
-            #expect(metrics.contains(#"gateway_operations{state="succeeded"} 1"#))
+            #expect(metrics.contains(#"rokt_gateway_operations{state="succeeded"} 1"#))
+            #expect(metrics.contains(#"rokt_gateway_retention_purged_total{kind="operations"} 0"#))
             clock.advance(by: Self.day * 31)
             #expect(try await eventually { try await gateway.call(.get, "/v1/operations/\(id)").status == 404 })
             metrics = try await gateway.call(.get, "/metrics", anonymous: true).text
-            #expect(metrics.contains(#"gateway_operations{state="succeeded"} 0"#))
+            #expect(metrics.contains(#"rokt_gateway_operations{state="succeeded"} 0"#))
+            // Counted once the sweep that deleted it has finished.
+            let purged = #"rokt_gateway_retention_purged_total{kind="operations"} 1"#
+            #expect(try await eventually { try await gateway.call(.get, "/metrics", anonymous: true).text.contains(purged) })
         }
     }
 

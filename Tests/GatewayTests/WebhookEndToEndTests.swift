@@ -163,7 +163,7 @@ import Testing
                 let all = try await receiver.wait(timeout: .seconds(20)) { Set($0.map { $0.target + $0.id }).count == 12 }
                 #expect(Set(all.map(\.id)).count == 6)
                 let metrics = try await gateway.call(.get, "/metrics", anonymous: true).text
-                #expect(metrics.contains("gateway_webhook_endpoints_disabled 0"))
+                #expect(metrics.contains("rokt_gateway_webhook_endpoints_disabled 0"))
             }
         }
     }

@@ -43,12 +43,15 @@ public final class RetentionSweeper: Sendable {
         self.configuration = configuration
     }
 
-    public func start(onError: @escaping @Sendable (any Error) -> Void = { _ in }) {
+    /// Sweeps on the interval; `onSweep` hears what each sweep removed (metrics).
+    public func start(
+        onSweep: @escaping @Sendable (RetentionReport) -> Void = { _ in }, onError: @escaping @Sendable (any Error) -> Void = { _ in }
+    ) {
         let configuration = configuration
         let loop = Task { [self] in
             try? await Task.sleep(for: configuration.firstSweepDelay)
             while !Task.isCancelled {
-                do { _ = try await sweep() } catch { if !Task.isCancelled { onError(error) } }
+                do { onSweep(try await sweep()) } catch { if !Task.isCancelled { onError(error) } }
                 try? await Task.sleep(for: configuration.interval)
             }
         }

@@ -26,12 +26,7 @@ struct HealthRoutes: Sendable {
             }
             return HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"status":"ready"}"#)
         }
-        router.get("/metrics") { _ in
-            let gauges = try? await services.storeHealth.gauges()
-            return HTTPResponse(
-                headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                body: services.metrics.render(gauges: gauges))
-        }
+        if services.configuration.metricsPort == nil { MetricsRoute(services: services).register(on: &router) }
         router.get("/openapi.yaml") { _ in
             HTTPResponse(headers: ["Content-Type": "application/yaml"], body: OpenAPIDocument.yaml)
         }

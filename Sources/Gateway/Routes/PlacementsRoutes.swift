@@ -31,6 +31,7 @@ struct PlacementsRoutes: Sendable {
         switch outcome.result {
         case .success(let response):
             if let result = (try? response.decode(JSONValue.self)).flatMap(RoktPlacements.result) {
+                services.metrics.recordPlacements(.ok)
                 return HTTPResponse(headers: ["Content-Type": "application/json"], body: result ? #"{"result":true}"# : #"{"result":false}"#)
             }
             failure = .malformedResponse("no boolean `result`", requestId: response.requestId)
@@ -38,6 +39,7 @@ struct PlacementsRoutes: Sendable {
             failure = error
         }
         let timedOut = failure.kind == .transport && failure.code == HTTPClientError.Kind.timedOut.rawValue
+        services.metrics.recordPlacements(timedOut ? .timeout : services.configuration.placementsOnError == .skip ? .degraded : .error)
         services.logger.warn(
             "placements degraded",
             [

@@ -15,6 +15,9 @@ public enum GatewayVersion {
         ]
     }
 
+    /// OpenSSL's version alone (`3.0.15`), for the `rokt_gateway_build_info` label.
+    static var openSSL: String { String(cString: OpenSSL_version(numericCast(OPENSSL_VERSION_STRING))) }
+
     /// The compiler that built this binary; Swift offers it only as compile-time conditions.
     static var swiftCompiler: String {
         #if compiler(>=6.4)

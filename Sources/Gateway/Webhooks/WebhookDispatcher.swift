@@ -24,6 +24,7 @@ public final class WebhookDispatcher: Sendable {
     let configuration: WebhookConfiguration
     let logger: Logger
     let owner: String
+    let metrics: GatewayMetrics
     private let http: HTTPClient
     private let wake = WakeSignal()
     private let state = Mutex(State())
@@ -31,9 +32,10 @@ public final class WebhookDispatcher: Sendable {
 
     init(
         store: any WebhookStore & CommitFeed, clock: any WallClock, configuration: WebhookConfiguration, allowPrivateNetworks: Bool,
-        logger: Logger, group: EventLoopGroup
+        logger: Logger, group: EventLoopGroup, metrics: GatewayMetrics
     ) {
         self.store = store
+        self.metrics = metrics
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
@@ -159,7 +161,8 @@ public final class WebhookDispatcher: Sendable {
                 keys: endpoint.signingKeys(now: startedAt)),
         ]
         let started = ContinuousClock.now
-        let (status, snippet, failure) = await post(body, to: endpoint.url, headers: headers)
+        let (status, snippet, failure, failureKind) = await post(body, to: endpoint.url, headers: headers)
+        metrics.recordWebhookAttempt(WebhookAttemptOutcome(status: status, failure: failureKind))
         let durationMs = (ContinuousClock.now - started).milliseconds
         let now = clock.nowMillis()
         let (schedule, disableAfter) = (configuration.schedule, configuration.disableAfter)
@@ -177,16 +180,18 @@ public final class WebhookDispatcher: Sendable {
     }
 
     /// One POST: the status (nil when no answer came), the first bytes of the answer, why it failed.
-    private func post(_ body: [UInt8], to url: String, headers: HTTPHeaders) async -> (status: Int?, snippet: String?, failure: String?) {
+    private func post(
+        _ body: [UInt8], to url: String, headers: HTTPHeaders
+    ) async -> (status: Int?, snippet: String?, failure: String?, failureKind: HTTPClientError.Kind?) {
         do {
             let response = try await http.execute(
                 HTTPClientRequest(method: .post, url: url, headers: headers, body: body),
                 timeout: configuration.timeout)
             let code = response.status.code
             let snippet = response.body.isEmpty ? nil : String(decoding: response.body.prefix(configuration.responseSnippetBytes), as: UTF8.self)
-            return (code, snippet, (300...399).contains(code) ? "redirects are not followed" : nil)
+            return (code, snippet, (300...399).contains(code) ? "redirects are not followed" : nil, nil)
         } catch {
-            return (nil, nil, error.description)
+            return (nil, nil, error.description, error.kind)
         }
     }
 }
