@@ -819,10 +819,18 @@ paths:
       operationId: metrics
       summary: Prometheus text exposition
       description: |
-        `gateway_http_requests_total{method,route,status_class}`,
-        `gateway_http_request_duration_seconds` (histogram by method and route template),
-        `gateway_upstream_calls_total{method,status}`, `gateway_operations{state}`,
-        `gateway_jobs_queued`, `gateway_store_up`.
+        Prometheus text format 0.0.4, HELP and TYPE for every family:
+        `rokt_gateway_build_info{version,swift,openssl,sqlite}`,
+        `rokt_gateway_http_requests_total{method,route,status_class}`,
+        `rokt_gateway_http_request_duration_seconds` (histogram by method and route template),
+        `rokt_gateway_upstream_requests_total{endpoint,status}`,
+        `rokt_gateway_upstream_request_duration_seconds` (histogram by endpoint and status_class),
+        `rokt_gateway_placements_total{outcome}`, `rokt_gateway_webhook_delivery_attempts_total{outcome}`,
+        `rokt_gateway_retention_purged_total{kind}`, `rokt_gateway_operations{state}`,
+        `rokt_gateway_jobs_queued`, `rokt_gateway_webhook_deliveries_pending`,
+        `rokt_gateway_webhook_endpoints_disabled`, `rokt_gateway_store_up`, and the standard
+        `process_*` families. With `METRICS_PORT` set it is served only on that port and this
+        path answers 404 on the public port.
       security: []
       responses:
         "200":
@@ -832,8 +840,13 @@ paths:
             text/plain:
               schema: { type: string }
               example: |
-                gateway_http_requests_total{method="GET",route="/v1/merchants/{accountId}/controls",status_class="2xx"} 12
-                gateway_operations{state="succeeded"} 3
+                rokt_gateway_http_requests_total{method="GET",route="/v1/merchants/{accountId}/controls",status_class="2xx"} 12
+                rokt_gateway_operations{state="succeeded"} 3
+        "404":
+          description: "`METRICS_PORT` is set: the metrics are served on that port only."
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
   /openapi.yaml:
     get:
       tags: [system]
