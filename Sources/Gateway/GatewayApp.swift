@@ -40,8 +40,10 @@ public final class GatewayApp: Sendable {
                 tagId: configuration.tagId ?? "", requestTimeout: configuration.roktRequestTimeout),
             http: http, now: { clock.nowMillis() }, observe: { metrics.recordUpstream(method: $0.method, status: $0.status) })
         let keyRing = KeyRing(store: store)
-        if let bootstrap = configuration.bootstrapApiKey {
-            try await ApiKeyService(store: store, clock: clock).ensureBootstrapKey(bootstrap)
+        if let bootstrap = configuration.bootstrapApiKey,
+            case .installed(let id, let replaced) = try await ApiKeyService(store: store, clock: clock).installBootstrapKey(bootstrap)
+        {
+            logger.info("bootstrap key installed", ["keyId": id, "replacedKeyId": replaced ?? "-"])
         }
         try await keyRing.refresh()
         var engineSettings = engineConfiguration ?? configuration.engine
