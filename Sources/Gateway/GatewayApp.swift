@@ -46,6 +46,10 @@ public final class GatewayApp: Sendable {
             logger.info("bootstrap key installed", ["keyId": id, "replacedKeyId": replaced ?? "-"])
         }
         try await keyRing.refresh()
+        if let bootstrap = configuration.bootstrapApiKey, keyRing.authenticate(bootstrap) == nil {
+            // Revoked with `keys revoke`: the same value keeps it revoked; a new value replaces it.
+            logger.warn("bootstrap key revoked", ["detail": "GATEWAY_BOOTSTRAP_API_KEY names a revoked key; set a new value to replace it"])
+        }
         var engineSettings = engineConfiguration ?? configuration.engine
         engineSettings.runtime.logger = logger
         let engine = OperationEngine(store: store, commits: store, rokt: rokt, clock: clock, configuration: engineSettings)

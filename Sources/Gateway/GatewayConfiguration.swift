@@ -1,4 +1,7 @@
 import HTTP
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Settings read from the environment (README "Running against Rokt" lists them); each has the documented default.
 /// Secrets (the Rokt token, the ecommerce key, the bootstrap key) may come from files (`NAME_FILE`)

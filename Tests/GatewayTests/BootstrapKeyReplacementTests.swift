@@ -57,6 +57,19 @@ import Testing
         unset["GATEWAY_BOOTSTRAP_API_KEY"] = ""
         #expect(try await Self.statuses(bed, unset, keys: [Self.first, Self.second, ops]) == [401, 200, 200])
         #expect(try Self.bootstrapRows(bed).map(\.active) == [false, true])
+
+        // Revoked by the operator: the same value keeps it revoked, and the gateway says so.
+        let listed = try GatewayProcess(arguments: ["keys", "list"], environment: unset)
+        #expect(await listed.waitForExit() == 0)
+        let current = try #require(listed.text.split(separator: "\n").first { $0.contains("\tbootstrap\t") && $0.hasSuffix("\t-") })
+        let revoked = try GatewayProcess(arguments: ["keys", "revoke", String(current.prefix { $0 != "\t" })], environment: unset)
+        #expect(await revoked.waitForExit() == 0)
+        let gateway = try GatewayProcess(environment: changed)
+        _ = try await gateway.waitForField("listening", "port")
+        #expect(gateway.text.contains("bootstrap key revoked"))
+        gateway.signal(SIGTERM)
+        #expect(await gateway.waitForExit() == 0)
+        #expect(try Self.bootstrapRows(bed).map(\.active) == [false, false])
     }
 
     /// The material of a key made with `keys create` is refused as the bootstrap key, by name.
