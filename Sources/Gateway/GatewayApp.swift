@@ -42,10 +42,16 @@ public final class GatewayApp: Sendable {
                 tagId: configuration.tagId ?? "", requestTimeout: configuration.roktRequestTimeout),
             http: http, now: { clock.nowMillis() }, observe: { metrics.recordUpstream($0) })
         let keyRing = KeyRing(store: store)
-        if let bootstrap = configuration.bootstrapApiKey {
-            try await ApiKeyService(store: store, clock: clock).ensureBootstrapKey(bootstrap)
+        if let bootstrap = configuration.bootstrapApiKey,
+            case .installed(let id, let replaced) = try await ApiKeyService(store: store, clock: clock).installBootstrapKey(bootstrap)
+        {
+            logger.info("bootstrap key installed", ["keyId": id, "replacedKeyId": replaced ?? "-"])
         }
         try await keyRing.refresh()
+        if let bootstrap = configuration.bootstrapApiKey, keyRing.authenticate(bootstrap) == nil {
+            // Revoked with `keys revoke`: the same value keeps it revoked; a new value replaces it.
+            logger.warn("bootstrap key revoked", ["detail": "GATEWAY_BOOTSTRAP_API_KEY names a revoked key; set a new value to replace it"])
+        }
         var engineSettings = engineConfiguration ?? configuration.engine
         engineSettings.runtime.logger = logger
         let engine = OperationEngine(store: store, commits: store, rokt: rokt, clock: clock, configuration: engineSettings)

@@ -4,7 +4,8 @@ import HTTP
 #endif
 
 /// Settings read from the environment (README "Running against Rokt" lists them); each has the documented default.
-/// Secrets (the Rokt token, the ecommerce key, the bootstrap key) are held but never printed.
+/// Secrets (the Rokt token, the ecommerce key, the bootstrap key) may come from files (`NAME_FILE`)
+/// and are held but never printed.
 public struct GatewayConfiguration: Sendable {
     public var port: Int = 8080
     public var host: String = "::"
@@ -84,17 +85,12 @@ public struct GatewayConfiguration: Sendable {
         if let path = value("DATABASE_PATH") { configuration.databasePath = path }
         if let url = value("ROKT_BASE_URL") { configuration.roktBaseURL = try checkedURL(url, variable: "ROKT_BASE_URL") }
         if let url = value("ROKT_ECOMMERCE_BASE_URL") { configuration.ecommerceBaseURL = try checkedURL(url, variable: "ROKT_ECOMMERCE_BASE_URL") }
-        configuration.roktToken = value("ROKT_API_TOKEN")
-        if configuration.roktToken == nil, let file = value("ROKT_API_TOKEN_FILE") {
-            guard let token = readSecretFile(file) else {
-                throw ConfigurationError(variable: "ROKT_API_TOKEN_FILE", message: "cannot read \(file)")
-            }
-            configuration.roktToken = token
-        }
+        // Each secret may come from NAME or NAME_FILE (`EnvironmentReader.secret`).
+        configuration.roktToken = try reader.secret("ROKT_API_TOKEN")
         configuration.roktParentAccountId = value("ROKT_PARENT_ACCOUNT_ID")
-        configuration.ecommerceApiKey = value("ROKT_ECOMMERCE_API_KEY")
+        configuration.ecommerceApiKey = try reader.secret("ROKT_ECOMMERCE_API_KEY")
         configuration.tagId = value("ROKT_TAG_ID")
-        configuration.bootstrapApiKey = value("GATEWAY_BOOTSTRAP_API_KEY")
+        configuration.bootstrapApiKey = try reader.secret("GATEWAY_BOOTSTRAP_API_KEY")
         if let raw = value("WEBHOOK_ALLOW_PRIVATE_NETWORKS") {
             guard let flag = Bool(raw.lowercased()) else {
                 throw ConfigurationError(variable: "WEBHOOK_ALLOW_PRIVATE_NETWORKS", message: "must be true or false, got \"\(raw)\"")
@@ -207,21 +203,6 @@ public struct GatewayConfiguration: Sendable {
             throw ConfigurationError(variable: variable, message: "must use https (http:// is allowed only for loopback), got \"\(raw)\"")
         }
         return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
-    }
-
-    static func readSecretFile(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        let text = String(decoding: bytes, as: UTF8.self).trimmingHTTPWhitespace()
-        let trimmed = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init) ?? ""
-        return trimmed.isEmpty ? nil : trimmed
     }
 }
 

@@ -13,13 +13,21 @@ public struct ApiKeyService: Sendable {
         return (key, secret)
     }
 
-    /// Makes sure an admin key with exactly this material exists (GATEWAY_BOOTSTRAP_API_KEY).
-    public func ensureBootstrapKey(_ secret: String) async throws {
+    /// Makes this material the admin key GATEWAY_BOOTSTRAP_API_KEY names: a changed value replaces
+    /// (revokes) the previous bootstrap key, the same value changes nothing, and keys made with
+    /// `keys create` are never touched (`ApiKeyStore.installBootstrapKey`).
+    @discardableResult
+    public func installBootstrapKey(_ secret: String) async throws -> BootstrapKeyChange {
         let now = clock.nowMillis()
         let key = ApiKey(
             id: Identifiers.prefixed("key_", now: now), name: "bootstrap", scopes: Set(Scope.allCases),
             merchants: nil, createdAt: now, revokedAt: nil)
-        _ = try await store.insertKeyUnlessHashExists(key, hash: try Self.storableHash(of: secret))
+        let change = try await store.installBootstrapKey(key, hash: try Self.storableHash(of: secret), now: now)
+        if case .heldByOrdinaryKey(let id) = change {
+            throw ConfigurationError(
+                variable: "GATEWAY_BOOTSTRAP_API_KEY", message: "is the key \(id), made with `keys create`; choose a secret of its own for the bootstrap key")
+        }
+        return change
     }
 
     public func list() async throws -> [ApiKey] {

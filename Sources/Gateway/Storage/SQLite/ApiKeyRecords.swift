@@ -3,17 +3,39 @@ import Store
 /// SQL over `api_keys`. Creating or revoking bumps `meta.keys_version` in the same transaction,
 /// which running gateways poll to reload their key ring within a second.
 enum ApiKeyRecords {
-    static func insert(_ key: ApiKey, hash: String, in db: SQLiteConnection) throws {
+    /// `bootstrap`: 1 for the bootstrap key, nil for any other (see the schema's migration 6).
+    static func insert(_ key: ApiKey, hash: String, bootstrap: Int64? = nil, in db: SQLiteConnection) throws {
         try db.run(
             """
-            INSERT INTO api_keys (id, name, key_hash, scopes, merchants, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO api_keys (id, name, key_hash, scopes, merchants, created_at, revoked_at, bootstrap) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 key.id, key.name, hash, key.scopes.map(\.rawValue).sorted().joined(separator: ","),
-                key.merchants.map { OperationRecords.json($0.sorted()) }, key.createdAt, key.revokedAt,
+                key.merchants.map { OperationRecords.json($0.sorted()) }, key.createdAt, key.revokedAt, bootstrap,
             ])
         try bumpVersion(in: db)
         db.publishAfterCommit(.apiKeysChanged)
+    }
+
+    /// `ApiKeyStore.installBootstrapKey`, in the caller's transaction.
+    static func installBootstrap(_ key: ApiKey, hash: String, now: Int64, in db: SQLiteConnection) throws -> BootstrapKeyChange {
+        let current = try db.queryOne("SELECT id, key_hash FROM api_keys WHERE bootstrap = 1")
+        let currentId = try current?.get("id", as: String.self)
+        if let current, let currentId, try current.get("key_hash", as: String.self) == hash { return .unchanged(keyId: currentId) }
+        let holder = try db.queryOne("SELECT id, bootstrap FROM api_keys WHERE key_hash = ?", [hash])
+        if let holder, try holder.get("bootstrap", as: Int64?.self) == nil { return .heldByOrdinaryKey(keyId: try holder.get("id")) }
+        // Every earlier bootstrap key stops working, not only the previous one: a database from an
+        // older version may hold several still active.
+        try db.run("UPDATE api_keys SET bootstrap = 0, revoked_at = coalesce(revoked_at, ?) WHERE bootstrap IS NOT NULL", [now])
+        guard let holder else {
+            try insert(key, hash: hash, bootstrap: 1, in: db)
+            return .installed(keyId: key.id, replaced: currentId)
+        }
+        let id = try holder.get("id", as: String.self)
+        try db.run("UPDATE api_keys SET bootstrap = 1, revoked_at = NULL WHERE id = ?", [id])
+        try bumpVersion(in: db)
+        db.publishAfterCommit(.apiKeysChanged)
+        return .installed(keyId: id, replaced: currentId)
     }
 
     /// Revokes a key; false when no active key has that id.
@@ -37,10 +59,6 @@ enum ApiKeyRecords {
             result[try row.get("key_hash")] = try decode(row)
         }
         return result
-    }
-
-    static func hashExists(_ hash: String, in db: SQLiteConnection) throws -> Bool {
-        try !db.query("SELECT 1 FROM api_keys WHERE key_hash = ?", [hash]).isEmpty
     }
 
     static func version(in db: SQLiteConnection) throws -> Int64 {

@@ -56,12 +56,8 @@ final class SQLiteGatewayStore: GatewayStore {
         try await database.write { db in try ApiKeyRecords.insert(key, hash: hash, in: db) }
     }
 
-    func insertKeyUnlessHashExists(_ key: ApiKey, hash: String) async throws -> Bool {
-        try await database.write { db in
-            guard try !ApiKeyRecords.hashExists(hash, in: db) else { return false }
-            try ApiKeyRecords.insert(key, hash: hash, in: db)
-            return true
-        }
+    func installBootstrapKey(_ key: ApiKey, hash: String, now: Int64) async throws -> BootstrapKeyChange {
+        try await database.write { db in try ApiKeyRecords.installBootstrap(key, hash: hash, now: now, in: db) }
     }
 
     func revokeKey(id: String, now: Int64) async throws -> Bool {

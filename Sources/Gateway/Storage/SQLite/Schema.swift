@@ -206,5 +206,20 @@ enum Schema {
                 -- the secret as shown>"); the stored body never holds the secret.
                 ALTER TABLE inbound_requests ADD COLUMN secret_ref TEXT;
                 """),
+        Migration(
+            version: 6, name: "the bootstrap key, marked",
+            sql: """
+                -- NULL: a key of `keys create`; 1: the key GATEWAY_BOOTSTRAP_API_KEY names; 0: one it
+                -- named before (revoked when it was replaced).
+                ALTER TABLE api_keys ADD COLUMN bootstrap INTEGER;
+                -- Earlier versions added a key like this at each change of the variable and never
+                -- revoked one: the newest is taken as the current one, the others as former ones,
+                -- revoked at the next change.
+                UPDATE api_keys SET bootstrap = 0
+                    WHERE name = 'bootstrap' AND scopes = 'admin,read,webhooks,write' AND merchants IS NULL;
+                UPDATE api_keys SET bootstrap = 1
+                    WHERE id = (SELECT id FROM api_keys WHERE bootstrap = 0 ORDER BY created_at DESC, id DESC LIMIT 1);
+                CREATE UNIQUE INDEX api_keys_one_bootstrap ON api_keys(bootstrap) WHERE bootstrap = 1;
+                """),
     ]
 }
