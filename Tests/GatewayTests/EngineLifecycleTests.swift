@@ -51,7 +51,7 @@ import Testing
             let elapsed = ContinuousClock.now - started
             #expect(response.status == 202)
             #expect(response.headers["Preference-Applied"] == "wait=1")
-            #expect(elapsed >= .seconds(1) && elapsed < .seconds(5))
+            #expect(elapsed >= .seconds(1) && elapsed < .seconds(20))  // 1 s, not the 30 s sync wait
             gateway.sandbox.faults.clear()
         }
     }

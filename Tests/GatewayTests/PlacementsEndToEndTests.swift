@@ -103,16 +103,16 @@ import Testing
 
     @Test func slowRoktUnderSkipDegradesWithinTheBudget() async throws {
         try await withGateway(configure: { $0.placementsTimeout = .milliseconds(200) }) { gateway in
-            // Rokt answers after 5 s; the answer must come at the budget, long before that. The
-            // bound leaves the 200 ms budget ample slack for a machine running the whole suite.
-            gateway.sandbox.faults.addLatency(milliseconds: 5_000, method: "POST", path: Self.upstreamPath)
+            // Rokt answers after 60 s: any answer before that came from the budget (the bound is a
+            // ceiling a loaded machine running the whole suite never reaches, not a measurement).
+            gateway.sandbox.faults.addLatency(milliseconds: 60_000, method: "POST", path: Self.upstreamPath)
             let started = ContinuousClock.now
             let response = try await gateway.call(.post, Self.path, json: Self.body)
             let elapsed = ContinuousClock.now - started
             #expect(response.status == 200)
             #expect(response.text == #"{"degraded":true,"result":false}"#)
             #expect(elapsed >= .milliseconds(200))
-            #expect(elapsed < .milliseconds(3_000))
+            #expect(elapsed < .seconds(30))
             #expect(try await Self.outcomeCount(gateway, "timeout") == 1)
         }
     }
@@ -121,10 +121,10 @@ import Testing
         try await withGateway(configure: {
             $0.placementsTimeout = .milliseconds(150); $0.placementsOnError = .error
         }) { gateway in
-            gateway.sandbox.faults.addLatency(milliseconds: 5_000, method: "POST", path: Self.upstreamPath)
+            gateway.sandbox.faults.addLatency(milliseconds: 60_000, method: "POST", path: Self.upstreamPath)
             let started = ContinuousClock.now
             let response = try await gateway.call(.post, Self.path, json: Self.body)
-            #expect(ContinuousClock.now - started < .milliseconds(3_000))  // the 150 ms budget, not Rokt's 5 s
+            #expect(ContinuousClock.now - started < .seconds(30))  // the 150 ms budget, not Rokt's 60 s
             #expect(response.status == 504)
             #expect(response["code"] == .string("placements_timeout"))
             #expect(try await Self.outcomeCount(gateway, "timeout") == 1)
