@@ -136,6 +136,10 @@ ok "podman stop (SIGTERM): drained, exit code 0 after $elapsed s"
 # network_mode service:, so 1.6.0 from PyPI, in a virtual environment kept in the user's cache.
 compose_tool=${XDG_CACHE_HOME:-$HOME/.cache}/rokt-gateway/podman-compose-1.6.0
 if [ ! -x "$compose_tool/bin/podman-compose" ]; then
+  if ! python3 -c 'import ensurepip' 2>/dev/null; then  # Debian's python3 makes venvs with python3-venv
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >&2
+  fi
   python3 -m venv "$compose_tool" && "$compose_tool/bin/pip" install -q podman-compose==1.6.0 ||
     fail "cannot install podman-compose 1.6.0 in $compose_tool"
 fi
