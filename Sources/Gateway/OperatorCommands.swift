@@ -1,8 +1,10 @@
 import HTTP
+import JSON
 import Rokt
 
-/// `rokt-gateway backup PATH` and `rokt-gateway check-config [--probe-upstream]`: what an
-/// operator runs beside (or before) a serving gateway. Neither migrates the database.
+/// `rokt-gateway backup PATH`, `rokt-gateway check-config [--probe-upstream]` and
+/// `rokt-gateway healthcheck`: what an operator (or a container runtime) runs beside or before a
+/// serving gateway. None migrates the database.
 public enum OperatorCommands {
     /// Lines to print and the exit status.
     public struct Report: Sendable, Equatable {
@@ -92,6 +94,43 @@ public enum OperatorCommands {
         case .failure(let error):
             return Report(lines: ["upstream \(configuration.roktBaseURL): failed: \(error)"], status: 1)
         }
+    }
+}
+
+extension OperatorCommands {
+    /// `rokt-gateway healthcheck`: asks the gateway serving on this host's `PORT` for `/readyz`
+    /// (status 0 when it answers 200 ready, 1 otherwise), within `timeout` overall. The image has
+    /// no curl, so this is its container HEALTHCHECK (deploy/Containerfile).
+    public static func healthcheck(
+        _ arguments: [String], environment: [String: String], timeout: Duration = .seconds(3)
+    ) async -> Report {
+        if let unknown = arguments.dropFirst().first { return Report(lines: ["healthcheck: unknown option \(unknown)"], status: 2) }
+        let port: Int
+        do { port = try GatewayConfiguration.fromEnvironment(environment).port } catch {
+            return Report(lines: ["configuration: \(error)"], status: 2)
+        }
+        guard port != 0 else { return Report(lines: ["healthcheck: PORT=0 picks a free port at start; set the port serve listens on"], status: 2) }
+        var configuration = HTTPClient.Configuration()
+        configuration.connectTimeout = timeout
+        configuration.requestTimeout = timeout
+        let http = HTTPClient(configuration: configuration)
+        defer { http.shutdown() }
+        let url = "http://127.0.0.1:\(port)/readyz"
+        do {
+            let response = try await http.execute(HTTPClientRequest(url: url), timeout: timeout)
+            return readiness(url: url, status: response.status.code, body: response.body)
+        } catch {
+            return Report(lines: ["\(url): \(error)"], status: 1)
+        }
+    }
+
+    /// The verdict on one `/readyz` answer: ready only on 200 with `{"status":"ready"}`; otherwise
+    /// the problem's `detail` (what is not ready) when there is one.
+    static func readiness(url: String, status: Int, body: [UInt8]) -> Report {
+        let document = try? JSONParser.parse(body)
+        if status == 200, document?["status"]?.stringValue == "ready" { return Report(lines: ["\(url): ready"], status: 0) }
+        let detail = document?["detail"]?.stringValue.map { ": \($0)" } ?? ""
+        return Report(lines: ["\(url): not ready (HTTP \(status))\(detail)"], status: 1)
     }
 }
 

@@ -1,11 +1,14 @@
 import Gateway
 import HTTP
+import RoktSandbox
 #if canImport(Glibc)
     import Glibc
 #endif
 
 // Argument parsing and wiring only; everything else lives in the Gateway module.
 let arguments = Array(CommandLine.arguments.dropFirst())
+// Started as rokt-sandbox (a link to this binary, as in the container image), it is the sandbox.
+if CommandLine.arguments.first?.split(separator: "/").last == "rokt-sandbox" { SandboxCommand.run(arguments) }
 let usage = """
     usage:
       rokt-gateway serve
@@ -16,6 +19,7 @@ let usage = """
       rokt-gateway migrate
       rokt-gateway backup PATH
       rokt-gateway check-config [--probe-upstream]
+      rokt-gateway healthcheck   (exit 0 when /readyz on 127.0.0.1:$PORT answers ready)
       rokt-gateway --version
     Configuration comes from the environment (PORT, DATABASE_PATH, ROKT_*, …): see README.md.
     """
@@ -49,6 +53,10 @@ ProcessMain.run {
             for line in try OperatorCommands.backup(arguments, configuration: configuration) { print(line) }
         case "check-config":
             let report = await OperatorCommands.checkConfig(arguments, environment: Environment.current)
+            for line in report.lines { print(line) }
+            exit(report.status)
+        case "healthcheck":
+            let report = await OperatorCommands.healthcheck(arguments, environment: Environment.current)
             for line in report.lines { print(line) }
             exit(report.status)
         case "--version", "version":
