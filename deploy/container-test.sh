@@ -120,6 +120,9 @@ for _ in $(seq 100); do
 done
 [[ "$held" == *'1655'* ]] || fail "the sandbox does not hold the blocked vertical: $held"
 ok "a write went through the gateway's engine to the sandbox container"
+curl -sf "http://127.0.0.1:$port/metrics" >"$work/metrics.txt" || fail "/metrics"
+deploy/validate-manifests.sh "$work/metrics.txt" >"$work/rules.log" 2>&1 || fail "$(cat "$work/rules.log")"
+ok "every metric deploy/prometheus-rules.yaml uses is in /metrics"
 
 # The image's drain: /readyz fails for SHUTDOWN_DRAIN_SECONDS (5), then the server stops; the
 # stop timeout is above drain + grace (10), as terminationGracePeriodSeconds is.
@@ -157,6 +160,8 @@ containers+=("$name-compose_sandbox_1" "$name-compose_gateway_1")
 podman healthcheck run "$name-compose_gateway_1" >"$work/healthcheck.log" 2>&1 || fail "compose: healthcheck: $(cat "$work/healthcheck.log")"
 podman exec "$name-compose_gateway_1" /rokt-gateway check-config --probe-upstream >"$work/check-config.log" 2>&1 ||
   fail "compose: check-config --probe-upstream: $(cat "$work/check-config.log")"
+compose_key=$(cat "$work/compose/secrets/gateway_bootstrap_api_key")
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $compose_key" "http://127.0.0.1:$compose_port/v1/merchants/demo-merchant-1/controls")" = 200 ] || fail "compose: the bootstrap key file was not used"
 "${compose[@]}" stop >>"$work/compose.log" 2>&1 || fail "compose stop: $(cat "$work/compose.log")"
 exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$name-compose_gateway_1")
 [ "$exit_code" = 0 ] || fail "compose stop: the gateway's exit code is $exit_code"
