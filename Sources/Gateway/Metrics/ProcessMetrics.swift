@@ -74,9 +74,13 @@ struct ProcessMetrics: Equatable {
         guard let directory = opendir("/proc/self/fd") else { return nil }
         defer { closedir(directory) }
         var count = 0
+        // Only the name's first byte is read: an entry is `d_reclen` bytes, often fewer than
+        // `MemoryLayout<dirent>.size`, so copying `entry.pointee` can read past the end of
+        // readdir's buffer (it crashed a scrape with many descriptors open).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(directory) {
-            let isDot = withUnsafeBytes(of: entry.pointee.d_name) { $0.first == UInt8(ascii: ".") }
-            if !isDot { count += 1 }
+            let first = UnsafeRawPointer(entry).load(fromByteOffset: nameOffset, as: UInt8.self)
+            if first != UInt8(ascii: ".") { count += 1 }
         }
         return count
     }
