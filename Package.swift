@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["CSQLite"]),
         .target(name: "Rokt", dependencies: ["HTTP", "JSON"]),
         .target(name: "RoktSandbox", dependencies: ["HTTP", "JSON"]),
-        .target(name: "Gateway", dependencies: ["HTTP", "JSON", "Store", "Rokt", "COpenSSL"]),
+        .target(name: "Gateway", dependencies: ["HTTP", "JSON", "Store", "Rokt", "CLinux", "COpenSSL"]),
         .executableTarget(name: "rokt-gateway", dependencies: ["Gateway", "RoktSandbox"]),
         .executableTarget(name: "rokt-sandbox", dependencies: ["RoktSandbox"]),
         // Test support: child processes via posix_spawn (Foundation's Process can crash on Linux).

@@ -14,6 +14,9 @@ flags=(-c release --scratch-path .build-static
   --disable-local-rpath
   -Xswiftc -static-executable -Xswiftc -Xclang-linker -Xswiftc -static-pie
   -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs)
+# `rokt-gateway --version` names the revision it was built from (GatewayVersion.revision).
+revision=$(git describe --tags --always --dirty 2>/dev/null || true)
+[ -z "$revision" ] || flags+=(-Xcc "-DCLINUX_SOURCE_REVISION=\"$revision\"")
 # The code a gateway runs to idle first, then what serving adds (deploy/order-file.sh makes it).
 order=(-Xlinker --symbol-ordering-file="$PWD/deploy/rokt-gateway.order" -Xlinker --no-warn-symbol-ordering)
 swift build "${flags[@]}" "${order[@]}" --product rokt-gateway "$@" >&2

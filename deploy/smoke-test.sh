@@ -27,6 +27,11 @@ ok "both executables are static PIEs"
 
 "$bin/rokt-gateway" --help | grep -q 'rokt-gateway serve' || fail "--help"
 ok "--help"
+revision=$(git describe --tags --always --dirty 2>/dev/null || true)
+version=$("$bin/rokt-gateway" --version)
+[ -z "$revision" ] || [[ "$(head -n 1 <<<"$version")" == *"(git $revision)" ]] || fail "--version does not name $revision: $version"
+grep -q '^openssl ' <<<"$version" && grep -q '^sqlite ' <<<"$version" || fail "--version: $version"
+ok "--version: $(head -n 1 <<<"$version")"
 
 export DATABASE_PATH="$work/gateway.sqlite3" LOG_FORMAT=json
 "$bin/rokt-gateway" migrate >"$work/migrate.log" 2>&1 || fail "migrate"

@@ -23,4 +23,14 @@ static inline uint32_t clinux_epollerr(void) { return EPOLLERR; }
 
 // Names the calling thread (pthread_setname_np needs _GNU_SOURCE); the kernel keeps 15 bytes.
 static inline void clinux_set_thread_name(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
+
+// The source revision a release build was made from: deploy/build.sh defines
+// CLINUX_SOURCE_REVISION (`git describe`) with -Xcc; any other build has none ("").
+static inline const char *clinux_source_revision(void) {
+#ifdef CLINUX_SOURCE_REVISION
+    return CLINUX_SOURCE_REVISION;
+#else
+    return "";
+#endif
+}
 #endif

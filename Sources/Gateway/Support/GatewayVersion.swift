@@ -1,3 +1,4 @@
+import CLinux
 import COpenSSL
 
 /// What `rokt-gateway --version` prints: the gateway's release and the toolchain and libraries
@@ -6,9 +7,16 @@ public enum GatewayVersion {
     /// The gateway's release (semantic versioning); bumped when a release is cut.
     public static let string = "0.12.0"
 
+    /// The git revision (`git describe --tags --always --dirty`) of a release built by
+    /// deploy/build.sh; nil for other builds (`swift build`, `swift run`), which do not know it.
+    public static var revision: String? {
+        let revision = String(cString: clinux_source_revision())
+        return revision.isEmpty ? nil : revision
+    }
+
     public static var lines: [String] {
         [
-            "rokt-gateway \(string)",
+            "rokt-gateway \(string)" + (revision.map { " (git \($0))" } ?? ""),
             "swift \(swiftCompiler)",
             "openssl \(String(cString: OpenSSL_version(numericCast(OPENSSL_VERSION))))",
             "sqlite \(GatewayStorage.engineVersion)",
