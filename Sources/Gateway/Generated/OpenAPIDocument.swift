@@ -807,7 +807,11 @@ paths:
             application/json:
               schema: { type: object, required: [status], properties: { status: { const: ready } } }
         "503":
-          description: "Not ready: `not_ready`, with `errors` naming `engine` and/or `database`."
+          description: >-
+            Not ready: `not_ready`, with `errors` naming `engine` and/or `database`; or, from
+            SIGTERM on, `server is shutting down` for `SHUTDOWN_DRAIN_SECONDS` while every other
+            route is still served, so that a load balancer stops routing here before the
+            listener closes.
           headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
           content:
             application/problem+json:
