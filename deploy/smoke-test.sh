@@ -56,7 +56,7 @@ PORT=0 ROKT_BASE_URL="https://localhost:$tls_port" ROKT_ECOMMERCE_BASE_URL="http
   "$bin/rokt-gateway" serve >"$work/gateway.log" 2>&1 &
 gateway=$!
 pids+=($gateway)
-port=$(wait_for "$work/gateway.log" '"msg":"listening","port":"[0-9]+"' | grep -Eo '[0-9]+') || fail "gateway did not start"
+port=$(wait_for "$work/gateway.log" '"msg":"listening".*"port":"[0-9]+"' | grep -Eo '"port":"[0-9]+"' | grep -Eo '[0-9]+') || fail "gateway did not start"
 [ "$(curl -sf "http://127.0.0.1:$port/healthz")" = '{"status":"ok"}' ] || fail "/healthz"
 ok "serve answers /healthz"
 # The idle-memory bound (BENCHMARKS.md, "HTTP server: memory") on a server after one request,

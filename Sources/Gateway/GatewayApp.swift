@@ -92,7 +92,9 @@ public final class GatewayApp: Sendable {
     public func runUntilSignalled() async throws {
         let signals = SignalWaiter(for: [SIGTERM, SIGINT])
         let port = try start()
-        services.logger.info("listening", ["port": String(port), "metricsPort": metricsPort.map(String.init) ?? "-"])
+        var fields = ["port": String(port)]
+        if let metricsPort { fields["metricsPort"] = String(metricsPort) }
+        services.logger.info("listening", fields)
         await signals.wait()
         await drainAndShutdown()
     }
