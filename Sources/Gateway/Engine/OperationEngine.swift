@@ -1,3 +1,4 @@
+import HTTP
 import JSON
 import Rokt
 import Synchronization
@@ -87,7 +88,7 @@ public final class OperationEngine: Sendable {
         let operation = StoredOperation(
             id: Identifiers.operationId(now: now), type: intent.operationType, merchantId: merchantId, resource: intent.resource,
             state: .queued, changed: nil, attempts: 0, createdAt: now, updatedAt: now, request: request, intent: intent,
-            result: nil, error: nil, apiKeyId: apiKeyId)
+            result: nil, error: nil, apiKeyId: apiKeyId, trace: TraceContext.current?.record)
         let bound = context.configuration.maxQueuedOperations
         switch try await context.store.submit(
             Submission(
@@ -189,13 +190,18 @@ public final class OperationEngine: Sendable {
     }
 
     private func work(_ job: ClaimedJob) async {
-        let outcome: JobOutcome
         let context = self.context.forJob(job)
-        switch JobResource(job.resource) {
-        case .controls: outcome = await ControlsReconciler(context: context).run(job)
-        case .status: outcome = await StatusReconciler(context: context).run(job)
-        case .singleWrite: outcome = await SingleWriteReconciler(context: context).run(job)
-        case nil: outcome = .idle
+        // The run works in the trace of the request behind its oldest operation, also after a
+        // restart: its calls to Rokt and its log lines carry that trace id, under a span of its own.
+        let stored = try? await context.store.trace(merchantId: job.merchantId, resource: job.resource)
+        let trace = TraceContext.continuing(stored, requestId: Identifiers.requestId(now: context.now), random: context.runtime.random)
+        let outcome: JobOutcome = await TraceContext.withCurrent(trace) {
+            switch JobResource(job.resource) {
+            case .controls: await ControlsReconciler(context: context).run(job)
+            case .status: await StatusReconciler(context: context).run(job)
+            case .singleWrite: await SingleWriteReconciler(context: context).run(job)
+            case nil: .idle
+            }
         }
         do {
             let (expired, deletePendingWrite) = outcome == .idle ? ([], false) : try await Self.expired(job, context: context)

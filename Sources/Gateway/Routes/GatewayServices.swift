@@ -17,6 +17,8 @@ public struct GatewayServices: Sendable {
     public let logger: Logger
     public let clock: any WallClock
     public let metrics: GatewayMetrics
+    /// 64 random bits per call (the engine's source): new trace and span ids.
+    let random: @Sendable () -> UInt64
     let inFlight = InboundIdempotency.InFlight()
     /// Whether shutdown has begun (`/readyz`).
     public let drain = DrainState()
@@ -41,6 +43,7 @@ enum Authorization {
         if let merchant, !key.allows(merchant: merchant) {
             throw Problem.forbidden("This API key may not act on merchant \(merchant).")
         }
+        RequestNotes.noteApiKey(key.id)
         return Caller(key: key)
     }
 }

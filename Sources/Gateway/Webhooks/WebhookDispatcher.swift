@@ -24,6 +24,8 @@ public final class WebhookDispatcher: Sendable {
     let configuration: WebhookConfiguration
     let logger: Logger
     let owner: String
+    /// 64 random bits per call: the span ids of attempts (and trace ids of events with none).
+    private let random: @Sendable () -> UInt64
     private let http: HTTPClient
     private let wake = WakeSignal()
     private let state = Mutex(State())
@@ -31,8 +33,12 @@ public final class WebhookDispatcher: Sendable {
 
     init(
         store: any WebhookStore & CommitFeed, clock: any WallClock, configuration: WebhookConfiguration, allowPrivateNetworks: Bool,
-        logger: Logger, group: EventLoopGroup
+        logger: Logger, group: EventLoopGroup,
+        random: @escaping @Sendable () -> UInt64 = {
+            var system = SystemRandomNumberGenerator(); return system.next()
+        }
     ) {
+        self.random = random
         self.store = store
         self.clock = clock
         self.configuration = configuration
@@ -134,8 +140,10 @@ public final class WebhookDispatcher: Sendable {
             }
             wake.signal()
         }
+        // Each attempt is a span in the trace of the operation that caused the event.
+        let trace = TraceContext.continuing(delivery.trace, requestId: Identifiers.requestId(now: clock.nowMillis()), random: random)
         do {
-            try await send(delivery)
+            try await TraceContext.withCurrent(trace) { try await send(delivery) }
         } catch {
             // The lease runs out and the delivery is attempted again: at least once.
             logger.error("webhook attempt not recorded", ["deliveryId": delivery.id, "error": String(describing: type(of: error))])
@@ -150,7 +158,7 @@ public final class WebhookDispatcher: Sendable {
         }
         let startedAt = clock.nowMillis()
         let timestamp = startedAt / 1000
-        let headers: HTTPHeaders = [
+        var headers: HTTPHeaders = [
             "Content-Type": "application/json",
             "webhook-id": delivery.eventId,
             "webhook-timestamp": String(timestamp),
@@ -158,6 +166,7 @@ public final class WebhookDispatcher: Sendable {
                 id: delivery.eventId, timestamp: timestamp, body: body,
                 keys: endpoint.signingKeys(now: startedAt)),
         ]
+        TraceContext.current?.propagate(into: &headers)
         let started = ContinuousClock.now
         let (status, snippet, failure) = await post(body, to: endpoint.url, headers: headers)
         let durationMs = (ContinuousClock.now - started).milliseconds

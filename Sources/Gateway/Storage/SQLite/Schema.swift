@@ -206,5 +206,18 @@ enum Schema {
                 -- the secret as shown>"); the stored body never holds the secret.
                 ALTER TABLE inbound_requests ADD COLUMN secret_ref TEXT;
                 """),
+        Migration(
+            version: 6, name: "W3C trace ids on operations and webhook events",
+            sql: """
+                -- The W3C trace of the request that created the operation (its id, the caller's flags and
+                -- tracestate): its job's calls to Rokt and the webhooks it causes continue it, also after
+                -- a restart. NULL on older rows.
+                ALTER TABLE operations ADD COLUMN trace_id TEXT;
+                ALTER TABLE operations ADD COLUMN trace_flags INTEGER;
+                ALTER TABLE operations ADD COLUMN trace_state TEXT;
+                ALTER TABLE webhook_events ADD COLUMN trace_id TEXT;
+                ALTER TABLE webhook_events ADD COLUMN trace_flags INTEGER;
+                ALTER TABLE webhook_events ADD COLUMN trace_state TEXT;
+                """),
     ]
 }
