@@ -115,6 +115,21 @@ import Testing
         await receiver.shutdown()
     }
 
+    @Test func aKeyRefusedFromTheHeadIsNamedButNeverShown() async throws {
+        let logs = LogCapture()
+        try await withGateway(logSink: logs.sink) { gateway in
+            let reader = try await gateway.makeKey([.read])
+            let refused = try await gateway.call(.post, Self.path, json: Self.addVertical, key: reader)
+            #expect(refused.status == 403)
+            #expect(!logs.all.contains { $0.contains(reader) || $0.contains(String(reader.suffix(20))) })
+        }
+        let access = Self.lines(logs).filter { $0["msg"] == .string("request") && $0["status"] == .number(403) }
+        #expect(access.count == 1)
+        #expect(access.first?["api_key_id"]?.stringValue?.isEmpty == false)
+        #expect(access.first?["bytes_in"] == .number(0), "the body is never read")
+        #expect(access.first?["trace_id"] != nil)
+    }
+
     @Test func theAccessLogTakesTheForwardedClientOnlyFromATrustedProxy() async throws {
         for (trusted, expected) in [("127.0.0.0/8", "198.51.100.7"), ("10.0.0.0/8", "127.0.0.1"), ("", "127.0.0.1")] {
             let logs = LogCapture()

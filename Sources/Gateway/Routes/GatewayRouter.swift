@@ -73,21 +73,26 @@ struct GatewayRouter: Sendable {
         else { return nil }
         let request = HTTPRequest(head: head)
         let merchant = requirement.merchantParameter.map { parameters[$0] ?? "" }
-        do {
-            _ = try Authorization.authorize(request, scope: requirement.scope, merchant: merchant, keyRing: services.keyRing)
-            return nil
-        } catch {
-            var response = error.response()
-            services.configuration.cors.decorate(&response, origin: head.headers["Origin"])
-            let requestId = Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis())
-            let trace = TraceContext.incoming(head.headers, requestId: requestId, random: services.random)
-            TraceContext.withCurrent(trace) {
-                record(
-                    &response, of: head, remoteAddress: remoteAddress, bytesIn: 0, requestId: requestId, template: template,
-                    started: started, notes: nil)
+        let notes = RequestNotes()
+        let refusal = RequestNotes.$current.withValue(notes) { () -> Problem? in
+            do throws(Problem) {
+                _ = try Authorization.authorize(request, scope: requirement.scope, merchant: merchant, keyRing: services.keyRing)
+                return nil
+            } catch {
+                return error
             }
-            return response
         }
+        guard let refusal else { return nil }
+        var response = refusal.response()
+        services.configuration.cors.decorate(&response, origin: head.headers["Origin"])
+        let requestId = Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis())
+        let trace = TraceContext.incoming(head.headers, requestId: requestId, random: services.random)
+        TraceContext.withCurrent(trace) {
+            record(
+                &response, of: head, remoteAddress: remoteAddress, bytesIn: 0, requestId: requestId, template: template,
+                started: started, notes: notes)
+        }
+        return response
     }
 
     /// Stamps the request id, counts the request for `/metrics` and writes the access log.
@@ -100,12 +105,14 @@ struct GatewayRouter: Sendable {
         services.metrics.recordRequest(method: head.method, route: template, status: response.status.code, duration: elapsed)
         var bytesOut: Int?
         if case .bytes(let body) = response.body { bytesOut = body.count }
-        let entry = AccessLogEntry(
-            requestId: requestId, method: Self.loggedMethod(head.method), path: head.path, route: template,
-            status: response.status.code, duration: elapsed,
-            clientAddress: services.configuration.trustedProxies.clientAddress(peer: remoteAddress, headers: head.headers),
-            bytesIn: bytesIn, bytesOut: bytesOut, apiKeyId: notes?.apiKeyId, operationId: notes?.operationId)
-        services.logger.log(.info, "request", values: entry.fields)
+        let status = response.status.code
+        services.logger.log(
+            .info, "request",
+            values: AccessLogEntry(
+                requestId: requestId, method: Self.loggedMethod(head.method), path: head.path, route: template, status: status,
+                duration: elapsed, clientAddress: services.configuration.trustedProxies.clientAddress(peer: remoteAddress, headers: head.headers),
+                bytesIn: bytesIn, bytesOut: bytesOut, apiKeyId: notes?.apiKeyId, operationId: notes?.operationId
+            ).fields)
     }
 
     /// The method as the access log writes it: any token is a valid method, so a long one is cut

@@ -37,13 +37,13 @@ enum Authorization {
             header.count > 7, header.prefix(7).asciiCaseInsensitiveEquals("Bearer "),
             let key = keyRing.authenticate(String(header.dropFirst(7)).trimmingHTTPWhitespace())
         else { throw Problem.unauthenticated }
+        RequestNotes.noteApiKey(key.id)  // also when refused below: the access log names the key
         guard key.allows(scope) else {
             throw Problem.forbidden("This API key lacks the `\(scope.rawValue)` scope.")
         }
         if let merchant, !key.allows(merchant: merchant) {
             throw Problem.forbidden("This API key may not act on merchant \(merchant).")
         }
-        RequestNotes.noteApiKey(key.id)
         return Caller(key: key)
     }
 }

@@ -40,6 +40,7 @@ public final class Logger: Sendable {
     public func error(_ message: String, _ fields: @autoclosure () -> [String: String] = [:]) { log(.error, message, fields()) }
 
     public func log(_ level: Level, _ message: String, _ fields: @autoclosure () -> [String: String]) {
+        guard level >= self.level else { return }
         log(level, message, values: fields().mapValues(LogValue.string))
     }
 
