@@ -195,26 +195,29 @@ public final class OperationEngine: Sendable {
         // restart: its calls to Rokt and its log lines carry that trace id, under a span of its own.
         let stored = try? await context.store.trace(merchantId: job.merchantId, resource: job.resource)
         let trace = TraceContext.continuing(stored, requestId: Identifiers.requestId(now: context.now), random: context.runtime.random)
-        let outcome: JobOutcome = await TraceContext.withCurrent(trace) {
-            switch JobResource(job.resource) {
-            case .controls: await ControlsReconciler(context: context).run(job)
-            case .status: await StatusReconciler(context: context).run(job)
-            case .singleWrite: await SingleWriteReconciler(context: context).run(job)
-            case nil: .idle
-            }
-        }
-        do {
-            let (expired, deletePendingWrite) = outcome == .idle ? ([], false) : try await Self.expired(job, context: context)
-            try await context.release(job, outcome, expired: expired, deletePendingWrite: deletePendingWrite)
-        } catch {
-            // The lease expires on its own; the job is taken again then.
-            context.report(error, "releasing a job failed", operationIds: [])
-        }
+        await TraceContext.withCurrent(trace) { await Self.run(job, context: context) }
         state.withLock { state in
             state.active.remove(ClaimedJobKey(job))
             state.workers[ClaimedJobKey(job)] = nil
         }
         wake.signal()
+    }
+
+    private static func run(_ job: ClaimedJob, context: EngineContext) async {
+        let outcome: JobOutcome
+        switch JobResource(job.resource) {
+        case .controls: outcome = await ControlsReconciler(context: context).run(job)
+        case .status: outcome = await StatusReconciler(context: context).run(job)
+        case .singleWrite: outcome = await SingleWriteReconciler(context: context).run(job)
+        case nil: outcome = .idle
+        }
+        do {
+            let (expired, deletePendingWrite) = outcome == .idle ? ([], false) : try await expired(job, context: context)
+            try await context.release(job, outcome, expired: expired, deletePendingWrite: deletePendingWrite)
+        } catch {
+            // The lease expires on its own; the job is taken again then.
+            context.report(error, "releasing a job failed", operationIds: [])
+        }
     }
 
     /// Operations older than the retry policy's maximum age stop retrying: they fail with

@@ -37,9 +37,8 @@ enum WebhookEvents {
                     data: ["operationId": .string(operation.id), "error": summary["error"] ?? .null]))
         }
         // Delivered in the operation's trace, whenever and wherever the dispatcher sends them.
-        return events.map {
-            var event = $0; event.trace = operation.trace; return event
-        }
+        for index in events.indices { events[index].trace = operation.trace }
+        return events
     }
 
     /// `merchant.registered`, for an account a register created.
