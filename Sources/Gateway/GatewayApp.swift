@@ -58,18 +58,20 @@ public final class GatewayApp: Sendable {
         try await engine.start()
         webhooks = WebhookDispatcher(
             store: store, clock: clock, configuration: configuration.webhooks,
-            allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group, metrics: metrics)
+            allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group, metrics: metrics,
+            random: engineSettings.runtime.random)
         try await webhooks.start()
         services = GatewayServices(
             configuration: configuration, engine: engine, inboundRequests: store, webhookAdmin: store,
-            storeHealth: store, rokt: rokt, keyRing: keyRing, logger: logger, clock: clock, metrics: metrics)
+            storeHealth: store, rokt: rokt, keyRing: keyRing, logger: logger, clock: clock, metrics: metrics,
+            random: engineSettings.runtime.random)
         keyWatcher = Task { await keyRing.watch() }
         retention = RetentionSweeper(store: store, clock: clock, configuration: configuration.retention)
         retention.start(onSweep: metrics.recordRetention) { error in logger.error("retention sweep failed", ["error": "\(error)"]) }
         let router = GatewayRouter(services: services)
         server = try HTTPServer(
             configuration: configuration.server, group: group,
-            bodyLimit: { router.bodyLimit(method: $0, path: $1) }, headFilter: router.screen, handler: router.handle)
+            bodyLimit: { router.bodyLimit(method: $0, path: $1) }, headFilter: { router.screen($0, remoteAddress: $1) }, handler: router.handle)
         if let port = configuration.metricsPort {
             metricsServer = try MetricsRoute.server(services: services, port: port, group: group)
         } else {

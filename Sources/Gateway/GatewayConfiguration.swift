@@ -33,6 +33,8 @@ public struct GatewayConfiguration: Sendable {
     public var placementsOnError: PlacementsFailurePolicy = .skip
     /// Origins allowed to call from a browser (CORS_ALLOWED_ORIGINS); empty turns CORS off.
     public var cors = CORSPolicy(allowedOrigins: [])
+    /// Proxies whose X-Forwarded-For / Forwarded is believed (TRUSTED_PROXIES); empty: none.
+    public var trustedProxies = TrustedProxies()
     /// The operation engine's bounds (ENGINE_* and RETRY_* variables).
     public var engine = EngineConfiguration()
     /// What is deleted when (OPERATIONS_RETENTION, WEBHOOK_RETENTION; idempotency records after 24 h).
@@ -124,6 +126,11 @@ public struct GatewayConfiguration: Sendable {
         if let raw = value("CORS_ALLOWED_ORIGINS") {
             do { configuration.cors = try CORSPolicy(parsing: raw) } catch {
                 throw ConfigurationError(variable: "CORS_ALLOWED_ORIGINS", message: error.message)
+            }
+        }
+        if let raw = value("TRUSTED_PROXIES") {
+            do { configuration.trustedProxies = try TrustedProxies(parsing: raw) } catch {
+                throw ConfigurationError(variable: "TRUSTED_PROXIES", message: error.message)
             }
         }
         try readEngine(into: &configuration.engine, reader)

@@ -63,7 +63,7 @@ public final class HTTPServer: Sendable {
     public init(
         configuration: Configuration, group: EventLoopGroup? = nil,
         bodyLimit: @escaping @Sendable (HTTPMethod, String) -> Int? = { _, _ in nil },
-        headFilter: @escaping HeadFilter = { _ in nil },
+        headFilter: @escaping HeadFilter = { _, _ in nil },
         handler: @escaping HTTPHandler
     ) throws {
         self.configuration = configuration
@@ -89,7 +89,8 @@ public final class HTTPServer: Sendable {
 
     /// Refuses a request from its head alone (a missing credential, say) so its body is never
     /// buffered; nil lets it through. Runs on the connection's loop: it must not block.
-    public typealias HeadFilter = @Sendable (HTTPRequestHead) -> HTTPResponse?
+    /// Given the head and the peer (`ip:port`).
+    public typealias HeadFilter = @Sendable (HTTPRequestHead, _ remoteAddress: String) -> HTTPResponse?
 
     /// Request-body bytes held right now across all connections.
     public var bodyMemoryInUse: Int { bodyMemory.reserved }

@@ -250,7 +250,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             sendError(error.status, detail: error.description)
             return
         }
-        if framing != .none, let refusal = server.headFilter(head) {
+        if framing != .none, let refusal = server.headFilter(head, remoteAddress) {
             // Answered without the body, which is left unread: the connection closes after the answer.
             keepAlive = false
             state = .responding

@@ -38,6 +38,8 @@ public struct UpstreamCall: Codable, Sendable, Equatable {
     public var at: Int64
     /// For calls that got no HTTP answer: what happened instead.
     public var error: String?
+    /// The W3C trace the call was made in (its `traceparent` carried this trace id).
+    public var traceId: String? = nil
 }
 
 /// The Partnerships API and the Ecommerce placements call, over our HTTP client. Every call
@@ -106,9 +108,12 @@ public final class RoktClient: Sendable {
     ) async -> Outcome<RoktResponse> {
         let started = now()
         let clock = ContinuousClock.now
+        let trace = TraceContext.current
         var call = UpstreamCall(
             method: method.rawValue, path: logPath, idempotencyKey: idempotencyKey, status: nil,
-            requestId: nil, operationId: nil, durationMs: 0, at: started, error: nil)
+            requestId: nil, operationId: nil, durationMs: 0, at: started, error: nil, traceId: trace?.traceId)
+        var headers = headers
+        trace?.propagate(into: &headers)
         do {
             let answer = try await http.execute(
                 HTTPClientRequest(method: method, url: url, headers: headers, body: body), timeout: timeout ?? configuration.requestTimeout)

@@ -52,6 +52,9 @@ import Testing
         // Every PUT, before and after the crash, carried the one key committed before the first was sent.
         let puts = sandbox.requestLog.filter { $0.method == "PUT" }
         #expect(Set(puts.compactMap { $0.header("Idempotency-Key") }).count == 1)
+        // Before and after the crash, every call to Rokt continued the trace recorded on the operation.
+        let traceId = try #require(document["traceId"]?.stringValue)
+        #expect(Set(sandbox.requestLog.map { $0.header("traceparent").flatMap(TraceParent.init(parsing:))?.traceId }) == [traceId])
         // Applied once: the vertical is there once, next to nothing else.
         #expect(sandbox.controls(of: SandboxDemo.merchant1)!.blockedVerticals.map(\.partnerVerticalId) == [1555])
         await sandbox.shutdown()

@@ -21,7 +21,7 @@ import Testing
         let router = makeTestRouter()
         let server = try HTTPServer(
             configuration: configuration, group: group, bodyLimit: { router.bodyLimit(method: $0, path: $1) },
-            headFilter: { head in
+            headFilter: { head, _ in
                 head.headers["Authorization"] == "Bearer good" ? nil : .problem(.unauthorized, detail: "no key")
             }, handler: { try await router.handle($0) })
         let port = try server.start()

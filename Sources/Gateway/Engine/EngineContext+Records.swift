@@ -1,3 +1,4 @@
+import HTTP
 import JSON
 import Rokt
 
@@ -12,7 +13,16 @@ extension EngineContext {
 
     /// The job's queued operations, oldest first.
     func queued(for job: ClaimedJob, limit: Int) async throws -> [StoredOperation] {
-        remembered(try await store.queued(merchantId: job.merchantId, resource: job.resource, limit: limit))
+        let queued = remembered(try await store.queued(merchantId: job.merchantId, resource: job.resource, limit: limit))
+        follow(queued.first?.trace)
+        return queued
+    }
+
+    /// The run goes on in the trace of the oldest operation it took on (a run serves the callers
+    /// queued behind it in turn): a new span in that trace, unless the run is in it already.
+    private func follow(_ record: TraceRecord?) {
+        guard let record, let scope = TraceScope.active, scope.trace.traceId != record.traceId else { return }
+        scope.replace(TraceContext.continuing(record, requestId: scope.trace.requestId, random: runtime.random))
     }
 
     /// The operations with these ids (those that exist), in the order given.
@@ -95,7 +105,9 @@ extension EngineContext {
         let now = self.now
         let answer = RegistrationAnswer(
             operationId: operation.id, accountId: accountId, externalAccountId: externalAccountId,
-            event: isNew ? WebhookEvents.registered(merchantId: accountId, merchant: merchant, operationId: operation.id) : nil)
+            event: isNew
+                ? WebhookEvents.registered(
+                    merchantId: accountId, merchant: merchant, operationId: operation.id, trace: operation.trace) : nil)
         try await withCalls { [store] calls in try await store.recordRegistration(answer, now: now, calls: calls) }
         known.remember([known.current(operation)])
         known.update([operation.id]) { $0.merchantId = accountId }

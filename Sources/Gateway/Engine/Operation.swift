@@ -21,6 +21,8 @@ public struct Operation: Codable, Sendable, Equatable {
     public var result: JSONValue?
     public var error: Problem?
     public var upstream: [UpstreamCall]
+    /// The W3C trace of the request that created it; its upstream calls and webhooks carry it too.
+    public var traceId: String? = nil
 }
 
 /// What an operation asks of Rokt, in the form the engine executes; stored with the operation.
@@ -59,6 +61,7 @@ extension Operation {
             "changed": changed.map(JSONValue.bool) ?? .null, "attempts": .number(Double(attempts)),
             "createdAt": .string(createdAt), "updatedAt": .string(updatedAt), "request": request,
             "result": result ?? .null, "upstream": .array(upstream.map(\.jsonValue)),
+            "traceId": traceId.map(JSONValue.string) ?? .null,
         ]
         members["error"] = error.flatMap { try? JSON.decode(JSONValue.self, from: JSON.encode($0)) } ?? .null
         return .object(members)
@@ -81,6 +84,7 @@ extension UpstreamCall {
         if let requestId { members["requestId"] = .string(requestId) }
         if let operationId { members["operationId"] = .string(operationId) }
         if let error { members["error"] = .string(error) }
+        if let traceId { members["traceId"] = .string(traceId) }
         return .object(members)
     }
 }

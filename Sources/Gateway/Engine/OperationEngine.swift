@@ -1,3 +1,4 @@
+import HTTP
 import JSON
 import Rokt
 import Synchronization
@@ -87,7 +88,7 @@ public final class OperationEngine: Sendable {
         let operation = StoredOperation(
             id: Identifiers.operationId(now: now), type: intent.operationType, merchantId: merchantId, resource: intent.resource,
             state: .queued, changed: nil, attempts: 0, createdAt: now, updatedAt: now, request: request, intent: intent,
-            result: nil, error: nil, apiKeyId: apiKeyId)
+            result: nil, error: nil, apiKeyId: apiKeyId, trace: TraceContext.current?.record)
         let bound = context.configuration.maxQueuedOperations
         switch try await context.store.submit(
             Submission(
@@ -189,8 +190,21 @@ public final class OperationEngine: Sendable {
     }
 
     private func work(_ job: ClaimedJob) async {
-        let outcome: JobOutcome
         let context = self.context.forJob(job)
+        // The run works in the trace of the request behind its oldest operation, also after a
+        // restart: its calls to Rokt and its log lines carry that trace id, under a span of its own.
+        let stored = try? await context.store.trace(merchantId: job.merchantId, resource: job.resource)
+        let trace = TraceContext.continuing(stored, requestId: Identifiers.requestId(now: context.now), random: context.runtime.random)
+        await TraceContext.withCurrent(trace) { await Self.run(job, context: context) }
+        state.withLock { state in
+            state.active.remove(ClaimedJobKey(job))
+            state.workers[ClaimedJobKey(job)] = nil
+        }
+        wake.signal()
+    }
+
+    private static func run(_ job: ClaimedJob, context: EngineContext) async {
+        let outcome: JobOutcome
         switch JobResource(job.resource) {
         case .controls: outcome = await ControlsReconciler(context: context).run(job)
         case .status: outcome = await StatusReconciler(context: context).run(job)
@@ -198,17 +212,12 @@ public final class OperationEngine: Sendable {
         case nil: outcome = .idle
         }
         do {
-            let (expired, deletePendingWrite) = outcome == .idle ? ([], false) : try await Self.expired(job, context: context)
+            let (expired, deletePendingWrite) = outcome == .idle ? ([], false) : try await expired(job, context: context)
             try await context.release(job, outcome, expired: expired, deletePendingWrite: deletePendingWrite)
         } catch {
             // The lease expires on its own; the job is taken again then.
             context.report(error, "releasing a job failed", operationIds: [])
         }
-        state.withLock { state in
-            state.active.remove(ClaimedJobKey(job))
-            state.workers[ClaimedJobKey(job)] = nil
-        }
-        wake.signal()
     }
 
     /// Operations older than the retry policy's maximum age stop retrying: they fail with

@@ -32,61 +32,87 @@ struct GatewayRouter: Sendable {
 
     func bodyLimit(method: HTTPMethod, path: String) -> Int? { router.bodyLimit(method: method, path: path) }
 
+    /// Handles one request inside its trace (the caller's `traceparent`, or a new trace) and its
+    /// access-log notes, so every line logged and every call made on its behalf carries them.
     @Sendable
     func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
         let started = ContinuousClock.now
         let requestId = Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis())
-        let matched = router.match(method: request.method, path: request.path)
-        let cors = services.configuration.cors
-        var response: HTTPResponse
-        if case .methodNotAllowed(let allowed) = matched, cors.isPreflight(request) {
-            // Routes never register OPTIONS, so a preflight on any registered path lands here.
-            response = cors.preflightResponse(origin: request.headers["Origin"] ?? "", methods: allowed)
-        } else {
-            response = try await router.handle(request, matched: matched)
-            cors.decorate(&response, origin: request.headers["Origin"])
+        let trace = TraceContext.incoming(request.headers, requestId: requestId, random: services.random)
+        let notes = RequestNotes()
+        return try await RequestNotes.$current.withValue(notes) {
+            try await TraceContext.withCurrent(trace) {
+                let matched = router.match(method: request.method, path: request.path)
+                let cors = services.configuration.cors
+                var response: HTTPResponse
+                if case .methodNotAllowed(let allowed) = matched, cors.isPreflight(request) {
+                    // Routes never register OPTIONS, so a preflight on any registered path lands here.
+                    response = cors.preflightResponse(origin: request.headers["Origin"] ?? "", methods: allowed)
+                } else {
+                    response = try await router.handle(request, matched: matched)
+                    cors.decorate(&response, origin: request.headers["Origin"])
+                }
+                var template: String?
+                if case .found(_, _, let found, _) = matched { template = found }
+                record(
+                    &response, of: request.head, remoteAddress: request.remoteAddress, bytesIn: request.body.count, requestId: requestId,
+                    template: template, started: started, notes: notes)
+                return response
+            }
         }
-        var template: String?
-        if case .found(_, _, let found, _) = matched { template = found }
-        record(&response, of: request.head, requestId: requestId, template: template, started: started)
-        return response
     }
 
     /// Asked by the server from a request's head, before its body is read: a route that needs a
     /// key refuses a missing, unknown, under-scoped or wrong-merchant key here, with the answer
     /// its handler would give, so a body is never buffered for a caller who may not send it.
     @Sendable
-    func screen(_ head: HTTPRequestHead) -> HTTPResponse? {
+    func screen(_ head: HTTPRequestHead, remoteAddress: String? = nil) -> HTTPResponse? {
         let started = ContinuousClock.now
         guard case .found(_, let parameters, let template, _) = router.match(method: head.method, path: head.path),
             let requirement = KeyRequirement.of(method: head.method, template: template)
         else { return nil }
         let request = HTTPRequest(head: head)
         let merchant = requirement.merchantParameter.map { parameters[$0] ?? "" }
-        do {
-            _ = try Authorization.authorize(request, scope: requirement.scope, merchant: merchant, keyRing: services.keyRing)
-            return nil
-        } catch {
-            var response = error.response()
-            services.configuration.cors.decorate(&response, origin: head.headers["Origin"])
-            record(
-                &response, of: head, requestId: Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis()),
-                template: template, started: started)
-            return response
+        let notes = RequestNotes()
+        let refusal = RequestNotes.$current.withValue(notes) { () -> Problem? in
+            do throws(Problem) {
+                _ = try Authorization.authorize(request, scope: requirement.scope, merchant: merchant, keyRing: services.keyRing)
+                return nil
+            } catch {
+                return error
+            }
         }
+        guard let refusal else { return nil }
+        var response = refusal.response()
+        services.configuration.cors.decorate(&response, origin: head.headers["Origin"])
+        let requestId = Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis())
+        let trace = TraceContext.incoming(head.headers, requestId: requestId, random: services.random)
+        TraceContext.withCurrent(trace) {
+            record(
+                &response, of: head, remoteAddress: remoteAddress, bytesIn: 0, requestId: requestId, template: template,
+                started: started, notes: notes)
+        }
+        return response
     }
 
     /// Stamps the request id, counts the request for `/metrics` and writes the access log.
-    private func record(_ response: inout HTTPResponse, of head: HTTPRequestHead, requestId: String, template: String?, started: ContinuousClock.Instant) {
+    private func record(
+        _ response: inout HTTPResponse, of head: HTTPRequestHead, remoteAddress: String?, bytesIn: Int, requestId: String,
+        template: String?, started: ContinuousClock.Instant, notes: RequestNotes?
+    ) {
         response.headers["X-Request-Id"] = requestId
         let elapsed = ContinuousClock.now - started
         services.metrics.recordRequest(method: head.method, route: template, status: response.status.code, duration: elapsed)
-        services.logger.info(
-            "request",
-            [
-                "requestId": requestId, "method": Self.loggedMethod(head.method), "path": head.path, "status": String(response.status.code),
-                "durationMs": String(elapsed.milliseconds),
-            ])
+        var bytesOut: Int?
+        if case .bytes(let body) = response.body { bytesOut = body.count }
+        let status = response.status.code
+        services.logger.log(
+            .info, "request",
+            values: AccessLogEntry(
+                requestId: requestId, method: Self.loggedMethod(head.method), path: head.path, route: template, status: status,
+                duration: elapsed, clientAddress: services.configuration.trustedProxies.clientAddress(peer: remoteAddress, headers: head.headers),
+                bytesIn: bytesIn, bytesOut: bytesOut, apiKeyId: notes?.apiKeyId, operationId: notes?.operationId
+            ).fields)
     }
 
     /// The method as the access log writes it: any token is a valid method, so a long one is cut

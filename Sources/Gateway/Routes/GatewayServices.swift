@@ -17,6 +17,8 @@ public struct GatewayServices: Sendable {
     public let logger: Logger
     public let clock: any WallClock
     public let metrics: GatewayMetrics
+    /// 64 random bits per call (the engine's source): new trace and span ids.
+    let random: @Sendable () -> UInt64
     let inFlight = InboundIdempotency.InFlight()
     /// Whether shutdown has begun (`/readyz`).
     public let drain = DrainState()
@@ -35,6 +37,7 @@ enum Authorization {
             header.count > 7, header.prefix(7).asciiCaseInsensitiveEquals("Bearer "),
             let key = keyRing.authenticate(String(header.dropFirst(7)).trimmingHTTPWhitespace())
         else { throw Problem.unauthenticated }
+        RequestNotes.noteApiKey(key.id)  // also when refused below: the access log names the key
         guard key.allows(scope) else {
             throw Problem.forbidden("This API key lacks the `\(scope.rawValue)` scope.")
         }

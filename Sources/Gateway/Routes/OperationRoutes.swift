@@ -13,6 +13,7 @@ struct OperationRoutes: Sendable {
             guard let operation = try await services.engine.operation(id), caller.key.allows(merchant: operation.merchantId) else {
                 throw Problem.notFound("No operation \(id).")
             }
+            RequestNotes.noteOperation(operation.id)
             return HTTPResponse(headers: ["Content-Type": "application/json"], body: operation.encoded)
         }
         router.get("/v1/operations") { request in

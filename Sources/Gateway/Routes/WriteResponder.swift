@@ -18,6 +18,7 @@ struct WriteResponder: Sendable {
     }
 
     func respond(to operation: Operation, request: HTTPRequest, createdStatus: Bool = false) async throws -> HTTPResponse {
+        RequestNotes.noteOperation(operation.id)
         let (wait, applied) = wait(for: request)
         // respond-async: the operation as committed is the answer; no read needed.
         let current = wait > .zero ? try await services.engine.wait(for: operation.id, timeout: wait) ?? operation : operation

@@ -1,3 +1,4 @@
+import HTTP
 import JSON
 import Rokt
 
@@ -31,6 +32,8 @@ protocol OperationStore: Sendable {
     func queued(merchantId: String, resource: String, limit: Int) async throws -> [StoredOperation]
     /// Unfinished operations of one job created at or before `cutoff` (those past the retry window).
     func unfinished(merchantId: String, resource: String, createdAtOrBefore cutoff: Int64) async throws -> [StoredOperation]
+    /// The trace of the job's oldest unfinished operation (nil: none, or stored without one).
+    func trace(merchantId: String, resource: String) async throws -> TraceRecord?
     /// The upstream calls stored for an operation, oldest first.
     func calls(of operationId: String) async throws -> [UpstreamCall]
     /// The public document, with its call log.
@@ -127,12 +130,14 @@ struct StoredOperation: Sendable, Equatable {
     var result: JSONValue?
     var error: Problem?
     var apiKeyId: String?
+    /// The W3C trace of the request that created it (nil for operations stored before traces).
+    var trace: TraceRecord? = nil
 
     func document(upstream: [UpstreamCall]) -> Operation {
         Operation(
             id: id, type: type, merchantId: merchantId, state: state, changed: changed, attempts: attempts,
             createdAt: Timestamp.format(createdAt), updatedAt: Timestamp.format(updatedAt), request: request,
-            result: result, error: error, upstream: upstream)
+            result: result, error: error, upstream: upstream, traceId: trace?.traceId)
     }
 }
 

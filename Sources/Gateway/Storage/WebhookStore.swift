@@ -1,3 +1,4 @@
+import HTTP
 import JSON
 
 /// Webhook endpoints, the events the outbox recorded, their deliveries and attempts.
@@ -80,6 +81,8 @@ struct NewWebhookEvent: Sendable, Equatable {
     var data: [String: JSONValue]
     /// The id of an event that is one fact (an operation's ending): the same every time.
     var factId: String?
+    /// The W3C trace its deliveries are sent in (the causing operation's); nil: each starts one.
+    var trace: TraceRecord? = nil
 
     /// The body receivers get, the same whichever backend stored it.
     func body(id: String, sequence: Int64, at now: Int64) -> [UInt8] {
@@ -100,6 +103,8 @@ struct ClaimedDelivery: Sendable, Equatable {
     var endpointId: String
     var eventId: String
     var attempts: Int
+    /// The event's trace, continued in the delivery's `traceparent`.
+    var trace: TraceRecord? = nil
 }
 
 /// One attempt's outcome as logged.

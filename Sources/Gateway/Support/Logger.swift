@@ -1,3 +1,4 @@
+import HTTP
 import JSON
 import Synchronization
 #if canImport(Glibc)
@@ -6,6 +7,8 @@ import Synchronization
 
 /// Structured logging to stdout, one line per event, JSON or text (`LOG_FORMAT`), filtered by
 /// `LOG_LEVEL`. Callers pass fields, never raw headers or bodies: secrets stay out by construction.
+/// A line written while a request or a job is handled carries its `trace_id` and `span_id`
+/// (`TraceContext.current`), so no call site passes them.
 public final class Logger: Sendable {
     public typealias Level = GatewayConfiguration.LogLevel
 
@@ -38,8 +41,19 @@ public final class Logger: Sendable {
 
     public func log(_ level: Level, _ message: String, _ fields: @autoclosure () -> [String: String]) {
         guard level >= self.level else { return }
-        let fields = fields()
+        log(level, message, values: fields().mapValues(LogValue.string))
+    }
+
+    /// A line with typed fields: numbers and booleans are written unquoted in JSON.
+    public func log(_ level: Level, _ message: String, values fields: @autoclosure () -> [String: LogValue]) {
+        guard level >= self.level else { return }
+        var fields = fields()
+        if let trace = TraceContext.current {
+            fields["trace_id"] = .string(trace.traceId)
+            fields["span_id"] = .string(trace.spanId)
+        }
         let time = Timestamp.format(clock.nowMillis())
+        let sorted = fields.sorted(by: { $0.key < $1.key })
         let line: String
         switch format {
         case .json:
@@ -47,12 +61,10 @@ public final class Logger: Sendable {
                 #""time":"# + JSONString.escape(time), #""level":"# + JSONString.escape(level.rawValue),
                 #""msg":"# + JSONString.escape(message),
             ]
-            for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
-                parts.append(JSONString.escape(key) + ":" + JSONString.escape(value))
-            }
+            for (key, value) in sorted { parts.append(JSONString.escape(key) + ":" + value.json) }
             line = "{" + parts.joined(separator: ",") + "}"
         case .text:
-            line = "\(time) \(level.rawValue.uppercased()) \(message)" + fields.sorted(by: { $0.key < $1.key }).map { " \($0.key)=\($0.value)" }.joined()
+            line = "\(time) \(level.rawValue.uppercased()) \(message)" + sorted.map { " \($0.key)=\($0.value.text)" }.joined()
         }
         lock.withLock { _ in sink(line) }
     }

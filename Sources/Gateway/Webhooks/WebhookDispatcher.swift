@@ -25,6 +25,8 @@ public final class WebhookDispatcher: Sendable {
     let logger: Logger
     let owner: String
     let metrics: GatewayMetrics
+    /// 64 random bits per call: the span ids of attempts (and trace ids of events with none).
+    private let random: @Sendable () -> UInt64
     private let http: HTTPClient
     private let wake = WakeSignal()
     private let state = Mutex(State())
@@ -32,8 +34,12 @@ public final class WebhookDispatcher: Sendable {
 
     init(
         store: any WebhookStore & CommitFeed, clock: any WallClock, configuration: WebhookConfiguration, allowPrivateNetworks: Bool,
-        logger: Logger, group: EventLoopGroup, metrics: GatewayMetrics
+        logger: Logger, group: EventLoopGroup, metrics: GatewayMetrics,
+        random: @escaping @Sendable () -> UInt64 = {
+            var system = SystemRandomNumberGenerator(); return system.next()
+        }
     ) {
+        self.random = random
         self.store = store
         self.metrics = metrics
         self.clock = clock
@@ -136,8 +142,10 @@ public final class WebhookDispatcher: Sendable {
             }
             wake.signal()
         }
+        // Each attempt is a span in the trace of the operation that caused the event.
+        let trace = TraceContext.continuing(delivery.trace, requestId: Identifiers.requestId(now: clock.nowMillis()), random: random)
         do {
-            try await send(delivery)
+            try await TraceContext.withCurrent(trace) { try await send(delivery) }
         } catch {
             // The lease runs out and the delivery is attempted again: at least once.
             logger.error("webhook attempt not recorded", ["deliveryId": delivery.id, "error": String(describing: type(of: error))])
@@ -152,7 +160,7 @@ public final class WebhookDispatcher: Sendable {
         }
         let startedAt = clock.nowMillis()
         let timestamp = startedAt / 1000
-        let headers: HTTPHeaders = [
+        var headers: HTTPHeaders = [
             "Content-Type": "application/json",
             "webhook-id": delivery.eventId,
             "webhook-timestamp": String(timestamp),
@@ -160,6 +168,7 @@ public final class WebhookDispatcher: Sendable {
                 id: delivery.eventId, timestamp: timestamp, body: body,
                 keys: endpoint.signingKeys(now: startedAt)),
         ]
+        TraceContext.current?.propagate(into: &headers)
         let started = ContinuousClock.now
         let (status, snippet, failure, failureKind) = await post(body, to: endpoint.url, headers: headers)
         metrics.recordWebhookAttempt(WebhookAttemptOutcome(status: status, failure: failureKind))

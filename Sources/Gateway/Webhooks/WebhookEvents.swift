@@ -1,3 +1,4 @@
+import HTTP
 import JSON
 
 /// The transactional outbox's events, built in memory: the store records each in the same
@@ -35,12 +36,16 @@ enum WebhookEvents {
                     .merchantCascadeIncomplete, merchantId: merchant,
                     data: ["operationId": .string(operation.id), "error": summary["error"] ?? .null]))
         }
+        // Delivered in the operation's trace, whenever and wherever the dispatcher sends them.
+        for index in events.indices { events[index].trace = operation.trace }
         return events
     }
 
     /// `merchant.registered`, for an account a register created.
-    static func registered(merchantId: String, merchant: JSONValue, operationId: String) -> NewWebhookEvent {
-        event(.merchantRegistered, merchantId: merchantId, data: ["merchant": merchant, "operationId": .string(operationId)])
+    static func registered(merchantId: String, merchant: JSONValue, operationId: String, trace: TraceRecord?) -> NewWebhookEvent {
+        var event = event(.merchantRegistered, merchantId: merchantId, data: ["merchant": merchant, "operationId": .string(operationId)])
+        event.trace = trace
+        return event
     }
 
     /// `type` for `merchantId` with `data` (a JSON object; the store adds `merchantId` and

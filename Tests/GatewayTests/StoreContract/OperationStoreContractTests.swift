@@ -213,7 +213,7 @@ import Testing
             #expect(try await store.createEndpoint(F.endpoint("we_1"), maxEndpoints: 5))
             let registration = MerchantRegistration(externalAccountId: "shop-1", name: "Shop")
             _ = try await store.submit(F.submission(F.operation("op_r", merchant: ""), registration: registration))
-            let event = WebhookEvents.registered(merchantId: "acct-9", merchant: .object([:]), operationId: "op_r")
+            let event = WebhookEvents.registered(merchantId: "acct-9", merchant: .object([:]), operationId: "op_r", trace: nil)
             try await store.recordRegistration(
                 RegistrationAnswer(
                     operationId: "op_r", accountId: "acct-9", externalAccountId: "shop-1",

@@ -1,3 +1,4 @@
+import HTTP
 import JSON
 import Rokt
 import Store
@@ -7,7 +8,7 @@ import Store
 enum OperationRecords {
     static let columns = """
         o.id, o.type, o.merchant_id, o.resource, o.state, o.changed, o.attempts, o.created_at, o.updated_at, o.request, o.intent,
-        r.body AS result, o.error, o.api_key_id
+        r.body AS result, o.error, o.api_key_id, o.trace_id, o.trace_flags, o.trace_state
         """
     static let from = "operations o LEFT JOIN results r ON r.id = o.result_id"
 
@@ -24,13 +25,14 @@ enum OperationRecords {
     static func insert(_ operation: StoredOperation, encoded: Encoded, in db: SQLiteConnection) throws {
         try db.run(
             """
-            INSERT INTO operations (id, type, merchant_id, resource, state, changed, attempts, created_at, updated_at, request, intent, api_key_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO operations (id, type, merchant_id, resource, state, changed, attempts, created_at, updated_at, request, intent, api_key_id, trace_id, trace_flags, trace_state)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 operation.id, operation.type, operation.merchantId, operation.resource, operation.state.rawValue,
                 operation.changed.map { $0 ? 1 : 0 }, operation.attempts, operation.createdAt, operation.updatedAt,
-                encoded.request, encoded.intent, operation.apiKeyId,
+                encoded.request, encoded.intent, operation.apiKeyId, operation.trace?.traceId, operation.trace.map { Int($0.flags) },
+                operation.trace?.traceState,
             ])
     }
 
@@ -143,6 +145,24 @@ enum OperationRecords {
         try db.run("UPDATE operations SET merchant_id = ? WHERE id = ?", [merchantId, operationId])
     }
 
+    /// The trace a job's run works in: its oldest unfinished operation's.
+    static func trace(merchantId: String, resource: String, in db: SQLiteConnection) throws -> TraceRecord? {
+        try db.queryOne(
+            """
+            SELECT trace_id, trace_flags, trace_state FROM operations
+            WHERE merchant_id = ? AND resource = ? AND state IN ('queued', 'running') ORDER BY id LIMIT 1
+            """, [merchantId, resource]
+        ).flatMap(trace)
+    }
+
+    /// The `trace_id`, `trace_flags` and `trace_state` columns of a row (operations, webhook events).
+    static func trace(_ row: Row) throws -> TraceRecord? {
+        guard let traceId = try row.get("trace_id", as: String?.self) else { return nil }
+        return TraceRecord(
+            traceId: traceId, flags: UInt8(truncatingIfNeeded: try row.get("trace_flags", as: Int64?.self) ?? 0),
+            traceState: try row.get("trace_state", as: String?.self))
+    }
+
     /// Logs one upstream call for the operations it served (pre-encoded by the caller).
     static func appendCall(_ call: String, to ids: [String], in db: SQLiteConnection) throws {
         try db.run("INSERT INTO upstream_calls (call) VALUES (?)", [call])
@@ -179,7 +199,7 @@ enum OperationRecords {
             intent: try JSON.decode(OperationIntent.self, from: Array(try row.get("intent", as: String.self).utf8)),
             result: try row.get("result", as: String?.self).map { try JSON.decode(JSONValue.self, from: Array($0.utf8)) },
             error: try row.get("error", as: String?.self).map { try JSON.decode(Problem.self, from: Array($0.utf8)) },
-            apiKeyId: try row.get("api_key_id", as: String?.self))
+            apiKeyId: try row.get("api_key_id", as: String?.self), trace: try trace(row))
     }
 
     static func json<T: Encodable>(_ value: T) -> String { String(decoding: JSON.encode(value), as: UTF8.self) }

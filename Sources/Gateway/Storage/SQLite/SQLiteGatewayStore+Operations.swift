@@ -1,3 +1,4 @@
+import HTTP
 import Rokt
 import Store
 
@@ -62,6 +63,10 @@ extension SQLiteGatewayStore {
         try await database.read { db in
             try OperationRecords.unfinished(merchantId: merchantId, resource: resource, createdAtOrBefore: cutoff, in: db)
         }
+    }
+
+    func trace(merchantId: String, resource: String) async throws -> TraceRecord? {
+        try await database.read { db in try OperationRecords.trace(merchantId: merchantId, resource: resource, in: db) }
     }
 
     func calls(of operationId: String) async throws -> [UpstreamCall] {

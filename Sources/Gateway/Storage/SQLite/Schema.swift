@@ -221,5 +221,18 @@ enum Schema {
                     WHERE id = (SELECT id FROM api_keys WHERE bootstrap = 0 ORDER BY created_at DESC, id DESC LIMIT 1);
                 CREATE UNIQUE INDEX api_keys_one_bootstrap ON api_keys(bootstrap) WHERE bootstrap = 1;
                 """),
+        Migration(
+            version: 7, name: "W3C trace ids on operations and webhook events",
+            sql: """
+                -- The W3C trace of the request that created the operation (its id, the caller's flags and
+                -- tracestate): its job's calls to Rokt and the webhooks it causes continue it, also after
+                -- a restart. NULL on older rows.
+                ALTER TABLE operations ADD COLUMN trace_id TEXT;
+                ALTER TABLE operations ADD COLUMN trace_flags INTEGER;
+                ALTER TABLE operations ADD COLUMN trace_state TEXT;
+                ALTER TABLE webhook_events ADD COLUMN trace_id TEXT;
+                ALTER TABLE webhook_events ADD COLUMN trace_flags INTEGER;
+                ALTER TABLE webhook_events ADD COLUMN trace_state TEXT;
+                """),
     ]
 }

@@ -83,8 +83,14 @@ enum WebhookRecords {
             """, [event.merchantId])!.get(0, as: Int64.self)
         let id = event.factId ?? Identifiers.prefixed("evt_", now: now)
         try db.run(
-            "INSERT INTO webhook_events (id, type, merchant_id, sequence, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
-            [id, event.type.rawValue, event.merchantId, sequence, now, event.body(id: id, sequence: sequence, at: now)])
+            """
+            INSERT INTO webhook_events (id, type, merchant_id, sequence, created_at, body, trace_id, trace_flags, trace_state)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                id, event.type.rawValue, event.merchantId, sequence, now, event.body(id: id, sequence: sequence, at: now), event.trace?.traceId,
+                event.trace.map { Int($0.flags) }, event.trace?.traceState,
+            ])
         for endpoint in endpoints { try insertDelivery(eventId: id, endpointId: endpoint, now: now, in: db) }
         // Dispatchers look once this transaction has committed (before, they would read nothing).
         db.publishAfterCommit(.deliveriesDue)
@@ -119,9 +125,10 @@ enum WebhookRecords {
         let candidates = try db.query(
             """
             SELECT * FROM (
-                SELECT d.id, d.endpoint_id, d.event_id, d.attempts,
+                SELECT d.id, d.endpoint_id, d.event_id, d.attempts, v.trace_id, v.trace_flags, v.trace_state,
                        row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.due_at, d.id) AS rank
                 FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+                JOIN webhook_events v ON v.id = d.event_id
                 WHERE d.due_at IS NOT NULL AND d.due_at + CASE WHEN d.attempts = 0 THEN ? ELSE 0 END <= ?
                   AND e.disabled_at IS NULL AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?)
             ) WHERE rank <= ? ORDER BY rank, id LIMIT ?
@@ -131,7 +138,7 @@ enum WebhookRecords {
         for row in candidates where claimed.count < limit {
             let delivery = ClaimedDelivery(
                 id: try row.get("id"), endpointId: try row.get("endpoint_id"), eventId: try row.get("event_id"),
-                attempts: try row.get("attempts"))
+                attempts: try row.get("attempts"), trace: try OperationRecords.trace(row))
             guard taken[delivery.endpointId, default: 0] < perEndpointLimit else { continue }
             taken[delivery.endpointId, default: 0] += 1
             try db.run("UPDATE webhook_deliveries SET lease_owner = ?, lease_expires_at = ? WHERE id = ?", [owner, leaseUntil, delivery.id])
