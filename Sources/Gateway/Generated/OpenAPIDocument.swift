@@ -22,6 +22,9 @@ info:
       and an optional list of merchant account ids per key. No or unknown key: 401. Missing
       scope or a merchant outside the key's list: 403, and nothing is sent upstream.
     * **X-Request-Id** on every response: the caller's (printable ASCII, up to 128 bytes) or minted.
+    * **traceparent / tracestate** (W3C Trace Context) are accepted and continued, never refused; a
+      missing or malformed one starts a trace. Rokt calls and webhook deliveries carry the trace;
+      the operation shows it as `traceId`.
     * **Idempotency-Key** on any POST/PUT/PATCH/DELETE: same key + same caller + same request →
       the stored response, with `Idempotent-Replayed: true`; same key, another request → 422
       `idempotency_key_reused`; same key while the first is in flight → 409
@@ -89,6 +92,8 @@ paths:
         - $ref: "#/components/parameters/Prefer"
         - $ref: "#/components/parameters/DryRunRefused"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       requestBody:
         required: true
         content:
@@ -120,6 +125,8 @@ paths:
         - { name: limit, in: query, required: false, description: "Page size; values above 100 are treated as 100.", schema: { type: integer, minimum: 1, default: 50 } }
         - { name: after, in: query, required: false, description: "The `nextCursor` of the previous page.", schema: { type: string, minLength: 1, maxLength: 512, pattern: "^[\\x21-\\x7E]+$" } }
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "200":
           description: One page of merchants.
@@ -148,6 +155,8 @@ paths:
       security: [{ bearerAuth: [] }]
       parameters:
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "200":
           description: The current controls.
@@ -184,6 +193,8 @@ paths:
         - $ref: "#/components/parameters/Prefer"
         - $ref: "#/components/parameters/DryRun"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       requestBody:
         required: true
         content:
@@ -216,6 +227,8 @@ paths:
         - $ref: "#/components/parameters/Prefer"
         - $ref: "#/components/parameters/DryRun"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       requestBody:
         required: true
         content:
@@ -238,6 +251,8 @@ paths:
         - $ref: "#/components/parameters/Prefer"
         - $ref: "#/components/parameters/DryRun"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       requestBody:
         required: true
         content:
@@ -260,6 +275,8 @@ paths:
         - $ref: "#/components/parameters/Prefer"
         - $ref: "#/components/parameters/DryRun"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses: *controlsWriteResponses
 
   /v1/merchants/{accountId}/controls/blocked-domains:
@@ -274,6 +291,8 @@ paths:
         - $ref: "#/components/parameters/Prefer"
         - $ref: "#/components/parameters/DryRun"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       requestBody:
         required: true
         content:
@@ -300,6 +319,8 @@ paths:
         - $ref: "#/components/parameters/Prefer"
         - $ref: "#/components/parameters/DryRun"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses: *controlsWriteResponses
 
   /v1/merchants/{accountId}/status:
@@ -311,6 +332,8 @@ paths:
       summary: The account's status and its page variants
       parameters:
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "200":
           description: The status cascade.
@@ -342,6 +365,8 @@ paths:
         - $ref: "#/components/parameters/Prefer"
         - $ref: "#/components/parameters/DryRun"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       requestBody: &statusBody
         required: false
         content:
@@ -394,6 +419,8 @@ paths:
         - $ref: "#/components/parameters/Prefer"
         - $ref: "#/components/parameters/DryRun"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       requestBody:
         required: true
         content:
@@ -444,6 +471,8 @@ paths:
         - $ref: "#/components/parameters/Prefer"
         - $ref: "#/components/parameters/DryRunRefused"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       requestBody:
         required: false
         content:
@@ -518,6 +547,8 @@ paths:
         - { name: rokt-session-id, in: header, required: false, description: "The consumer's Rokt session, passed through.", schema: { type: string, maxLength: 512 } }
         - { name: Accept-Language, in: header, required: false, description: "The consumer's locale, passed through.", schema: { type: string, maxLength: 512 }, example: en-US }
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       requestBody:
         required: true
         content:
@@ -556,6 +587,8 @@ paths:
       summary: One operation (404 for an operation of a merchant the key may not see)
       parameters:
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "200":
           description: The operation.
@@ -579,6 +612,8 @@ paths:
         - { name: limit, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
         - { name: after, in: query, required: false, description: "The `nextCursor` of the previous page.", schema: { type: string } }
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "200":
           description: One page of operations.
@@ -614,6 +649,8 @@ paths:
       parameters:
         - $ref: "#/components/parameters/IdempotencyKey"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       requestBody:
         required: true
         content:
@@ -644,6 +681,8 @@ paths:
       summary: The subscriptions (without secrets)
       parameters:
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "200":
           description: Every endpoint.
@@ -664,6 +703,8 @@ paths:
       summary: One subscription (without its secret)
       parameters:
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "200":
           description: The endpoint.
@@ -682,6 +723,8 @@ paths:
       parameters:
         - $ref: "#/components/parameters/IdempotencyKey"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "204":
           description: Deleted.
@@ -707,6 +750,8 @@ paths:
       parameters:
         - $ref: "#/components/parameters/IdempotencyKey"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "200":
           description: The endpoint, with its new secret.
@@ -735,6 +780,8 @@ paths:
         - { name: limit, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
         - { name: after, in: query, required: false, schema: { type: string } }
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "200":
           description: One page of deliveries.
@@ -766,6 +813,8 @@ paths:
       parameters:
         - $ref: "#/components/parameters/IdempotencyKey"
         - $ref: "#/components/parameters/XRequestId"
+        - $ref: "#/components/parameters/Traceparent"
+        - $ref: "#/components/parameters/Tracestate"
       responses:
         "202":
           description: Queued for delivery.
@@ -1094,6 +1143,19 @@ components:
       required: false
       description: Echoed on the response when printable ASCII of 1-128 bytes; else one is minted.
       schema: { type: string, maxLength: 128 }
+    Traceparent:
+      name: traceparent
+      in: header
+      required: false
+      description: "W3C Trace Context, `00-<32 hex>-<16 hex>-<2 hex>` in lowercase. A valid one is continued: the gateway's span is the parent of its Rokt calls and webhooks, and the operation records the trace id. A missing or malformed one (uppercase, all-zero ids, version ff, repeated) starts a new trace; it is never refused."
+      schema: { type: string }
+      example: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+    Tracestate:
+      name: tracestate
+      in: header
+      required: false
+      description: "Carried on unchanged with a valid traceparent, up to 512 characters (members over 128 characters are dropped first, then members from the end)."
+      schema: { type: string }
 
     WebhookId:
       { name: webhook-id, in: header, required: true, description: "The event id (the body's `id`): the same on every retry; deduplicate on it.", schema: { type: string } }
@@ -1376,6 +1438,7 @@ components:
             - $ref: "#/components/schemas/Problem"
             - type: "null"
         upstream: { type: array, items: { $ref: "#/components/schemas/UpstreamCall" } }
+        traceId: { type: [string, "null"], description: "W3C trace id of the request that created it; null for operations stored before traces." }
     UpstreamCall:
       type: object
       required: [method, path, status, durationMs, at]
@@ -1389,6 +1452,7 @@ components:
         durationMs: { type: integer }
         at: { type: string, format: date-time }
         error: { type: string, description: "What happened instead of an answer." }
+        traceId: { type: string, description: "The W3C trace the call was sent in." }
     SingleWriteDryRun:
       type: object
       required: [dryRun, after]
@@ -1657,6 +1721,7 @@ components:
         request: {}
         result: { description: "The state after (controls or status document); null on failure." }
         error: { oneOf: [{ $ref: "#/components/schemas/Problem" }, { type: "null" }] }
+        traceId: { type: [string, "null"], description: "W3C trace id of the request that created the operation." }
 
 """##
 }
