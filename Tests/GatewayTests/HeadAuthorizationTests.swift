@@ -30,37 +30,9 @@ import Testing
 
     /// Sends a head that announces `Content-Length: 1048576` and no body; returns all the gateway sends before it closes.
     static func sendHeadOnly(port: Int, _ head: String) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(fd) }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(port).bigEndian)
-                inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-                let connected = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-                let bytes = Array(head.utf8)
-                guard connected == 0, bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
-                    continuation.resume(throwing: POSIXError(.ECONNREFUSED))
-                    return
-                }
-                var received: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                    guard poll(&pfd, 1, 5000) > 0 else {
-                        continuation.resume(throwing: POSIXError(.ETIMEDOUT))  // the gateway waited for the body
-                        return
-                    }
-                    let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                    if n <= 0 { break }
-                    received += buffer[0..<n]
-                }
-                continuation.resume(returning: String(decoding: received, as: UTF8.self))
-            }
-        }
+        let connection = try PlainConnection(port: port)
+        try connection.send(head)
+        return try await connection.receiveAll()  // ETIMEDOUT: the gateway waited for the body
     }
 
     @Test func aMegabyteWriteWithABadKeyIsRefusedBeforeItsBodyIsSent() async throws {
