@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 shift $(( $# > 0 ? 1 : 0 ))
-all=(RequestParser ResponseParser ChunkedDecoder JSONParser RouterPaths AddressClass)
+all=(RequestParser ResponseParser ChunkedDecoder JSONParser RouterPaths AddressClass PostgresMessages)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 work=${FUZZ_WORK:-.build/fuzz}
 timeout_s=${FUZZ_TIMEOUT:-10}      # one input slower than this is a hang
@@ -33,11 +33,13 @@ newer_than() {  # newer_than FILE SOURCES… : true when FILE is missing or olde
 
 json_sources=(Sources/JSON/*.swift)
 http_sources=(Sources/HTTP/*.swift)
-needs_http=0 needs_json=0
+mapfile -t postgres_sources < <(find Sources/Postgres -name '*.swift' | sort)
+needs_http=0 needs_json=0 needs_postgres=0
 for name in "${targets[@]}"; do
   case $name in
     AddressClass) ;;
     JSONParser) needs_json=1 ;;
+    PostgresMessages) needs_postgres=1 needs_http=1 needs_json=1 ;;  # the Postgres module may import both
     *) needs_http=1 needs_json=1 ;;  # the HTTP module imports JSON
   esac
 done
@@ -52,6 +54,12 @@ if [ $needs_http = 1 ] && newer_than "$work/lib/libHTTP.a" "${http_sources[@]}" 
     -I "$work/lib" -I Sources/CLinux -I Sources/COpenSSL "${http_sources[@]}" \
     -emit-module-path "$work/lib/HTTP.swiftmodule" -o "$work/lib/libHTTP.a"
 fi
+if [ $needs_postgres = 1 ] && newer_than "$work/lib/libPostgres.a" "${postgres_sources[@]}" "$work/lib/libHTTP.a"; then
+  echo "building the instrumented Postgres module…"
+  "$swiftc" "${flags[@]}" -emit-library -static -emit-module -module-name Postgres -enable-testing -wmo \
+    -I "$work/lib" -I Sources/CLinux -I Sources/COpenSSL "${postgres_sources[@]}" \
+    -emit-module-path "$work/lib/Postgres.swiftmodule" -o "$work/lib/libPostgres.a"
+fi
 
 build() {
   local name=$1 out="$work/bin/$1"
@@ -61,6 +69,7 @@ build() {
   case $name in
     AddressClass) sources+=(Sources/Gateway/Webhooks/NetworkAddressClass.swift); link=(); libs=() ;;
     JSONParser) link=(-I "$work/lib" -L "$work/lib" -lJSON); libs=("$work/lib/libJSON.a") ;;
+    PostgresMessages) link=(-lPostgres "${link[@]}"); libs+=("$work/lib/libPostgres.a") ;;
   esac
   if newer_than "$out" "${sources[@]}" ${libs[@]+"${libs[@]}"}; then
     echo "building $name…"

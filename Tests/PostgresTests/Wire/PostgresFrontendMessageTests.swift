@@ -97,3 +97,21 @@ import Testing
         #expect(throws: PostgresProtocolError.valueTooLarge(field: "parameter count")) { try message.encoded() }
     }
 }
+
+/// Parse and Bind built from values: the types and formats `bindParameter` chooses.
+@Suite struct PostgresFrontendMessageValuesTests {
+    typealias B = WireBytes
+
+    @Test func parseAndBindFromValues() throws {
+        let values: [PostgresValue] = [.int64(42), .text("hi"), .null]
+        let parse = try PostgresFrontendMessage.parse(query: "INSERT INTO t VALUES ($1, $2, $3)", values: values).encoded()
+        let parseBody = [0] + B.cString("INSERT INTO t VALUES ($1, $2, $3)") + B.hex("00 03 00 00 00 14 00 00 00 19 00 00 00 00")
+        #expect(parse == [0x50] + B.int32(Int32(parseBody.count + 4)) + parseBody)
+
+        let bind = try PostgresFrontendMessage.bind(values: values).encoded()
+        let bindBody =
+            B.hex("00 00") + B.hex("00 03 00 01 00 00 00 00") + B.hex("00 03") + B.hex("00 00 00 08 00 00 00 00 00 00 00 2A") + B.hex("00 00 00 02") + B.ascii("hi")
+            + B.hex("FF FF FF FF") + B.hex("00 01 00 01")
+        #expect(bind == [0x42] + B.int32(Int32(bindBody.count + 4)) + bindBody)
+    }
+}
