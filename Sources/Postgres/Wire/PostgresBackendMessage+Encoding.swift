@@ -69,7 +69,7 @@ extension PostgresBackendMessage {
         case .errorResponse(let error), .noticeResponse(let error):
             // Sorted by code so that equal errors encode to equal bytes.
             for (field, value) in error.fields.sorted(by: { $0.key.code < $1.key.code }) {
-                guard field.code != 0 else { throw .invalidField(type: typeByte, field: "error field code 0") }
+                guard field.code != 0 else { throw .unencodable(field: "error field code 0") }
                 w.writeUInt8(field.code)
                 try w.writeCString(value, field: "error field")
             }
@@ -95,13 +95,13 @@ extension PostgresBackendMessage {
         case .ok: w.writeInt32(0)
         case .cleartextPassword: w.writeInt32(3)
         case .md5Password(let salt):
-            guard salt.count == 4 else { throw .invalidField(type: UInt8(ascii: "R"), field: "MD5 salt") }
+            guard salt.count == 4 else { throw .unencodable(field: "MD5 salt of \(salt.count) bytes") }
             w.writeInt32(5)
             w.writeBytes(salt)
         case .sasl(let mechanisms):
             w.writeInt32(10)
             for mechanism in mechanisms {
-                guard !mechanism.isEmpty else { throw .invalidField(type: UInt8(ascii: "R"), field: "empty SASL mechanism") }
+                guard !mechanism.isEmpty else { throw .unencodable(field: "empty SASL mechanism name") }
                 try w.writeCString(mechanism, field: "SASL mechanism")
             }
             w.writeUInt8(0)

@@ -78,7 +78,7 @@ public enum PostgresFrontendMessage: Sendable {
                 w.writeInt32(Self.protocolVersion)
                 for (name, value) in parameters {
                     // An empty name would be read as the list's terminator.
-                    guard !name.isEmpty else { throw .invalidField(type: 0, field: "empty startup parameter name") }
+                    guard !name.isEmpty else { throw .unencodable(field: "empty startup parameter name") }
                     try w.writeCString(name, field: "startup parameter name")
                     try w.writeCString(value, field: "startup parameter \(name)")
                 }

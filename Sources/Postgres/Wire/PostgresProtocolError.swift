@@ -34,6 +34,8 @@ public enum PostgresProtocolError: Error, Equatable, Sendable, CustomStringConve
     case embeddedNUL(field: String)
     /// A message or a count larger than its Int32/Int16 field can carry.
     case valueTooLarge(field: String)
+    /// A value the message cannot express, such as an empty name where an empty string ends a list.
+    case unencodable(field: String)
 
     public var description: String {
         switch self {
@@ -50,6 +52,7 @@ public enum PostgresProtocolError: Error, Equatable, Sendable, CustomStringConve
         case .bytesAfterSSLResponse(let count): "\(count) unencrypted bytes followed the server's SSL answer (CVE-2021-23222)"
         case .embeddedNUL(let field): "\(field) contains a NUL byte"
         case .valueTooLarge(let field): "\(field) is too large for the protocol"
+        case .unencodable(let field): "cannot encode \(field)"
         }
     }
 

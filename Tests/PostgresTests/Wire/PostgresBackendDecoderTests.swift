@@ -161,6 +161,17 @@ import Testing
         for seed in UInt64(1)...20 { #expect(DecodeOutcome.randomSplits(bytes, seed: seed) == whole) }
     }
 
+    @Test func errorsNameTheMessageTypeAsTheDocsDo() {
+        #expect(PostgresProtocolError.unknownMessageType(UInt8(ascii: "G")).description == "unknown backend message type 'G'")
+        #expect(PostgresProtocolError.invalidMessageLength(type: 0, length: -1).description == "message 0x0 announces an invalid length -1")
+    }
+
+    @Test func theEncoderRefusesWhatTheWireCannotCarry() {
+        #expect(throws: PostgresProtocolError.unencodable(field: "MD5 salt of 3 bytes")) { try PostgresBackendMessage.authentication(.md5Password(salt: [1, 2, 3])).encoded() }
+        #expect(throws: PostgresProtocolError.unencodable(field: "empty SASL mechanism name")) { try PostgresBackendMessage.authentication(.sasl(mechanisms: [""])).encoded() }
+        #expect(throws: PostgresProtocolError.embeddedNUL(field: "command tag")) { try PostgresBackendMessage.commandComplete("a\u{0}").encoded() }
+    }
+
     // MARK: The answer to SSLRequest
 
     @Test func sslAnswerIsOneByte() throws {

@@ -89,7 +89,9 @@ import Testing
     }
 
     @Test func anEmptyStartupParameterNameIsRefused() {
-        #expect(throws: PostgresProtocolError.self) { try PostgresFrontendMessage.startup(parameters: [(name: "", value: "x")]).encoded() }
+        #expect(throws: PostgresProtocolError.unencodable(field: "empty startup parameter name")) {
+            try PostgresFrontendMessage.startup(parameters: [(name: "", value: "x")]).encoded()
+        }
     }
 
     @Test func moreThan65535ParametersAreRefused() {
