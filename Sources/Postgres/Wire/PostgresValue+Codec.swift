@@ -4,8 +4,20 @@ public struct PostgresDecodingError: Error, Equatable, Sendable, CustomStringCon
     public let type: PostgresOID
     public let format: PostgresFormat
     public let reason: String
+    /// The column's name, when decoded as part of a `PostgresRow`.
+    public var column: String?
 
-    public var description: String { "cannot decode a \(format) value of type \(type): \(reason)" }
+    public init(type: PostgresOID, format: PostgresFormat, reason: String, column: String? = nil) {
+        self.type = type
+        self.format = format
+        self.reason = reason
+        self.column = column
+    }
+
+    public var description: String {
+        let what = column.map { "column \($0), a \(format) value of type \(type)" } ?? "a \(format) value of type \(type)"
+        return "cannot decode \(what): \(reason)"
+    }
 }
 
 /// A parameter as Bind carries it: Parse gets `type`, Bind gets `format` and `bytes`.
