@@ -31,8 +31,9 @@ public struct AuthenticationPolicy: Sendable, Equatable {
     }
 
     /// Parses libpq's `require_auth`: a comma-separated list of methods, all plain (only these)
-    /// or all prefixed with `!` (all but these). libpq's `gss` and `sspi` are known names this
-    /// client cannot speak: listing them positively is an error, negating them changes nothing.
+    /// or all prefixed with `!` (all but these). libpq's `gss`, `sspi`, `creds` and `oauth` are
+    /// methods this client cannot speak: listing them positively is an error, negating them
+    /// changes nothing.
     public init(requireAuth: String) throws(ConnectionStringError) {
         let names = requireAuth.split(separator: ",", omittingEmptySubsequences: false)
         let negated = names.filter { $0.hasPrefix("!") }.count
@@ -44,7 +45,7 @@ public struct AuthenticationPolicy: Sendable, Equatable {
             let bare = name.hasPrefix("!") ? name.dropFirst() : name[...]
             if let method = AuthenticationMethod(rawValue: String(bare)) {
                 methods.insert(method)
-            } else if !(negated > 0 && (bare == "gss" || bare == "sspi")) {
+            } else if !(negated > 0 && ["gss", "sspi", "creds", "oauth"].contains(bare)) {
                 throw .invalidValue(parameter: "require_auth", value: requireAuth, expected: "none, password, md5 or scram-sha-256 (optionally each with !)")
             }
         }

@@ -41,12 +41,13 @@ public struct PostgresConfiguration: Sendable, Equatable, CustomStringConvertibl
             values[keyword] = value
         }
         if let password {
-            guard values["password"] == nil else { throw .passwordGivenTwice }
+            guard values["password", default: ""].isEmpty else { throw .passwordGivenTwice }
             values["password"] = password
         }
         guard let user = values["user"].flatMap({ $0.isEmpty ? nil : $0 }) ?? defaultUser else { throw .missingUser }
         self.user = user
-        self.password = values["password"].map(PostgresPassword.init)
+        // libpq: an empty password is no password.
+        self.password = values["password"].flatMap { $0.isEmpty ? nil : PostgresPassword($0) }
         self.database = values["dbname"].flatMap { $0.isEmpty ? nil : $0 } ?? user
         self.endpoints = try Self.endpoints(host: values["host"], hostaddr: values["hostaddr"], port: values["port"])
         self.sslRootCertificate = values["sslrootcert"]

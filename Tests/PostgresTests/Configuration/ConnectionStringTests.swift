@@ -78,7 +78,7 @@ import Testing
         #expect(configuration.database == "mydb" && configuration.user == "y" && configuration.connectTimeout == .seconds(10))
         #expect(configuration.password?.text == "a b' c")
         #expect(try parse(#"password=back\\slash\ space"#).password?.text == #"back\slash space"#)
-        #expect(try parse("password=''").password?.text == "")
+        #expect(try parse("password=''").password == nil)
         #expect(try parse("").endpoints == [.unixSocket(directory: "/var/run/postgresql", port: 5432)])
     }
 
@@ -106,6 +106,7 @@ import Testing
     @Test func thePasswordMayComeFromTheCaller() throws {
         #expect(try parse("postgres://u@h/db", password: "from-file").password?.text == "from-file")
         #expect(throws: ConnectionStringError.passwordGivenTwice) { try parse("postgres://u:p@h/db", password: "from-file") }
+        #expect(try parse("postgres://u:@h/db", password: "from-file").password?.text == "from-file")
     }
 
     @Test func aUserIsRequiredWithoutADefault() throws {
