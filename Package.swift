@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(name: "rokt-gateway", dependencies: ["Gateway", "RoktSandbox"]),
         .executableTarget(name: "rokt-sandbox", dependencies: ["RoktSandbox"]),
         // Test support: child processes via posix_spawn (Foundation's Process can crash on Linux).
-        .target(name: "ChildProcess", path: "Tests/ChildProcess"),
+        .target(name: "ChildProcess", dependencies: ["CLinux"], path: "Tests/ChildProcess"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "ChildProcess"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ChildProcess"]),

@@ -10,9 +10,14 @@
 #include <netdb.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <spawn.h>
 
 // accept4 is declared only under _GNU_SOURCE, which the Glibc module is not built with.
 extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+// glibc 2.34's posix_spawn_file_actions_addclosefrom_np is declared only under _GNU_SOURCE too
+// (the tests' ChildProcess closes every inherited descriptor above 2 with it).
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 
 // Swift cannot import the EPOLL* enum values as the typed flags epoll_ctl wants.
 static inline uint32_t clinux_epollin(void) { return EPOLLIN; }

@@ -3,6 +3,7 @@
 #else
     import Darwin
 #endif
+import CLinux
 import Foundation
 import Synchronization
 
@@ -32,6 +33,10 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        // Nothing else of ours: a test's sockets opened without CLOEXEC would otherwise live on in
+        // the child, and in any daemon it starts (PostgreSQL's server outlives the start script),
+        // so a connection a test closes would never reach its peer as closed.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
 
         let environment = environment ?? ProcessInfo.processInfo.environment
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
