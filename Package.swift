@@ -30,7 +30,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "ChildProcess"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "ChildProcess"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "ChildProcess"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "HTTP", "ChildProcess"]),
         .testTarget(name: "RoktTests", dependencies: ["Rokt", "RoktSandbox", "HTTP", "JSON"]),
         .testTarget(name: "RoktSandboxTests", dependencies: ["RoktSandbox", "HTTP", "JSON", "ChildProcess"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "RoktSandbox", "Store", "Rokt", "HTTP", "JSON", "ChildProcess"]),

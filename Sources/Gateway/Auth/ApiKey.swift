@@ -1,3 +1,4 @@
+import HTTP
 /// What a key may do.
 public enum Scope: String, Codable, Sendable, CaseIterable, Comparable {
     case read, write, webhooks, admin

@@ -1,3 +1,4 @@
+import HTTP
 /// Standard Webhooks signing: `v1,<base64 HMAC-SHA256("{id}.{timestamp}.{body}")>` keyed with the
 /// bytes of the secret after `whsec_`. Several signatures (one per live secret, during a
 /// rotation's grace period) go space-separated in one `webhook-signature` header.

@@ -1,3 +1,5 @@
+import HTTP
+
 /// The client side of SCRAM-SHA-256 (RFC 5802 with RFC 7677's hash) as PostgreSQL runs it
 /// (https://www.postgresql.org/docs/current/sasl-authentication.html): no channel binding
 /// (`n,,` / `c=biws`), and an empty user name in the client-first message, because the server
@@ -39,9 +41,9 @@ public struct SCRAMSHA256Client: Sendable {
         self.username = username
     }
 
-    /// 18 random bytes from OpenSSL, base64: what libpq sends. Nil when OpenSSL has no randomness.
-    public static func randomClientNonce() -> String? {
-        AuthenticationCrypto.randomBytes(18).map(AuthenticationCrypto.base64)
+    /// 18 random bytes from OpenSSL's CSPRNG, base64: what libpq sends.
+    public static func randomClientNonce() -> String {
+        Digest.base64(Digest.randomBytes(18))
     }
 
     /// `n,,n=<user>,r=<client nonce>`: the SASLInitialResponse data.
@@ -58,16 +60,16 @@ public struct SCRAMSHA256Client: Sendable {
         let serverFirst: ServerFirstMessage
         do { serverFirst = try ServerFirstMessage(serverFirstMessage, clientNonce: clientNonce) } catch { throw fail(error) }
 
-        let saltedPassword = AuthenticationCrypto.pbkdf2SHA256(password: password, salt: serverFirst.salt, iterations: serverFirst.iterations)
-        let clientKey = AuthenticationCrypto.hmacSHA256(key: saltedPassword, message: Array("Client Key".utf8))
-        let storedKey = AuthenticationCrypto.sha256(clientKey)
+        let saltedPassword = Digest.pbkdf2SHA256(password: password, salt: serverFirst.salt, iterations: serverFirst.iterations)
+        let clientKey = Digest.hmacSHA256(key: saltedPassword, message: Array("Client Key".utf8))
+        let storedKey = Digest.sha256(clientKey)
         let withoutProof = "c=biws,r=\(serverFirst.nonce)"
         let authMessage = Array("\(clientFirstBare),\(serverFirst.text),\(withoutProof)".utf8)
-        let clientSignature = AuthenticationCrypto.hmacSHA256(key: storedKey, message: authMessage)
+        let clientSignature = Digest.hmacSHA256(key: storedKey, message: authMessage)
         let proof = zip(clientKey, clientSignature).map { $0 ^ $1 }
-        let serverKey = AuthenticationCrypto.hmacSHA256(key: saltedPassword, message: Array("Server Key".utf8))
-        state = .sentClientFinal(expectedServerSignature: AuthenticationCrypto.hmacSHA256(key: serverKey, message: authMessage))
-        return Array("\(withoutProof),p=\(AuthenticationCrypto.base64(proof))".utf8)
+        let serverKey = Digest.hmacSHA256(key: saltedPassword, message: Array("Server Key".utf8))
+        state = .sentClientFinal(expectedServerSignature: Digest.hmacSHA256(key: serverKey, message: authMessage))
+        return Array("\(withoutProof),p=\(Digest.base64(proof))".utf8)
     }
 
     /// Checks the server-final message: `v=` must be the signature only a holder of the
@@ -78,10 +80,10 @@ public struct SCRAMSHA256Client: Sendable {
         else { throw fail(.malformedServerMessage("the server-final message is not UTF-8")) }
         if first.hasPrefix("e=") { throw fail(.serverError(String(first.dropFirst(2)))) }
         guard first.hasPrefix("v=") else { throw fail(.malformedServerMessage("the server-final message has no v= attribute")) }
-        guard let signature = AuthenticationCrypto.base64Decoded(first.dropFirst(2)) else {
+        guard let signature = Digest.base64Decoded(first.dropFirst(2)) else {
             throw fail(.malformedServerMessage("the server signature (v=) is not base64"))
         }
-        guard AuthenticationCrypto.constantTimeEquals(signature, expected) else { throw fail(.serverSignatureMismatch) }
+        guard Digest.constantTimeEquals(signature, expected) else { throw fail(.serverSignatureMismatch) }
         state = .authenticated
     }
 
@@ -119,7 +121,7 @@ private struct ServerFirstMessage {
         let nonce = try Self.value("r", of: attributes[0])
         guard nonce.utf8.allSatisfy(SCRAMSHA256Client.isNonceByte) else { throw .malformedServerMessage("the nonce (r=) has characters outside printable ASCII") }
         guard nonce.hasPrefix(clientNonce), nonce.count > clientNonce.count else { throw .nonceMismatch }
-        guard let salt = AuthenticationCrypto.base64Decoded(try Self.value("s", of: attributes[1])), !salt.isEmpty else {
+        guard let salt = Digest.base64Decoded(try Self.value("s", of: attributes[1])), !salt.isEmpty else {
             throw .malformedServerMessage("the salt (s=) is not non-empty base64")
         }
         let count = try Self.value("i", of: attributes[2])

@@ -1,6 +1,7 @@
 import COpenSSL
 
-/// SHA-256 and HMAC-SHA256 through OpenSSL, and a constant-time comparison for secrets.
+/// Hashes, MACs, key derivation and encodings through OpenSSL's libcrypto, for every module that
+/// needs them (webhook signatures and API key hashes; PostgreSQL's SCRAM and md5 password methods).
 public enum Digest {
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
@@ -81,5 +82,48 @@ public enum Digest {
             if padded { out.append(pad) }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// PBKDF2-HMAC-SHA-256 with a 32-byte output: SCRAM's `Hi(password, salt, i)` (RFC 5802 §2.2).
+    public static func pbkdf2SHA256(password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        password.withUnsafeBufferPointer { p in
+            p.withMemoryRebound(to: CChar.self) { p in
+                salt.withUnsafeBufferPointer { s in
+                    _ = PKCS5_PBKDF2_HMAC(p.baseAddress, Int32(p.count), s.baseAddress, Int32(s.count), Int32(iterations), EVP_sha256(), 32, &out)
+                }
+            }
+        }
+        return out
+    }
+
+    public static func md5(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 16)
+        var length: UInt32 = 16
+        bytes.withUnsafeBufferPointer { _ = EVP_Digest($0.baseAddress, $0.count, &out, &length, EVP_md5(), nil) }
+        return out
+    }
+
+    /// Decodes padded base64, or nil when `text` is not exactly that: OpenSSL's decoder alone
+    /// would skip whitespace and turn padding into zero bytes.
+    public static func base64Decoded(_ text: Substring) -> [UInt8]? {
+        let input = Array(text.utf8)
+        guard input.count % 4 == 0 else { return nil }
+        let padding = input.reversed().prefix(while: { $0 == UInt8(ascii: "=") }).count
+        guard padding <= 2, input.dropLast(padding).allSatisfy(isBase64Digit) else { return nil }
+        guard !input.isEmpty else { return [] }
+        var out = [UInt8](repeating: 0, count: input.count / 4 * 3)
+        let decoded = input.withUnsafeBufferPointer { EVP_DecodeBlock(&out, $0.baseAddress, Int32($0.count)) }
+        guard decoded == out.count else { return nil }
+        return Array(out.dropLast(padding))
+    }
+
+    private static func isBase64Digit(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "+"), UInt8(ascii: "/"):
+            true
+        default: false
+        }
     }
 }
