@@ -1,0 +1,180 @@
+import Testing
+
+@testable import Postgres
+
+/// One connection against the throwaway cluster: startup, queries, errors, timeouts, close.
+@Suite struct PostgresConnectionTests {
+    static func configuration(_ edit: (inout PostgresConfiguration) -> Void = { _ in }) async throws -> PostgresConfiguration {
+        var configuration = try PostgresConfiguration(connectionString: try await TemporaryCluster.shared().url)
+        configuration.sslMode = .disable
+        edit(&configuration)
+        return configuration
+    }
+
+    static func connect(_ edit: (inout PostgresConfiguration) -> Void = { _ in }) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(try await configuration(edit))
+    }
+
+    @Test func connectsWithSCRAMAndKeepsTheSessionFacts() async throws {
+        let connection = try await Self.connect { $0.applicationName = "connection-test" }
+        #expect(connection.parameters["client_encoding"] == "UTF8")
+        #expect(connection.parameters["DateStyle"]?.hasPrefix("ISO") == true)
+        #expect(connection.parameters["TimeZone"] == "UTC")
+        #expect(connection.parameters["application_name"] == "connection-test")
+        let pid = try await connection.query("SELECT pg_backend_pid()").rows[0][0].int64
+        #expect(pid == Int64(connection.processID))
+        #expect(connection.transactionStatus == .idle)
+        await connection.close()
+        #expect(connection.isClosed)
+    }
+
+    @Test func connectsThroughTheUnixSocket() async throws {
+        let cluster = try await TemporaryCluster.shared()
+        let connection = try await Self.connect { $0.endpoints = [.unixSocket(directory: cluster.directory, port: $0.endpoints[0].port)] }
+        #expect(try await connection.query("SELECT 1::int4").rows[0][0] == .int32(1))
+        await connection.close()
+    }
+
+    @Test func aWrongPasswordIsATypedAuthenticationErrorWithoutThePassword() async throws {
+        let secret = "not-the-password-\(UInt32.random(in: 0...UInt32.max))"
+        let error = await #expect(throws: PostgresConnectionError.self) {
+            _ = try await Self.connect { $0.password = PostgresPassword(secret) }
+        }
+        guard case .authenticationFailed(let server) = error else { Issue.record("not an authentication error: \(String(describing: error))"); return }
+        #expect(server.sqlState == .invalidPassword)
+        #expect(error?.sqlState == .invalidPassword)
+        #expect(!"\(error!)".contains(secret))
+    }
+
+    @Test func sslmodeRequireAgainstAServerWithoutTLSFailsClearly() async throws {
+        let error = await #expect(throws: PostgresConnectionError.self) {
+            _ = try await Self.connect { $0.sslMode = .require }
+        }
+        guard case .tlsRefusedByServer = error else { Issue.record("unexpected: \(String(describing: error))"); return }
+    }
+
+    @Test func sslmodePreferFallsBackToPlaintext() async throws {
+        let connection = try await Self.connect { $0.sslMode = .prefer }
+        #expect(try await connection.query("SELECT 'x'::text").rows[0][0] == .text("x"))
+        await connection.close()
+    }
+
+    @Test func aClosedPortIsAConnectError() async throws {
+        let error = await #expect(throws: PostgresConnectionError.self) {
+            _ = try await Self.connect { $0.endpoints = [.tcp(host: "127.0.0.1", address: nil, port: 1)] }
+        }
+        guard case .connectFailed = error else { Issue.record("unexpected: \(String(describing: error))"); return }
+    }
+
+    @Test func everyCodecTypeRoundTripsAsAParameter() async throws {
+        let connection = try await Self.connect()
+        let values: [(PostgresValue, String)] = [
+            (.bool(true), "bool"), (.int16(-7), "int2"), (.int32(1 << 30), "int4"), (.int64(-(1 << 40)), "int8"), (.double(2.5), "float8"),
+            (.text("héllo ✓"), "text"), (.bytes([0, 1, 0xFE, 0xFF]), "bytea"), (.json(#"{"a": [1, 2]}"#), "jsonb"),
+            (.timestamp(PostgresTimestamp(microsecondsSince2000: 818_035_920_123_456)), "timestamptz"),
+            (.uuid(PostgresUUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")!), "uuid"),
+        ]
+        // Twice: the first run asks for text results, the second for binary (the types are known then).
+        for _ in 0..<2 {
+            for (value, type) in values {
+                let row = try await connection.query("SELECT $1::\(type) AS v, $2::\(type) IS NULL AS n", [value, .null]).rows[0]
+                #expect(row["v"] == value, "\(type)")
+                #expect(row["n"] == .bool(true))
+            }
+        }
+        await connection.close()
+    }
+
+    @Test func aSyntaxErrorIsTypedAndTheConnectionStaysUsable() async throws {
+        let connection = try await Self.connect()
+        let error = await #expect(throws: PostgresError.self) { _ = try await connection.query("SELEKT 1") }
+        #expect(error?.sqlState == SQLState("42601"))
+        #expect(try await connection.query("SELECT 2::int8").rows[0][0] == .int64(2))
+        await connection.close()
+    }
+
+    @Test func aTransactionRolledBackLeavesNothingAndAUniqueViolationIs23505() async throws {
+        let connection = try await Self.connect()
+        let table = "t_\(UInt32.random(in: 0...UInt32.max))"
+        try await connection.simpleQuery("CREATE TABLE \(table) (id int8 PRIMARY KEY, note text)")
+        let inserted = try await connection.query("INSERT INTO \(table) VALUES ($1, $2)", [.int64(1), .text("one")])
+        #expect(inserted.rowsAffected == 1)
+        let duplicate = await #expect(throws: PostgresError.self) { _ = try await connection.query("INSERT INTO \(table) VALUES ($1, $2)", [.int64(1), .text("again")]) }
+        #expect(duplicate?.sqlState == .uniqueViolation)
+
+        try await connection.simpleQuery("BEGIN")
+        #expect(connection.transactionStatus == .inTransaction)
+        _ = try await connection.query("INSERT INTO \(table) VALUES ($1, $2)", [.int64(2), .text("two")])
+        _ = await #expect(throws: PostgresError.self) { _ = try await connection.query("SELECT 1/0") }
+        #expect(connection.transactionStatus == .failedTransaction)
+        try await connection.simpleQuery("ROLLBACK")
+        #expect(connection.transactionStatus == .idle)
+        let count = try await connection.query("SELECT count(*) FROM \(table)")
+        #expect(count.rows[0][0] == .int64(1))
+        #expect(count.rowsAffected == 1)
+        try await connection.simpleQuery("DROP TABLE \(table)")
+        await connection.close()
+    }
+
+    @Test func aQueryPastItsTimeoutIsCancelledAndTheConnectionStaysUsable() async throws {
+        let connection = try await Self.connect()
+        let error = await #expect(throws: PostgresConnectionError.self) { _ = try await connection.query("SELECT pg_sleep(10)", timeout: .milliseconds(200)) }
+        guard case .queryTimedOut(let server) = error else { Issue.record("unexpected: \(String(describing: error))"); return }
+        #expect(server?.sqlState == .queryCanceled)
+        #expect(try await connection.query("SELECT 3::int4").rows[0][0] == .int32(3))
+        await connection.close()
+    }
+
+    @Test func cancellingTheTaskCancelsTheQuery() async throws {
+        let connection = try await Self.connect()
+        let task = Task { try await connection.query("SELECT pg_sleep(10)") }
+        // The cancel lands whether the query is still queued or already running.
+        try await connection.simpleQuery("SELECT 1")
+        task.cancel()
+        let error = await #expect(throws: PostgresConnectionError.self) { _ = try await task.value }
+        guard case .queryCancelled = error else { Issue.record("unexpected: \(String(describing: error))"); return }
+        #expect(try await connection.query("SELECT 4::int4").rows[0][0] == .int32(4))
+        await connection.close()
+    }
+
+    @Test func aNotificationArrivesWhileTheListenerIsIdle() async throws {
+        let listener = try await Self.connect()
+        let notifier = try await Self.connect()
+        try await listener.simpleQuery("LISTEN jobs")
+        _ = try await notifier.query("SELECT pg_notify('jobs', $1)", [.text("lane-7")])
+        var iterator = listener.notifications.makeAsyncIterator()
+        let notification = await iterator.next()
+        #expect(notification == PostgresNotification(processID: notifier.processID, channel: "jobs", payload: "lane-7"))
+        await notifier.close()
+        await listener.close()
+    }
+
+    @Test func aTerminatedBackendFailsTheNextQueryWithATypedClosedError() async throws {
+        let victim = try await Self.connect()
+        let admin = try await Self.connect()
+        _ = try await admin.query("SELECT pg_terminate_backend($1)", [.int32(victim.processID)])
+        // The victim's thread reads the FATAL and the close while idle; the end of the
+        // notification stream is the observable sign.
+        var iterator = victim.notifications.makeAsyncIterator()
+        #expect(await iterator.next() == nil)
+        let error = await #expect(throws: PostgresConnectionError.self) { _ = try await victim.query("SELECT 1") }
+        guard case .closed(_, let server) = error else { Issue.record("unexpected: \(String(describing: error))"); return }
+        #expect(server?.sqlState == .adminShutdown)
+        #expect(victim.isClosed)
+        await admin.close()
+    }
+
+    @Test func queriesFromManyTasksRunOneAtATimeInOrder() async throws {
+        let connection = try await Self.connect()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    let row = try await connection.query("SELECT $1::int8", [.int64(Int64(i))]).rows[0]
+                    #expect(row[0] == .int64(Int64(i)))
+                }
+            }
+            try await group.waitForAll()
+        }
+        await connection.close()
+    }
+}
