@@ -46,17 +46,73 @@ import Testing
         #expect(!"\(error!)".contains(secret))
     }
 
-    @Test func sslmodeRequireAgainstAServerWithoutTLSFailsClearly() async throws {
+    static func usesTLS(_ connection: PostgresConnection) async throws -> Bool {
+        try await connection.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").rows[0][0] == .bool(true)
+    }
+
+    @Test func sslmodeDisableStaysInTheClearAndRequireEncrypts() async throws {
+        let plain = try await Self.connect()
+        #expect(try await !Self.usesTLS(plain))
+        await plain.close()
+        for mode in [SSLMode.prefer, .require] {
+            let encrypted = try await Self.connect { $0.sslMode = mode }
+            #expect(try await Self.usesTLS(encrypted), "\(mode)")
+            await encrypted.close()
+        }
+    }
+
+    @Test func verifyFullAcceptsTheClustersCertificateByAddressAndByName() async throws {
+        let cluster = try await TemporaryCluster.shared()
+        for host in ["127.0.0.1", "localhost"] {
+            let connection = try await Self.connect {
+                $0.sslMode = .verifyFull
+                $0.sslRootCertificate = cluster.directory + "/server.crt"
+                $0.endpoints = [.tcp(host: host, address: "127.0.0.1", port: $0.endpoints[0].port)]
+            }
+            #expect(try await Self.usesTLS(connection))
+            await connection.close()
+        }
+    }
+
+    @Test func verifyFullRefusesACertificateNoTrustedRootSigned() async throws {
         let error = await #expect(throws: PostgresConnectionError.self) {
-            _ = try await Self.connect { $0.sslMode = .require }
+            _ = try await Self.connect { $0.sslMode = .verifyFull }
+        }
+        guard case .tlsFailed = error else { Issue.record("unexpected: \(String(describing: error))"); return }
+    }
+
+    @Test func aServerThatRefusesTLSFailsSSLModeRequireClearly() async throws {
+        let server = try SSLAnswerServer(answer: [UInt8(ascii: "N")])
+        let error = await #expect(throws: PostgresConnectionError.self) {
+            _ = try await Self.connect {
+                $0.sslMode = .require
+                $0.endpoints = [.tcp(host: "127.0.0.1", address: nil, port: server.port)]
+            }
         }
         guard case .tlsRefusedByServer = error else { Issue.record("unexpected: \(String(describing: error))"); return }
     }
 
-    @Test func sslmodePreferFallsBackToPlaintext() async throws {
-        let connection = try await Self.connect { $0.sslMode = .prefer }
-        #expect(try await connection.query("SELECT 'x'::text").rows[0][0] == .text("x"))
-        await connection.close()
+    /// CVE-2021-23222: bytes after 'S' were not sent through TLS and must not be read as if they were.
+    @Test func bytesInjectedAfterTheSSLAnswerAreRefused() async throws {
+        let server = try SSLAnswerServer(answer: Array("SR\0\0\0\u{8}\0\0\0\0".utf8))
+        let error = await #expect(throws: PostgresConnectionError.self) {
+            _ = try await Self.connect {
+                $0.sslMode = .require
+                $0.endpoints = [.tcp(host: "127.0.0.1", address: nil, port: server.port)]
+            }
+        }
+        guard case .protocolViolation = error else { Issue.record("unexpected: \(String(describing: error))"); return }
+    }
+
+    @Test func aServerThatNeverAnswersTimesOutAfterConnectTimeout() async throws {
+        let server = try SSLAnswerServer(answer: [])
+        let error = await #expect(throws: PostgresConnectionError.self) {
+            _ = try await Self.connect {
+                $0.connectTimeout = .milliseconds(300)
+                $0.endpoints = [.tcp(host: "127.0.0.1", address: nil, port: server.port)]
+            }
+        }
+        guard case .connectTimedOut = error else { Issue.record("unexpected: \(String(describing: error))"); return }
     }
 
     @Test func aClosedPortIsAConnectError() async throws {
