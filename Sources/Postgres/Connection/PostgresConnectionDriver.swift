@@ -274,6 +274,9 @@ final class PostgresConnectionDriver {
 
     /// Asks the server, on a new connection, to cancel what this session runs (protocol-flow
     /// §"Canceling Requests in Progress"). Best effort: the query's own replies say what happened.
+    /// It runs to the end (the server closes the cancel socket once it has signalled the backend)
+    /// before this thread writes anything else, so a cancel can never land on the next query.
+    /// Like libpq's PQcancel it is sent in the clear, even when the session uses TLS.
     private func cancelRunning(_ reason: CancelReason) {
         running?.cancelled = reason
         let deadline = PostgresSocket.deadline(after: .seconds(5))

@@ -126,7 +126,7 @@ import Testing
         let connection = try await Self.connect()
         let values: [(PostgresValue, String)] = [
             (.bool(true), "bool"), (.int16(-7), "int2"), (.int32(1 << 30), "int4"), (.int64(-(1 << 40)), "int8"), (.double(2.5), "float8"),
-            (.text("héllo ✓"), "text"), (.bytes([0, 1, 0xFE, 0xFF]), "bytea"), (.json(#"{"a": [1, 2]}"#), "jsonb"),
+            (.text("héllo ✓"), "text"), (.text("'); DROP TABLE pg_class; --"), "text"), (.bytes([0, 1, 0xFE, 0xFF]), "bytea"), (.json(#"{"a": [1, 2]}"#), "jsonb"),
             (.timestamp(PostgresTimestamp(microsecondsSince2000: 818_035_920_123_456)), "timestamptz"),
             (.uuid(PostgresUUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")!), "uuid"),
         ]
@@ -138,6 +138,11 @@ import Testing
                 #expect(row["n"] == .bool(true))
             }
         }
+        let formats = try await connection.query("SELECT $1::int8, $1::numeric", [.int64(5)]).columns.map(\.format)
+        #expect(formats == [.text, .text])
+        let second = try await connection.query("SELECT $1::int8, $1::numeric", [.int64(5)])
+        #expect(second.columns.map(\.format) == [.binary, .text])
+        #expect(second.rows[0].values == [.int64(5), .text("5")])
         await connection.close()
     }
 
@@ -216,6 +221,26 @@ import Testing
         let error = await #expect(throws: PostgresConnectionError.self) { _ = try await victim.query("SELECT 1") }
         guard case .closed(_, let server) = error else { Issue.record("unexpected: \(String(describing: error))"); return }
         #expect(server?.sqlState == .adminShutdown)
+        #expect(victim.isClosed)
+        await admin.close()
+    }
+
+    @Test func aBackendTerminatedMidQueryFailsThatQueryAndTheWaitingOnes() async throws {
+        let victim = try await Self.connect()
+        let admin = try await Self.connect()
+        let running = Task { try await victim.query("SELECT pg_sleep(10)") }
+        let waiting = Task { try await victim.query("SELECT 1") }
+        // Terminate only once the sleep is running on the server.
+        while try await admin.query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'", [.int32(victim.processID)])
+            .rows[0][0] != .int64(1)
+        {
+            await Task.yield()
+        }
+        _ = try await admin.query("SELECT pg_terminate_backend($1)", [.int32(victim.processID)])
+        for task in [running, waiting] {
+            let error = await #expect(throws: PostgresConnectionError.self) { _ = try await task.value }
+            guard case .closed = error else { Issue.record("unexpected: \(String(describing: error))"); continue }
+        }
         #expect(victim.isClosed)
         await admin.close()
     }
