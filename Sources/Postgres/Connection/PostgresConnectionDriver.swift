@@ -259,7 +259,10 @@ final class PostgresConnectionDriver {
             return nil
         }
         running = nil
-        state.guarded.withLock { $0.transactionStatus = status }
+        state.guarded.withLock { guarded in
+            guarded.transactionStatus = status
+            guarded.cancelled.remove(current.request.id)  // a cancel that came too late
+        }
         current.request.reply.resume(returning: outcome(of: current))
         return nil
     }

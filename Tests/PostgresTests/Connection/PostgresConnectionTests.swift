@@ -186,15 +186,27 @@ import Testing
         await connection.close()
     }
 
-    @Test func cancellingTheTaskCancelsTheQuery() async throws {
+    /// Waits until `connection`'s backend runs a statement starting with `prefix`, asking `observer`.
+    static func waitUntilRunning(_ prefix: String, on connection: PostgresConnection, observer: PostgresConnection) async throws {
+        let sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND starts_with(query, $2)"
+        while try await observer.query(sql, [.int32(connection.processID), .text(prefix)]).rows[0][0] != .int64(1) { await Task.yield() }
+    }
+
+    @Test func cancellingTheTaskCancelsTheRunningQueryAndTheWaitingOne() async throws {
         let connection = try await Self.connect()
-        let task = Task { try await connection.query("SELECT pg_sleep(10)") }
-        // The cancel lands whether the query is still queued or already running.
-        try await connection.simpleQuery("SELECT 1")
-        task.cancel()
-        let error = await #expect(throws: PostgresConnectionError.self) { _ = try await task.value }
-        guard case .queryCancelled = error else { Issue.record("unexpected: \(String(describing: error))"); return }
+        let observer = try await Self.connect()
+        let running = Task { try await connection.query("SELECT pg_sleep(10)") }
+        try await Self.waitUntilRunning("SELECT pg_sleep", on: connection, observer: observer)
+        let waiting = Task { try await connection.query("SELECT 1") }
+        waiting.cancel()
+        running.cancel()
+        let error = await #expect(throws: PostgresConnectionError.self) { _ = try await running.value }
+        guard case .queryCancelled(let server) = error else { Issue.record("unexpected: \(String(describing: error))"); return }
+        #expect(server?.sqlState == .queryCanceled)
+        let dropped = await #expect(throws: PostgresConnectionError.self) { _ = try await waiting.value }
+        guard case .queryCancelled(nil) = dropped else { Issue.record("unexpected: \(String(describing: dropped))"); return }
         #expect(try await connection.query("SELECT 4::int4").rows[0][0] == .int32(4))
+        await observer.close()
         await connection.close()
     }
 
@@ -230,12 +242,7 @@ import Testing
         let admin = try await Self.connect()
         let running = Task { try await victim.query("SELECT pg_sleep(10)") }
         let waiting = Task { try await victim.query("SELECT 1") }
-        // Terminate only once the sleep is running on the server.
-        while try await admin.query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'", [.int32(victim.processID)])
-            .rows[0][0] != .int64(1)
-        {
-            await Task.yield()
-        }
+        try await Self.waitUntilRunning("SELECT pg_sleep", on: victim, observer: admin)
         _ = try await admin.query("SELECT pg_terminate_backend($1)", [.int32(victim.processID)])
         for task in [running, waiting] {
             let error = await #expect(throws: PostgresConnectionError.self) { _ = try await task.value }
