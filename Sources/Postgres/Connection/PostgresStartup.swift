@@ -16,6 +16,8 @@ struct PostgresStartup {
     private let overTLS: Bool
     private let clientNonce: @Sendable () -> String?
     private var scram: SCRAMSHA256Client?
+    /// Whether we sent a password (cleartext or md5): AuthenticationOk then is not `trust`.
+    private var sentPassword = false
     private var authenticated = false
     private(set) var parameters: [String: String] = [:]
     private(set) var backendKey: (processID: Int32, secretKey: Int32)?
@@ -53,16 +55,18 @@ struct PostgresStartup {
             if let scram {
                 // A server that skips SASLFinal never proved it knows the password.
                 guard scram.isAuthenticated else { throw .scram(.outOfOrder) }
-            } else {
+            } else if !sentPassword {
                 try check(.none)
             }
             authenticated = true
             return .wait
         case .cleartextPassword:
             try check(.password)
+            sentPassword = true
             return .send(.password(try requirePassword()))
         case .md5Password(let salt):
             try check(.md5)
+            sentPassword = true
             return .send(.password(MD5Password.response(user: user, password: try requirePassword(), salt: salt)))
         case .sasl(let mechanisms):
             let mechanism: String

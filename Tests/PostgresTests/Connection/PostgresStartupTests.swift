@@ -78,6 +78,14 @@ import Testing
         #expect(try Self.sent(try cleartext.receive(.authentication(.cleartextPassword))) == (try PostgresFrontendMessage.password("secret").encoded()))
     }
 
+    @Test func authenticationOkAfterAPasswordIsNotTrust() throws {
+        var startup = Self.startup(policy: try AuthenticationPolicy(requireAuth: "md5"))
+        _ = try Self.sent(try startup.receive(.authentication(.md5Password(salt: [9, 9, 9, 9]))))
+        guard case .wait = try startup.receive(.authentication(.ok)) else { Issue.record("ok after md5"); return }
+        _ = try startup.receive(.backendKeyData(processID: 1, secretKey: 2))
+        guard case .ready = try startup.receive(.readyForQuery(.idle)) else { Issue.record("not ready"); return }
+    }
+
     @Test func aPasswordRequestWithoutAPasswordFails() throws {
         var startup = Self.startup(password: nil, overTLS: true)
         #expect {
