@@ -26,6 +26,8 @@ final class PostgresConnectionDriver {
     private var running: Running?
     /// The last FATAL the server sent: why it is about to close the socket.
     private var fatal: PostgresError?
+    /// TLS needs the socket writable before it can read on (e.g. to answer a KeyUpdate).
+    private var readWantsWritable = false
 
     private init(socket: PostgresSocket, endpoint: PostgresEndpoint, backendKey: (Int32, Int32), state: PostgresConnectionState, decoder: PostgresBackendDecoder) {
         (self.socket, self.endpoint, self.backendKey, self.state, self.decoder) = (socket, endpoint, backendKey, state, decoder)
@@ -198,7 +200,7 @@ final class PostgresConnectionDriver {
     private func pollOnce() -> PostgresConnectionError? {
         let deadline = running?.cancelled == nil ? running?.request.deadline : nil
         var fds = [
-            pollfd(fd: socket.fd, events: Int16(POLLIN) | (sent < outbound.count ? Int16(POLLOUT) : 0), revents: 0),
+            pollfd(fd: socket.fd, events: Int16(POLLIN) | (sent < outbound.count || readWantsWritable ? Int16(POLLOUT) : 0), revents: 0),
             pollfd(fd: state.wakeFD, events: Int16(POLLIN), revents: 0),
         ]
         let timeout = socket.hasBufferedInput ? 0 : PostgresSocket.timeoutMilliseconds(until: deadline)
@@ -208,7 +210,8 @@ final class PostgresConnectionDriver {
             var drained = [UInt8](repeating: 0, count: 64)
             while Glibc.read(state.wakeFD, &drained, drained.count) == drained.count {}
         }
-        if fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 || socket.hasBufferedInput {
+        let writableForRead = readWantsWritable && fds[0].revents & Int16(POLLOUT) != 0
+        if fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 || writableForRead || socket.hasBufferedInput {
             if let error = readAvailable() { return error }
         }
         if let deadline, PostgresSocket.now() >= deadline, running?.cancelled == nil { cancelRunning(.timeout) }
@@ -227,7 +230,9 @@ final class PostgresConnectionDriver {
                 } catch {
                     return .protocolViolation(error.description)
                 }
-            case .wouldBlock: return nil
+            case .wouldBlock(let wantsWritable):
+                readWantsWritable = wantsWritable
+                return nil
             case .closed: return .closed(reason: "the server closed the connection", serverError: fatal)
             case .failed(let reason): return .closed(reason: reason, serverError: fatal)
             }

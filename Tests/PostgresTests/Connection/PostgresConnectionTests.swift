@@ -3,7 +3,9 @@ import Testing
 @testable import Postgres
 
 /// One connection against the throwaway cluster: startup, queries, errors, timeouts, close.
-@Suite struct PostgresConnectionTests {
+/// Serialized: each connect runs SCRAM key derivation on both sides, and twenty at once would
+/// starve the rest of the suite of CPU on a small machine.
+@Suite(.serialized) struct PostgresConnectionTests {
     static func configuration(_ edit: (inout PostgresConfiguration) -> Void = { _ in }) async throws -> PostgresConfiguration {
         var configuration = try PostgresConfiguration(connectionString: try await TemporaryCluster.shared().url)
         configuration.sslMode = .disable
