@@ -4,8 +4,8 @@
 #   scripts/postgres-cluster.sh start DIR   # creates DIR, starts a cluster in it; last line: its DATABASE_URL
 #   scripts/postgres-cluster.sh stop DIR    # stops that cluster and removes DIR
 #
-# The cluster listens on 127.0.0.1 on a free port (its unix socket stays inside DIR), accepts only
-# SCRAM-SHA-256 (role `gateway`, a generated password, database `gateway`), offers TLS with a
+# The cluster listens on 127.0.0.1 (and ::1 where the host has IPv6) on a free port (its unix
+# socket stays inside DIR), accepts only SCRAM-SHA-256 (role `gateway`, a generated password, database `gateway`), offers TLS with a
 # throwaway self-signed certificate (DIR/server.crt, for localhost and 127.0.0.1; clients choose
 # with sslmode) and keeps fsync on:
 # durability is what the store tests check. PostgreSQL refuses to run as root, so under root the
@@ -97,7 +97,7 @@ start() {
   for attempt in 1 2 3 4 5 6 7 8; do
     port=$((20000 + RANDOM % 40000))
     cat >"$directory/data/postgresql.auto.conf" <<EOF
-listen_addresses = '127.0.0.1'
+listen_addresses = '127.0.0.1,::1'
 port = $port
 unix_socket_directories = '$directory'
 fsync = on

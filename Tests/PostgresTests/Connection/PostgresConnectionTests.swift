@@ -37,6 +37,13 @@ import Testing
         await connection.close()
     }
 
+    @Test(.enabled(if: SSLAnswerServer.hasIPv6Loopback)) func connectsOverIPv6() async throws {
+        let connection = try await Self.connect { $0.endpoints = [.tcp(host: "::1", address: nil, port: $0.endpoints[0].port)] }
+        let family = try await connection.query("SELECT family(inet_client_addr())").rows[0][0]
+        #expect(family == .int32(6))
+        await connection.close()
+    }
+
     @Test func aWrongPasswordIsATypedAuthenticationErrorWithoutThePassword() async throws {
         let secret = "not-the-password-\(UInt32.random(in: 0...UInt32.max))"
         let error = await #expect(throws: PostgresConnectionError.self) {
@@ -107,7 +114,7 @@ import Testing
     }
 
     @Test func aServerThatNeverAnswersTimesOutAfterConnectTimeout() async throws {
-        let server = try SSLAnswerServer(answer: [])
+        let server = try SSLAnswerServer(answer: nil)
         let error = await #expect(throws: PostgresConnectionError.self) {
             _ = try await Self.connect {
                 $0.connectTimeout = .milliseconds(300)
