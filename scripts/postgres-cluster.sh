@@ -4,8 +4,10 @@
 #   scripts/postgres-cluster.sh start DIR   # creates DIR, starts a cluster in it; last line: its DATABASE_URL
 #   scripts/postgres-cluster.sh stop DIR    # stops that cluster and removes DIR
 #
-# The cluster listens on 127.0.0.1 on a free port (its unix socket stays inside DIR), accepts only
-# SCRAM-SHA-256 (role `gateway`, a generated password, database `gateway`) and keeps fsync on:
+# The cluster listens on 127.0.0.1 (and ::1 where the host has IPv6) on a free port (its unix
+# socket stays inside DIR), accepts only SCRAM-SHA-256 (role `gateway`, a generated password, database `gateway`), offers TLS with a
+# throwaway self-signed certificate (DIR/server.crt, for localhost and 127.0.0.1; clients choose
+# with sslmode) and keeps fsync on:
 # durability is what the store tests check. PostgreSQL refuses to run as root, so under root the
 # cluster runs as `postgres` (the account Debian's package creates) or else `nobody`, and DIR is
 # handed to that account.
@@ -78,13 +80,24 @@ start() {
   }
   rm -f "$directory/pwfile"
 
+  # A throwaway certificate, valid for two days: the TLS tests trust exactly this file.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$directory/server.key" -out "$directory/server.crt" >/dev/null 2>&1 || {
+    echo "openssl could not make the test certificate" >&2
+    exit 1
+  }
+  chmod 600 "$directory/server.key"
+  chmod 644 "$directory/server.crt"
+  [[ -z "$owner" ]] || chown "$owner": "$directory/server.key" "$directory/server.crt"
+
   # A port chosen at random and kept only if PostgreSQL could bind it: no window in which another
   # process can take a port we found free.
   local port attempt
   for attempt in 1 2 3 4 5 6 7 8; do
     port=$((20000 + RANDOM % 40000))
     cat >"$directory/data/postgresql.auto.conf" <<EOF
-listen_addresses = '127.0.0.1'
+listen_addresses = '127.0.0.1,::1'
 port = $port
 unix_socket_directories = '$directory'
 fsync = on
@@ -92,6 +105,9 @@ synchronous_commit = on
 shared_buffers = 16MB
 max_connections = 100
 log_min_messages = warning
+ssl = on
+ssl_cert_file = '$directory/server.crt'
+ssl_key_file = '$directory/server.key'
 EOF
     [[ -z "$owner" ]] || chown "$owner": "$directory/data/postgresql.auto.conf"
     rm -f "$directory/postgres.log"

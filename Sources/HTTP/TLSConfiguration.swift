@@ -10,6 +10,9 @@ public struct TLSConfiguration: Sendable, Equatable {
         /// A client that verifies the server's chain against the system roots and/or
         /// `additionalCAFile`, and (when `verifyHostname`) the name it connected to.
         case client(trustSystemRoots: Bool, additionalCAFile: String?, verifyHostname: Bool)
+        /// A client that encrypts without checking who answers: libpq's `sslmode=require`
+        /// (protects against passive eavesdropping only). Never used for HTTP.
+        case unverifiedClient
     }
 
     public let role: Role
@@ -28,6 +31,8 @@ public struct TLSConfiguration: Sendable, Equatable {
             role: .client(
                 trustSystemRoots: trustSystemRoots, additionalCAFile: additionalCAFile, verifyHostname: verifyHostname))
     }
+
+    public static let unverifiedClient = TLSConfiguration(role: .unverifiedClient)
 
     var isServer: Bool {
         if case .server = role { return true }

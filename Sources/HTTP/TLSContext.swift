@@ -25,6 +25,8 @@ public final class TLSContext: @unchecked Sendable {
             case .client(let trustSystemRoots, let additionalCAFile, let verifyHostname):
                 try Self.loadTrust(context, trustSystemRoots: trustSystemRoots, additionalCAFile: additionalCAFile)
                 verifiesHostname = verifyHostname
+            case .unverifiedClient:
+                SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
             }
         } catch {
             SSL_CTX_free(context)

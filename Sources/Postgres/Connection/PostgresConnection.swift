@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import Synchronization
+
+/// One session with a PostgreSQL server (frontend/backend protocol 3.0).
+///
+/// I/O design: each connection owns one thread that does all its socket and TLS work: connect,
+/// startup and authentication as straight-line code with poll(2) deadlines, then a loop that
+/// polls the socket and a wake-up eventfd. It is always reading, so notifications and a server's
+/// FATAL arrive while idle. Callers never block: they queue a request under a lock, wake the
+/// thread and suspend on a continuation. A thread per connection is the simplest sound design
+/// here: a pool holds a few tens of long-lived connections, the HTTP loops' registration API
+/// stays private to that module, and a slow SCRAM key derivation or cancel connect stalls only
+/// its own connection.
+///
+/// Queries run one at a time, in the order they were submitted (a FIFO of waiting callers).
+public final class PostgresConnection: Sendable {
+    /// The server's backend process, as `pg_backend_pid()` and notifications name it.
+    public let processID: Int32
+    /// NOTIFY messages for channels this session LISTENs on, as they arrive; finishes when the
+    /// connection closes. One consumer.
+    public let notifications: AsyncStream<PostgresNotification>
+    let state: PostgresConnectionState
+
+    private init(processID: Int32, notifications: AsyncStream<PostgresNotification>, state: PostgresConnectionState) {
+        (self.processID, self.notifications, self.state) = (processID, notifications, state)
+    }
+
+    deinit { state.requestClose() }
+
+    /// Connects to the first endpoint that accepts (libpq's host list), negotiates TLS as
+    /// `sslMode` says, authenticates and waits for ReadyForQuery.
+    public static func connect(_ configuration: PostgresConfiguration) async throws(PostgresConnectionError) -> PostgresConnection {
+        let (notifications, sink) = AsyncStream<PostgresNotification>.makeStream()
+        let state: PostgresConnectionState
+        state = try PostgresConnectionState(notifications: sink)
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int32, PostgresConnectionError>, Never>) in
+            PostgresConnectionDriver.start(configuration: configuration, state: state) { continuation.resume(returning: $0) }
+        }
+        return PostgresConnection(processID: try result.get(), notifications: notifications, state: state)
+    }
+
+    /// Runs `sql` with `parameters` ($1, $2…) by the extended query protocol: Parse, Bind,
+    /// Describe, Execute and Sync in one write, unnamed. Parameters travel apart from the SQL,
+    /// never interpolated. Throws `PostgresError` for the server's refusal (the connection stays
+    /// usable) and `PostgresConnectionError` for the rest. `timeout` counts from this call;
+    /// when it passes the server is asked to cancel the query.
+    public func query(_ sql: String, _ parameters: [PostgresValue] = [], timeout: Duration? = nil) async throws -> PostgresQueryResult {
+        var bytes: [UInt8] = []
+        do {
+            try PostgresFrontendMessage.parse(query: sql, values: parameters).encode(into: &bytes)
+            let bound = parameters.map(\.bindParameter)
+            try PostgresFrontendMessage.bind(
+                portal: "", statement: "", parameterFormats: bound.map(\.format), parameters: bound.map(\.bytes), resultFormats: state.resultFormats(for: sql)
+            ).encode(into: &bytes)
+            for message in [PostgresFrontendMessage.describe(.portal, name: ""), .execute(portal: "", maxRows: 0), .sync] { try message.encode(into: &bytes) }
+        } catch {
+            throw PostgresConnectionError.unencodable(error)
+        }
+        let results = try await state.submit(bytes, sql: sql, timeout: timeout)
+        return results.last ?? PostgresQueryResult(commandTag: "")
+    }
+
+    /// Runs `sql` by the simple query protocol (one Query message; rows as text): for statements
+    /// without parameters such as BEGIN, COMMIT, LISTEN or SET. Several statements separated by
+    /// `;` run as one implicit transaction and give one result each.
+    @discardableResult
+    public func simpleQuery(_ sql: String, timeout: Duration? = nil) async throws -> [PostgresQueryResult] {
+        let bytes: [UInt8]
+        do { bytes = try PostgresFrontendMessage.query(sql).encoded() } catch { throw PostgresConnectionError.unencodable(error) }
+        return try await state.submit(bytes, sql: nil, timeout: timeout)
+    }
+
+    /// The status of the last ReadyForQuery: idle, in a transaction block, or in a failed one.
+    public var transactionStatus: PostgresTransactionStatus { state.guarded.withLock { $0.transactionStatus } }
+
+    /// Run-time parameters the server reported (server_version, TimeZone…), kept up to date.
+    public var parameters: [String: String] { state.guarded.withLock { $0.parameters } }
+
+    /// True once closed by either side; every later query fails with `.closed`.
+    public var isClosed: Bool { state.guarded.withLock { $0.closedError != nil } }
+
+    /// Sends Terminate and closes the socket; waiting queries fail with `.closed`. Idempotent.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.guarded.withLock { guarded -> Bool in
+                if guarded.finished { return true }
+                guarded.closing = true
+                guarded.closeWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() } else { state.wake() }
+        }
+    }
+}
+
+/// What callers and the connection's thread share, under one lock, plus the socket pair that wakes
+/// the thread. `@unchecked Sendable`: `guarded` is a Mutex; callers only write to the pair.
+final class PostgresConnectionState: @unchecked Sendable {
+    typealias Reply = CheckedContinuation<Result<[PostgresQueryResult], any Error>, Never>
+
+    struct Request {
+        let id: UInt64
+        let bytes: [UInt8]
+        /// The SQL of an extended query, whose column types are remembered for the next Bind.
+        let sql: String?
+        let deadline: UInt64?
+        let reply: Reply
+    }
+
+    struct Guarded {
+        var queue: [Request] = []
+        var cancelled: Set<UInt64> = []
+        var closing = false
+        var closedError: PostgresConnectionError?
+        /// The thread has ended: nothing more will be answered.
+        var finished = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        var transactionStatus = PostgresTransactionStatus.idle
+        var parameters: [String: String] = [:]
+        /// Result formats by SQL text, from the column types of its last run (bounded).
+        var resultFormats: [String: [PostgresFormat]] = [:]
+        var nextID: UInt64 = 0
+    }
+
+    static let maximumRememberedStatements = 512
+
+    let guarded = Mutex(Guarded())
+    /// The pair's read end, polled by the thread; callers write a byte to the other.
+    let wakeFD: Int32
+    private let wakeWriteFD: Int32
+    let notifications: AsyncStream<PostgresNotification>.Continuation
+
+    init(notifications: AsyncStream<PostgresNotification>.Continuation) throws(PostgresConnectionError) {
+        var fds: [Int32] = [0, 0]
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, type, 0, &fds) == 0 else { throw .connectFailed(endpoint: "", reason: "socketpair: \(PostgresSocket.errnoText())") }
+        (wakeFD, wakeWriteFD, self.notifications) = (fds[0], fds[1], notifications)
+    }
+
+    deinit {
+        Glibc.close(wakeFD)
+        Glibc.close(wakeWriteFD)
+    }
+
+    /// A full buffer already means "wake up": the failed write is harmless.
+    func wake() {
+        var one: UInt8 = 1
+        _ = Glibc.write(wakeWriteFD, &one, 1)
+    }
+
+    func requestClose() {
+        guarded.withLock { $0.closing = true }
+        wake()
+    }
+
+    func resultFormats(for sql: String) -> [PostgresFormat] {
+        guarded.withLock { $0.resultFormats[sql] } ?? [.text]
+    }
+
+    func remember(columns: [PostgresColumnDescription], of sql: String) {
+        guarded.withLock { guarded in
+            if guarded.resultFormats.count >= Self.maximumRememberedStatements { guarded.resultFormats.removeAll() }
+            guarded.resultFormats[sql] = PostgresResultFormats.formats(for: columns.map(\.dataType))
+        }
+    }
+
+    /// Queues `bytes` (one request ending in Sync or a Query) and waits for its replies.
+    func submit(_ bytes: [UInt8], sql: String?, timeout: Duration?) async throws -> [PostgresQueryResult] {
+        let deadline = timeout.map { PostgresSocket.deadline(after: $0) }
+        let id = guarded.withLock { guarded in
+            guarded.nextID += 1
+            return guarded.nextID
+        }
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (reply: Reply) in
+                let refusal = guarded.withLock { guarded -> PostgresConnectionError? in
+                    if let closed = guarded.closedError { return closed }
+                    if guarded.closing { return .closed(reason: "closed by the client", serverError: nil) }
+                    if Task.isCancelled { return .queryCancelled(nil) }
+                    guarded.queue.append(Request(id: id, bytes: bytes, sql: sql, deadline: deadline, reply: reply))
+                    return nil
+                }
+                if let refusal { reply.resume(returning: .failure(refusal)) } else { wake() }
+            }
+        } onCancel: {
+            cancel(id)
+        }
+        return try result.get()
+    }
+
+    /// A waiting request is dropped at once; a running one is cancelled by the thread.
+    private func cancel(_ id: UInt64) {
+        let waiting = guarded.withLock { guarded -> Request? in
+            if let index = guarded.queue.firstIndex(where: { $0.id == id }) { return guarded.queue.remove(at: index) }
+            guarded.cancelled.insert(id)
+            return nil
+        }
+        if let waiting { waiting.reply.resume(returning: .failure(PostgresConnectionError.queryCancelled(nil))) } else { wake() }
+    }
+}
