@@ -93,9 +93,11 @@ start() {
 
   # A port chosen at random and kept only if PostgreSQL could bind it: no window in which another
   # process can take a port we found free.
-  local port attempt
+  # Below the kernel's ephemeral range, which the test process's own client sockets draw from.
+  local port attempt ephemeral_low
+  ephemeral_low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
   for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (ephemeral_low - 10000)))
     cat >"$directory/data/postgresql.auto.conf" <<EOF
 listen_addresses = '127.0.0.1,::1'
 port = $port
@@ -113,6 +115,12 @@ EOF
     rm -f "$directory/postgres.log"
     if as_owner "$bin/pg_ctl" --pgdata="$directory/data" --log="$directory/postgres.log" --wait --timeout=30 \
       --silent start >/dev/null 2>&1; then
+      # PostgreSQL starts when any one listen address binds: a port taken on 127.0.0.1 but free on
+      # ::1 would leave the URL below pointing at nothing (or at someone else).
+      if grep -q 'could not bind' "$directory/postgres.log" 2>/dev/null; then
+        as_owner "$bin/pg_ctl" --pgdata="$directory/data" --wait --silent --mode=immediate stop >/dev/null 2>&1 || true
+        continue
+      fi
       PGPASSWORD=$password "$bin/psql" --no-psqlrc --quiet --host="$directory" --port="$port" --username=gateway \
         --dbname=postgres --command='CREATE DATABASE gateway' >&2
       echo "postgres://gateway:$password@127.0.0.1:$port/gateway"

@@ -14,7 +14,7 @@ struct PostgresStartup {
     private let password: String?
     private let policy: AuthenticationPolicy
     private let overTLS: Bool
-    private let clientNonce: @Sendable () -> String?
+    private let clientNonce: @Sendable () -> String
     private var scram: SCRAMSHA256Client?
     /// Whether we sent a password (cleartext or md5): AuthenticationOk then is not `trust`.
     private var sentPassword = false
@@ -22,7 +22,7 @@ struct PostgresStartup {
     private(set) var parameters: [String: String] = [:]
     private(set) var backendKey: (processID: Int32, secretKey: Int32)?
 
-    init(user: String, password: String?, policy: AuthenticationPolicy, overTLS: Bool, clientNonce: @escaping @Sendable () -> String? = SCRAMSHA256Client.randomClientNonce) {
+    init(user: String, password: String?, policy: AuthenticationPolicy, overTLS: Bool, clientNonce: @escaping @Sendable () -> String = SCRAMSHA256Client.randomClientNonce) {
         (self.user, self.password, self.policy, self.overTLS, self.clientNonce) = (user, password, policy, overTLS, clientNonce)
     }
 
@@ -72,8 +72,7 @@ struct PostgresStartup {
             let mechanism: String
             do { mechanism = try policy.saslMechanism(offered: mechanisms) } catch { throw .authenticationRefused(error) }
             guard scram == nil else { throw .protocolViolation("a second AuthenticationSASL") }
-            guard let nonce = clientNonce() else { throw .protocolViolation("no randomness for the SCRAM nonce") }
-            var client = SCRAMSHA256Client(password: try requirePassword(), clientNonce: nonce)
+            var client = SCRAMSHA256Client(password: try requirePassword(), clientNonce: clientNonce())
             let first = client.clientFirstMessage()
             scram = client
             return .send(.saslInitialResponse(mechanism: mechanism, data: first))

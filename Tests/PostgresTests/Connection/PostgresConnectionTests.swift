@@ -250,8 +250,10 @@ import Testing
         let victim = try await Self.connect()
         let admin = try await Self.connect()
         let running = Task { try await victim.query("SELECT pg_sleep(10)") }
-        let waiting = Task { try await victim.query("SELECT 1") }
         try await Self.waitUntilRunning("SELECT pg_sleep", on: victim, observer: admin)
+        // Queued behind the sleep (started earlier, it could have run first and succeeded); queued
+        // after the close instead, it fails the same way.
+        let waiting = Task { try await victim.query("SELECT 1") }
         _ = try await admin.query("SELECT pg_terminate_backend($1)", [.int32(victim.processID)])
         for task in [running, waiting] {
             let error = await #expect(throws: PostgresConnectionError.self) { _ = try await task.value }
