@@ -138,7 +138,9 @@ public final class AddressResolver: Sendable {
 
     /// One worker: runs `first`, then whatever the queue hands it, until the queue is empty.
     private func startWorker(with first: UInt64) {
-        ResolverThread.run { [self] in
+        // A detached thread per busy worker: it exists while its queue has work, then ends, so an
+        // idle resolver holds no thread and a busy one at most `maxConcurrentLookups`.
+        let work: @Sendable () -> Void = { [self] in
             var next: UInt64? = first
             while let id = next {
                 let job = guarded.withLock { $0.jobs.removeValue(forKey: id) }
@@ -149,6 +151,10 @@ public final class AddressResolver: Sendable {
                 waiter?.resume(returning: result)
                 next = following
             }
+        }
+        do { try DetachedThread.start(name: "dns-resolver", work) } catch {
+            // Out of threads: the shared workers still do the lookup rather than failing it.
+            DispatchQueue.global().async(execute: work)
         }
     }
 
@@ -175,36 +181,5 @@ public final class AddressResolver: Sendable {
             cursor = entry.pointee.ai_next
         }
         return addresses.isEmpty ? .failure(.resolution(host, "no IPv4 or IPv6 address")) : .success(addresses)
-    }
-}
-
-/// A detached thread per busy worker: it exists while its queue has work, then ends, so an idle
-/// resolver holds no thread and a busy one at most `maxConcurrentLookups`.
-enum ResolverThread {
-    private final class Body {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
-
-    static func run(_ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Body(body))
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        defer { pthread_attr_destroy(&attributes) }
-        var thread = pthread_t()
-        let rc = pthread_create(
-            &thread, &attributes,
-            { arg in
-                let body = Unmanaged<Body>.fromOpaque(arg!).takeRetainedValue()
-                clinux_set_thread_name("dns-resolver")
-                body.run()
-                return nil
-            }, box.toOpaque())
-        if rc != 0 {
-            // Out of threads: the shared workers still do the lookup rather than failing it.
-            box.release()
-            DispatchQueue.global().async(execute: body)
-        }
     }
 }

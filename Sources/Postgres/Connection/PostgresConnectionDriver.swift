@@ -37,21 +37,26 @@ final class PostgresConnectionDriver {
 
     /// Starts the thread; `connected` gets the backend's process id or why the session failed.
     static func start(configuration: PostgresConfiguration, state: PostgresConnectionState, connected: @escaping @Sendable (Result<Int32, PostgresConnectionError>) -> Void) {
-        PostgresThread.run {
+        @Sendable func fail(_ error: PostgresConnectionError) {
+            state.guarded.withLock { guarded in
+                guarded.closedError = error
+                guarded.finished = true
+            }
+            state.notifications.finish()
+            connected(.failure(error))
+        }
+        let session: @Sendable () -> Void = {
             let driver: PostgresConnectionDriver
             do throws(PostgresConnectionError) {
                 driver = try open(configuration, state: state)
             } catch {
-                state.guarded.withLock { guarded in
-                    guarded.closedError = error
-                    guarded.finished = true
-                }
-                state.notifications.finish()
-                connected(.failure(error))
-                return
+                return fail(error)
             }
             connected(.success(driver.backendKey.processID))
             driver.run()
+        }
+        do { try DetachedThread.start(name: "postgres", session) } catch {
+            fail(.connectFailed(endpoint: "-", reason: "no thread for the session: \(error)"))
         }
     }
 
@@ -313,29 +318,5 @@ final class PostgresConnectionDriver {
         for request in queue { request.reply.resume(returning: .failure(error)) }
         state.notifications.finish()
         for waiter in waiters { waiter.resume() }
-    }
-}
-
-/// A detached thread running one connection for its lifetime.
-enum PostgresThread {
-    private final class Body {
-        let run: () -> Void
-        init(_ run: @escaping () -> Void) { self.run = run }
-    }
-
-    static func run(_ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Body(body))
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        defer { pthread_attr_destroy(&attributes) }
-        var thread = pthread_t()
-        let rc = pthread_create(
-            &thread, &attributes,
-            { arg in
-                Unmanaged<Body>.fromOpaque(arg!).takeRetainedValue().run()
-                return nil
-            }, box.toOpaque())
-        precondition(rc == 0, "cannot start a PostgreSQL connection thread (errno \(rc))")
     }
 }
