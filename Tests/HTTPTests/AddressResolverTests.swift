@@ -55,9 +55,10 @@ final class BlockingLookup: @unchecked Sendable {
             client.shutdown()
             group.shutdown()
         }
-        // Were the budget ignored, the call would wait for the lookup: let it end some day.
+        // Were the budget ignored, the call would wait for the lookup: let it end some day (late
+        // enough that a loaded machine never releases it before the checks below).
         let watchdog = Task {
-            try await Task.sleep(for: .seconds(5)); blocking.release()
+            try await Task.sleep(for: .seconds(60)); blocking.release()
         }
         defer { watchdog.cancel() }
         let started = ContinuousClock.now
@@ -98,8 +99,10 @@ final class BlockingLookup: @unchecked Sendable {
     @Test func timedOutLookupsNeitherGrowThreadsNorRunLater() async throws {
         let blocking = BlockingLookup()
         let resolver = AddressResolver(maxConcurrentLookups: 1, maxQueuedLookups: 4, lookup: blocking.lookup)
+        // A safety net only: released early, it would empty the worker the checks below count on,
+        // and a loaded machine can take seconds over the three 50 ms timeouts.
         let watchdog = Task {
-            try await Task.sleep(for: .seconds(5)); blocking.release()
+            try await Task.sleep(for: .seconds(60)); blocking.release()
         }
         defer { watchdog.cancel() }
         for host in ["first.example", "second.example", "third.example"] {
