@@ -2,7 +2,7 @@ import ChildProcess
 import Foundation
 
 /// The Prometheus project's own Python client parses an exposition (`prometheus_client` from
-/// PyPI; .ci/run installs it): a scrape it refuses, or reads differently, fails the test.
+/// PyPI; .ci/run installs it, and the script does when it is missing): a scrape it refuses, or reads differently, fails the test.
 enum PrometheusParser {
     struct Family: Decodable, Sendable {
         /// As the parser names it: a counter's without `_total`.
@@ -19,11 +19,16 @@ enum PrometheusParser {
     }
 
     static let script = """
-        import json, sys
+        import json, subprocess, sys
         try:
             from prometheus_client.parser import text_string_to_metric_families
         except ImportError:
-            sys.exit("prometheus_client is missing: pip install prometheus_client")
+            # `swift test` sets up what it needs on a fresh machine, as .ci/run does.
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "prometheus_client"], check=False)
+            try:
+                from prometheus_client.parser import text_string_to_metric_families
+            except ImportError:
+                sys.exit("prometheus_client is missing and pip could not install it: pip install prometheus_client")
         text = open(sys.argv[1], encoding="utf-8").read()
         families = [
             {"name": f.name, "type": f.type, "help": f.documentation,
