@@ -1,17 +1,16 @@
-import ChildProcess
 import Foundation
 import Synchronization
 
 /// One throwaway PostgreSQL cluster per test process, started on first use by
 /// `scripts/postgres-cluster.sh` (SCRAM auth, 127.0.0.1, a free port, fsync on) and stopped,
 /// its directory removed, when the process exits.
-struct TemporaryCluster: Sendable {
+public struct TemporaryCluster: Sendable {
     /// `postgres://gateway:<password>@127.0.0.1:<port>/gateway`.
-    let url: String
-    let directory: String
+    public let url: String
+    public let directory: String
 
     /// The cluster, started by the first caller; later callers wait for the same start.
-    static func shared() async throws -> TemporaryCluster {
+    public static func shared() async throws -> TemporaryCluster {
         let task = starting.withLock { task in
             if let task { return task }
             let started = Task { try await start() }
@@ -22,7 +21,7 @@ struct TemporaryCluster: Sendable {
     }
 
     /// A PostgreSQL client binary (`psql`, …) of the installed version.
-    static func binary(_ name: String) throws -> String {
+    public static func binary(_ name: String) throws -> String {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         let candidates = versions.sorted { $0.compare($1, options: .numeric) == .orderedDescending }.map { "/usr/lib/postgresql/\($0)/bin/\(name)" }
         guard let path = (candidates + ["/usr/bin/\(name)"]).first(where: FileManager.default.isExecutableFile) else {
@@ -36,7 +35,7 @@ struct TemporaryCluster: Sendable {
     private static let startedDirectory = Mutex<String?>(nil)
 
     private static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/postgres-cluster.sh").path
+        .deletingLastPathComponent().appendingPathComponent("scripts/postgres-cluster.sh").path
 
     private static func start() async throws -> TemporaryCluster {
         // Under /tmp: its parents must be searchable by the unprivileged account the cluster runs as.
