@@ -50,21 +50,19 @@ enum SecretText {
     }
 }
 
-/// Reads a secret file whole, refusing what cannot be one: a directory, or more than `limit` bytes.
-enum SecretFile {
-    static let limit = 64 * 1024
-
+/// Reads a file whole, refusing what cannot be read as one: a directory, or more than `limit`
+/// bytes. It reads to the end rather than by size: a pipe (`<(…)`) or procfs reports none.
+enum WholeFile {
     struct Failure: Error {
         let reason: String
     }
 
-    static func read(_ path: String) throws(Failure) -> [UInt8] {
+    static func read(_ path: String, limit: Int) throws(Failure) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Failure(reason: "cannot be read (\(String(cString: strerror(errno))))") }
         defer { close(descriptor) }
         var info = stat()
         if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { throw Failure(reason: "is a directory, not a file") }
-        // Read to the end rather than by size: a pipe (`<(…)`) or procfs reports none.
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while bytes.count <= limit {
@@ -76,4 +74,11 @@ enum SecretFile {
         }
         throw Failure(reason: "is larger than \(limit / 1024) KiB")
     }
+}
+
+/// A secret file: one line, so 64 KiB is far more than any token or key.
+enum SecretFile {
+    static let limit = 64 * 1024
+
+    static func read(_ path: String) throws(WholeFile.Failure) -> [UInt8] { try WholeFile.read(path, limit: limit) }
 }

@@ -85,19 +85,9 @@ struct ProcessMetrics: Equatable {
         return count
     }
 
-    /// /proc files report a size of 0: read until the end.
+    /// /proc files report a size of 0: read until the end (1 MiB is ample for /proc/stat's lines).
     private static func readProcFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return count == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
-            bytes += buffer[0..<count]
-        }
+        (try? WholeFile.read(path, limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The `process_*` families, named and typed as the Prometheus client libraries write them.
