@@ -38,7 +38,19 @@ enum GatewayStorage {
     /// The schema version of the store (nil when there is none yet) and the one this build
     /// migrates to; read without migrating.
     static func schemaVersions(_ configuration: GatewayConfiguration) async throws -> (current: Int?, expected: Int) {
-        if let postgres = configuration.postgres { return try await PostgresGatewayStore.schemaVersions(configuration: postgres) }
+        if let postgres = configuration.postgres {
+            var options = PostgresPoolOptions()
+            options.maximumConnections = 1
+            let pool = PostgresPool(configuration: postgres, options: options)
+            do {
+                let current = try await pool.withConnection { try await PostgresMigrator.version(on: $0) }
+                await pool.close()
+                return (current == 0 ? nil : current, PostgresSchema.latestVersion)
+            } catch {
+                await pool.close()
+                throw error
+            }
+        }
         return try SQLiteBackup.schemaVersions(databaseAt: configuration.databasePath)
     }
 
