@@ -29,9 +29,10 @@ extension PostgresGatewayStore {
                     }
                     return .alreadyRegistering(document)
                 }
-                // Read without a lock: concurrent submits may each see room for themselves.
-                guard try await PostgresOperationRecords.unfinishedCount(in: db) < submission.maxUnfinished else { throw QueueBoundReached() }
-                try await PostgresOperationRecords.insert(operation, encoded: encoded, in: db)
+                // The bound is read without a lock: concurrent submits may each see room for themselves.
+                guard try await PostgresOperationRecords.insert(operation, encoded: encoded, unfinishedBelow: submission.maxUnfinished, in: db) else {
+                    throw QueueBoundReached()
+                }
                 try await PostgresJobRecords.markDue(job, at: operation.createdAt, in: db)
                 if let inbound { try await PostgresInboundRecords.attachOperation(operation.id, to: inbound, in: db) }
                 notices.append(.jobDue(job))
