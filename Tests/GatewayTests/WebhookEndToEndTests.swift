@@ -281,7 +281,7 @@ import Testing
     @Test(.readsSQLiteTables) func outboxEventsCommitAndRollBackWithTheirTransaction() async throws {
         try await withGateway(configure: Self.fastWebhooks) { gateway in
             _ = try await Self.createEndpoint(gateway, url: "http://127.0.0.1:9/unused", events: ["merchant.registered"])
-            let database = gateway.database
+            let database = try gateway.database
             struct Abort: Error {}
             await #expect(throws: Abort.self) {
                 try await database.write { db in

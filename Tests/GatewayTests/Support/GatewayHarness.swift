@@ -83,8 +83,12 @@ final class GatewayHarness: Sendable {
         configuration.bootstrapApiKey = adminKeyMaterial
         configuration.syncWait = syncWait
         if let roktTimeout { configuration.roktRequestTimeout = roktTimeout }
-        let postgresURL = try await first.map { try #require($0.postgresURL, "replicas share a PostgreSQL database") }
-            ?? (store == .postgres ? try await ScratchDatabases.create() : nil)
+        var postgresURL: String?
+        if let first {
+            postgresURL = try #require(first.postgresURL, "replicas share a PostgreSQL database")
+        } else if store == .postgres {
+            postgresURL = try await ScratchDatabases.create()
+        }
         if let postgresURL {
             configuration.postgres = try ScratchDatabases.configuration(postgresURL)
             configuration.databaseMaxConnections = 4
