@@ -182,6 +182,38 @@ import Testing
         }
     }
 
+    @Test func concurrentClaimsOfOneIdempotencyKeyOnTwoReplicasClaimItOnce() async throws {
+        try await Self.withReplicas(2) { stores, _ in
+            let key = InboundKey(apiKeyId: "key_1", key: "k-1")
+            let claims = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        let claim = try await stores[index % 2].claim(
+                            key, requestHash: "h", now: F.t0, retention: 86_400_000, lease: 60_000, heldElsewhere: { false })
+                        return claim == .claimed
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(claims.filter { $0 }.count == 1)
+        }
+    }
+
+    @Test func replicasStartingWithOneBootstrapKeyInstallItOnce() async throws {
+        try await Self.withReplicas(2) { stores, _ in
+            let key = ApiKey(id: "key_boot", name: "bootstrap", scopes: [.admin], merchants: nil, createdAt: F.t0, revokedAt: nil)
+            let changes = try await withThrowingTaskGroup(of: BootstrapKeyChange.self) { group in
+                for index in 0..<6 {
+                    group.addTask { try await stores[index % 2].installBootstrapKey(key, hash: "hash-boot", now: F.t0) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(changes.filter { $0 == .installed(keyId: "key_boot", replaced: nil) }.count == 1)
+            #expect(changes.filter { $0 == .unchanged(keyId: "key_boot") }.count == 5)
+            #expect(try await stores[1].allKeys().map(\.id) == ["key_boot"])
+        }
+    }
+
     @Test func noticesReachTheOtherReplicaThroughNotify() async throws {
         try await Self.withReplicas(2) { stores, _ in
             let (a, b) = (stores[0], stores[1])
