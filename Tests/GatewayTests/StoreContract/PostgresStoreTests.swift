@@ -96,15 +96,18 @@ import Testing
             let (a, b) = (stores[0], stores[1])
             _ = try await a.submit(F.submission(F.operation("op_a")))
             let job = ClaimedJobKey(merchantId: "m1", resource: "status")
-            _ = try #require(try await a.claimJobs(owner: "A", now: F.t0, leaseUntil: F.t0 + 1000, limit: 1, excluding: []).first)
+            let first = try #require(try await a.claimJobs(owner: "A", now: F.t0, leaseUntil: F.t0 + 1000, limit: 1, excluding: []).first)
             // A stalls past its lease; B takes the job over.
             let second = try #require(try await b.claimJobs(owner: "B", now: F.t0 + 1000, leaseUntil: F.t0 + 2000, limit: 1, excluding: []).first)
             await #expect(throws: LeaseLost(job: job, owner: "A")) { try await a.begin(F.write(for: ["op_a"]), now: F.t0 + 1001, calls: []) }
             #expect(try await a.pendingWrite(merchantId: "m1", resource: "status") == nil)
             #expect(try await a.operation("op_a")?.state == .queued)
-            #expect(a.lease(of: job) == nil)
-            // B's lease is live: A cannot take the job back, and B's run writes.
+            // The stale run's release is refused too: B keeps its lease, and A cannot take the job back.
+            await #expect(throws: LeaseLost(job: job, owner: "A")) {
+                try await a.release(first, .retry(dueAt: F.t0 + 1500, attempts: 1, expired: [], deletePendingWrite: false, now: F.t0 + 1001), calls: [])
+            }
             #expect(try await a.claimJobs(owner: "A", now: F.t0 + 1003, leaseUntil: F.t0 + 3000, limit: 1, excluding: []).isEmpty)
+            #expect(try await a.hasClaimableJobs(now: F.t0 + 1999, excluding: []) == false)
             try await b.begin(F.write(for: ["op_a"]), now: F.t0 + 1002, calls: [])
             try await b.finish([F.success("op_a")], deletePendingWriteOf: job, now: F.t0 + 1004, calls: [])
             try await b.release(second, .idle(now: F.t0 + 1005), calls: [])
@@ -176,6 +179,38 @@ import Testing
             for (_, outcome) in outcomes {
                 if case .alreadyRegistering(let existing) = outcome { #expect(existing.id == accepted.first) }
             }
+        }
+    }
+
+    @Test func concurrentClaimsOfOneIdempotencyKeyOnTwoReplicasClaimItOnce() async throws {
+        try await Self.withReplicas(2) { stores, _ in
+            let key = InboundKey(apiKeyId: "key_1", key: "k-1")
+            let claims = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        let claim = try await stores[index % 2].claim(
+                            key, requestHash: "h", now: F.t0, retention: 86_400_000, lease: 60_000, heldElsewhere: { false })
+                        return claim == .claimed
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(claims.filter { $0 }.count == 1)
+        }
+    }
+
+    @Test func replicasStartingWithOneBootstrapKeyInstallItOnce() async throws {
+        try await Self.withReplicas(2) { stores, _ in
+            let key = ApiKey(id: "key_boot", name: "bootstrap", scopes: [.admin], merchants: nil, createdAt: F.t0, revokedAt: nil)
+            let changes = try await withThrowingTaskGroup(of: BootstrapKeyChange.self) { group in
+                for index in 0..<6 {
+                    group.addTask { try await stores[index % 2].installBootstrapKey(key, hash: "hash-boot", now: F.t0) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(changes.filter { $0 == .installed(keyId: "key_boot", replaced: nil) }.count == 1)
+            #expect(changes.filter { $0 == .unchanged(keyId: "key_boot") }.count == 5)
+            #expect(try await stores[1].allKeys().map(\.id) == ["key_boot"])
         }
     }
 
