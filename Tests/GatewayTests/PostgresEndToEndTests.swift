@@ -69,7 +69,7 @@ import Testing
     @Test func concurrentAddsAcceptedByTwoReplicasCoalesceIntoFewWrites() async throws {
         try await withReplicas(2) { gateways in
             gateways[0].sandbox.resetRequestLog()
-            let adds = (0..<24).map { n in (gateway: gateways[n % 2], body: #"{"partnerVerticalId":1540,"partnerSubVerticalId":\#(1700 + n)}"#) }
+            let adds = (0..<24).map { n in (gateway: gateways[n % 2], body: #"{"partnerVerticalId":1540,"partnerSubVerticalId":\#(1650 + n)}"#) }
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for add in adds {
                     group.addTask { try await add.gateway.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals", json: add.body).status }
@@ -77,7 +77,7 @@ import Testing
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
             #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
-            let expected = Set((0..<24).map { "1540/\(1700 + $0)" })
+            let expected = Set((0..<24).map { "1540/\(1650 + $0)" })
             #expect(expected.isSubset(of: Self.verticals(gateways[0], Self.m1)))
             // One job per merchant across replicas: adds arriving while a write runs share the next one.
             let puts = gateways[0].upstream("PUT", pathSuffix: "/marketplacecontrolslists").count
@@ -103,7 +103,7 @@ import Testing
                 let created = try await WebhookEndToEndTests.createEndpoint(gateways[0], url: receiver.url, events: ["operation.succeeded"])
                 #expect(created.status == 201)
                 for (n, gateway) in gateways.enumerated() {
-                    let body = #"{"partnerVerticalId":1541,"partnerSubVerticalId":\#(1800 + n)}"#
+                    let body = #"{"partnerVerticalId":1541,"partnerSubVerticalId":\#(1680 + n)}"#
                     #expect(try await gateway.call(.post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals", json: body).status == 200)
                 }
                 let received = try await receiver.wait { $0.count >= 2 }
