@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "HTTP", "ChildProcess"]),
         .testTarget(name: "RoktTests", dependencies: ["Rokt", "RoktSandbox", "HTTP", "JSON"]),
         .testTarget(name: "RoktSandboxTests", dependencies: ["RoktSandbox", "HTTP", "JSON", "ChildProcess"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "RoktSandbox", "Store", "Rokt", "HTTP", "JSON", "ChildProcess"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "RoktSandbox", "Store", "Postgres", "Rokt", "HTTP", "JSON", "ChildProcess"]),
     ],
     swiftLanguageModes: [.v6]
 )

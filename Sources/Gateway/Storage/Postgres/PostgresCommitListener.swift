@@ -26,8 +26,11 @@ final class PostgresCommitListener: Sendable {
     /// The listening session's backend process while connected (tests end it to force a reconnect).
     var processID: Int32? { state.withLock { $0.connection?.processID } }
 
-    func start() {
-        let task = Task { await run() }
+    /// Opens the first session and LISTENs before answering (so the store hears other replicas
+    /// from the moment it is open), then keeps listening in a task; a failure here is retried there.
+    func start() async {
+        let first = await connectAndListen()
+        let task = Task { await run(first: first) }
         state.withLock { $0.task = task }
     }
 
@@ -42,10 +45,11 @@ final class PostgresCommitListener: Sendable {
         await task?.value
     }
 
-    private func run() async {
+    private func run(first: PostgresConnection?) async {
         var delay = ListenerBackoff.initial
+        var session = first
         while !isStopped {
-            if let connection = try? await PostgresConnection.connect(configuration) {
+            if let connection = session {
                 await listen(on: connection)
                 await connection.close()
                 delay = ListenerBackoff.initial
@@ -53,10 +57,25 @@ final class PostgresCommitListener: Sendable {
             if isStopped { return }
             try? await Task.sleep(for: delay)
             delay = ListenerBackoff.next(after: delay)
+            session = await connectAndListen()
+        }
+        await session?.close()
+    }
+
+    /// A new session that LISTENs on the channel, or nil when either step failed.
+    private func connectAndListen() async -> PostgresConnection? {
+        guard let connection = try? await PostgresConnection.connect(configuration) else { return nil }
+        do {
+            try await connection.simpleQuery("LISTEN \(PostgresCommitPayload.channel)")
+            return connection
+        } catch {
+            await connection.close()
+            return nil
         }
     }
 
-    /// Until the session ends (or `stop`).
+    /// Until the session ends (or `stop`): first asks observers to re-read what notices they may
+    /// have missed, then publishes other instances' notices.
     private func listen(on connection: PostgresConnection) async {
         let adopted = state.withLock { state -> Bool in
             guard !state.stopped else { return false }
@@ -65,11 +84,6 @@ final class PostgresCommitListener: Sendable {
         }
         guard adopted else { return }
         defer { state.withLock { $0.connection = nil } }
-        do {
-            try await connection.simpleQuery("LISTEN \(PostgresCommitPayload.channel)")
-        } catch {
-            return
-        }
         broadcast.publish(.deliveriesDue)
         broadcast.publish(.apiKeysChanged)
         for await notification in connection.notifications where notification.channel == PostgresCommitPayload.channel {

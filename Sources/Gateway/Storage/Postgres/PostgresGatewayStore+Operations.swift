@@ -29,9 +29,10 @@ extension PostgresGatewayStore {
                     }
                     return .alreadyRegistering(document)
                 }
-                // Read without a lock: concurrent submits may each see room for themselves.
-                guard try await PostgresOperationRecords.unfinishedCount(in: db) < submission.maxUnfinished else { throw QueueBoundReached() }
-                try await PostgresOperationRecords.insert(operation, encoded: encoded, in: db)
+                // The bound is read without a lock: concurrent submits may each see room for themselves.
+                guard try await PostgresOperationRecords.insert(operation, encoded: encoded, unfinishedBelow: submission.maxUnfinished, in: db) else {
+                    throw QueueBoundReached()
+                }
                 try await PostgresJobRecords.markDue(job, at: operation.createdAt, in: db)
                 if let inbound { try await PostgresInboundRecords.attachOperation(operation.id, to: inbound, in: db) }
                 notices.append(.jobDue(job))
@@ -114,7 +115,6 @@ extension PostgresGatewayStore {
         let epoch = lease(of: key).flatMap { $0.owner == owner ? $0.epoch : nil }
         try await write(for: nil, calls: calls) { db in
             guard try await PostgresJobRecords.renew(key, owner: owner, epoch: epoch, leaseUntil: leaseUntil, in: db) else {
-                if epoch != nil { forgetLease(of: key) }
                 throw LeaseLost(job: key, owner: owner)
             }
         }
@@ -127,10 +127,7 @@ extension PostgresGatewayStore {
             try await write(for: nil, calls: calls) { db in
                 // After every submit in flight on the job: work that arrived while it ran is due at once.
                 let current = try await PostgresJobRecords.lockForRelease(key, in: db)
-                if let held = lease(of: key), current != held {
-                    forgetLease(of: key)
-                    throw LeaseLost(job: key, owner: held.owner)
-                }
+                if let held = lease(of: key), current != held { throw LeaseLost(job: key, owner: held.owner) }
                 let queued = try await PostgresJobRecords.hasQueued(key, in: db)
                 let more = queued ? true : try await PostgresJobRecords.pendingWrite(key, in: db) != nil
                 try await PostgresJobRecords.release(key, dueAt: more ? now : nil, attempts: 0, in: db)
@@ -216,14 +213,13 @@ extension PostgresGatewayStore {
     private func forgetLease(of job: ClaimedJobKey) { _ = leases.withLock { $0.removeValue(forKey: job) } }
 
     /// Fencing: when this instance claimed `job`, holds its row for the transaction if that claim's
-    /// lease is still the job's lease, else throws `LeaseLost` (and forgets the lease). A job this
-    /// instance holds no lease of (an operator's command, a test) is written unfenced.
+    /// lease is still the job's lease, else throws `LeaseLost`. A lost lease stays remembered until
+    /// this instance claims the job again or releases it, so every later write of the stale run
+    /// (its release included) is refused too. A job this instance holds no lease of (an operator's
+    /// command, a test) is written unfenced.
     private func holdLease(of job: ClaimedJobKey, in db: PostgresConnection) async throws {
         guard let held = lease(of: job) else { return }
-        guard try await PostgresJobRecords.holdLease(job, held, in: db) else {
-            forgetLease(of: job)
-            throw LeaseLost(job: job, owner: held.owner)
-        }
+        guard try await PostgresJobRecords.holdLease(job, held, in: db) else { throw LeaseLost(job: job, owner: held.owner) }
     }
 
     /// A transaction of a job run: fenced on `job` (when given), then the calls the run logged

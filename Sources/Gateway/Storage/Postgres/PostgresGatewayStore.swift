@@ -34,7 +34,7 @@ final class PostgresGatewayStore: GatewayStore {
             throw error
         }
         let store = PostgresGatewayStore(pool: pool, storeId: "store_" + String(UInt64.random(in: 0...UInt64.max), radix: 16))
-        store.listener.start()
+        await store.listener.start()
         return store
     }
 

@@ -13,9 +13,9 @@ enum PostgresJobRecords {
     static let key = "merchant_id = $1 AND resource = $2"
 
     /// Makes the job due at `due` (or keeps an earlier due time), in the transaction that queues
-    /// an operation, without locking the row when it is due already (concurrent submits of one
-    /// merchant do not queue behind each other). Then the row is only share-locked against an
-    /// idle release, which would otherwise end the job's due time without seeing this operation.
+    /// an operation. A job already due is not locked against other submits (concurrent submits of
+    /// one merchant do not queue behind each other), only share-locked against an idle release,
+    /// which would otherwise end the job's due time without seeing this operation.
     static func markDue(_ job: ClaimedJobKey, at due: Int64, in db: PostgresConnection) async throws {
         let parameters: [PostgresValue] = [.text(job.merchantId), .text(job.resource), .int64(due)]
         // A purge of the idle job may delete the row between two statements: then insert again.
@@ -24,16 +24,13 @@ enum PostgresJobRecords {
                 "INSERT INTO jobs (merchant_id, resource, due_at) VALUES ($1, $2, $3) ON CONFLICT (merchant_id, resource) DO NOTHING",
                 parameters)
             if inserted.affected == 1 { return }
-            let made = try await db.query("UPDATE jobs SET due_at = $3 WHERE \(key) AND (due_at IS NULL OR due_at > $3)", parameters)
-            if made.affected == 1 { return }
             guard let row = try await db.query("SELECT due_at FROM jobs WHERE \(key) FOR KEY SHARE", Array(parameters.prefix(2))).rows.first else {
                 continue
             }
             if let dueAt = try row.optionalInt64("due_at"), dueAt <= due { return }
-            // An idle release committed in between: make it due again (still locked against the next one).
-            if try await db.query("UPDATE jobs SET due_at = $3 WHERE \(key) AND (due_at IS NULL OR due_at > $3)", parameters).affected == 1 {
-                return
-            }
+            // Idle or backing off: due now. (No release is in flight: only a claimed job is released, and a claim needs it due.)
+            _ = try await db.query("UPDATE jobs SET due_at = $3 WHERE \(key) AND (due_at IS NULL OR due_at > $3)", parameters)
+            return
         }
         throw StoreInconsistency(description: "the job \(job.merchantId)/\(job.resource) kept disappearing while it was made due")
     }

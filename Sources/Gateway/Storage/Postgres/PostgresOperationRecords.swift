@@ -9,18 +9,25 @@ enum PostgresOperationRecords {
     static let columns = OperationRecords.columns
     static let from = OperationRecords.from
 
-    static func insert(_ operation: StoredOperation, encoded: OperationRecords.Encoded, in db: PostgresConnection) async throws {
-        _ = try await db.query(
+    /// Inserts the operation unless `unfinishedBelow` operations are unfinished already (read from
+    /// the sharded counts without a lock); answers whether it was inserted.
+    @discardableResult
+    static func insert(
+        _ operation: StoredOperation, encoded: OperationRecords.Encoded, unfinishedBelow bound: Int = .max, in db: PostgresConnection
+    ) async throws -> Bool {
+        try await db.query(
             """
             INSERT INTO operations (id, type, merchant_id, resource, state, changed, attempts, created_at, updated_at, request, intent, api_key_id, trace_id, trace_flags, trace_state)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+            WHERE (SELECT COALESCE(SUM(n), 0) FROM operation_counts WHERE state IN ('queued', 'running')) < $16
             """,
             [
                 .text(operation.id), .text(operation.type), .text(operation.merchantId), .text(operation.resource), .text(operation.state.rawValue),
                 .flag(operation.changed), .int(operation.attempts), .int64(operation.createdAt), .int64(operation.updatedAt),
                 .text(encoded.request), .text(encoded.intent), .nullable(operation.apiKeyId), .nullable(operation.trace?.traceId),
-                .nullable(operation.trace.map { Int64($0.flags) }), .nullable(operation.trace?.traceState),
-            ])
+                .nullable(operation.trace.map { Int64($0.flags) }), .nullable(operation.trace?.traceState), .int(bound),
+            ]
+        ).affected == 1
     }
 
     static func load(_ id: String, in db: PostgresConnection) async throws -> StoredOperation? {
@@ -163,11 +170,6 @@ enum PostgresOperationRecords {
         _ = try await db.query(
             "INSERT INTO operation_calls (operation_id, call_id) VALUES \(links) ON CONFLICT DO NOTHING",
             [.int64(try row.int64("id"))] + ids.map { .text($0) })
-    }
-
-    /// Operations not yet ended (queued or running), from the shards kept by triggers.
-    static func unfinishedCount(in db: PostgresConnection) async throws -> Int {
-        try await db.query("SELECT COALESCE(SUM(n), 0)::BIGINT AS n FROM operation_counts WHERE state IN ('queued', 'running')").rows.first?.int("n") ?? 0
     }
 
     /// A page of operations, newest first, after the cursor `after` (an operation id).
