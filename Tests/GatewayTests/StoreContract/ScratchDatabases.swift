@@ -18,7 +18,7 @@ enum ScratchDatabases {
             try await withAdministration(cluster) { try await $0.simpleQuery("CREATE DATABASE \(name)") }
             return try url(cluster, database: name)
         } catch {
-            await slots.release()
+            slots.release()
             throw error
         }
     }
@@ -33,7 +33,7 @@ enum ScratchDatabases {
         if let cluster = try? await TemporaryCluster.shared().url, let name = url.split(separator: "/").last {
             try? await withAdministration(cluster) { try await $0.simpleQuery("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
         }
-        await slots.release()
+        slots.release()
     }
 
     static func configuration(_ url: String) throws -> PostgresConfiguration {
