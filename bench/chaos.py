@@ -28,7 +28,7 @@ import argparse, collections, hashlib, http.client, json, os, random, shlex, shu
 import sys, tempfile, threading, time, uuid
 from chaos_processes import Gateway, call, free_port, start_sandbox
 from chaos_model import batch_request, compare, compare_foreign_edits, owned_items, settle
-from chaos_replicas import ENGINE_LEASE_SECONDS, SYNC_EVERY, SYNC_PREFERENCE, PostgresCluster, classify_sync_answers, start_replicas
+import chaos_replicas
 
 MERCHANTS = ["demo-merchant-1", "demo-merchant-2", "demo-merchant-3"]
 CONTROLS_PATH = "/v1/partnership/accounts/*/marketplacecontrolslists"
@@ -168,7 +168,7 @@ class Chaos:
     def writer(self, w):
         rng = random.Random(self.args.seed * 1000 + w)
         items = self.items[w]
-        prefer = SYNC_PREFERENCE if self.args.replicas and w % SYNC_EVERY == 0 else "respond-async"
+        prefer = chaos_replicas.SYNC_PREFERENCE if self.args.replicas and w % chaos_replicas.SYNC_EVERY == 0 else "respond-async"
         while not self.stop_chaos.is_set():
             if rng.random() < 0.2:
                 merchant = rng.choice(MERCHANTS)
@@ -364,12 +364,7 @@ def report(args, chaos, stored, settled, sync):
     print(f"gateway: {c['kills']} SIGKILLs, {c['restarts']} starts, {c['failed starts']} failed starts; "
           f"{c['connection failures (gateway down)']} requests refused or reset")
     if args.replicas:
-        print(f"replicas: {args.replicas} on {args.store} behind haproxy, killed in turn (" +
-              ", ".join(f"{name} {n}" for name, n in sorted(chaos.gateway.kills.items())) +
-              f"); a killed replica's jobs wait for the engine's {ENGINE_LEASE_SECONDS} s lease")
-        print(f"synchronous answers (Prefer: {SYNC_PREFERENCE}): {sync['answers']}, {sync['ended when answered']} ended when answered "
-              f"({sync['cross-replica']} cross-replica, {sync['same replica']} same replica, {sync['runner unknown']} runner unknown), "
-              f"{sync['pending when answered']} pending")
+        print("\n".join(chaos_replicas.report_lines(args, chaos.gateway.kills, sync)))
     print(f"faults injected: {sum(chaos.injected.values())} (" + ", ".join(f"{n} {chaos.injected[n]}" for n, _, _ in FAULTS) + ")")
     print(f"faults fired: {sum(n for k, n in c.items() if k.startswith('faults fired: '))} (" + listed("faults fired: ") + ")")
     print(f"writes: {c['writes sent']} requests, {len(chaos.key_operations)} answered with an operation; answers retried: " + listed("answers "))
@@ -413,8 +408,8 @@ def main():
         sandbox, sandbox_port = start_sandbox(args.bin_dir, work, shlex.split(args.sandbox_options))
         api_key = "rgw_chaos_" + uuid.uuid4().hex
         if args.replicas:
-            cluster = PostgresCluster(os.path.join(work, "postgres")) if args.store == "postgres" else None
-            gateway = start_replicas(args, work, sandbox_port, api_key, cluster)
+            cluster = chaos_replicas.PostgresCluster(os.path.join(work, "postgres")) if args.store == "postgres" else None
+            gateway = chaos_replicas.start_replicas(args, work, sandbox_port, api_key, cluster)
         else:
             gateway = Gateway(args.bin_dir, work, free_port(), f"http://127.0.0.1:{sandbox_port}", api_key)
         chaos = Chaos(args, sandbox_port, gateway, api_key)
@@ -430,7 +425,7 @@ def main():
         stored = chaos.check_keys()
         chaos.drain_log()
         chaos.check_final_state(seed_blocks)
-        sync, violations = classify_sync_answers(chaos.sync_answers, chaos.replica_of_request, args.wake_slack)
+        sync, violations = chaos_replicas.classify_sync_answers(chaos.sync_answers, chaos.replica_of_request, args.wake_slack)
         for violation in violations:
             chaos.stats.violation(*violation)
         exit_status = gateway.terminate()

@@ -20,9 +20,13 @@ from chaos_processes import Gateway, call, free_port
 # applies at most SHUTDOWN_GRACE_SECONDS - 1, 9 by default) instead of respond-async.
 SYNC_EVERY = 3
 SYNC_PREFERENCE = "wait=10"
-# The engine's job lease (EngineConfiguration.lease, no variable): a SIGKILLed replica's jobs
-# wait this long before another replica takes them, so the settle phase may take as long.
-ENGINE_LEASE_SECONDS = 60
+# A SIGKILLed replica's jobs wait for their lease (ENGINE_LEASE_SECONDS, 60 by default; shorter
+# here, so that other replicas take them over while the chaos still runs, and renewals are
+# exercised), and an Idempotency-Key its request claimed without yet creating an operation
+# answers 409 idempotency_key_in_flight until its in-flight lease (60 s, no variable) runs out:
+# the settle phase may take that long.
+ENGINE_LEASE_SECONDS = 15
+IN_FLIGHT_KEY_LEASE_SECONDS = 60
 
 
 def haproxy_config(front_port, replicas, relays, sandbox_port):
@@ -103,6 +107,17 @@ def classify_sync_answers(answers, replica_of_request, slack):
             violations.append(("sync callers not woken", f"{answer['operation']} ended {answer['at'] - ended_at(final):.1f} s "
                                f"before {answer['replica']} answered it pending (ran on {ran_by(final, replica_of_request)})"))
     return counts, violations
+
+
+def report_lines(args, kills, sync):
+    """The run's replica lines: the kills per replica and the synchronous answers' counts."""
+    return [f"replicas: {args.replicas} on {args.store} behind haproxy, killed in turn (" +
+            ", ".join(f"{name} {n}" for name, n in sorted(kills.items())) +
+            f"); a killed replica's jobs wait for their {ENGINE_LEASE_SECONDS} s lease (ENGINE_LEASE_SECONDS), "
+            f"its keys claimed without an operation for {IN_FLIGHT_KEY_LEASE_SECONDS} s",
+            f"synchronous answers (Prefer: {SYNC_PREFERENCE}): {sync['answers']}, {sync['ended when answered']} ended when answered "
+            f"({sync['cross-replica']} cross-replica, {sync['same replica']} same replica, {sync['runner unknown']} runner unknown), "
+            f"{sync['pending when answered']} pending"]
 
 
 class PostgresCluster:
@@ -231,6 +246,7 @@ def start_replicas(args, work, sandbox_port, api_key, cluster):
     ports = [free_port() for _ in names]
     balancer = LoadBalancer(work, list(zip(names, ports)), sandbox_port)
     store = cluster.start() if cluster else None
-    gateways = [Gateway(args.bin_dir, work, port, balancer.relay_url(i), api_key, name=name, store_env=store, ready_path="/readyz")
+    gateways = [Gateway(args.bin_dir, work, port, balancer.relay_url(i), api_key, name=name, store_env=store,
+                        more_env={"ENGINE_LEASE_SECONDS": str(ENGINE_LEASE_SECONDS)}, ready_path="/readyz")
                 for i, (name, port) in enumerate(zip(names, ports))]
     return Replicas(gateways, balancer)
