@@ -231,7 +231,17 @@ class Replicas:
         return self.current.start()
 
     def terminate(self):
-        statuses = {gateway.name: gateway.terminate() for gateway in self.gateways}
+        # SIGTERM to all first: their drains (SHUTDOWN_DRAIN_SECONDS) run side by side.
+        for gateway in self.gateways:
+            if gateway.process and gateway.process.poll() is None:
+                gateway.process.terminate()
+        statuses = {}
+        for gateway in self.gateways:
+            try:
+                statuses[gateway.name] = gateway.process.wait(timeout=30) if gateway.process else None
+            except subprocess.TimeoutExpired:
+                gateway.kill()
+                statuses[gateway.name] = "hung on SIGTERM"
         unclean = {name: status for name, status in statuses.items() if status != 0}
         return 0 if not unclean else ", ".join(f"{name}: {status}" for name, status in sorted(unclean.items()))
 
