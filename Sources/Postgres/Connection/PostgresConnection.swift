@@ -47,19 +47,37 @@ public final class PostgresConnection: Sendable {
     /// usable) and `PostgresConnectionError` for the rest. `timeout` counts from this call;
     /// when it passes the server is asked to cancel the query.
     public func query(_ sql: String, _ parameters: [PostgresValue] = [], timeout: Duration? = nil) async throws -> PostgresQueryResult {
+        try await pipeline([PostgresStatement(sql, parameters)], timeout: timeout)[0]
+    }
+
+    /// Runs `statements` in order in one round trip: each one's Parse, Bind, Describe and Execute,
+    /// then a single Sync, all in one write; answers one result per statement. Outside BEGIN
+    /// they run as one implicit transaction (committed at the Sync); inside one, they are part
+    /// of it. The first refusal skips the rest and is thrown (`PostgresError`): outside BEGIN,
+    /// none of them took effect; inside, the transaction has failed and must be rolled back.
+    /// `timeout` as for `query`.
+    public func pipeline(_ statements: [PostgresStatement], timeout: Duration? = nil) async throws -> [PostgresQueryResult] {
+        guard !statements.isEmpty else { return [] }
         var bytes: [UInt8] = []
         do {
-            try PostgresFrontendMessage.parse(query: sql, values: parameters).encode(into: &bytes)
-            let bound = parameters.map(\.bindParameter)
-            try PostgresFrontendMessage.bind(
-                portal: "", statement: "", parameterFormats: bound.map(\.format), parameters: bound.map(\.bytes), resultFormats: state.resultFormats(for: sql)
-            ).encode(into: &bytes)
-            for message in [PostgresFrontendMessage.describe(.portal, name: ""), .execute(portal: "", maxRows: 0), .sync] { try message.encode(into: &bytes) }
+            for statement in statements {
+                try PostgresFrontendMessage.parse(query: statement.sql, values: statement.parameters).encode(into: &bytes)
+                let bound = statement.parameters.map(\.bindParameter)
+                try PostgresFrontendMessage.bind(
+                    portal: "", statement: "", parameterFormats: bound.map(\.format), parameters: bound.map(\.bytes),
+                    resultFormats: state.resultFormats(for: statement.sql)
+                ).encode(into: &bytes)
+                for message in [PostgresFrontendMessage.describe(.portal, name: ""), .execute(portal: "", maxRows: 0)] { try message.encode(into: &bytes) }
+            }
+            try PostgresFrontendMessage.sync.encode(into: &bytes)
         } catch {
             throw PostgresConnectionError.unencodable(error)
         }
-        let results = try await state.submit(bytes, sql: sql, timeout: timeout)
-        return results.last ?? PostgresQueryResult(commandTag: "")
+        let results = try await state.submit(bytes, statements: statements.map(\.sql), timeout: timeout)
+        guard results.count == statements.count else {
+            throw PostgresConnectionError.protocolViolation("\(results.count) results for \(statements.count) statements")
+        }
+        return results
     }
 
     /// Runs `sql` by the simple query protocol (one Query message; rows as text): for statements
@@ -69,7 +87,7 @@ public final class PostgresConnection: Sendable {
     public func simpleQuery(_ sql: String, timeout: Duration? = nil) async throws -> [PostgresQueryResult] {
         let bytes: [UInt8]
         do { bytes = try PostgresFrontendMessage.query(sql).encoded() } catch { throw PostgresConnectionError.unencodable(error) }
-        return try await state.submit(bytes, sql: nil, timeout: timeout)
+        return try await state.submit(bytes, statements: [], timeout: timeout)
     }
 
     /// The status of the last ReadyForQuery: idle, in a transaction block, or in a failed one.
@@ -103,8 +121,9 @@ final class PostgresConnectionState: @unchecked Sendable {
     struct Request {
         let id: UInt64
         let bytes: [UInt8]
-        /// The SQL of an extended query, whose column types are remembered for the next Bind.
-        let sql: String?
+        /// The SQL of each extended query, in order, whose column types are remembered for the
+        /// next Bind of that SQL; empty for a simple query.
+        let statements: [String]
         let deadline: UInt64?
         let reply: Reply
     }
@@ -167,7 +186,7 @@ final class PostgresConnectionState: @unchecked Sendable {
     }
 
     /// Queues `bytes` (one request ending in Sync or a Query) and waits for its replies.
-    func submit(_ bytes: [UInt8], sql: String?, timeout: Duration?) async throws -> [PostgresQueryResult] {
+    func submit(_ bytes: [UInt8], statements: [String], timeout: Duration?) async throws -> [PostgresQueryResult] {
         let deadline = timeout.map { PostgresSocket.deadline(after: $0) }
         let id = guarded.withLock { guarded in
             guarded.nextID += 1
@@ -179,7 +198,7 @@ final class PostgresConnectionState: @unchecked Sendable {
                     if let closed = guarded.closedError { return closed }
                     if guarded.closing { return .closed(reason: "closed by the client", serverError: nil) }
                     if Task.isCancelled { return .queryCancelled(nil) }
-                    guarded.queue.append(Request(id: id, bytes: bytes, sql: sql, deadline: deadline, reply: reply))
+                    guarded.queue.append(Request(id: id, bytes: bytes, statements: statements, deadline: deadline, reply: reply))
                     return nil
                 }
                 if let refusal { reply.resume(returning: .failure(refusal)) } else { wake() }
@@ -199,4 +218,12 @@ final class PostgresConnectionState: @unchecked Sendable {
         }
         if let waiting { waiting.reply.resume(returning: .failure(PostgresConnectionError.queryCancelled(nil))) } else { wake() }
     }
+}
+
+/// One statement of `PostgresConnection.pipeline`: SQL with its parameters ($1, $2…).
+public struct PostgresStatement: Sendable {
+    public var sql: String
+    public var parameters: [PostgresValue]
+
+    public init(_ sql: String, _ parameters: [PostgresValue] = []) { (self.sql, self.parameters) = (sql, parameters) }
 }

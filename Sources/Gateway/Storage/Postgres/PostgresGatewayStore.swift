@@ -80,18 +80,55 @@ final class PostgresGatewayStore: GatewayStore {
         }
     }
 
+    /// One transaction in two round trips, for a write whose statements do not depend on each
+    /// other's results: BEGIN, `statements` and the NOTIFY of `notices` in one pipeline, then
+    /// COMMIT, or ROLLBACK when `check` throws on the statements' results (its error is rethrown).
+    /// `notices` are published to this process's observers after COMMIT; retried like `transaction`.
+    func pipelinedTransaction<T: Sendable>(
+        _ statements: [PostgresStatement], notices: [StoreCommit], check: ([PostgresQueryResult]) throws -> T
+    ) async throws -> T {
+        let notify = notifyStatement(notices).map { [$0] } ?? []
+        var attempt = 1
+        while true {
+            do {
+                let value = try await pool.withConnection { db in
+                    do {
+                        let results = try await db.pipeline([PostgresStatement("BEGIN")] + statements + notify)
+                        let value = try check(Array(results.dropFirst().prefix(statements.count)))
+                        let commit = try await db.simpleQuery("COMMIT")
+                        if commit.last?.commandTag == "ROLLBACK" { throw PostgresPoolError.rolledBack }
+                        return value
+                    } catch {
+                        // A dead connection has rolled back on the server already; it is dropped on release.
+                        if !db.isClosed && db.transactionStatus != .idle { _ = try? await db.simpleQuery("ROLLBACK") }
+                        throw error
+                    }
+                }
+                for commit in notices { commits.publish(commit) }
+                return value
+            } catch let error as PostgresError where error.sqlState.isRetryable && attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+
     /// A read on a pooled connection, outside any transaction (each statement sees what was
     /// committed when it started).
     func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await pool.withConnection(body)
     }
 
-    /// One statement for every payload: `SELECT pg_notify($1, $2), pg_notify($1, $3)…`.
     private func notify(_ commits: [StoreCommit], on db: PostgresConnection) async throws {
+        guard let statement = notifyStatement(commits) else { return }
+        _ = try await db.query(statement.sql, statement.parameters)
+    }
+
+    /// One statement for every payload: `SELECT pg_notify($1, $2), pg_notify($1, $3)…`; nil for none.
+    private func notifyStatement(_ commits: [StoreCommit]) -> PostgresStatement? {
         let payloads = commits.flatMap { PostgresCommitPayload.encode($0, from: storeId) }
-        guard !payloads.isEmpty else { return }
+        guard !payloads.isEmpty else { return nil }
         let calls = payloads.indices.map { "pg_notify($1, $\($0 + 2))" }.joined(separator: ", ")
-        _ = try await db.query("SELECT \(calls)", [.text(PostgresCommitPayload.channel)] + payloads.map { .text($0) })
+        return PostgresStatement("SELECT \(calls)", [.text(PostgresCommitPayload.channel)] + payloads.map { .text($0) })
     }
 }
 
