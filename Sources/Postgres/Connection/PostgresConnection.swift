@@ -50,21 +50,31 @@ public final class PostgresConnection: Sendable {
         try await pipeline([PostgresStatement(sql, parameters)], timeout: timeout)[0]
     }
 
-    /// Runs `statements` in order in one round trip: each one's Parse, Bind, Describe and Execute,
-    /// then a single Sync, all in one write; answers one result per statement. Outside BEGIN
-    /// they run as one implicit transaction (committed at the Sync); inside one, they are part
-    /// of it. The first refusal skips the rest and is thrown (`PostgresError`): outside BEGIN,
-    /// none of them took effect; inside, the transaction has failed and must be rolled back.
-    /// `timeout` as for `query`.
+    /// Runs `statements` in order in one round trip: each one's Bind, Describe and Execute (after
+    /// its Parse the first time: see `PostgresPreparedStatements`), then a single Sync, all in one
+    /// write; answers one result per statement. Outside BEGIN they run as one implicit transaction
+    /// (committed at the Sync); inside one, they are part of it. The first refusal skips the rest
+    /// and is thrown (`PostgresError`): outside BEGIN, none of them took effect; inside, the
+    /// transaction has failed and must be rolled back. `timeout` as for `query`.
     public func pipeline(_ statements: [PostgresStatement], timeout: Duration? = nil) async throws -> [PostgresQueryResult] {
         guard !statements.isEmpty else { return [] }
         var bytes: [UInt8] = []
+        var parsed: [(PostgresPreparedStatements.Key, String)] = []
         do {
             for statement in statements {
-                try PostgresFrontendMessage.parse(query: statement.sql, values: statement.parameters).encode(into: &bytes)
                 let bound = statement.parameters.map(\.bindParameter)
+                let key = PostgresPreparedStatements.Key(sql: statement.sql, parameterTypes: bound.map(\.type))
+                let name: String
+                let lookup = parsed.first { $0.0 == key }.map { PostgresPreparedStatements.Lookup.prepared($0.1) }
+                switch lookup ?? state.guarded.withLock({ $0.prepared.lookup(key) }) {
+                case .prepared(let existing): name = existing
+                case .parse(let new):
+                    try PostgresFrontendMessage.parse(statement: new, query: statement.sql, parameterTypes: key.parameterTypes).encode(into: &bytes)
+                    if !new.isEmpty { parsed.append((key, new)) }
+                    name = new
+                }
                 try PostgresFrontendMessage.bind(
-                    portal: "", statement: "", parameterFormats: bound.map(\.format), parameters: bound.map(\.bytes),
+                    portal: "", statement: name, parameterFormats: bound.map(\.format), parameters: bound.map(\.bytes),
                     resultFormats: state.resultFormats(for: statement.sql)
                 ).encode(into: &bytes)
                 for message in [PostgresFrontendMessage.describe(.portal, name: ""), .execute(portal: "", maxRows: 0)] { try message.encode(into: &bytes) }
@@ -74,6 +84,8 @@ public final class PostgresConnection: Sendable {
             throw PostgresConnectionError.unencodable(error)
         }
         let results = try await state.submit(bytes, statements: statements.map(\.sql), timeout: timeout)
+        // Only now: a statement of a refused pipeline may not have been parsed.
+        state.guarded.withLock { guarded in for (key, name) in parsed { guarded.prepared.parsed(key, as: name) } }
         guard results.count == statements.count else {
             throw PostgresConnectionError.protocolViolation("\(results.count) results for \(statements.count) statements")
         }
@@ -140,6 +152,7 @@ final class PostgresConnectionState: @unchecked Sendable {
         var parameters: [String: String] = [:]
         /// Result formats by SQL text, from the column types of its last run (bounded).
         var resultFormats: [String: [PostgresFormat]] = [:]
+        var prepared = PostgresPreparedStatements()
         var nextID: UInt64 = 0
     }
 
@@ -226,4 +239,35 @@ public struct PostgresStatement: Sendable {
     public var parameters: [PostgresValue]
 
     public init(_ sql: String, _ parameters: [PostgresValue] = []) { (self.sql, self.parameters) = (sql, parameters) }
+}
+
+/// The session's named prepared statements, by SQL and parameter types: a statement is parsed
+/// (and planned, once the server settles on a generic plan) once per session instead of on every
+/// run. Names are never reused (a Parse whose pipeline failed may or may not exist on the server),
+/// and at most `maximum` are kept: beyond, statements run unnamed, parsed each time. Pure.
+struct PostgresPreparedStatements {
+    struct Key: Hashable {
+        var sql: String
+        var parameterTypes: [PostgresOID]
+    }
+
+    enum Lookup: Equatable {
+        case prepared(String)
+        /// Send Parse under this name first (empty: the unnamed statement).
+        case parse(String)
+    }
+
+    static let maximum = 256
+    private var names: [Key: String] = [:]
+    private var issued = 0
+
+    mutating func lookup(_ key: Key) -> Lookup {
+        if let name = names[key] { return .prepared(name) }
+        guard issued < Self.maximum else { return .parse("") }
+        issued += 1
+        return .parse("gateway_\(issued)")
+    }
+
+    /// The server answered the pipeline that parsed `key` as `name`: later runs use it.
+    mutating func parsed(_ key: Key, as name: String) { names[key] = name }
 }

@@ -71,4 +71,49 @@ import Testing
         #expect(try await connection.query("SELECT 1::int4").rows[0][0] == .int32(1))
         await connection.close()
     }
+
+    @Test func aStatementIsParsedOncePerSessionAndPerParameterTypes() async throws {
+        let connection = try await PostgresConnectionTests.connect()
+        let sql = "SELECT $1::int8 + 1 AS n"
+        for value in [Int64(1), 2, 3] { #expect(try await connection.query(sql, [.int64(value)]).rows[0]["n"] == .int64(value + 1)) }
+        #expect(try await connection.query(sql, [.null]).rows[0]["n"] == .null)
+        let names = try await connection.query("SELECT name FROM pg_prepared_statements WHERE statement = $1 ORDER BY name", [.text(sql)]).rows
+        #expect(names.count == 2)  // one typed int8, one with the type left to the server
+        await connection.close()
+    }
+
+    @Test func aStatementWhoseFirstRunFailedRunsAgain() async throws {
+        let connection = try await PostgresConnectionTests.connect()
+        let sql = "SELECT 10 / $1::int4 AS n"
+        let error = await #expect(throws: PostgresError.self) { _ = try await connection.query(sql, [.int32(0)]) }
+        #expect(error?.sqlState == SQLState("22012"))
+        #expect(try await connection.query(sql, [.int32(5)]).rows[0]["n"] == .int32(2))
+        #expect(try await connection.query(sql, [.int32(2)]).rows[0]["n"] == .int32(5))
+        await connection.close()
+    }
+}
+
+/// The prepared-statement names a session gives, without a server.
+struct PostgresPreparedStatementsTests {
+    let key = PostgresPreparedStatements.Key(sql: "SELECT $1", parameterTypes: [.int8])
+
+    @Test func aNameIsReusedOnlyOnceItsParseWasAnswered() {
+        var statements = PostgresPreparedStatements()
+        #expect(statements.lookup(key) == .parse("gateway_1"))
+        #expect(statements.lookup(key) == .parse("gateway_2"))  // the first pipeline has not answered yet
+        statements.parsed(key, as: "gateway_2")
+        #expect(statements.lookup(key) == .prepared("gateway_2"))
+        #expect(statements.lookup(PostgresPreparedStatements.Key(sql: "SELECT $1", parameterTypes: [.unspecified])) == .parse("gateway_3"))
+    }
+
+    @Test func pastTheMaximumStatementsRunUnnamed() {
+        var statements = PostgresPreparedStatements()
+        for index in 0..<PostgresPreparedStatements.maximum {
+            let other = PostgresPreparedStatements.Key(sql: "SELECT \(index)", parameterTypes: [])
+            guard case .parse(let name) = statements.lookup(other) else { Issue.record("not parsed"); return }
+            statements.parsed(other, as: name)
+        }
+        #expect(statements.lookup(key) == .parse(""))
+        #expect(statements.lookup(PostgresPreparedStatements.Key(sql: "SELECT 0", parameterTypes: [])) == .prepared("gateway_1"))
+    }
 }
