@@ -47,19 +47,49 @@ public final class PostgresConnection: Sendable {
     /// usable) and `PostgresConnectionError` for the rest. `timeout` counts from this call;
     /// when it passes the server is asked to cancel the query.
     public func query(_ sql: String, _ parameters: [PostgresValue] = [], timeout: Duration? = nil) async throws -> PostgresQueryResult {
+        try await pipeline([PostgresStatement(sql, parameters)], timeout: timeout)[0]
+    }
+
+    /// Runs `statements` in order in one round trip: each one's Bind, Describe and Execute (after
+    /// its Parse the first time: see `PostgresPreparedStatements`), then a single Sync, all in one
+    /// write; answers one result per statement. Outside BEGIN they run as one implicit transaction
+    /// (committed at the Sync); inside one, they are part of it. The first refusal skips the rest
+    /// and is thrown (`PostgresError`): outside BEGIN, none of them took effect; inside, the
+    /// transaction has failed and must be rolled back. `timeout` as for `query`.
+    public func pipeline(_ statements: [PostgresStatement], timeout: Duration? = nil) async throws -> [PostgresQueryResult] {
+        guard !statements.isEmpty else { return [] }
         var bytes: [UInt8] = []
+        var parsed: [(PostgresPreparedStatements.Key, String)] = []
         do {
-            try PostgresFrontendMessage.parse(query: sql, values: parameters).encode(into: &bytes)
-            let bound = parameters.map(\.bindParameter)
-            try PostgresFrontendMessage.bind(
-                portal: "", statement: "", parameterFormats: bound.map(\.format), parameters: bound.map(\.bytes), resultFormats: state.resultFormats(for: sql)
-            ).encode(into: &bytes)
-            for message in [PostgresFrontendMessage.describe(.portal, name: ""), .execute(portal: "", maxRows: 0), .sync] { try message.encode(into: &bytes) }
+            for statement in statements {
+                let bound = statement.parameters.map(\.bindParameter)
+                let key = PostgresPreparedStatements.Key(sql: statement.sql, parameterTypes: bound.map(\.type))
+                let name: String
+                let lookup = parsed.first { $0.0 == key }.map { PostgresPreparedStatements.Lookup.prepared($0.1) }
+                switch lookup ?? state.guarded.withLock({ $0.prepared.lookup(key) }) {
+                case .prepared(let existing): name = existing
+                case .parse(let new):
+                    try PostgresFrontendMessage.parse(statement: new, query: statement.sql, parameterTypes: key.parameterTypes).encode(into: &bytes)
+                    if !new.isEmpty { parsed.append((key, new)) }
+                    name = new
+                }
+                try PostgresFrontendMessage.bind(
+                    portal: "", statement: name, parameterFormats: bound.map(\.format), parameters: bound.map(\.bytes),
+                    resultFormats: state.resultFormats(for: statement.sql)
+                ).encode(into: &bytes)
+                for message in [PostgresFrontendMessage.describe(.portal, name: ""), .execute(portal: "", maxRows: 0)] { try message.encode(into: &bytes) }
+            }
+            try PostgresFrontendMessage.sync.encode(into: &bytes)
         } catch {
             throw PostgresConnectionError.unencodable(error)
         }
-        let results = try await state.submit(bytes, sql: sql, timeout: timeout)
-        return results.last ?? PostgresQueryResult(commandTag: "")
+        let results = try await state.submit(bytes, statements: statements.map(\.sql), timeout: timeout)
+        // Only now: a statement of a refused pipeline may not have been parsed.
+        state.guarded.withLock { guarded in for (key, name) in parsed { guarded.prepared.parsed(key, as: name) } }
+        guard results.count == statements.count else {
+            throw PostgresConnectionError.protocolViolation("\(results.count) results for \(statements.count) statements")
+        }
+        return results
     }
 
     /// Runs `sql` by the simple query protocol (one Query message; rows as text): for statements
@@ -69,7 +99,7 @@ public final class PostgresConnection: Sendable {
     public func simpleQuery(_ sql: String, timeout: Duration? = nil) async throws -> [PostgresQueryResult] {
         let bytes: [UInt8]
         do { bytes = try PostgresFrontendMessage.query(sql).encoded() } catch { throw PostgresConnectionError.unencodable(error) }
-        return try await state.submit(bytes, sql: nil, timeout: timeout)
+        return try await state.submit(bytes, statements: [], timeout: timeout)
     }
 
     /// The status of the last ReadyForQuery: idle, in a transaction block, or in a failed one.
@@ -103,8 +133,9 @@ final class PostgresConnectionState: @unchecked Sendable {
     struct Request {
         let id: UInt64
         let bytes: [UInt8]
-        /// The SQL of an extended query, whose column types are remembered for the next Bind.
-        let sql: String?
+        /// The SQL of each extended query, in order, whose column types are remembered for the
+        /// next Bind of that SQL; empty for a simple query.
+        let statements: [String]
         let deadline: UInt64?
         let reply: Reply
     }
@@ -121,6 +152,7 @@ final class PostgresConnectionState: @unchecked Sendable {
         var parameters: [String: String] = [:]
         /// Result formats by SQL text, from the column types of its last run (bounded).
         var resultFormats: [String: [PostgresFormat]] = [:]
+        var prepared = PostgresPreparedStatements()
         var nextID: UInt64 = 0
     }
 
@@ -167,7 +199,7 @@ final class PostgresConnectionState: @unchecked Sendable {
     }
 
     /// Queues `bytes` (one request ending in Sync or a Query) and waits for its replies.
-    func submit(_ bytes: [UInt8], sql: String?, timeout: Duration?) async throws -> [PostgresQueryResult] {
+    func submit(_ bytes: [UInt8], statements: [String], timeout: Duration?) async throws -> [PostgresQueryResult] {
         let deadline = timeout.map { PostgresSocket.deadline(after: $0) }
         let id = guarded.withLock { guarded in
             guarded.nextID += 1
@@ -179,7 +211,7 @@ final class PostgresConnectionState: @unchecked Sendable {
                     if let closed = guarded.closedError { return closed }
                     if guarded.closing { return .closed(reason: "closed by the client", serverError: nil) }
                     if Task.isCancelled { return .queryCancelled(nil) }
-                    guarded.queue.append(Request(id: id, bytes: bytes, sql: sql, deadline: deadline, reply: reply))
+                    guarded.queue.append(Request(id: id, bytes: bytes, statements: statements, deadline: deadline, reply: reply))
                     return nil
                 }
                 if let refusal { reply.resume(returning: .failure(refusal)) } else { wake() }
@@ -199,4 +231,43 @@ final class PostgresConnectionState: @unchecked Sendable {
         }
         if let waiting { waiting.reply.resume(returning: .failure(PostgresConnectionError.queryCancelled(nil))) } else { wake() }
     }
+}
+
+/// One statement of `PostgresConnection.pipeline`: SQL with its parameters ($1, $2…).
+public struct PostgresStatement: Sendable {
+    public var sql: String
+    public var parameters: [PostgresValue]
+
+    public init(_ sql: String, _ parameters: [PostgresValue] = []) { (self.sql, self.parameters) = (sql, parameters) }
+}
+
+/// The session's named prepared statements, by SQL and parameter types: a statement is parsed
+/// (and planned, once the server settles on a generic plan) once per session instead of on every
+/// run. Names are never reused (a Parse whose pipeline failed may or may not exist on the server),
+/// and at most `maximum` are kept: beyond, statements run unnamed, parsed each time. Pure.
+struct PostgresPreparedStatements {
+    struct Key: Hashable {
+        var sql: String
+        var parameterTypes: [PostgresOID]
+    }
+
+    enum Lookup: Equatable {
+        case prepared(String)
+        /// Send Parse under this name first (empty: the unnamed statement).
+        case parse(String)
+    }
+
+    static let maximum = 256
+    private var names: [Key: String] = [:]
+    private var issued = 0
+
+    mutating func lookup(_ key: Key) -> Lookup {
+        if let name = names[key] { return .prepared(name) }
+        guard issued < Self.maximum else { return .parse("") }
+        issued += 1
+        return .parse("gateway_\(issued)")
+    }
+
+    /// The server answered the pipeline that parsed `key` as `name`: later runs use it.
+    mutating func parsed(_ key: Key, as name: String) { names[key] = name }
 }

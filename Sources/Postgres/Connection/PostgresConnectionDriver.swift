@@ -261,7 +261,10 @@ final class PostgresConnectionDriver {
         default: break
         }
         guard var current = running else { return .protocolViolation("a \(message) with no query running") }
-        if case .rowDescription(let columns) = message, let sql = current.request.sql { state.remember(columns: columns, of: sql) }
+        // Rows describe the statement after those already complete.
+        if case .rowDescription(let columns) = message, current.collector.results.count < current.request.statements.count {
+            state.remember(columns: columns, of: current.request.statements[current.collector.results.count])
+        }
         let status: PostgresTransactionStatus?
         do { status = try current.collector.receive(message) } catch { return error }
         guard let status else {

@@ -2,9 +2,9 @@ import JSON
 import Postgres
 import Synchronization
 
-/// The notices of one transaction: its body appends them, `PostgresGatewayStore.transaction`
-/// sends them with NOTIFY inside the transaction (so other replicas hear them only if it
-/// commits) and publishes them to this process's observers once COMMIT has returned.
+/// The notices of one transaction: its body appends them; once COMMIT has returned,
+/// `PostgresGatewayStore.transaction` publishes them to this process's observers and sends them
+/// with NOTIFY (`PostgresNoticeSender`), so other replicas hear them only if it committed.
 final class PostgresCommitNotices: Sendable {
     private let pending = Mutex<[StoreCommit]>([])
 
@@ -26,7 +26,7 @@ final class PostgresCommitNotices: Sendable {
 /// `{"from":"…","apiKeysChanged":true}`. Pure.
 enum PostgresCommitPayload {
     static let channel = "gateway_commits"
-    /// NOTIFY refuses a payload of 8000 bytes or more (and so fails the transaction): a long list
+    /// NOTIFY refuses a payload of 8000 bytes or more (and so fails the statement): a long list
     /// of ended operations is split, and a notice that cannot fit is not sent (it is a hint).
     static let maximumBytes = 7_999
 

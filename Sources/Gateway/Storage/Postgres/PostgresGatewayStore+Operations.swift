@@ -11,11 +11,30 @@ extension PostgresGatewayStore {
     /// Thrown inside the submit transaction to roll it back when the queue is full.
     private struct QueueBoundReached: Error {}
 
+    /// Thrown inside a pipelined submit to roll it back when its job's row vanished mid-way.
+    private struct JobVanished: Error {}
+
     func submit(_ submission: Submission) async throws -> SubmitOutcome {
         let operation = submission.operation
         let encoded = OperationRecords.Encoded(operation)
         let job = ClaimedJobKey(merchantId: operation.merchantId, resource: operation.resource)
         do {
+            // Without a registration no statement depends on another's answer: two round trips.
+            if submission.registration == nil {
+                do {
+                    let statements =
+                        [PostgresOperationRecords.insertStatement(operation, encoded: encoded, unfinishedBelow: submission.maxUnfinished)]
+                        + PostgresJobRecords.markDueStatements(job, at: operation.createdAt)
+                        + (submission.inboundKey.map { [PostgresInboundRecords.attachStatement(operation.id, to: $0)] } ?? [])
+                    return try await pipelinedTransaction(statements, notices: [.jobDue(job)]) { results -> SubmitOutcome in
+                        guard PostgresOperationRecords.inserted(results[0]) else { throw QueueBoundReached() }
+                        guard PostgresJobRecords.markedDue(Array(results[1...3])) else { throw JobVanished() }
+                        return .accepted
+                    }
+                } catch is JobVanished {
+                    // A purge raced the submit (rolled back): the general path below retries the job's row.
+                }
+            }
             return try await transaction { db, notices -> SubmitOutcome in
                 let inbound = submission.inboundKey
                 if let registration = submission.registration,

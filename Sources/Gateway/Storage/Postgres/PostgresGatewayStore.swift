@@ -4,8 +4,8 @@ import Synchronization
 /// The gateway's store on PostgreSQL, shared by any number of gateway replicas: every protocol
 /// of `GatewayStore` over the `Postgres*Records` SQL, through a bounded pool.
 ///
-/// Commit notices travel by NOTIFY on one channel (`PostgresCommitPayload`), sent inside the
-/// transaction that causes them, so every replica hears them once it commits; this instance's
+/// Commit notices travel by NOTIFY on one channel (`PostgresCommitPayload`), sent once the
+/// transaction that causes them has committed (`PostgresNoticeSender`); this instance's
 /// observers get them straight after COMMIT returns. Job leases are fenced: see `LeaseLost`.
 final class PostgresGatewayStore: GatewayStore {
     let pool: PostgresPool
@@ -13,6 +13,7 @@ final class PostgresGatewayStore: GatewayStore {
     let storeId: String
     let commits = CommitBroadcast()
     let listener: PostgresCommitListener
+    let noticeSender: PostgresNoticeSender
     /// The lease each claim or renewal by this instance gave a job, checked by its job writes.
     let leases = Mutex<[ClaimedJobKey: JobLease]>([:])
 
@@ -20,6 +21,7 @@ final class PostgresGatewayStore: GatewayStore {
         self.pool = pool
         self.storeId = storeId
         listener = PostgresCommitListener(configuration: pool.configuration, storeId: storeId, broadcast: commits)
+        noticeSender = PostgresNoticeSender(pool: pool)
     }
 
     /// Connects, migrates (under the migration lock, so replicas may start together) and starts
@@ -57,25 +59,58 @@ final class PostgresGatewayStore: GatewayStore {
 
     // MARK: Transactions
 
-    /// Runs `body` in one transaction; the notices it appends are sent with NOTIFY before COMMIT
-    /// and published to this process's observers after it. A transaction that failed only
-    /// because of concurrency (serialization failure, deadlock) runs again, at most 3 times.
+    /// Runs `body` in one transaction; once it has committed, the notices it appended are
+    /// published to this process's observers and sent to the other replicas (`noticeSender`). A
+    /// transaction that failed only because of concurrency (serialization failure, deadlock)
+    /// runs again, at most 3 times.
     func transaction<T: Sendable>(_ body: (PostgresConnection, PostgresCommitNotices) async throws -> T) async throws -> T {
         let notices = PostgresCommitNotices()
-        var attempt = 1
+        return try await retrying {
+            let value = try await pool.withTransaction { db in
+                _ = notices.take()
+                return try await body(db, notices)
+            }
+            return (value, notices.take())
+        }
+    }
+
+    /// One transaction in two round trips, for a write whose statements do not depend on each
+    /// other's results: BEGIN and `statements` in one pipeline, then COMMIT, or ROLLBACK when
+    /// `check` throws on the statements' results (its error is rethrown). `notices` as for
+    /// `transaction`, which this is retried like.
+    func pipelinedTransaction<T: Sendable>(
+        _ statements: [PostgresStatement], notices: [StoreCommit], check: ([PostgresQueryResult]) throws -> T
+    ) async throws -> T {
+        try await retrying {
+            let value = try await pool.withConnection { db in
+                do {
+                    let results = try await db.pipeline([PostgresStatement("BEGIN")] + statements)
+                    let value = try check(Array(results.dropFirst()))
+                    let commit = try await db.simpleQuery("COMMIT")
+                    if commit.last?.commandTag == "ROLLBACK" { throw PostgresPoolError.rolledBack }
+                    return value
+                } catch {
+                    // A dead connection has rolled back on the server already; it is dropped on release.
+                    if !db.isClosed && db.transactionStatus != .idle { _ = try? await db.simpleQuery("ROLLBACK") }
+                    throw error
+                }
+            }
+            return (value, notices)
+        }
+    }
+
+    /// Runs `attempt` (a transaction answering its value and the notices of its commit) again
+    /// after a serialization failure or deadlock, at most 3 times; then publishes and sends them.
+    private func retrying<T: Sendable>(_ attempt: () async throws -> (T, [StoreCommit])) async throws -> T {
+        var attempts = 1
         while true {
             do {
-                let (value, sent) = try await pool.withTransaction { db in
-                    _ = notices.take()
-                    let value = try await body(db, notices)
-                    let sent = notices.take()
-                    try await notify(sent, on: db)
-                    return (value, sent)
-                }
+                let (value, sent) = try await attempt()
                 for commit in sent { commits.publish(commit) }
+                noticeSender.send(sent.flatMap { PostgresCommitPayload.encode($0, from: storeId) })
                 return value
-            } catch let error as PostgresError where error.sqlState.isRetryable && attempt < 3 {
-                attempt += 1
+            } catch let error as PostgresError where error.sqlState.isRetryable && attempts < 3 {
+                attempts += 1
             }
         }
     }
@@ -84,14 +119,6 @@ final class PostgresGatewayStore: GatewayStore {
     /// committed when it started).
     func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await pool.withConnection(body)
-    }
-
-    /// One statement for every payload: `SELECT pg_notify($1, $2), pg_notify($1, $3)…`.
-    private func notify(_ commits: [StoreCommit], on db: PostgresConnection) async throws {
-        let payloads = commits.flatMap { PostgresCommitPayload.encode($0, from: storeId) }
-        guard !payloads.isEmpty else { return }
-        let calls = payloads.indices.map { "pg_notify($1, $\($0 + 2))" }.joined(separator: ", ")
-        _ = try await db.query("SELECT \(calls)", [.text(PostgresCommitPayload.channel)] + payloads.map { .text($0) })
     }
 }
 

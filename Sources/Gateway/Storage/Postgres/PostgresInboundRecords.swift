@@ -54,8 +54,13 @@ enum PostgresInboundRecords {
     }
 
     static func attachOperation(_ operationId: String, to inbound: InboundKey, in db: PostgresConnection) async throws {
-        _ = try await db.query(
-            "UPDATE inbound_requests SET operation_id = $3 WHERE \(key)", [.text(inbound.apiKeyId), .text(inbound.key), .text(operationId)])
+        let statement = attachStatement(operationId, to: inbound)
+        _ = try await db.query(statement.sql, statement.parameters)
+    }
+
+    /// The statement of `attachOperation`, for a pipeline.
+    static func attachStatement(_ operationId: String, to inbound: InboundKey) -> PostgresStatement {
+        PostgresStatement("UPDATE inbound_requests SET operation_id = $3 WHERE \(key)", [.text(inbound.apiKeyId), .text(inbound.key), .text(operationId)])
     }
 
     static func complete(_ inbound: InboundKey, answer: InboundAnswer, in db: PostgresConnection) async throws {

@@ -17,22 +17,31 @@ enum PostgresJobRecords {
     /// one merchant do not queue behind each other), only share-locked against an idle release,
     /// which would otherwise end the job's due time without seeing this operation.
     static func markDue(_ job: ClaimedJobKey, at due: Int64, in db: PostgresConnection) async throws {
-        let parameters: [PostgresValue] = [.text(job.merchantId), .text(job.resource), .int64(due)]
         // A purge of the idle job may delete the row between two statements: then insert again.
         for _ in 0..<3 {
-            let inserted = try await db.query(
-                "INSERT INTO jobs (merchant_id, resource, due_at) VALUES ($1, $2, $3) ON CONFLICT (merchant_id, resource) DO NOTHING",
-                parameters)
-            if inserted.affected == 1 { return }
-            guard let row = try await db.query("SELECT due_at FROM jobs WHERE \(key) FOR KEY SHARE", Array(parameters.prefix(2))).rows.first else {
-                continue
-            }
-            if let dueAt = try row.optionalInt64("due_at"), dueAt <= due { return }
-            // Idle or backing off: due now. (No release is in flight: only a claimed job is released, and a claim needs it due.)
-            _ = try await db.query("UPDATE jobs SET due_at = $3 WHERE \(key) AND (due_at IS NULL OR due_at > $3)", parameters)
-            return
+            if markedDue(try await db.pipeline(markDueStatements(job, at: due))) { return }
         }
         throw StoreInconsistency(description: "the job \(job.merchantId)/\(job.resource) kept disappearing while it was made due")
+    }
+
+    /// `markDue`'s statements, which need no answer in between (a pipeline): insert the job due
+    /// at `due`; else share-lock its row, and make it due now if it is idle or backing off (the
+    /// UPDATE's condition; no release is in flight: only a claimed job is released, and a claim
+    /// needs it due). The UPDATE locks the row only when it changes it.
+    static func markDueStatements(_ job: ClaimedJobKey, at due: Int64) -> [PostgresStatement] {
+        let parameters: [PostgresValue] = [.text(job.merchantId), .text(job.resource), .int64(due)]
+        return [
+            PostgresStatement(
+                "INSERT INTO jobs (merchant_id, resource, due_at) VALUES ($1, $2, $3) ON CONFLICT (merchant_id, resource) DO NOTHING", parameters),
+            PostgresStatement("SELECT 1 FROM jobs WHERE \(key) FOR KEY SHARE", Array(parameters.prefix(2))),
+            PostgresStatement("UPDATE jobs SET due_at = $3 WHERE \(key) AND (due_at IS NULL OR due_at > $3)", parameters),
+        ]
+    }
+
+    /// Whether `markDueStatements` (their results, in order) left the job due: false when its
+    /// row was purged between the INSERT and the lock (nothing was made due: run them again).
+    static func markedDue(_ results: [PostgresQueryResult]) -> Bool {
+        results.count == 3 && (results[0].affected == 1 || !results[1].rows.isEmpty)
     }
 
     static let claimable = "due_at IS NOT NULL AND due_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1)"

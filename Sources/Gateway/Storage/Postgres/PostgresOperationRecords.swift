@@ -15,7 +15,13 @@ enum PostgresOperationRecords {
     static func insert(
         _ operation: StoredOperation, encoded: OperationRecords.Encoded, unfinishedBelow bound: Int = .max, in db: PostgresConnection
     ) async throws -> Bool {
-        try await db.query(
+        let statement = insertStatement(operation, encoded: encoded, unfinishedBelow: bound)
+        return inserted(try await db.query(statement.sql, statement.parameters))
+    }
+
+    /// The statement of `insert`, for a pipeline; `inserted` reads its result.
+    static func insertStatement(_ operation: StoredOperation, encoded: OperationRecords.Encoded, unfinishedBelow bound: Int) -> PostgresStatement {
+        PostgresStatement(
             """
             INSERT INTO operations (id, type, merchant_id, resource, state, changed, attempts, created_at, updated_at, request, intent, api_key_id, trace_id, trace_flags, trace_state)
             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
@@ -26,9 +32,10 @@ enum PostgresOperationRecords {
                 .flag(operation.changed), .int(operation.attempts), .int64(operation.createdAt), .int64(operation.updatedAt),
                 .text(encoded.request), .text(encoded.intent), .nullable(operation.apiKeyId), .nullable(operation.trace?.traceId),
                 .nullable(operation.trace.map { Int64($0.flags) }), .nullable(operation.trace?.traceState), .int(bound),
-            ]
-        ).affected == 1
+            ])
     }
+
+    static func inserted(_ result: PostgresQueryResult) -> Bool { result.affected == 1 }
 
     static func load(_ id: String, in db: PostgresConnection) async throws -> StoredOperation? {
         try await db.query("SELECT \(columns) FROM \(from) WHERE o.id = $1", [.text(id)]).rows.first.map(decode)
