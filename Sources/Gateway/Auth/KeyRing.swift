@@ -4,10 +4,10 @@ import Synchronization
 /// the key set's version moves: at once for a change this process hears of, and polled every
 /// second for one made by another process (`rokt-gateway keys …`).
 public final class KeyRing: Sendable {
-    private let keys = Mutex<[String: ApiKey]>([:])
+    /// The active keys by hash and the key set's version they were read at, replaced together.
+    private let loaded = Mutex<(version: Int64, byHash: [String: ApiKey])>((-1, [:]))
     /// Keys of this process alone, never stored (sandbox mode's demo key).
     private let ephemeral = Mutex<[String: ApiKey]>([:])
-    private let version = Mutex<Int64>(-1)
     private let store: any ApiKeyStore & CommitFeed
 
     init(store: any ApiKeyStore & CommitFeed) { self.store = store }
@@ -15,7 +15,7 @@ public final class KeyRing: Sendable {
     /// The key for `presented` material, if active.
     public func authenticate(_ presented: String) -> ApiKey? {
         let hash = ApiKeyMaterial.hash(presented)
-        return keys.withLock { $0[hash] } ?? ephemeral.withLock { $0[hash] }
+        return loaded.withLock { $0.byHash[hash] } ?? ephemeral.withLock { $0[hash] }
     }
 
     /// Accepts `material` as `key` in this process only: nothing reaches the database, so the
@@ -27,14 +27,17 @@ public final class KeyRing: Sendable {
     /// Reloads when the stored version moved; returns whether it did.
     @discardableResult
     func refresh() async throws -> Bool {
-        let known = version.withLock { $0 }
-        let (current, loaded) = try await store.activeKeys(unlessVersion: known)
-        guard var loaded else { return false }
+        let known = loaded.withLock { $0.version }
+        let (current, read) = try await store.activeKeys(unlessVersion: known)
+        guard var read else { return false }
         // The public demo key is never honoured from a database (an older sandbox run may have stored it).
-        loaded[SandboxDemoKey.hash] = nil
-        keys.withLock { $0 = loaded }
-        version.withLock { $0 = current }
-        return true
+        read[SandboxDemoKey.hash] = nil
+        // Versions only grow: a slower concurrent refresh that read an older set must not replace a newer one.
+        return loaded.withLock { loaded in
+            guard current > loaded.version else { return false }
+            loaded = (current, read)
+            return true
+        }
     }
 
     /// Reloads on every change notice, and polls, until cancelled.

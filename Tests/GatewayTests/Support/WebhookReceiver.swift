@@ -25,6 +25,10 @@ final class WebhookReceiver: Sendable {
         var delay: Duration = .zero
         /// Moved by `release`: a request held before it is answered at once.
         var holdSetting = 0
+        /// Requests being answered now, and the most there ever were at once, by target.
+        var inFlight: [String: Int] = [:]
+        var mostInFlight: [String: Int] = [:]
+        var mostInFlightInAll = 0
     }
 
     private final class Box: Sendable { let state = Mutex(State()) }
@@ -36,14 +40,19 @@ final class WebhookReceiver: Sendable {
     init(group: EventLoopGroup) throws {
         let box = self.box
         server = try HTTPServer(configuration: .init(host: "127.0.0.1", port: 0), group: group) { request in
+            let target = request.head.target
             let (status, delay, setting) = box.state.withLock { state -> (Int, Duration, Int) in
-                state.received.append(Received(target: request.head.target, headers: request.headers, body: request.body))
+                state.received.append(Received(target: target, headers: request.headers, body: request.body))
+                state.inFlight[target, default: 0] += 1
+                state.mostInFlight[target] = max(state.mostInFlight[target] ?? 0, state.inFlight[target]!)
+                state.mostInFlightInAll = max(state.mostInFlightInAll, state.inFlight.values.reduce(0, +))
                 return (state.script.isEmpty ? state.fallback : state.script.removeFirst(), state.delay, state.holdSetting)
             }
             let until = ContinuousClock.now + delay
             while ContinuousClock.now < until, box.state.withLock({ $0.holdSetting }) == setting {
                 try? await Task.sleep(for: min(.milliseconds(10), until - ContinuousClock.now))
             }
+            box.state.withLock { $0.inFlight[target, default: 1] -= 1 }
             return HTTPResponse(status: HTTPStatus(code: status), headers: ["Content-Type": "text/plain"], body: Array("answer \(status)".utf8))
         }
         port = try server.start()
@@ -68,6 +77,8 @@ final class WebhookReceiver: Sendable {
     }
 
     var received: [Received] { box.state.withLock { $0.received } }
+    /// The most requests answered at once, by target and in all.
+    var mostInFlight: (byTarget: [String: Int], inAll: Int) { box.state.withLock { ($0.mostInFlight, $0.mostInFlightInAll) } }
 
     /// Waits until `predicate` holds for what was received (up to `timeout`), then returns it.
     @discardableResult

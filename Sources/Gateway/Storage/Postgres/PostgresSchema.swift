@@ -12,9 +12,10 @@ enum PostgresSchema {
         var sql: String
     }
 
-    /// Shards of `operation_counts` per state: a transaction bumps its session's shard, so
-    /// concurrent submits on different connections do not queue behind one row.
-    static let countShards = 32
+    /// Shards of `operation_counts` per state: a transaction bumps the shard of its transaction id,
+    /// so concurrent submits rarely queue behind one row (a session's shard would be the same for
+    /// every transaction on it, and pooled sessions whose process ids collide would always queue).
+    static let countShards = 64
 
     static let migrations: [Migration] = [
         Migration(
@@ -201,7 +202,7 @@ enum PostgresSchema {
 
                 -- Operations by state, kept by triggers in the transaction of every change, so /metrics and
                 -- the queue bound read a few rows instead of counting the table. Each state has \(countShards)
-                -- shards; a session bumps the one of its backend process (read: SUM(n) GROUP BY state).
+                -- shards; a transaction bumps the one of its transaction id (read: SUM(n) GROUP BY state).
                 CREATE TABLE operation_counts (
                     state TEXT NOT NULL,
                     shard BIGINT NOT NULL,
@@ -215,10 +216,10 @@ enum PostgresSchema {
                 CREATE FUNCTION operations_count() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-                        UPDATE operation_counts SET n = n - 1 WHERE state = OLD.state AND shard = pg_backend_pid() % \(countShards);
+                        UPDATE operation_counts SET n = n - 1 WHERE state = OLD.state AND shard = txid_current() % \(countShards);
                     END IF;
                     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-                        UPDATE operation_counts SET n = n + 1 WHERE state = NEW.state AND shard = pg_backend_pid() % \(countShards);
+                        UPDATE operation_counts SET n = n + 1 WHERE state = NEW.state AND shard = txid_current() % \(countShards);
                     END IF;
                     RETURN NULL;
                 END $$;
