@@ -82,7 +82,7 @@ class ReplicaBench(Bench):
     def operation_count(self):
         return sum(self.operations_by_state().values())
 
-    def drain(self, deadline_s=120):
+    def drain(self, deadline_s=300):
         start = time.time()
         while self.pending_operations() > 0:
             if time.time() - start > deadline_s:
@@ -217,6 +217,12 @@ def wait_ready(replicas, deadline_s=60):
             time.sleep(0.05)
 
 
+def renice(pid, niceness):
+    """Niceness is per thread on Linux: every thread the process has (those it makes later inherit it)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        os.setpriority(os.PRIO_PROCESS, int(tid), niceness)
+
+
 def log_tail(path, lines=5):
     try:
         with open(path, errors="replace") as f:
@@ -232,7 +238,7 @@ def run_once(args, cfg, run, receiver, cluster):
     sandbox, replicas = None, []
     try:
         sandbox, sandbox_port = start_sandbox(args.bin_dir, work)
-        os.setpriority(os.PRIO_PROCESS, sandbox.pid, 10)
+        renice(sandbox.pid, 10)
         sandbox_url = f"http://127.0.0.1:{sandbox_port}"
         key = "rgw_bench_" + uuid.uuid4().hex
         url = None
@@ -367,6 +373,12 @@ def main():
     configs = [c for c in args.configs if c in CONFIGS]
     cluster = Cluster(args.postgres_url, args.psql) if args.postgres_url else None
     receiver = Receiver()
+    version = subprocess.run([os.path.join(args.bin_dir, "rokt-gateway"), "--version"], capture_output=True, text=True,
+                             timeout=30).stdout.splitlines()[:1]
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {os.cpu_count()} cores, load {load}, {' '.join(version)}"
+          + (f", PostgreSQL {cluster.sql('SHOW server_version')}" if cluster else "") +
+          f"; {args.seconds} s per wrk run, {args.runs} run(s) of {''.join(configs)} interleaved", flush=True)
     results, failed = {cfg: [] for cfg in configs}, []
     unsupported = set()
     for run in range(1, args.runs + 1):
@@ -379,7 +391,9 @@ def main():
             started = time.time()
             try:
                 result = run_once(args, cfg, run, receiver, cluster)
-            except (Failure, AssertionError, OSError, subprocess.SubprocessError, RuntimeError) as error:
+            except Exception as error:  # noqa: BLE001 - any error ends this run, not the others
+                if not isinstance(error, Failure):
+                    error = f"{type(error).__name__}: {error}"
                 print(f"{title}: FAILED: {error}", flush=True)
                 failed.append(f"({cfg}) run {run}: {error}")
                 if "not supported" in str(error) or "no PostgreSQL cluster" in str(error):
