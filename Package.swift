@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["HTTP", "JSON", "COpenSSL"]),
         .target(name: "Rokt", dependencies: ["HTTP", "JSON"]),
         .target(name: "RoktSandbox", dependencies: ["HTTP", "JSON"]),
-        .target(name: "Gateway", dependencies: ["HTTP", "JSON", "Store", "Rokt", "CLinux", "COpenSSL"]),
+        .target(name: "Gateway", dependencies: ["HTTP", "JSON", "Store", "Postgres", "Rokt", "CLinux", "COpenSSL"]),
         .executableTarget(name: "rokt-gateway", dependencies: ["Gateway", "RoktSandbox"]),
         .executableTarget(name: "rokt-sandbox", dependencies: ["RoktSandbox"]),
         // Test support: child processes via posix_spawn (Foundation's Process can crash on Linux).
@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "HTTP", "ChildProcess"]),
         .testTarget(name: "RoktTests", dependencies: ["Rokt", "RoktSandbox", "HTTP", "JSON"]),
         .testTarget(name: "RoktSandboxTests", dependencies: ["RoktSandbox", "HTTP", "JSON", "ChildProcess"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "RoktSandbox", "Store", "Rokt", "HTTP", "JSON", "ChildProcess"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "RoktSandbox", "Store", "Postgres", "Rokt", "HTTP", "JSON", "ChildProcess"]),
     ],
     swiftLanguageModes: [.v6]
 )

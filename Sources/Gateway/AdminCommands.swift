@@ -8,9 +8,9 @@ public enum AdminCommands {
     /// Runs one command; returns the lines to print on stdout (the new key last).
     public static func run(_ arguments: [String], configuration: GatewayConfiguration, clock: any WallClock = SystemWallClock()) async throws -> [String] {
         guard let command = arguments.first else { throw UsageError(description: "missing command") }
-        try FileSystemPaths.ensureParentDirectory(of: configuration.databasePath)
+        if configuration.postgres == nil { try FileSystemPaths.ensureParentDirectory(of: configuration.databasePath) }
         // Not exclusive: a gateway may be serving this database meanwhile.
-        let store = try GatewayStorage.open(path: configuration.databasePath, exclusive: false)
+        let store = try await GatewayStorage.open(configuration, exclusive: false)
         do {
             let lines = try await dispatch(command, arguments, configuration: configuration, store: store, clock: clock)
             await store.close()
@@ -28,7 +28,7 @@ public enum AdminCommands {
         switch command {
         case "migrate":
             let version = try await store.schemaVersion()
-            return ["database \(configuration.databasePath) is at schema version \(version)"]
+            return ["database \(configuration.databaseDescription) is at schema version \(version)"]
         case "keys":
             return try await keys(Array(arguments.dropFirst()), service: ApiKeyService(store: store, clock: clock))
         default:

@@ -12,7 +12,8 @@ public final class GatewayApp: Sendable {
     public let server: HTTPServer
     /// The METRICS_PORT listener, when set.
     let metricsServer: HTTPServer?
-    private let lock: ProcessLock
+    /// SQLite: one gateway process per file. PostgreSQL: none (replicas share the database).
+    private let lock: ProcessLock?
     private let http: HTTPClient
     private let keyWatcher: Task<Void, Never>
     private let retention: RetentionSweeper
@@ -29,9 +30,13 @@ public final class GatewayApp: Sendable {
         self.configuration = configuration
         let logger = logger ?? Logger(level: configuration.logLevel, format: configuration.logFormat, clock: clock)
         ServerLog.install { message in logger.error(message) }
-        try FileSystemPaths.ensureParentDirectory(of: configuration.databasePath)
-        lock = try ProcessLock(path: configuration.databasePath + ".lock")
-        let store = try GatewayStorage.open(path: configuration.databasePath, exclusive: true)
+        if configuration.postgres == nil {
+            try FileSystemPaths.ensureParentDirectory(of: configuration.databasePath)
+            lock = try ProcessLock(path: configuration.databasePath + ".lock")
+        } else {
+            lock = nil
+        }
+        let store = try await GatewayStorage.open(configuration, exclusive: true)
         self.store = store
         http = HTTPClient(group: group)
         let metrics = GatewayMetrics()

@@ -1,4 +1,5 @@
 import HTTP
+import Postgres
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -11,7 +12,12 @@ public struct GatewayConfiguration: Sendable {
     public var host: String = "::"
     /// When set, `/metrics` is served on this port (same host) and not on `port` (METRICS_PORT).
     public var metricsPort: Int?
+    /// The SQLite file (DATABASE_PATH), unless `postgres` is set.
     public var databasePath: String = "./data/gateway.sqlite3"
+    /// DATABASE_URL: the store is this PostgreSQL database, shared by every replica.
+    public var postgres: PostgresConfiguration?
+    /// Connections each process opens to PostgreSQL at most (DATABASE_MAX_CONNECTIONS).
+    public var databaseMaxConnections = 16
     public var roktBaseURL: String = "https://accounts.rokt.com"
     public var roktToken: String?
     public var roktParentAccountId: String?
@@ -85,6 +91,7 @@ public struct GatewayConfiguration: Sendable {
             configuration.metricsPort = port
         }
         if let path = value("DATABASE_PATH") { configuration.databasePath = path }
+        try readDatabase(into: &configuration, reader)
         if let url = value("ROKT_BASE_URL") { configuration.roktBaseURL = try checkedURL(url, variable: "ROKT_BASE_URL") }
         if let url = value("ROKT_ECOMMERCE_BASE_URL") { configuration.ecommerceBaseURL = try checkedURL(url, variable: "ROKT_ECOMMERCE_BASE_URL") }
         // Each secret may come from NAME or NAME_FILE (`EnvironmentReader.secret`).
@@ -176,6 +183,8 @@ public struct GatewayConfiguration: Sendable {
         }
         if let ms = try reader.integer("ENGINE_COALESCING_WINDOW_MS", 0...1000, "milliseconds") { engine.coalescingWindow = .milliseconds(ms) }
         if let bound = try reader.integer("ENGINE_MAX_QUEUED_OPERATIONS", 1...10_000_000, "a number") { engine.maxQueuedOperations = bound }
+        // A job of a process that died is taken by another after this long (replicas: a SIGKILLed one's work).
+        if let seconds = try reader.integer("ENGINE_LEASE_SECONDS", 5...3600, "seconds") { engine.lease = .seconds(seconds) }
         if let ms = try reader.integer("RETRY_BASE_MS", 1...600_000, "milliseconds") { engine.retry.base = .milliseconds(ms) }
         if let ms = try reader.integer("RETRY_CAP_MS", 1...86_400_000, "milliseconds") { engine.retry.cap = .milliseconds(ms) }
         guard engine.retry.base <= engine.retry.cap else {

@@ -17,6 +17,10 @@ public enum OperatorCommands {
         guard arguments.count == 2, !arguments[1].isEmpty, !arguments[1].hasPrefix("-") else {
             throw AdminCommands.UsageError(description: "backup needs one PATH (a file that does not exist yet)")
         }
+        if configuration.postgres != nil {
+            throw AdminCommands.UsageError(
+                description: "backup copies the SQLite file at DATABASE_PATH; with DATABASE_URL (PostgreSQL) use pg_dump or the database's own backups")
+        }
         try GatewayStorage.backup(databaseAt: configuration.databasePath, to: arguments[1])
         return ["backed up \(configuration.databasePath) to \(arguments[1])"]
     }
@@ -36,7 +40,7 @@ public enum OperatorCommands {
         let credentials: (token: String, parentAccountId: String)
         do { credentials = try configuration.upstreamCredentials() } catch { return Report(lines: ["configuration: \(error)"], status: 2) }
         var report = Report(lines: ["configuration: ok"], status: 0)
-        report.add(database(at: configuration.databasePath))
+        report.add(await database(configuration))
         if options.contains("--probe-upstream") {
             report.add(await probe(configuration, credentials))
         }
@@ -62,9 +66,10 @@ public enum OperatorCommands {
         }
     }
 
-    static func database(at path: String) -> Report {
+    static func database(_ configuration: GatewayConfiguration) async -> Report {
+        let path = configuration.databaseDescription
         do {
-            let versions = try GatewayStorage.schemaVersions(databaseAt: path)
+            let versions = try await GatewayStorage.schemaVersions(configuration)
             guard let current = versions.current else {
                 return Report(lines: ["database \(path): not created yet; `serve` creates it at schema version \(versions.expected)"], status: 0)
             }

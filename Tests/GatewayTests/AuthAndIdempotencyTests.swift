@@ -99,7 +99,7 @@ import Testing
         }
     }
 
-    @Test func sameKeyWhileTheFirstIsInFlightIs409() async throws {
+    @Test(.readsSQLiteTables) func sameKeyWhileTheFirstIsInFlightIs409() async throws {
         try await withGateway { gateway in
             gateway.sandbox.faults.addLatency(milliseconds: 1_500, method: "GET", count: 1)
             async let first = gateway.call(.post, Self.path, json: #"{"domain":"slow.example.com"}"#, headers: ["Idempotency-Key": "k-3"])

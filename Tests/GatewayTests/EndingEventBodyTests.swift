@@ -11,7 +11,7 @@ import JSON
 /// /v1/operations/{id} shows, less its call log), after retries (attempts) and a register
 /// (which moves the operation under the new account).
 @Suite struct EndingEventBodyTests {
-    @Test func eventsCarryTheOperationAsStored() async throws {
+    @Test(.readsSQLiteTables) func eventsCarryTheOperationAsStored() async throws {
         try await withGateway { gateway in
             try await gateway.listenToEveryEvent()
             gateway.sandbox.faults.failNext(2, method: "PUT", status: 503)

@@ -37,6 +37,14 @@ import Testing
 }
 
 @Suite struct EngineConfigurationFromEnvironmentTests {
+    @Test func theEngineLeaseIsReadInSecondsWithinBounds() throws {
+        #expect(try GatewayConfiguration.fromEnvironment([:]).engine.lease == .seconds(60))
+        #expect(try GatewayConfiguration.fromEnvironment(["ENGINE_LEASE_SECONDS": "15"]).engine.lease == .seconds(15))
+        for raw in ["4", "3601", "1.5"] {
+            #expect(throws: ConfigurationError.self) { try GatewayConfiguration.fromEnvironment(["ENGINE_LEASE_SECONDS": raw]) }
+        }
+    }
+
     @Test func engineAndRetryVariablesAreRead() throws {
         let configuration = try GatewayConfiguration.fromEnvironment([
             "ENGINE_MAX_CONCURRENT_JOBS": "64", "ENGINE_MIN_CONCURRENT_JOBS": "4", "ENGINE_COALESCING_WINDOW_MS": "20",

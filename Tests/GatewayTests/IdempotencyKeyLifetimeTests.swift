@@ -58,7 +58,7 @@ import Testing
 
     /// A process died while answering a request that created no operation: its key answers 409
     /// until the lease runs out, then the request runs as new.
-    @Test func anAbandonedInFlightKeyIsFreeAfterItsLease() async throws {
+    @Test(.readsSQLiteTables) func anAbandonedInFlightKeyIsFreeAfterItsLease() async throws {
         let clock = ManualWallClock()
         try await withGateway(clock: clock) { gateway in
             let body = #"{"domain":"abandoned.example.com"}"#
@@ -85,7 +85,7 @@ import Testing
     }
 
     /// A request of this process still answering keeps its key past the lease.
-    @Test func aKeyHeldByALiveRequestOutlastsTheLease() async throws {
+    @Test(.readsSQLiteTables) func aKeyHeldByALiveRequestOutlastsTheLease() async throws {
         let clock = ManualWallClock()
         try await withGateway(clock: clock) { gateway in
             let now = clock.nowMillis()

@@ -113,7 +113,7 @@ extension SingleWrite.Kind {
 @Suite(.serialized) struct QueueBoundTests {
     /// Beyond `maxQueuedOperations` unfinished operations a write is 503 `queue_full` with
     /// `Retry-After`, nothing is stored, and its Idempotency-Key is free for the retry.
-    @Test func writesBeyondTheBoundAre503WithRetryAfter() async throws {
+    @Test(.readsSQLiteTables) func writesBeyondTheBoundAre503WithRetryAfter() async throws {
         var engine = EngineConfiguration.forTests
         engine.maxQueuedOperations = 2
         try await withGateway(engine: engine) { gateway in

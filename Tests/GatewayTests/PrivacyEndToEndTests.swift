@@ -18,7 +18,7 @@ final class LogCapture: Sendable {
     static let email = "jane.doe+rokt@example.com"
     static let phone = "+61412345678"
 
-    @Test func optOutReachesRoktButTheIdentifiersNeverReachTheLogs() async throws {
+    @Test(.readsSQLiteTables) func optOutReachesRoktButTheIdentifiersNeverReachTheLogs() async throws {
         let logs = LogCapture()
         try await withGateway(logSink: logs.sink) { gateway in
             gateway.sandbox.resetRequestLog()

@@ -14,7 +14,7 @@ import Testing
     /// The crash window: the event and the merchant binding were committed, the operation not yet
     /// ended, its pending write still stored. That state is rebuilt on the real database, then the
     /// engine resumes it as it does after a restart: Rokt replays the 201 under the stored key.
-    @Test func registerReRunAfterACrashKeepsTheEventId() async throws {
+    @Test(.readsSQLiteTables) func registerReRunAfterACrashKeepsTheEventId() async throws {
         try await withGateway(configure: WebhookEndToEndTests.fastWebhooks) { gateway in
             _ = try await WebhookEndToEndTests.createEndpoint(gateway, url: "http://127.0.0.1:9/unused", events: ["merchant.registered"])
             let created = try await gateway.call(.post, "/v1/merchants", json: Self.body)
@@ -50,7 +50,7 @@ import Testing
         }
     }
 
-    @Test func recordingTheSameFactTwiceStoresOneEventAndUsesOneSequenceNumber() async throws {
+    @Test(.readsSQLiteTables) func recordingTheSameFactTwiceStoresOneEventAndUsesOneSequenceNumber() async throws {
         try await withGateway(configure: WebhookEndToEndTests.fastWebhooks) { gateway in
             _ = try await WebhookEndToEndTests.createEndpoint(gateway, url: "http://127.0.0.1:9/unused")
             let data: [String: JSONValue] = ["operationId": .string("op_0190000000001234567890abcdef"), "merchant": .object([:])]

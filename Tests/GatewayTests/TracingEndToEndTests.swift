@@ -86,7 +86,7 @@ import Testing
         }
     }
 
-    @Test func aWebhookDeliveryCarriesTheOperationsTrace() async throws {
+    @Test(.readsSQLiteTables) func aWebhookDeliveryCarriesTheOperationsTrace() async throws {
         let group = try EventLoopGroup(loopCount: 1)
         let receiver = try WebhookReceiver(group: group)
         defer { group.shutdown() }

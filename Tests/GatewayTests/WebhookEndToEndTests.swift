@@ -278,10 +278,10 @@ import Testing
         }
     }
 
-    @Test func outboxEventsCommitAndRollBackWithTheirTransaction() async throws {
+    @Test(.readsSQLiteTables) func outboxEventsCommitAndRollBackWithTheirTransaction() async throws {
         try await withGateway(configure: Self.fastWebhooks) { gateway in
             _ = try await Self.createEndpoint(gateway, url: "http://127.0.0.1:9/unused", events: ["merchant.registered"])
-            let database = gateway.database
+            let database = try gateway.database
             struct Abort: Error {}
             await #expect(throws: Abort.self) {
                 try await database.write { db in
@@ -381,7 +381,7 @@ import Testing
     }
 
     /// DNS can change after registration: the address is vetted again at every attempt.
-    @Test func deliveryToAnEndpointNowResolvingToLoopbackIsRefusedWithoutSending() async throws {
+    @Test(.readsSQLiteTables) func deliveryToAnEndpointNowResolvingToLoopbackIsRefusedWithoutSending() async throws {
         let group = try EventLoopGroup(loopCount: 1)
         let receiver = try WebhookReceiver(group: group)
         defer { group.shutdown() }

@@ -23,7 +23,7 @@ import Testing
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    @Test func aReplayShowsTheLiveSecretAndTheStoreNeverHoldsIt() async throws {
+    @Test(.readsSQLiteTables) func aReplayShowsTheLiveSecretAndTheStoreNeverHoldsIt() async throws {
         try await withGateway(configure: Self.configure) { gateway in
             let first = try await Self.create(gateway, key: "create-1")
             #expect(first.status == 201)

@@ -9,6 +9,12 @@ final class CompletionBoard: Sendable {
     private let waiters = Mutex<[String: [Waiter]]>([:])
     private let nextId = Atomic<UInt64>(0)
 
+    /// How often a waiter looks at the store itself: the end of an operation another process ran
+    /// arrives as a notice that may be lost (PostgreSQL's NOTIFY while its listener reconnects).
+    let pollInterval: Duration
+
+    init(pollInterval: Duration = .seconds(1)) { self.pollInterval = pollInterval }
+
     /// Suspends until `operationId` completes (true) or `timeout` passes (false).
     func wait(for operationId: String, timeout: Duration, isDone: @escaping @Sendable () async -> Bool) async -> Bool {
         let id = nextId.wrappingAdd(1, ordering: .relaxed).newValue
@@ -16,12 +22,22 @@ final class CompletionBoard: Sendable {
             try await Task.sleep(for: timeout)
             self.resume(operationId, waiter: id, with: false)
         }
-        defer { timer.cancel() }
+        let poller = PollingTask()
+        defer {
+            timer.cancel()
+            poller.cancel()
+        }
         return await withCheckedContinuation { continuation in
             waiters.withLock { $0[operationId, default: []].append(Waiter(id: id, continuation: continuation)) }
-            // It may have finished before we registered: check once, after registering.
-            Task {
-                if await isDone() { self.resume(operationId, waiter: id, with: true) }
+            // It may have finished before we registered: check at once, then now and then.
+            poller.start { [pollInterval] in
+                while !Task.isCancelled {
+                    if await isDone() {
+                        self.resume(operationId, waiter: id, with: true)
+                        return
+                    }
+                    try? await Task.sleep(for: pollInterval)
+                }
             }
         }
     }
@@ -40,6 +56,13 @@ final class CompletionBoard: Sendable {
         }
         found?.continuation.resume(returning: value)
     }
+}
+
+/// A waiter's store polling, started once it is registered and cancelled when it returns.
+private final class PollingTask: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    func start(_ body: @escaping @Sendable () async -> Void) { task.withLock { $0 = Task(operation: body) } }
+    func cancel() { task.withLock { $0?.cancel() } }
 }
 
 /// Wakes the scheduler when there may be work (a submission, a job handed back).

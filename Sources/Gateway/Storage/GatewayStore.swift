@@ -1,3 +1,4 @@
+import Postgres
 import Store
 
 /// Everything the gateway keeps, one backend behind every purpose. Components take only the
@@ -9,11 +10,21 @@ protocol GatewayStore: OperationStore, InboundRequestStore, ApiKeyStore, Webhook
     func close() async
 }
 
-/// Makes the store from configuration: today SQLite at DATABASE_PATH.
+/// Makes the store from configuration: SQLite at DATABASE_PATH, or PostgreSQL at DATABASE_URL.
 enum GatewayStorage {
-    /// Opens (creating and migrating) the store at `path`. `exclusive`: this process holds the
-    /// database's lock (a gateway, not an admin command), so it may first change how the file
-    /// is laid out (incremental vacuum), which needs no other connection open.
+    /// Opens (creating and migrating) the store the configuration names. `exclusive` (SQLite): this
+    /// process holds the file's lock (a gateway, not an admin command), so it may first change how
+    /// the file is laid out (incremental vacuum), which needs no other connection open.
+    static func open(_ configuration: GatewayConfiguration, exclusive: Bool) async throws -> any GatewayStore {
+        if let postgres = configuration.postgres {
+            var pool = PostgresPoolOptions()
+            pool.maximumConnections = configuration.databaseMaxConnections
+            return try await PostgresGatewayStore.open(configuration: postgres, poolOptions: pool)
+        }
+        return try open(path: configuration.databasePath, exclusive: exclusive)
+    }
+
+    /// Opens (creating and migrating) the SQLite store at `path`.
     static func open(path: String, exclusive: Bool) throws -> any GatewayStore {
         try SQLiteGatewayStore.open(path: path, exclusive: exclusive)
     }
@@ -24,10 +35,23 @@ enum GatewayStorage {
         try SQLiteBackup.copy(databaseAt: path, to: destination)
     }
 
-    /// The schema version of the database at `path` (nil when there is no file yet) and the one
-    /// this build migrates to; read without migrating.
-    static func schemaVersions(databaseAt path: String) throws -> (current: Int?, expected: Int) {
-        try SQLiteBackup.schemaVersions(databaseAt: path)
+    /// The schema version of the store (nil when there is none yet) and the one this build
+    /// migrates to; read without migrating.
+    static func schemaVersions(_ configuration: GatewayConfiguration) async throws -> (current: Int?, expected: Int) {
+        if let postgres = configuration.postgres {
+            var options = PostgresPoolOptions()
+            options.maximumConnections = 1
+            let pool = PostgresPool(configuration: postgres, options: options)
+            do {
+                let current = try await pool.withConnection { try await PostgresMigrator.version(on: $0) }
+                await pool.close()
+                return (current == 0 ? nil : current, PostgresSchema.latestVersion)
+            } catch {
+                await pool.close()
+                throw error
+            }
+        }
+        return try SQLiteBackup.schemaVersions(databaseAt: configuration.databasePath)
     }
 
     /// The storage engine's library version, for `--version`.

@@ -7,35 +7,51 @@ import Testing
 /// A store backend the contract runs on: fresh, empty stores in scratch places.
 struct StoreBackend: Sendable, CustomTestStringConvertible {
     let name: String
+    /// Several gateway replicas share the store (PostgreSQL): leases of other owners are not
+    /// ended at start (they may be live), and a job write by an owner whose lease passed to
+    /// another one throws `LeaseLost`.
+    let sharedByReplicas: Bool
     /// A new scratch place (a directory, a database…).
-    let makeLocation: @Sendable () throws -> String
+    let makeLocation: @Sendable () async throws -> String
     /// Opens (creating and migrating) the store at a location; again after `close`, the same data.
-    let open: @Sendable (String) throws -> any GatewayStore
-    let removeLocation: @Sendable (String) -> Void
+    let open: @Sendable (String) async throws -> any GatewayStore
+    let removeLocation: @Sendable (String) async -> Void
 
     var testDescription: String { name }
 
-    /// Runs `body` on a fresh store, closed and removed afterwards.
-    func withStore(_ body: (any GatewayStore, _ location: String) async throws -> Void) async throws {
-        let location = try makeLocation()
-        defer { removeLocation(location) }
-        let store = try open(location)
+    /// Runs `body` with a fresh scratch place, removed afterwards.
+    func withLocation(_ body: (String) async throws -> Void) async throws {
+        let location = try await makeLocation()
         do {
-            try await body(store, location)
+            try await body(location)
         } catch {
-            await store.close()
+            await removeLocation(location)
             throw error
         }
-        await store.close()
+        await removeLocation(location)
+    }
+
+    /// Runs `body` on a fresh store, closed and removed afterwards.
+    func withStore(_ body: (any GatewayStore, _ location: String) async throws -> Void) async throws {
+        try await withLocation { location in
+            let store = try await open(location)
+            do {
+                try await body(store, location)
+            } catch {
+                await store.close()
+                throw error
+            }
+            await store.close()
+        }
     }
 }
 
-/// Every backend the store contract runs on (PostgreSQL joins this list).
+/// Every backend the store contract runs on.
 enum StoreBackends {
-    static let all: [StoreBackend] = [sqlite]
+    static let all: [StoreBackend] = [sqlite, postgres]
 
     static let sqlite = StoreBackend(
-        name: "SQLite",
+        name: "SQLite", sharedByReplicas: false,
         makeLocation: {
             let directory = NSTemporaryDirectory() + "store-contract-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -43,6 +59,13 @@ enum StoreBackends {
         },
         open: { directory in try GatewayStorage.open(path: directory + "/gateway.sqlite3", exclusive: true) },
         removeLocation: { directory in try? FileManager.default.removeItem(atPath: directory) })
+
+    /// Each location is a new database on the test process's cluster (its URL), dropped on removal.
+    static let postgres = StoreBackend(
+        name: "PostgreSQL", sharedByReplicas: true,
+        makeLocation: { try await ScratchDatabases.create() },
+        open: { url in try await ScratchDatabases.open(url) },
+        removeLocation: { url in await ScratchDatabases.drop(url) })
 }
 
 /// Values the contract tests store. Time is given explicitly: no test waits on a clock.

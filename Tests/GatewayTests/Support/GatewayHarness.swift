@@ -4,10 +4,24 @@ import JSON
 import Rokt
 import RoktSandbox
 import Store
+import Testing
 @testable import Gateway
 
+/// The store the end-to-end tests run on: a SQLite file, or with GATEWAY_TEST_DATABASE=postgres
+/// (scripts/test-postgres.sh) a fresh database on the test cluster for each gateway.
+enum TestStore: Sendable {
+    case sqlite, postgres
+
+    static let fromEnvironment: TestStore = ProcessInfo.processInfo.environment["GATEWAY_TEST_DATABASE"] == "postgres" ? .postgres : .sqlite
+}
+
+extension Trait where Self == ConditionTrait {
+    /// For tests that read or write the SQLite tables under the gateway directly.
+    static var readsSQLiteTables: Self { .enabled(if: TestStore.fromEnvironment == .sqlite, "reads the SQLite tables directly") }
+}
+
 /// The real gateway in-process on 127.0.0.1, against the real sandbox, on a real SQLite file
-/// in a fresh temporary directory. Nothing of ours is mocked.
+/// in a fresh temporary directory (or a fresh PostgreSQL database). Nothing of ours is mocked.
 final class GatewayHarness: Sendable {
     let sandbox: RoktSandbox
     let app: GatewayApp
@@ -16,25 +30,44 @@ final class GatewayHarness: Sendable {
     let client: HTTPClient
     let directory: String
     let group: EventLoopGroup
+    /// The scratch PostgreSQL database (nil: SQLite).
+    let postgresURL: String?
+    /// A replica started with `replicaOf:` shares the first gateway's sandbox and database, and
+    /// leaves them to it at `stop`.
+    let ownsSandboxAndDatabase: Bool
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var services: GatewayServices { app.services }
-    /// The SQLite store under the gateway, for tests that look at its tables.
-    var store: SQLiteGatewayStore { app.store as! SQLiteGatewayStore }
-    var database: Database { store.database }
+    var store: any GatewayStore { app.store }
+    /// The SQLite database under the gateway, for tests that look at its tables (`.readsSQLiteTables`).
+    var database: Database {
+        get throws {
+            guard let store = app.store as? SQLiteGatewayStore else { throw TestStoreMismatch() }
+            return store.database
+        }
+    }
+    struct TestStoreMismatch: Error, CustomStringConvertible {
+        var description: String { "this test reads SQLite tables; mark it .readsSQLiteTables" }
+    }
 
     static let adminKeyMaterial = "rgw_test-admin-key-0123456789abcdefghijklmnop"
 
     static func start(
         syncWait: Duration = .seconds(20), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
         sandboxClock: (any SandboxClock)? = nil, directory: String? = nil, roktTimeout: Duration? = nil,
-        logSink: (@Sendable (String) -> Void)? = nil, configure: (inout GatewayConfiguration) -> Void = { _ in }
+        logSink: (@Sendable (String) -> Void)? = nil, store: TestStore = .fromEnvironment, replicaOf first: GatewayHarness? = nil,
+        configure: (inout GatewayConfiguration) -> Void = { _ in }
     ) async throws -> GatewayHarness {
         let group = try EventLoopGroup(loopCount: 1)
-        var sandboxConfiguration = RoktSandbox.Configuration(seed: .demo)
-        if let sandboxClock { sandboxConfiguration.clock = sandboxClock }
-        let sandbox = RoktSandbox(configuration: sandboxConfiguration)
-        _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
+        let sandbox: RoktSandbox
+        if let first {
+            sandbox = first.sandbox
+        } else {
+            var sandboxConfiguration = RoktSandbox.Configuration(seed: .demo)
+            if let sandboxClock { sandboxConfiguration.clock = sandboxClock }
+            sandbox = RoktSandbox(configuration: sandboxConfiguration)
+            _ = try sandbox.start(host: "127.0.0.1", port: 0, group: group)
+        }
         let directory = directory ?? NSTemporaryDirectory() + "gateway-tests-\(UUID().uuidString)"
         var configuration = GatewayConfiguration()
         configuration.port = 0
@@ -50,6 +83,16 @@ final class GatewayHarness: Sendable {
         configuration.bootstrapApiKey = adminKeyMaterial
         configuration.syncWait = syncWait
         if let roktTimeout { configuration.roktRequestTimeout = roktTimeout }
+        var postgresURL: String?
+        if let first {
+            postgresURL = try #require(first.postgresURL, "replicas share a PostgreSQL database")
+        } else if store == .postgres {
+            postgresURL = try await ScratchDatabases.create()
+        }
+        if let postgresURL {
+            configuration.postgres = try ScratchDatabases.configuration(postgresURL)
+            configuration.databaseMaxConnections = 4
+        }
         configure(&configuration)
         let app = try await GatewayApp(
             configuration: configuration, group: group, clock: clock, engineConfiguration: engine,
@@ -57,10 +100,15 @@ final class GatewayHarness: Sendable {
         let port = try app.start()
         return GatewayHarness(
             sandbox: sandbox, app: app, port: port, adminKey: adminKeyMaterial, client: HTTPClient(group: group),
-            directory: directory, group: group)
+            directory: directory, group: group, postgresURL: postgresURL, ownsSandboxAndDatabase: first == nil)
     }
 
-    private init(sandbox: RoktSandbox, app: GatewayApp, port: Int, adminKey: String, client: HTTPClient, directory: String, group: EventLoopGroup) {
+    private init(
+        sandbox: RoktSandbox, app: GatewayApp, port: Int, adminKey: String, client: HTTPClient, directory: String, group: EventLoopGroup,
+        postgresURL: String?, ownsSandboxAndDatabase: Bool
+    ) {
+        self.postgresURL = postgresURL
+        self.ownsSandboxAndDatabase = ownsSandboxAndDatabase
         self.sandbox = sandbox
         self.app = app
         self.port = port
@@ -73,9 +121,10 @@ final class GatewayHarness: Sendable {
     func stop() async {
         client.shutdown()
         await app.shutdown()
-        await sandbox.shutdown()
+        if ownsSandboxAndDatabase { await sandbox.shutdown() }
         group.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
+        if ownsSandboxAndDatabase, let postgresURL { await ScratchDatabases.drop(postgresURL) }
     }
 
     /// Calls the gateway; `key` nil sends no Authorization at all.

@@ -1,0 +1,124 @@
+import ChildProcess
+import Foundation
+import HTTP
+import JSON
+import RoktSandbox
+import Testing
+@testable import Gateway
+
+/// The gateway end to end on PostgreSQL, in `swift test` (scripts/test-postgres.sh runs every
+/// end-to-end test there): one gateway, and two replicas sharing one database and one sandbox,
+/// as behind a load balancer. Each gateway is a real `GatewayApp` on its own port.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct PostgresEndToEndTests {
+    static let m1 = SandboxDemo.merchant1
+    static let m2 = SandboxDemo.merchant2
+
+    /// A first gateway on a fresh PostgreSQL database, and `replicas` more on the same one.
+    func withReplicas(
+        _ count: Int, configure: @escaping (inout GatewayConfiguration) -> Void = { _ in }, _ body: ([GatewayHarness]) async throws -> Void
+    ) async throws {
+        let first = try await GatewayHarness.start(store: .postgres, configure: configure)
+        var all = [first]
+        do {
+            for _ in 1..<count { all.append(try await GatewayHarness.start(replicaOf: first, configure: configure)) }
+            try await body(all)
+        } catch {
+            for gateway in all.reversed() { await gateway.stop() }
+            throw error
+        }
+        for gateway in all.reversed() { await gateway.stop() }
+    }
+
+    static func verticals(_ gateway: GatewayHarness, _ merchant: String) -> Set<String> {
+        Set(gateway.sandbox.controls(of: merchant)?.blockedVerticals.map { "\($0.partnerVerticalId)/\($0.partnerSubVerticalId)" } ?? [])
+    }
+
+    @Test func oneGatewayOnPostgreSQLAddsAVerticalWithOneGetAndOnePutAndReplaysItsKey() async throws {
+        try await withReplicas(1) { gateways in
+            let gateway = gateways[0]
+            gateway.sandbox.resetRequestLog()
+            var headers = HTTPHeaders()
+            headers["Idempotency-Key"] = "pg-e2e-1"
+            let body = #"{"partnerVerticalId":1504,"partnerSubVerticalId":1612}"#
+            let response = try await gateway.call(.post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals", json: body, headers: headers)
+            #expect(response.status == 200 && response["state"] == .string("succeeded") && response["changed"] == .bool(true))
+            #expect(Self.verticals(gateway, Self.m2).contains("1504/1612"))
+            #expect(gateway.upstream("GET", pathSuffix: "/marketplacecontrolslists").count == 1)
+            #expect(gateway.upstream("PUT", pathSuffix: "/marketplacecontrolslists").count == 1)
+            let replay = try await gateway.call(.post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals", json: body, headers: headers)
+            #expect(replay["id"] == response["id"] && replay.headers["Idempotent-Replayed"] == "true")
+            #expect(gateway.upstream("PUT", pathSuffix: "/marketplacecontrolslists").count == 1)
+            let stored = try await gateway.call(.get, "/v1/operations/\(response["id"]?.stringValue ?? "")")
+            #expect(stored["state"] == .string("succeeded"))
+        }
+    }
+
+    @Test func aSynchronousCallerIsAnsweredWhenAnotherReplicaRanItsOperation() async throws {
+        try await withReplicas(2) { gateways in
+            let (caller, runner) = (gateways[0], gateways[1])
+            // The caller's replica accepts and waits but runs no jobs: the other one must.
+            await caller.services.engine.shutdown(grace: .seconds(1))
+            caller.sandbox.resetRequestLog()
+            let response = try await caller.call(.post, "/v1/merchants/\(Self.m1)/pause")
+            #expect(response.status == 200, "\(response.json)")
+            #expect(response["state"] == .string("succeeded"))
+            #expect(runner.sandbox.requestLog.contains { $0.method == "PUT" })
+        }
+    }
+
+    @Test func concurrentAddsAcceptedByTwoReplicasCoalesceIntoFewWrites() async throws {
+        try await withReplicas(2) { gateways in
+            gateways[0].sandbox.resetRequestLog()
+            let adds = (0..<24).map { n in (gateway: gateways[n % 2], body: #"{"partnerVerticalId":1540,"partnerSubVerticalId":\#(1650 + n)}"#) }
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for add in adds {
+                    group.addTask { try await add.gateway.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-verticals", json: add.body).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+            let expected = Set((0..<24).map { "1540/\(1650 + $0)" })
+            #expect(expected.isSubset(of: Self.verticals(gateways[0], Self.m1)))
+            // One job per merchant across replicas: adds arriving while a write runs share the next one.
+            let puts = gateways[0].upstream("PUT", pathSuffix: "/marketplacecontrolslists").count
+            #expect(puts >= 1 && puts <= 12, "\(puts) PUTs for 24 adds")
+        }
+    }
+
+    @Test func aKeyRevokedThroughOneReplicaIsRefusedByTheOther() async throws {
+        try await withReplicas(2) { gateways in
+            let (a, b) = (gateways[0], gateways[1])
+            let (key, secret) = try await ApiKeyService(store: a.store, clock: a.services.clock).create(name: "reader", scopes: [.read], merchants: nil)
+            #expect(await eventually { (try? await b.call(.get, "/v1/merchants/\(Self.m1)/controls", key: secret).status) == 200 })
+            #expect(try await ApiKeyService(store: a.store, clock: a.services.clock).revoke(id: key.id))
+            #expect(await eventually { (try? await b.call(.get, "/v1/merchants/\(Self.m1)/controls", key: secret).status) == 401 })
+        }
+    }
+
+    @Test func aWebhookIsDeliveredOnceWhicheverReplicaEndsTheOperation() async throws {
+        let group = try EventLoopGroup(loopCount: 1)
+        let receiver = try WebhookReceiver(group: group)
+        do {
+            try await withReplicas(2, configure: WebhookEndToEndTests.fastWebhooks) { gateways in
+                let created = try await WebhookEndToEndTests.createEndpoint(gateways[0], url: receiver.url, events: ["operation.succeeded"])
+                #expect(created.status == 201)
+                for (n, gateway) in gateways.enumerated() {
+                    let body = #"{"partnerVerticalId":1541,"partnerSubVerticalId":\#(1680 + n)}"#
+                    #expect(try await gateway.call(.post, "/v1/merchants/\(Self.m2)/controls/blocked-verticals", json: body).status == 200)
+                }
+                let received = try await receiver.wait { $0.count >= 2 }
+                try await Task.sleep(for: .milliseconds(300))  // a duplicate would arrive meanwhile
+                let all = try await receiver.wait { $0.count >= 2 }
+                #expect(all.count == 2 && Set(all.map(\.id)).count == 2)
+                let sequences = received.compactMap { $0.json["data"]?["sequence"]?.intValue }.sorted()
+                #expect(sequences == [1, 2])
+            }
+        } catch {
+            await receiver.shutdown()
+            group.shutdown()
+            throw error
+        }
+        await receiver.shutdown()
+        group.shutdown()
+    }
+}
