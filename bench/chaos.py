@@ -20,11 +20,15 @@ no inbound Idempotency-Key answered two different operations (writers re-send so
 the answer, while the operation runs or after it ended, to ask); the gateway holds no operation
 that no key was answered with; it exits 0 on SIGTERM at the end.
 
+`--replicas N` runs N gateways on one PostgreSQL behind HAProxy instead (bench/chaos_replicas.py:
+replicas killed in turn, a third of the writers synchronous, cross-replica answers counted).
+
 Only loopback addresses are contacted; every wait has a deadline."""
 import argparse, collections, hashlib, http.client, json, os, random, shlex, shutil, signal
 import sys, tempfile, threading, time, uuid
 from chaos_processes import Gateway, call, free_port, start_sandbox
 from chaos_model import batch_request, compare, compare_foreign_edits, owned_items, settle
+import chaos_replicas
 
 MERCHANTS = ["demo-merchant-1", "demo-merchant-2", "demo-merchant-3"]
 CONTROLS_PATH = "/v1/partnership/accounts/*/marketplacecontrolslists"
@@ -75,6 +79,10 @@ class Chaos:
         self.injected = collections.Counter()
         self.fault_ids = {}  # sandbox fault id -> name
         self.items = owned_items(args.writers, MERCHANTS)
+        # --replicas: the replica each sandbox request came from, and the synchronous answers.
+        self.replica_of_host = gateway.balancer.replica_of_host() if args.replicas else {}
+        self.replica_of_request = {}
+        self.sync_answers = []
 
     def thread(self, target, *args):
         """A daemon thread whose exception breaks the run instead of vanishing."""
@@ -104,6 +112,10 @@ class Chaos:
         for entry in entries:
             if entry.get("fault"):
                 self.stats.add(f"upstream requests struck by {entry['fault']}")
+            replica = self.replica_of_host.get(next((h["value"] for h in entry["headers"] if h["name"].lower() == "host"), None))
+            if replica:
+                with self.lock:
+                    self.replica_of_request[entry["requestId"]] = replica
             key = next((h["value"] for h in entry["headers"] if h["name"].lower() == "idempotency-key"), None)
             if key is None:
                 continue
@@ -156,6 +168,7 @@ class Chaos:
     def writer(self, w):
         rng = random.Random(self.args.seed * 1000 + w)
         items = self.items[w]
+        prefer = chaos_replicas.SYNC_PREFERENCE if self.args.replicas and w % chaos_replicas.SYNC_EVERY == 0 else "respond-async"
         while not self.stop_chaos.is_set():
             if rng.random() < 0.2:
                 merchant = rng.choice(MERCHANTS)
@@ -166,7 +179,7 @@ class Chaos:
                 item = rng.choice(items)
                 changes = [(item, self.choose(item, rng))]
                 method, path, body = item.single_request(changes[0][1])
-            self.request(method, path, body, changes, rng)
+            self.request(method, path, body, changes, rng, prefer)
 
     @staticmethod
     def choose(item, rng):
@@ -176,32 +189,38 @@ class Chaos:
             return (not present) if rng.random() < 0.8 else present
         return rng.random() < 0.5
 
-    def request(self, method, path, body, changes, rng):
+    def request(self, method, path, body, changes, rng, prefer):
         key = f"chaos-{uuid.uuid4()}"
         self.stats.add("writes sent")
-        first = self.send(method, path, body, key)
+        answer = {}
+        first = self.send(method, path, body, key, prefer, answer)
         if first is None:
             return  # refused: nothing was accepted, the items are unchanged
         operations = [first]
         if rng.random() < 0.1:  # the caller did not hear the answer and re-sends at once
-            operations.append(self.send(method, path, body, key))
+            operations.append(self.send(method, path, body, key, prefer))
         endings = {op: self.wait_ended(op) for op in operations if op}
         if rng.random() < 0.25:  # …or after the operation ended
-            again = self.send(method, path, body, key)
+            again = self.send(method, path, body, key, prefer)
             if again and again not in endings:
                 endings[again] = self.wait_ended(again)
         self.settle(changes, list(endings.values()))
+        if prefer != "respond-async":
+            with self.lock:
+                self.sync_answers.append(dict(answer, final=endings.get(first)))
 
-    def send(self, method, path, body, key):
-        """Sends until answered with an operation; its id, or None when refused or stuck."""
-        headers = dict(self.auth, **{"Idempotency-Key": key, "Prefer": "respond-async"})
+    def send(self, method, path, body, key, prefer="respond-async", answer=None):
+        """Sends until answered with an operation; its id, or None when refused or stuck. `answer`
+        gets the operation, the replica that answered, whether it had ended and when."""
+        headers = dict(self.auth, **{"Idempotency-Key": key, "Prefer": prefer})
         in_flight_since = None
         while True:
             if time.monotonic() > self.hard_deadline:
                 self.stats.violation("writes never answered", f"{method} {path} key {key}")
                 return None
             try:
-                status, _, doc = call(self.gateway.port, method, path, body, headers)
+                status, response_headers, doc = call(self.gateway.port, method, path, body, headers,
+                                                    timeout=10 if prefer == "respond-async" else 30)
             except (OSError, http.client.HTTPException):
                 self.stats.add("connection failures (gateway down)")
                 time.sleep(random.uniform(0.05, 0.2))
@@ -212,6 +231,8 @@ class Chaos:
                 with self.lock:
                     self.key_operations[key].add(operation)
                     self.operation_keys[operation].add(key)
+                if answer is not None:
+                    answer.update(operation=operation, replica=response_headers.get("X-Replica"), ended=status != 202, at=time.time())
                 return operation
             code = doc.get("code")
             if status == 409 and code == "idempotency_key_in_flight":
@@ -310,6 +331,7 @@ VIOLATION_KINDS = [
     "upstream keys with two payloads", "gateway keys with two operations", "operations answered to two keys",
     "operations no key answered", "wrong changed flags", "keys stuck in flight", "writes never answered",
     "unexpected answers", "unclean SIGTERM exits"]
+REPLICA_VIOLATION_KINDS = ["sync callers not woken"]
 
 
 def run(args, chaos):
@@ -334,12 +356,15 @@ def run(args, chaos):
     return time.monotonic() - settle_started
 
 
-def report(args, chaos, stored, settled):
+def report(args, chaos, stored, settled, sync):
     c, v = chaos.stats.counts, chaos.stats.violations
+    kinds = VIOLATION_KINDS + (REPLICA_VIOLATION_KINDS if args.replicas else [])
     listed = lambda prefix: ", ".join(f"{k[len(prefix):]} {n}" for k, n in sorted(c.items()) if k.startswith(prefix)) or "none"
     print(f"chaos {args.seconds:g} s, then {settled:.1f} s until every operation ended (seed {args.seed}, {args.writers} writers)")
     print(f"gateway: {c['kills']} SIGKILLs, {c['restarts']} starts, {c['failed starts']} failed starts; "
           f"{c['connection failures (gateway down)']} requests refused or reset")
+    if args.replicas:
+        print("\n".join(chaos_replicas.report_lines(args, chaos.gateway.kills, sync)))
     print(f"faults injected: {sum(chaos.injected.values())} (" + ", ".join(f"{n} {chaos.injected[n]}" for n, _, _ in FAULTS) + ")")
     print(f"faults fired: {sum(n for k, n in c.items() if k.startswith('faults fired: '))} (" + listed("faults fired: ") + ")")
     print(f"writes: {c['writes sent']} requests, {len(chaos.key_operations)} answered with an operation; answers retried: " + listed("answers "))
@@ -348,8 +373,8 @@ def report(args, chaos, stored, settled):
     print(f"upstream: {c['upstream requests logged']} requests, {c['upstream writes']} writes, {c['upstream replays']} answered "
           f"from Rokt's idempotency store; struck by faults: " + listed("upstream requests struck by "))
     print(f"checked: {len(chaos.upstream_payloads)} upstream keys, {len(chaos.key_operations)} gateway keys, {c['items checked']} blocks")
-    print("violations: " + ", ".join(f"{k} {len(v[k])}" for k in VIOLATION_KINDS))
-    for kind in VIOLATION_KINDS:
+    print("violations: " + ", ".join(f"{k} {len(v[k])}" for k in kinds))
+    for kind in kinds:
         for detail in v[kind][:10]:
             print(f"  {kind}: {detail}")
     return not any(v.values())
@@ -365,30 +390,48 @@ def main():
     parser.add_argument("--stuck-after", type=float, default=120, help="seconds of 409 idempotency_key_in_flight that make a stuck key")
     parser.add_argument("--sandbox-options", default="", help='more rokt-sandbox options, e.g. "--shapes alternative"')
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (kept anyway on failure)")
+    parser.add_argument("--replicas", type=int, default=0, help="N gateways on one PostgreSQL behind HAProxy (0: one gateway on SQLite)")
+    parser.add_argument("--store", choices=("postgres", "sqlite"), default="postgres",
+                        help="the replicas' store; sqlite only with --replicas 1 (the harness without PostgreSQL)")
+    parser.add_argument("--wake-slack", type=float, default=3,
+                        help="--replicas: seconds a synchronous answer may still be pending after its operation ended")
     args = parser.parse_args()
     if not 1 <= args.writers <= 60:
         parser.error("--writers must be from 1 to 60 (writer w owns partnerVerticalId 1520+w)")
+    if args.replicas < 0 or (args.store == "sqlite" and args.replicas > 1):
+        parser.error("--replicas must be 0 or more, and 1 at most on --store sqlite (one process per SQLite file)")
     args.seed = args.seed if args.seed is not None else random.randrange(10**6)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))  # so that `finally` stops the processes
     work = tempfile.mkdtemp(prefix="chaos-")
-    sandbox = gateway = None
+    sandbox = gateway = cluster = None
     try:
         sandbox, sandbox_port = start_sandbox(args.bin_dir, work, shlex.split(args.sandbox_options))
         api_key = "rgw_chaos_" + uuid.uuid4().hex
-        gateway = Gateway(args.bin_dir, work, free_port(), f"http://127.0.0.1:{sandbox_port}", api_key)
+        if args.replicas:
+            cluster = chaos_replicas.PostgresCluster(os.path.join(work, "postgres")) if args.store == "postgres" else None
+            gateway = chaos_replicas.start_replicas(args, work, sandbox_port, api_key, cluster)
+        else:
+            gateway = Gateway(args.bin_dir, work, free_port(), f"http://127.0.0.1:{sandbox_port}", api_key)
         chaos = Chaos(args, sandbox_port, gateway, api_key)
         seed_blocks = {m: chaos.blocks(m) for m in MERCHANTS}
-        chaos.restart()
+        if args.replicas:
+            gateway.start_each(chaos.restart)
+            gateway.balancer.start()
+        else:
+            chaos.restart()
         print(f"chaos: {args.seconds:g} s, {args.writers} writers on {len(MERCHANTS)} merchants, seed {args.seed}, "
-              f"gateway port {gateway.port}, scratch {work}", flush=True)
+              f"{'haproxy' if args.replicas else 'gateway'} port {gateway.port}, scratch {work}", flush=True)
         settled = run(args, chaos)
         stored = chaos.check_keys()
         chaos.drain_log()
         chaos.check_final_state(seed_blocks)
+        sync, violations = chaos_replicas.classify_sync_answers(chaos.sync_answers, chaos.replica_of_request, args.wake_slack)
+        for violation in violations:
+            chaos.stats.violation(*violation)
         exit_status = gateway.terminate()
         if exit_status != 0:
             chaos.stats.violation("unclean SIGTERM exits", f"exit status {exit_status}")
-        if not report(args, chaos, stored, settled):
+        if not report(args, chaos, stored, settled, sync):
             print(f"chaos: FAILED (seed {args.seed}; logs in {work})")
             return 1
         print("chaos: ok")
@@ -397,18 +440,23 @@ def main():
         return 0
     except Exception as error:  # the run itself broke: show why and where the logs are
         print(f"chaos: run broken: {error!r} (logs in {work})")
-        try:
-            with open(os.path.join(work, "gateway.log"), errors="replace") as log:
-                print("".join(log.readlines()[-20:]))
-        except OSError:
-            pass
+        for name in gateway.logs() if args.replicas and gateway else ["gateway.log"]:
+            try:
+                with open(os.path.join(work, name), errors="replace") as log:
+                    print((f"--- {name}\n" if args.replicas else "") + "".join(log.readlines()[-20:]))
+            except OSError:
+                pass
         return 2
     finally:
         if gateway:
             gateway.terminate()
+        if args.replicas and gateway:
+            gateway.balancer.stop()
         if sandbox and sandbox.poll() is None:
             sandbox.terminate()
             sandbox.wait()
+        if cluster:
+            cluster.stop(keep_log=os.path.join(work, "postgres.log"))
 
 
 if __name__ == "__main__":

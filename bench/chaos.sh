@@ -6,6 +6,8 @@
 # exactly the accepted changes. Prints the counts; exits non-zero on any violation.
 #
 #   bench/chaos.sh [seconds=600] [chaos.py options: --writers N, --seed N, --keep, …]
+#   bench/chaos.sh 30 --replicas 3   # three gateways on one PostgreSQL behind HAProxy, killed in
+#                                    # turn (bench/chaos_replicas.py; needs postgresql and haproxy)
 #
 # BIN_DIR: where rokt-gateway and rokt-sandbox are; default the shipped build (deploy/build.sh).
 set -euo pipefail
@@ -13,6 +15,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-600}
 BIN_DIR=${BIN_DIR:-$(deploy/build.sh | tail -1)}
 # The checker's own rules first: a checker that cannot fail proves nothing.
-tests=$(python3 -B bench/chaos_model_test.py 2>&1) || { echo "$tests"; exit 1; }
-echo "bench/chaos_model_test.py: ${tests##*$'\n'}"
+for test in bench/chaos_model_test.py bench/chaos_replicas_test.py; do
+  tests=$(python3 -B "$test" 2>&1) || { echo "$tests"; exit 1; }
+  echo "$test: ${tests##*$'\n'}"
+done
 exec python3 -B bench/chaos.py --seconds "$seconds" --bin-dir "$BIN_DIR" "${@:2}"

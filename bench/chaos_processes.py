@@ -22,25 +22,30 @@ def call(port, method, path, body=None, headers=None, timeout=10):
 
 
 class Gateway:
-    """`rokt-gateway serve` on a fixed port and database, killed and restarted at will."""
+    """`rokt-gateway serve` on a fixed port and database, killed and restarted at will.
+    store_env: the store's variables (DATABASE_URL…) instead of DATABASE_PATH, the SQLite file in
+    `work`; more_env: further variables; ready_path: what must answer 200 before it counts as started."""
 
-    def __init__(self, bin_dir, work, port, sandbox_url, api_key):
+    def __init__(self, bin_dir, work, port, sandbox_url, api_key, name="gateway", store_env=None, more_env=None,
+                 ready_path="/healthz"):
         self.exe, self.port, self.process = os.path.join(bin_dir, "rokt-gateway"), port, None
-        self.log = open(os.path.join(work, "gateway.log"), "ab")
-        self.env = dict(os.environ, PORT=str(port), DATABASE_PATH=os.path.join(work, "gateway.sqlite3"),
+        self.name, self.ready_path = name, ready_path
+        self.log = open(os.path.join(work, f"{name}.log"), "ab")
+        store = store_env or {"DATABASE_PATH": os.path.join(work, "gateway.sqlite3")}
+        self.env = dict(os.environ, PORT=str(port), **store, **(more_env or {}),
                         ROKT_BASE_URL=sandbox_url, ROKT_ECOMMERCE_BASE_URL=sandbox_url, ROKT_API_TOKEN="sandbox-token",
                         ROKT_PARENT_ACCOUNT_ID="demo-parent", GATEWAY_BOOTSTRAP_API_KEY=api_key,
                         RETRY_BASE_MS="50", RETRY_CAP_MS="500", LOG_LEVEL="warn", LOG_FORMAT="text")
 
     def start(self, deadline_seconds=60):
-        """Starts it and waits for /healthz; False when it exited or did not answer in time."""
+        """Starts it and waits for ready_path; False when it exited or did not answer in time."""
         self.process = subprocess.Popen([self.exe, "serve"], env=self.env, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + deadline_seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return False
             try:
-                if call(self.port, "GET", "/healthz", timeout=2)[0] == 200:
+                if call(self.port, "GET", self.ready_path, timeout=2)[0] == 200:
                     return True
             except (OSError, http.client.HTTPException):
                 pass

@@ -5,7 +5,9 @@
 # /healthz and /readyz answer; `rokt-gateway healthcheck` (the image's HEALTHCHECK) passes
 # inside the container; a write goes through the engine to the sandbox and the sandbox holds
 # it; `podman stop` (SIGTERM) ends the gateway with exit code 0 within the stop timeout; the
-# image is at most 40 MB and runs as 65532. Removes every container, volume and image it made.
+# image is at most 40 MB and runs as 65532; then deploy/compose.yaml up, and its `replicas`
+# profile parsed (its PostgreSQL and HAProxy images come from a registry) with
+# deploy/haproxy/haproxy.cfg checked by `haproxy -c`. Removes every container, volume and image it made.
 #
 #   deploy/container-test.sh [BIN_DIR]   (BIN_DIR as for deploy/image.sh)
 set -euo pipefail
@@ -166,5 +168,23 @@ compose_key=$(cat "$work/compose/secrets/gateway_bootstrap_api_key")
 exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$name-compose_gateway_1")
 [ "$exit_code" = 0 ] || fail "compose stop: the gateway's exit code is $exit_code"
 ok "deploy/compose.yaml: up, /readyz on the published port, healthy, secrets read, Rokt reached, stop exits 0"
+
+# The `replicas` profile pulls PostgreSQL's and HAProxy's images from a registry, which CI does
+# not reach: compose parses it (deploy/validate-manifests.sh checks what it says) and HAProxy
+# reads its configuration (the replicas' names resolve only inside compose: nothing else may warn).
+printf 'compose-test\n' >"$work/compose/secrets/database_password"
+mkdir -p "$work/compose/haproxy"
+cp deploy/haproxy/haproxy.cfg "$work/compose/haproxy/"
+"${compose[@]}" --profile replicas config >"$work/replicas.yaml" 2>"$work/replicas.log" ||
+  fail "compose --profile replicas config: $(cat "$work/replicas.log")"
+services=$(python3 -c 'import sys, yaml; print(" ".join(sorted(yaml.safe_load(open(sys.argv[1]))["services"])))' "$work/replicas.yaml")
+[ "$services" = "gateway gateway-1 gateway-2 gateway-3 haproxy postgres sandbox" ] || fail "compose --profile replicas: services $services"
+if ! command -v haproxy >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq haproxy >&2
+fi
+haproxy -c -f deploy/haproxy/haproxy.cfg >"$work/haproxy.log" 2>&1 || fail "haproxy -c: $(cat "$work/haproxy.log")"
+! grep WARNING "$work/haproxy.log" | grep -v "could not resolve address 'sandbox'" || fail "haproxy -c warns: $(cat "$work/haproxy.log")"
+ok "deploy/compose.yaml --profile replicas parses (PostgreSQL, 3 replicas, HAProxy); haproxy -c accepts deploy/haproxy/haproxy.cfg"
 
 echo "container test: all $checks checks ok"

@@ -5,7 +5,7 @@ import Testing
 /// The gateway's database holds webhook signing secrets: its directory (when the gateway
 /// creates it) is 0700, and the file, its WAL, shared-memory index and lock file are 0600.
 @Suite struct DatabaseFilePermissionTests {
-    @Test func theDatabaseItsCompanionsAndItsDirectoryArePrivate() async throws {
+    @Test(.readsSQLiteTables) func theDatabaseItsCompanionsAndItsDirectoryArePrivate() async throws {
         try await withGateway(configure: { $0.allowPrivateWebhooks = true }) { gateway in
             let created = try await gateway.call(.post, "/v1/webhook-endpoints", json: #"{"url":"http://127.0.0.1:9/hooks"}"#)
             #expect(created.status == 201)

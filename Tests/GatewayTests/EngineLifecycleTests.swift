@@ -8,7 +8,7 @@ import Testing
 @testable import Gateway
 
 @Suite struct EngineLifecycleTests {
-    @Test func cleanShutdownHandsLeasesBack() async throws {
+    @Test(.readsSQLiteTables) func cleanShutdownHandsLeasesBack() async throws {
         let harness = try await GatewayHarness.start()
         // Keep the job busy retrying so a lease is held when the gateway stops.
         harness.sandbox.faults.failNext(1000, method: "PUT", status: 503)

@@ -39,7 +39,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["store error", "5xx answer"])
+    @Test(.readsSQLiteTables, arguments: ["store error", "5xx answer"])
     func aKeyBoundToAnOperationAnswersWithItAfterAFailedFirstAnswer(_ failure: String) async throws {
         let clock = ManualWallClock()
         try await withGateway(clock: clock) { gateway in

@@ -51,7 +51,7 @@ extension GatewayHarness {
     /// A page whose every attempt went unanswered (a 503 after applying, then dropped
     /// connections) is never sent under a second key: when its key is about to expire it ends
     /// `outcome_unknown` with the key and Rokt's request id, and `operation.failed` is emitted.
-    @Test func aPageWithoutAnAnswerIsNeverResentUnderANewKey() async throws {
+    @Test(.readsSQLiteTables) func aPageWithoutAnAnswerIsNeverResentUnderANewKey() async throws {
         let clock = ManualWallClock()
         var engine = EngineConfiguration.forTests
         engine.retry.maxAge = .seconds(24 * 3600)

@@ -38,7 +38,7 @@ import Testing
         #expect(intent?.contains(Digest.sha256Hex(email)) == true)
     }
 
-    @Test func succeeded() async throws {
+    @Test(.readsSQLiteTables) func succeeded() async throws {
         try await withGateway { gateway in
             try await gateway.listenToEveryEvent()
             let email = Self.canary()
@@ -49,7 +49,7 @@ import Testing
         }
     }
 
-    @Test func refusedByRokt() async throws {
+    @Test(.readsSQLiteTables) func refusedByRokt() async throws {
         try await withGateway { gateway in
             try await gateway.listenToEveryEvent()
             gateway.sandbox.faults.failNext(1, method: "POST", path: Self.roktPath, status: 422)
@@ -60,7 +60,7 @@ import Testing
         }
     }
 
-    @Test func expiredWhileRoktKeptFailing() async throws {
+    @Test(.readsSQLiteTables) func expiredWhileRoktKeptFailing() async throws {
         let clock = ManualWallClock()
         try await withGateway(clock: clock) { gateway in  // retries for at most 1 h (EngineConfiguration.forTests)
             gateway.sandbox.faults.failNext(100_000, method: "POST", path: Self.roktPath, status: 503)
@@ -79,7 +79,7 @@ import Testing
         }
     }
 
-    @Test func outcomeUnknown() async throws {
+    @Test(.readsSQLiteTables) func outcomeUnknown() async throws {
         let clock = ManualWallClock()
         var engine = EngineConfiguration.forTests
         engine.retry.maxAge = .seconds(24 * 3600)

@@ -9,12 +9,16 @@ import Rokt
 /// - Every method is one transaction: all of it commits or none of it does, and it returns only
 ///   once its changes are durable. A method that fails leaves nothing behind (no operation, no
 ///   event, no call log line).
-/// - `submit` decides the queue bound and the live registration of an `externalAccountId` in
-///   its own transaction, serialised with every other submit (no two registrations of one id,
-///   never more than `maxUnfinished` unfinished operations after a commit).
+/// - `submit` decides the live registration of an `externalAccountId` atomically (no two
+///   registrations of one id). The `maxUnfinished` bound is exact on SQLite (every submit is
+///   serialised); on PostgreSQL it is read without a lock from sharded counts, so submits
+///   committing at the same instant may pass it by at most their number minus one.
 /// - A job is leased to at most one owner at a time: `claimJobs` never answers a job whose lease
 ///   is live or one in `excluding`, and answers it again once its lease has passed (PostgreSQL:
-///   `FOR UPDATE SKIP LOCKED`). `releaseForeignLeases` ends every lease not held by `owner`.
+///   `FOR UPDATE SKIP LOCKED`). `releaseForeignLeases` ends every lease not held by `owner` on
+///   SQLite, which one process owns; on PostgreSQL it ends none (the other leases may be live
+///   replicas'; a dead one's end by expiry). A backend shared by processes fences job writes: a
+///   write by an owner whose lease another claim took throws and changes nothing.
 /// - `finish` never changes an operation that has ended, and records an ending's `events` only
 ///   when it is the call that ended it (and then in its transaction).
 /// - Every job write stores the upstream calls it is given (`calls`), atomically with the write;

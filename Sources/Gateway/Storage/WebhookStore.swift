@@ -12,7 +12,9 @@ import JSON
 /// - An event with a `factId` is stored once: recording it again stores nothing.
 /// - A delivery is leased to one owner at a time: `claimDeliveries` skips live leases and
 ///   disabled endpoints, takes at most `perEndpointLimit - inFlight[endpoint]` per endpoint,
-///   oldest due first; a first attempt falls due `firstDelay` after its event.
+///   oldest due first; a first attempt falls due `firstDelay` after its event. A backend shared
+///   by several processes also counts the other owners' live leases against `perEndpointLimit`,
+///   so the bound holds in total.
 /// - Commits that store due deliveries publish `StoreCommit.deliveriesDue`.
 protocol WebhookStore: Sendable {
     // MARK: Endpoints

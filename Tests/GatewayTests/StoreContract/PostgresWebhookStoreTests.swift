@@ -1,4 +1,3 @@
-import ChildProcess
 import Foundation
 import JSON
 import Postgres
@@ -10,28 +9,11 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct PostgresWebhookStoreTests {
     typealias F = Fixture
 
-    /// Runs `body` with two stores on one fresh database.
-    private func withReplicas(_ body: (_ a: any GatewayStore, _ b: any GatewayStore) async throws -> Void) async throws {
-        // TEMPORARY until the shared PostgreSQL test backend lands.
-        let cluster = try await TemporaryCluster.shared()
-        let admin = try PostgresConfiguration(connectionString: cluster.url)
-        let name = "webhooks_\(UInt32.random(in: 0...UInt32.max))"
-        let connection = try await PostgresConnection.connect(admin)
-        _ = try await connection.simpleQuery("CREATE DATABASE \(name)")
-        await connection.close()
-        var configuration = admin
-        configuration.database = name
-        let a = try await PostgresGatewayStore.open(configuration: configuration, poolOptions: PostgresPoolOptions())
-        let b = try await PostgresGatewayStore.open(configuration: configuration, poolOptions: PostgresPoolOptions())
-        do {
-            try await body(a, b)
-        } catch {
-            await a.close()
-            await b.close()
-            throw error
-        }
-        await a.close()
-        await b.close()
+    /// Runs `body` with two stores on one fresh database (and that database, to count rows).
+    private func withReplicas(
+        _ body: (_ a: any GatewayStore, _ b: any GatewayStore, _ database: PostgresConfiguration) async throws -> Void
+    ) async throws {
+        try await PostgresStoreTests.withReplicas(2) { stores, url in try await body(stores[0], stores[1], try ScratchDatabases.configuration(url)) }
     }
 
     private static func failure(_ merchant: String) -> NewWebhookEvent {
@@ -39,7 +21,7 @@ import Testing
     }
 
     @Test func concurrentClaimsOnTwoReplicasNeverLeaseADeliveryTwiceNorExceedTheEndpointBound() async throws {
-        try await withReplicas { a, b in
+        try await withReplicas { a, b, _ in
             #expect(try await a.createEndpoint(F.endpoint("we_1"), maxEndpoints: 5))
             #expect(try await b.createEndpoint(F.endpoint("we_2"), maxEndpoints: 5))
             _ = try await a.recordEvents((0..<30).map { _ in Self.failure("m1") }, now: F.t0)
@@ -73,7 +55,7 @@ import Testing
     }
 
     @Test func concurrentTransactionsOfOneMerchantOnTwoReplicasNumberItsEventsWithoutAGap() async throws {
-        try await withReplicas { a, b in
+        try await withReplicas { a, b, _ in
             #expect(try await a.createEndpoint(F.endpoint("we_1"), maxEndpoints: 5))
             let batches = try await withThrowingTaskGroup(of: [String?].self) { group in
                 for index in 0..<4 {
@@ -94,7 +76,7 @@ import Testing
     }
 
     @Test func oneFactRecordedOnTwoReplicasAtOnceIsStoredOnceAndTakesOneNumber() async throws {
-        try await withReplicas { a, b in
+        try await withReplicas { a, b, _ in
             #expect(try await a.createEndpoint(F.endpoint("we_1"), maxEndpoints: 5))
             let fact = WebhookEvents.event(.operationSucceeded, merchantId: "m1", data: ["operationId": .string("op_0190000000001234")])
             let answers = try await withThrowingTaskGroup(of: String?.self) { group in
@@ -112,7 +94,7 @@ import Testing
     }
 
     @Test func retentionOnOneReplicaPurgesOnlyEndedDeliveriesAndUnreferencedEvents() async throws {
-        try await withReplicas { a, b in
+        try await withReplicas { a, b, _ in
             #expect(try await a.createEndpoint(F.endpoint("we_1"), maxEndpoints: 5))
             _ = try await a.recordEvents((0..<4).map { _ in Self.failure("m1") }, now: F.t0)
             let claimed = try await a.claimDeliveries(
@@ -138,7 +120,7 @@ import Testing
     }
 
     @Test func concurrentAttemptsToOneEndpointOnTwoReplicasSeeEachOthersFailureStreak() async throws {
-        try await withReplicas { a, b in
+        try await withReplicas { a, b, _ in
             #expect(try await a.createEndpoint(F.endpoint("we_1"), maxEndpoints: 5))
             _ = try await a.recordEvents((0..<6).map { _ in Self.failure("m1") }, now: F.t0)
             let claimed = try await a.claimDeliveries(
@@ -164,7 +146,7 @@ import Testing
     }
 
     @Test func endpointsOnTwoReplicasKeepTheirLimitAndTheDeliveryLogAndRedeliveryWork() async throws {
-        try await withReplicas { a, b in
+        try await withReplicas { a, b, _ in
             // Creations racing on both replicas never exceed the limit.
             let created = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<6 {
@@ -212,6 +194,30 @@ import Testing
             #expect(try await a.deleteEndpoint(id))
             #expect(try await b.deleteEndpoint(id) == false)
             #expect(try await a.deliveries(endpointId: id, limit: 5, after: nil) == nil)
+        }
+    }
+
+    @Test func purgedOperationsTakeTheirSharedResultAndCallOnlyWithTheLastOneReferringToThem() async throws {
+        try await withReplicas { a, b, database in
+            for id in ["op_1", "op_2"] { _ = try await a.submit(F.submission(F.operation(id))) }
+            let call = LoggedCall(call: try F.call("req-1"), operationIds: ["op_1", "op_2"])
+            try await a.finish([F.success("op_1"), F.success("op_2")], deletePendingWriteOf: nil, now: F.t0, calls: [call])
+            func rows(_ table: String) async throws -> Int64 {
+                let connection = try await PostgresConnection.connect(database)
+                let count = try await connection.query("SELECT count(*) AS n FROM \(table)").rows.first?.int64("n")
+                await connection.close()
+                return count ?? -1
+            }
+            func shared() async throws -> [Int64] { [try await rows("results"), try await rows("upstream_calls"), try await rows("operation_calls")] }
+            #expect(try await b.purgeOperations(endedBefore: F.t0 + 1, limit: 1) == 1)
+            let remaining = try await a.operation("op_1") == nil ? "op_2" : "op_1"
+            let kept = try #require(try await a.operation(remaining))
+            #expect(kept.result != nil)
+            #expect(try await a.calls(of: remaining).count == 1)
+            #expect(try await shared() == [1, 1, 1])
+            #expect(try await b.purgeOperations(endedBefore: F.t0 + 1, limit: 1) == 1)
+            #expect(try await shared() == [0, 0, 0])
+            #expect(try await b.gauges().operationsByState["succeeded"] == 0)
         }
     }
 }

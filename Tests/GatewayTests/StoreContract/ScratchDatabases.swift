@@ -5,9 +5,9 @@ import Synchronization
 
 /// Fresh databases on the test process's PostgreSQL cluster (`TemporaryCluster`), one per store
 /// the contract opens. At most `slots` exist at once: every store holds a pool and a listening
-/// session, and the cluster takes 100 connections.
+/// session, and the cluster takes 300 connections (scripts/postgres-cluster.sh).
 enum ScratchDatabases {
-    static let slots = ScratchSlots(8)
+    static let slots = ScratchSlots(24)
 
     /// A new empty database; answers its URL.
     static func create() async throws -> String {
@@ -18,7 +18,7 @@ enum ScratchDatabases {
             try await withAdministration(cluster) { try await $0.simpleQuery("CREATE DATABASE \(name)") }
             return try url(cluster, database: name)
         } catch {
-            await slots.release()
+            slots.release()
             throw error
         }
     }
@@ -33,7 +33,7 @@ enum ScratchDatabases {
         if let cluster = try? await TemporaryCluster.shared().url, let name = url.split(separator: "/").last {
             try? await withAdministration(cluster) { try await $0.simpleQuery("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
         }
-        await slots.release()
+        slots.release()
     }
 
     static func configuration(_ url: String) throws -> PostgresConfiguration {

@@ -1,4 +1,3 @@
-import JSON
 import Postgres
 
 /// SQL of the retention sweep on PostgreSQL. Each function deletes at most `limit` rows in the

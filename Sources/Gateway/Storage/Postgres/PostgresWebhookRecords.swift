@@ -93,8 +93,8 @@ enum PostgresWebhookRecords {
     ///
     /// Gap-free, ordered sequences across processes: each merchant's counter row is locked
     /// first and held to commit, so one merchant's transactions number their events one after
-    /// the other; a number is taken only once its event is stored (a fact another transaction
-    /// stored meanwhile takes none).
+    /// the other; a number is taken only with its event (a fact already stored, also by a
+    /// transaction that committed while this one waited for the lock, takes none).
     @discardableResult
     static func record(
         _ events: [NewWebhookEvent], now: Int64, in db: PostgresConnection, notices: PostgresCommitNotices
@@ -104,61 +104,55 @@ enum PostgresWebhookRecords {
             "SELECT id, events FROM webhook_endpoints WHERE disabled_at IS NULL ORDER BY id FOR KEY SHARE"
         ).rows.map { row in (id: try row.string("id"), events: try row.optionalString("events").map(WebhookRecords.decodeEvents)) }
         let wanted = events.map { event in endpoints.filter { $0.events?.contains(event.type) ?? true }.map(\.id) }
-        let merchants = Set(zip(events, wanted).filter { !$0.1.isEmpty }.map(\.0.merchantId))
-        var last: [String: Int64] = [:]
-        if !merchants.isEmpty {
-            let values = (1...merchants.count).map { "($\($0))" }.joined(separator: ", ")
-            for row in try await db.query(
-                """
-                INSERT INTO webhook_sequences (merchant_id, last) SELECT m, 0 FROM (VALUES \(values)) AS v(m) ORDER BY m
-                ON CONFLICT (merchant_id) DO UPDATE SET last = webhook_sequences.last RETURNING merchant_id, last
-                """, merchants.sorted().map { .text($0) }
-            ).rows {
-                last[try row.string("merchant_id")] = try row.int64("last")
-            }
-        }
-        let factIds = events.compactMap(\.factId)
-        var storedFacts: Set<String> = []
-        if !factIds.isEmpty {
-            storedFacts = Set(
-                try await db.query(
-                    "SELECT id FROM webhook_events WHERE id IN (\(PostgresPlaceholders.list(count: factIds.count, from: 1)))",
-                    factIds.map { .text($0) }
-                ).rows.map { try $0.string("id") })
-        }
+        var last = try await lockCounters(of: Set(zip(events, wanted).filter { !$0.1.isEmpty }.map(\.0.merchantId)), in: db)
+        // A fact no endpoint wants now may have been stored when one did: it answers its id, as recording it again does.
+        let unwantedFacts = zip(events, wanted).compactMap { $1.isEmpty ? $0.factId : nil }
+        let storedFacts = try await storedEvents(unwantedFacts, in: db)
         var ids: [String?] = []
-        var numbered: [String: Int64] = [:]
+        var stored = false
         for (event, endpoints) in zip(events, wanted) {
-            if let factId = event.factId, storedFacts.contains(factId) {
-                ids.append(factId)
-                continue
-            }
             guard !endpoints.isEmpty, let previous = last[event.merchantId] else {
-                ids.append(nil)
+                ids.append(event.factId.flatMap { storedFacts.contains($0) ? $0 : nil })
                 continue
             }
             let id = event.factId ?? Identifiers.prefixed("evt_", now: now)
             if try await insert(event, id: id, sequence: previous + 1, endpoints: endpoints, now: now, in: db) {
                 last[event.merchantId] = previous + 1
-                numbered[event.merchantId] = previous + 1
+                stored = true
             }
-            if let factId = event.factId { storedFacts.insert(factId) }
             ids.append(id)
         }
-        guard !numbered.isEmpty else { return ids }
-        let counters = JSONValue.array(numbered.map { .object(["merchant": .string($0.key), "last": .number(Double($0.value))]) })
-        _ = try await db.query(
-            """
-            UPDATE webhook_sequences s SET last = v.last FROM jsonb_to_recordset($1) AS v(merchant text, last bigint)
-            WHERE s.merchant_id = v.merchant
-            """, [.json(counters.serialized)])
         // Dispatchers of every replica look once this transaction has committed.
-        notices.append(.deliveriesDue)
+        if stored { notices.append(.deliveriesDue) }
         return ids
     }
 
-    /// One event and its deliveries in one statement; false when the event's id is stored already
-    /// (a fact recorded by a concurrent transaction: nothing is stored then).
+    /// Locks the merchants' counter rows (created at 0 when missing) in a fixed order until
+    /// commit; answers each one's last number as it is once the lock is held.
+    private static func lockCounters(of merchants: Set<String>, in db: PostgresConnection) async throws -> [String: Int64] {
+        guard !merchants.isEmpty else { return [:] }
+        var last: [String: Int64] = [:]
+        for row in try await db.query(
+            """
+            INSERT INTO webhook_sequences (merchant_id, last) SELECT m, 0 FROM (VALUES \((1...merchants.count).map { "($\($0))" }.joined(separator: ", "))) AS v(m)
+            ORDER BY m ON CONFLICT (merchant_id) DO UPDATE SET last = webhook_sequences.last RETURNING merchant_id, last
+            """, merchants.sorted().map { .text($0) }
+        ).rows {
+            last[try row.string("merchant_id")] = try row.int64("last")
+        }
+        return last
+    }
+
+    private static func storedEvents(_ ids: [String], in db: PostgresConnection) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return Set(
+            try await db.query(
+                "SELECT id FROM webhook_events WHERE id IN (\(PostgresPlaceholders.list(count: ids.count, from: 1)))", ids.map { .text($0) }
+            ).rows.map { try $0.string("id") })
+    }
+
+    /// One event, its deliveries and its merchant's counter in one statement; false when the
+    /// event's id is stored already (a fact: then nothing is stored and no number taken).
     private static func insert(
         _ event: NewWebhookEvent, id: String, sequence: Int64, endpoints: [String], now: Int64, in db: PostgresConnection
     ) async throws -> Bool {
@@ -172,6 +166,8 @@ enum PostgresWebhookRecords {
             ), deliveries AS (
                 INSERT INTO webhook_deliveries (id, endpoint_id, event_id, state, attempts, due_at, created_at, updated_at)
                 SELECT d.id, d.endpoint, event.id, 'pending', 0, $5, $5, $5 FROM event, jsonb_to_recordset($10) AS d(id text, endpoint text)
+            ), counter AS (
+                UPDATE webhook_sequences SET last = $4 WHERE merchant_id = $3 AND EXISTS (SELECT 1 FROM event)
             )
             SELECT count(*) AS stored FROM event
             """,
