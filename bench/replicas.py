@@ -27,7 +27,7 @@ import argparse, concurrent.futures, json, os, shutil, signal, statistics, subpr
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gateway_load import Bench, http
 from webhook_bench import Receiver, success_to_arrival
-from chaos_processes import Gateway, call, free_port, start_sandbox
+from chaos_processes import Gateway, free_port, start_sandbox
 
 CONFIGS = {"a": ("sqlite", 1), "b": ("postgres", 1), "c": ("postgres", 2), "d": ("postgres", 3)}
 WRK_THREADS, WRK_CONNECTIONS = 6, 66  # 6 threads divide evenly over 1, 2 or 3 replicas
@@ -188,33 +188,18 @@ def start_replicas(args, cfg, work, sandbox_url, key, cluster, database):
         os.makedirs(directory)
         # DATABASE_PATH stays set (in the replica's directory): DATABASE_URL overrides it, and a
         # binary that ignored DATABASE_URL writes nothing outside the run's directory.
-        gateway = Gateway(args.bin_dir, directory, free_port(), sandbox_url, key)
-        gateway.env["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = "true"
+        store_env = {"DATABASE_PATH": os.path.join(directory, "gateway.sqlite3")}
         if store == "postgres":
             password_file = os.path.join(work, "database-password")
-            with open(password_file, "w") as f:
+            with open(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
                 f.write(cluster.password + "\n")
-            os.chmod(password_file, 0o600)
-            gateway.env.update(DATABASE_URL=database, DATABASE_PASSWORD_FILE=password_file)
-        replicas.append(gateway)
+            store_env.update(DATABASE_URL=database, DATABASE_PASSWORD_FILE=password_file)
+        replicas.append(Gateway(args.bin_dir, directory, free_port(), sandbox_url, key, store_env=store_env,
+                                more_env={"WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}, ready_path="/readyz"))
     # All at once, as a deployment's replicas start: their migrations must not race.
     with concurrent.futures.ThreadPoolExecutor(count) as pool:
         started = list(pool.map(lambda gateway: gateway.start(), replicas))
     return replicas, started
-
-
-def wait_ready(replicas, deadline_s=60):
-    deadline = time.monotonic() + deadline_s
-    for gateway in replicas:
-        while True:
-            try:
-                if call(gateway.port, "GET", "/readyz", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if gateway.process.poll() is not None or time.monotonic() > deadline:
-                raise Failure(f"replica on :{gateway.port} not ready (see {gateway.log.name})")
-            time.sleep(0.05)
 
 
 def renice(pid, niceness):
@@ -249,8 +234,7 @@ def run_once(args, cfg, run, receiver, cluster):
         replicas, started = start_replicas(args, cfg, work, sandbox_url, key, cluster, url)
         for gateway, ok in zip(replicas, started):
             if not ok:
-                raise Failure(f"replica on :{gateway.port} did not start: {log_tail(gateway.log.name)}")
-        wait_ready(replicas)
+                raise Failure(f"replica on :{gateway.port} not ready (/readyz) within 60 s: {log_tail(gateway.log.name)}")
         if store == "postgres" and cluster.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database) == "0":
             raise Failure("DATABASE_URL not supported by this binary (the replicas left the PostgreSQL database empty)")
         bench = ReplicaBench([g.port for g in replicas], sandbox_url, key, args.seconds)
