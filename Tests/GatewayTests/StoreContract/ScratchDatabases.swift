@@ -4,10 +4,12 @@ import Synchronization
 @testable import Gateway
 
 /// Fresh databases on the test process's PostgreSQL cluster (`TemporaryCluster`), one per store
-/// the contract opens. At most `slots` exist at once: every store holds a pool and a listening
-/// session, and the cluster takes 300 connections (scripts/postgres-cluster.sh).
+/// the contract opens. At most `slots` exist at once: each creation writes a copy of the template
+/// through the WAL, and every store holds a pool and a listening session (the cluster takes 300
+/// connections, scripts/postgres-cluster.sh). More when every end-to-end test runs on PostgreSQL
+/// (scripts/test-postgres.sh): each gateway holds its database for its whole test.
 enum ScratchDatabases {
-    static let slots = ScratchSlots(24)
+    static let slots = ScratchSlots(TestStore.fromEnvironment == .postgres ? 24 : 8)
 
     /// A new empty database; answers its URL.
     static func create() async throws -> String {

@@ -46,6 +46,9 @@ final class GatewayHarness: Sendable {
             return store.database
         }
     }
+    struct ReplicaOfSQLite: Error, CustomStringConvertible {
+        var description: String { "replicas share a PostgreSQL database: start the first gateway with store: .postgres" }
+    }
     struct TestStoreMismatch: Error, CustomStringConvertible {
         var description: String { "this test reads SQLite tables; mark it .readsSQLiteTables" }
     }
@@ -85,7 +88,8 @@ final class GatewayHarness: Sendable {
         if let roktTimeout { configuration.roktRequestTimeout = roktTimeout }
         var postgresURL: String?
         if let first {
-            postgresURL = try #require(first.postgresURL, "replicas share a PostgreSQL database")
+            guard let shared = first.postgresURL else { throw ReplicaOfSQLite() }
+            postgresURL = shared
         } else if store == .postgres {
             postgresURL = try await ScratchDatabases.create()
         }

@@ -23,6 +23,8 @@ final class WebhookReceiver: Sendable {
         var script: [Int] = []
         var fallback = 200
         var delay: Duration = .zero
+        /// Moved by `release`: a request held before it is answered at once.
+        var holdSetting = 0
     }
 
     private final class Box: Sendable { let state = Mutex(State()) }
@@ -34,11 +36,14 @@ final class WebhookReceiver: Sendable {
     init(group: EventLoopGroup) throws {
         let box = self.box
         server = try HTTPServer(configuration: .init(host: "127.0.0.1", port: 0), group: group) { request in
-            let (status, delay) = box.state.withLock { state -> (Int, Duration) in
+            let (status, delay, setting) = box.state.withLock { state -> (Int, Duration, Int) in
                 state.received.append(Received(target: request.head.target, headers: request.headers, body: request.body))
-                return (state.script.isEmpty ? state.fallback : state.script.removeFirst(), state.delay)
+                return (state.script.isEmpty ? state.fallback : state.script.removeFirst(), state.delay, state.holdSetting)
             }
-            if delay > .zero { try? await Task.sleep(for: delay) }
+            let until = ContinuousClock.now + delay
+            while ContinuousClock.now < until, box.state.withLock({ $0.holdSetting }) == setting {
+                try? await Task.sleep(for: min(.milliseconds(10), until - ContinuousClock.now))
+            }
             return HTTPResponse(status: HTTPStatus(code: status), headers: ["Content-Type": "text/plain"], body: Array("answer \(status)".utf8))
         }
         port = try server.start()
@@ -51,8 +56,16 @@ final class WebhookReceiver: Sendable {
         }
     }
 
-    /// Answers only after `delay` (a receiver that hangs).
+    /// Answers each request `delay` after it arrived (a receiver that hangs).
     func hold(for delay: Duration) { box.state.withLock { $0.delay = delay } }
+
+    /// Stops holding: the requests held so far are answered now, later ones at once.
+    func release() {
+        box.state.withLock {
+            $0.delay = .zero
+            $0.holdSetting += 1
+        }
+    }
 
     var received: [Received] { box.state.withLock { $0.received } }
 
