@@ -123,6 +123,10 @@ end
         return {"accepted_per_s": r["rps"], "non2xx": r["non2xx"], "submitted": submitted,
                 "completed_per_s": submitted / (done - t0), "drain_after_load_s": done - t1}
 
+    def burst_address(self, i):
+        """(host, port) the i-th request of a burst is sent to: the one gateway (bench/replicas.py spreads them)."""
+        return self.gw.split("//")[1].split(":")[0], int(self.gw.rsplit(":", 1)[1])
+
     def puts_per_operation(self, n=1000):
         # A merchant of its own: its list stays within Rokt's limits whatever ran before.
         saved = self.merchants
@@ -130,7 +134,7 @@ end
         merchant, self.merchants = self.merchants[0], saved
         self.sandbox_admin("DELETE", "/requests")
         async def one(i):
-            reader, writer = await asyncio.open_connection(self.gw.split("//")[1].split(":")[0], int(self.gw.rsplit(":", 1)[1]))
+            reader, writer = await asyncio.open_connection(*self.burst_address(i))
             body = json.dumps({"domain": f"burst-{i}-{uuid.uuid4().hex[:8]}.example.com"}).encode()
             writer.write((f"POST /v1/merchants/{merchant}/controls/blocked-domains HTTP/1.1\r\nHost: bench\r\n"
                           f"Authorization: Bearer {self.key}\r\nContent-Type: application/json\r\nPrefer: respond-async\r\n"

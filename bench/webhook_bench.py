@@ -61,6 +61,22 @@ class Receiver:
 def parse_ts(text):
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
 
+def success_to_arrival(receiver, add, samples):
+    """Sorted delays (ms) from each operation's `updatedAt` to its webhook's arrival at `receiver`:
+    `add(i)` makes the i-th synchronous write (one endpoint subscribed) and returns its operation."""
+    receiver.take()
+    delays = []
+    for i in range(samples):
+        operation = add(i)
+        assert operation.get("state") == "succeeded", operation
+        receiver.wait_for(1, 10)
+        for arrived, body in receiver.take():
+            event = json.loads(body)
+            op = event["data"]["operation"]
+            if op["id"] == operation["id"]:
+                delays.append((arrived - parse_ts(op["updatedAt"])) * 1000)
+    return sorted(delays)
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--gateway"); p.add_argument("--sandbox"); p.add_argument("--key"); p.add_argument("--database")
@@ -106,18 +122,7 @@ def main():
 
     # 2. Latency from an operation's success to its webhook's arrival
     endpoints(1)
-    receiver.take()
-    delays = []
-    for i in range(a.latency_samples):
-        operation = add(10_000 + i)
-        assert operation.get("state") == "succeeded", operation
-        receiver.wait_for(1, 10)
-        for arrived, body in receiver.take():
-            event = json.loads(body)
-            op = event["data"]["operation"]
-            if op["id"] == operation["id"]:
-                delays.append((arrived - parse_ts(op["updatedAt"])) * 1000)
-    delays.sort()
+    delays = success_to_arrival(receiver, lambda i: add(10_000 + i), a.latency_samples)
     q = statistics.quantiles(delays, n=100)
     print(f"success_to_arrival_ms: samples={len(delays)} p50={statistics.median(delays):.1f} p99={q[98]:.1f} max={delays[-1]:.1f}")
 
