@@ -194,6 +194,11 @@ def start_replicas(args, cfg, work, sandbox_url, key, cluster, database):
             with open(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
                 f.write(cluster.password + "\n")
             store_env.update(DATABASE_URL=database, DATABASE_PASSWORD_FILE=password_file)
+            # One connection budget for the whole deployment (DATABASE_CONNECTIONS_IN_ALL, default 16,
+            # the one-replica default), split over the replicas: on a small server, replicas × a full
+            # pool each is more backends than its cores can run.
+            in_all = int(os.environ.get("DATABASE_CONNECTIONS_IN_ALL", "16"))
+            store_env["DATABASE_MAX_CONNECTIONS"] = str(max(2, in_all // count))
         replicas.append(Gateway(args.bin_dir, directory, free_port(), sandbox_url, key, store_env=store_env,
                                 more_env={"WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}, ready_path="/readyz"))
     # All at once, as a deployment's replicas start: their migrations must not race.

@@ -143,7 +143,13 @@ public final class OperationEngine: Sendable {
     public var isRunning: Bool { state.withLock { $0.scheduler != nil && !$0.stopping } }
 
     private func schedule() async {
+        let runtime = context.configuration.runtime
+        var lastPass: ContinuousClock.Instant?
         while !isStopping {
+            if let lastPass, case let wait = lastPass + context.configuration.schedulingInterval - runtime.monotonicNow(), wait > .zero {
+                try? await runtime.sleep(wait)
+            }
+            lastPass = runtime.monotonicNow()
             passes.add(1, ordering: .relaxed)
             let (running, busy) = state.withLock { ($0.active.count, $0.active) }
             let capacity = limit.current - running
