@@ -1,40 +1,10 @@
 import Postgres
 
-/// Operation endings encoded before the transaction, each distinct result document once.
-struct PostgresEndings: Sendable {
-    struct Row: Sendable {
-        var id: String
-        var succeeded: Bool
-        var changed: Bool?
-        /// Index into `results`.
-        var result: Int?
-        var error: String?
-        var redactedIntent: String?
-        var events: @Sendable () -> [NewWebhookEvent]
-    }
-    var results: [String] = []
-    var rows: [Row] = []
-
-    init(_ endings: [OperationFinish]) {
-        var resultIndex: [String: Int] = [:]
-        for ending in endings {
-            let slot = ending.result.map { result in
-                if let known = resultIndex[result] { return known }
-                resultIndex[result] = results.count
-                results.append(result)
-                return results.count - 1
-            }
-            rows.append(
-                Row(
-                    id: ending.id, succeeded: ending.succeeded, changed: ending.changed, result: slot,
-                    error: ending.error.map(OperationRecords.json), redactedIntent: ending.redactedIntent.map(OperationRecords.json),
-                    events: ending.events))
-        }
-    }
-
+/// `OperationStore.finish` on PostgreSQL.
+enum PostgresEndings {
     /// Ends operations: the terminal state is never overwritten, and an ending's redaction and
     /// events are recorded only by the call that ends it; `.operationsEnded` once committed.
-    static func finish(_ endings: PostgresEndings, now: Int64, in db: PostgresConnection, notices: PostgresCommitNotices) async throws {
+    static func finish(_ endings: EncodedEndings, now: Int64, in db: PostgresConnection, notices: PostgresCommitNotices) async throws {
         guard !endings.rows.isEmpty else { return }
         var resultIds: [Int64] = []
         for result in endings.results { resultIds.append(try await PostgresOperationRecords.insertResult(result, in: db)) }

@@ -152,7 +152,7 @@ extension PostgresGatewayStore {
                 try await PostgresJobRecords.release(key, dueAt: more ? now : nil, attempts: 0, in: db)
             }
         case .retry(let dueAt, let attempts, let expired, let deletePendingWrite, let now):
-            let endings = PostgresEndings(expired)
+            let endings = EncodedEndings(expired)
             try await write(for: key, calls: calls) { db, notices in
                 try await PostgresEndings.finish(endings, now: now, in: db, notices: notices)
                 if deletePendingWrite { try await PostgresJobRecords.deletePendingWrite(key, in: db) }
@@ -218,7 +218,7 @@ extension PostgresGatewayStore {
     }
 
     func finish(_ endings: [OperationFinish], deletePendingWriteOf job: ClaimedJobKey?, now: Int64, calls: [LoggedCall]) async throws {
-        let prepared = PostgresEndings(endings)
+        let prepared = EncodedEndings(endings)
         try await write(for: job, calls: calls) { db, notices in
             try await PostgresEndings.finish(prepared, now: now, in: db, notices: notices)
             if let job { try await PostgresJobRecords.deletePendingWrite(job, in: db) }

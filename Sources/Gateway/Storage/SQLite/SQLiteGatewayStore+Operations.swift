@@ -118,7 +118,7 @@ extension SQLiteGatewayStore {
                 try JobRecords.release(job, dueAt: more ? now : nil, attempts: 0, in: db)
             }
         case .retry(let dueAt, let attempts, let expired, let deletePendingWrite, let now):
-            let endings = PreparedEndings(expired)
+            let endings = EncodedEndings(expired)
             try await write(calls: calls) { db in
                 try Self.finish(endings, now: now, in: db)
                 if deletePendingWrite { try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db) }
@@ -174,7 +174,7 @@ extension SQLiteGatewayStore {
     }
 
     func finish(_ endings: [OperationFinish], deletePendingWriteOf job: ClaimedJobKey?, now: Int64, calls: [LoggedCall]) async throws {
-        let prepared = PreparedEndings(endings)
+        let prepared = EncodedEndings(endings)
         try await write(calls: calls) { db in
             try Self.finish(prepared, now: now, in: db)
             if let job { try JobRecords.deletePendingWrite(merchantId: job.merchantId, resource: job.resource, in: db) }
@@ -192,45 +192,9 @@ extension SQLiteGatewayStore {
         }
     }
 
-    /// Endings encoded before the write, each distinct result once, so the writer thread only writes.
-    private struct PreparedEndings: Sendable {
-        struct Row: Sendable {
-            var id: String
-            var succeeded: Bool
-            var changed: Bool?
-            var result: Int?
-            var error: String?
-            var redactedIntent: String?
-            var events: @Sendable () -> [NewWebhookEvent]
-        }
-        var results: [String] = []
-        var rows: [Row] = []
-
-        init(_ endings: [OperationFinish]) {
-            var resultIndex: [String: Int] = [:]
-            for ending in endings {
-                var slot: Int?
-                if let result = ending.result {
-                    if let known = resultIndex[result] {
-                        slot = known
-                    } else {
-                        slot = results.count
-                        resultIndex[result] = results.count
-                        results.append(result)
-                    }
-                }
-                rows.append(
-                    Row(
-                        id: ending.id, succeeded: ending.succeeded, changed: ending.changed, result: slot,
-                        error: ending.error.map(OperationRecords.json), redactedIntent: ending.redactedIntent.map(OperationRecords.json),
-                        events: ending.events))
-            }
-        }
-    }
-
     /// Ends operations: the terminal state is never overwritten, and an ending's redaction and
     /// events are recorded only by the call that ends it.
-    private static func finish(_ endings: PreparedEndings, now: Int64, in db: SQLiteConnection) throws {
+    private static func finish(_ endings: EncodedEndings, now: Int64, in db: SQLiteConnection) throws {
         guard !endings.rows.isEmpty else { return }
         let resultIds = try endings.results.map { try OperationRecords.insertResult($0, in: db) }
         // Most gateways have no endpoint: their endings build and record no event.
