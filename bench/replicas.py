@@ -199,6 +199,10 @@ def start_replicas(args, cfg, work, sandbox_url, key, cluster, database):
             # pool each is more backends than its cores can run.
             in_all = int(os.environ.get("DATABASE_CONNECTIONS_IN_ALL", "16"))
             store_env["DATABASE_MAX_CONNECTIONS"] = str(max(2, in_all // count))
+        # Likewise the jobs worked on at once (ENGINE_JOBS_IN_ALL, default 32, the one-replica
+        # default): more jobs in flight means fewer operations merged into each round.
+        jobs_in_all = int(os.environ.get("ENGINE_JOBS_IN_ALL", "32"))
+        store_env["ENGINE_MAX_CONCURRENT_JOBS"] = str(max(1, jobs_in_all // count))
         replicas.append(Gateway(args.bin_dir, directory, free_port(), sandbox_url, key, store_env=store_env,
                                 more_env={"WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}, ready_path="/readyz"))
     # All at once, as a deployment's replicas start: their migrations must not race.
