@@ -39,15 +39,13 @@ enum GatewayStorage {
     /// migrates to; read without migrating.
     static func schemaVersions(_ configuration: GatewayConfiguration) async throws -> (current: Int?, expected: Int) {
         if let postgres = configuration.postgres {
-            var options = PostgresPoolOptions()
-            options.maximumConnections = 1
-            let pool = PostgresPool(configuration: postgres, options: options)
+            let connection = try await PostgresConnection.connect(postgres)
             do {
-                let current = try await pool.withConnection { try await PostgresMigrator.version(on: $0) }
-                await pool.close()
+                let current = try await PostgresMigrator.version(on: connection)
+                await connection.close()
                 return (current == 0 ? nil : current, PostgresSchema.latestVersion)
             } catch {
-                await pool.close()
+                await connection.close()
                 throw error
             }
         }
