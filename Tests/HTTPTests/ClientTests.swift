@@ -195,7 +195,7 @@ import Testing
 
 @Suite struct ClientTLSTests {
     func withTLSServer(host: String = "127.0.0.1", _ body: (Int, TestCertificates) async throws -> Void) async throws {
-        let certificates = try TestCertificates.shared()
+        let certificates = try await TestCertificates.shared()
         try await withTestServer({
             $0.host = host
             $0.tls = .server(certificateChainFile: certificates.serverCertFile, privateKeyFile: certificates.serverKeyFile)

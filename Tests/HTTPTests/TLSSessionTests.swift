@@ -8,8 +8,8 @@ import Testing
 @Suite struct TLSSessionTests {
     // MARK: Handshake and verification
 
-    @Test func trustedCertificateForLocalhostHandshakesAndBytesFlowBothWays() throws {
-        let peers = try TLSPeers(serverName: "localhost")
+    @Test func trustedCertificateForLocalhostHandshakesAndBytesFlowBothWays() async throws {
+        let peers = try await TLSPeers(serverName: "localhost")
         let outcome = peers.pumpHandshakes()
         #expect(outcome.client == .complete)
         #expect(outcome.server == .complete)
@@ -25,8 +25,8 @@ import Testing
         #expect(response.received == Array("HTTP/1.1 204 No Content\r\n\r\n".utf8))
     }
 
-    @Test func megabytePayloadsRoundTripThroughPartialWrites() throws {
-        let peers = try TLSPeers(serverName: "localhost")
+    @Test func megabytePayloadsRoundTripThroughPartialWrites() async throws {
+        let peers = try await TLSPeers(serverName: "localhost")
         #expect(peers.pumpHandshakes().bothComplete)
         let payload = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
 
@@ -42,8 +42,8 @@ import Testing
         #expect(download.sawPartialWrite)
     }
 
-    @Test func wrongHostnameFailsVerificationWithHostnameMismatch() throws {
-        let peers = try TLSPeers(serverName: "example.com")
+    @Test func wrongHostnameFailsVerificationWithHostnameMismatch() async throws {
+        let peers = try await TLSPeers(serverName: "example.com")
         let outcome = peers.pumpHandshakes()
         let error = try #require(outcome.client.failure)
         #expect(error.kind == .certificateVerificationFailed)
@@ -53,9 +53,9 @@ import Testing
     }
 
     @Test(arguments: [false, true])
-    func certificateFromUntrustedCAFailsVerification(trustSystemRoots: Bool) throws {
-        let certificates = try TestCertificates.shared()
-        let peers = try TLSPeers(
+    func certificateFromUntrustedCAFailsVerification(trustSystemRoots: Bool) async throws {
+        let certificates = try await TestCertificates.shared()
+        let peers = try await TLSPeers(
             serverName: "localhost",
             client: .client(trustSystemRoots: trustSystemRoots, additionalCAFile: certificates.otherCAFile))
         let error = try #require(peers.pumpHandshakes().client.failure)
@@ -63,34 +63,34 @@ import Testing
         #expect(error.verificationFailure == "unable to get local issuer certificate")
     }
 
-    @Test func ipLiteralVerifiesAgainstTheIPSubjectAltNameWithoutSNI() throws {
-        let peers = try TLSPeers(serverName: "127.0.0.1")
+    @Test func ipLiteralVerifiesAgainstTheIPSubjectAltNameWithoutSNI() async throws {
+        let peers = try await TLSPeers(serverName: "127.0.0.1")
         #expect(peers.pumpHandshakes().bothComplete)
         #expect(peers.server.requestedServerName == nil, "RFC 6066: no SNI for IP literals")
     }
 
-    @Test func ipLiteralMissingFromCertificateFailsVerification() throws {
-        let peers = try TLSPeers(serverName: "127.0.0.2")
+    @Test func ipLiteralMissingFromCertificateFailsVerification() async throws {
+        let peers = try await TLSPeers(serverName: "127.0.0.2")
         let error = try #require(peers.pumpHandshakes().client.failure)
         #expect(error.kind == .certificateVerificationFailed)
         #expect(error.verificationFailure == "IP address mismatch")
     }
 
-    @Test func disabledHostnameCheckStillVerifiesTheChain() throws {
-        let certificates = try TestCertificates.shared()
-        let trusting = try TLSPeers(
+    @Test func disabledHostnameCheckStillVerifiesTheChain() async throws {
+        let certificates = try await TestCertificates.shared()
+        let trusting = try await TLSPeers(
             serverName: "example.com",
             client: .client(trustSystemRoots: false, additionalCAFile: certificates.caFile, verifyHostname: false))
         #expect(trusting.pumpHandshakes().bothComplete)
 
-        let untrusting = try TLSPeers(
+        let untrusting = try await TLSPeers(
             serverName: "example.com",
             client: .client(trustSystemRoots: false, additionalCAFile: certificates.otherCAFile, verifyHostname: false))
         #expect(untrusting.pumpHandshakes().client.failure?.kind == .certificateVerificationFailed)
     }
 
-    @Test func contextsNeverNegotiateBelowTLS12ButAcceptTLS12() throws {
-        let peers = try TLSPeers(serverName: "localhost")
+    @Test func contextsNeverNegotiateBelowTLS12ButAcceptTLS12() async throws {
+        let peers = try await TLSPeers(serverName: "localhost")
         #expect(peers.clientContext.minimumProtocolVersion == Int(copenssl_tls1_2_version()))
         #expect(peers.serverContext.minimumProtocolVersion == Int(copenssl_tls1_2_version()))
         _ = copenssl_set_max_proto_version(peers.client.ssl, copenssl_tls1_2_version())
@@ -101,8 +101,8 @@ import Testing
 
     // MARK: Context setup
 
-    @Test func serverKeyNotMatchingCertificateIsRefused() throws {
-        let certificates = try TestCertificates.shared()
+    @Test func serverKeyNotMatchingCertificateIsRefused() async throws {
+        let certificates = try await TestCertificates.shared()
         // Same key type (OpenSSL refuses it while loading) and another type (caught by the check).
         for wrongKey in [certificates.caKeyFile, certificates.ed25519KeyFile] {
             let error = try #require(throws: TLSError.self) {
@@ -112,8 +112,8 @@ import Testing
         }
     }
 
-    @Test func unreadableCertificateFilesAreReportedWithTheirPath() throws {
-        let certificates = try TestCertificates.shared()
+    @Test func unreadableCertificateFilesAreReportedWithTheirPath() async throws {
+        let certificates = try await TestCertificates.shared()
         let missing = certificates.directory + "/missing.pem"
         let error = try #require(throws: TLSError.self) {
             try TLSContext(.server(certificateChainFile: missing, privateKeyFile: certificates.serverKeyFile))
@@ -128,7 +128,7 @@ import Testing
         #expect(error?.kind == .contextSetupFailed)
     }
 
-    @Test func emptyServerNameIsRefusedRatherThanSkippingTheHostnameCheck() throws {
+    @Test func emptyServerNameIsRefusedRatherThanSkippingTheHostnameCheck() async throws {
         let context = try TLSContext(.client())
         let sockets = try TLSPeers.Sockets()
         let error = #expect(throws: TLSError.self) { try TLSSession.client(context: context, fd: sockets.clientFD, serverName: "") }
@@ -137,15 +137,15 @@ import Testing
 
     // MARK: Closing
 
-    @Test func readReportsClosedAfterPeerSendsCloseNotify() throws {
-        let peers = try TLSPeers(serverName: "localhost")
+    @Test func readReportsClosedAfterPeerSendsCloseNotify() async throws {
+        let peers = try await TLSPeers(serverName: "localhost")
         #expect(peers.pumpHandshakes().bothComplete)
         #expect(peers.client.shutdown())
         #expect(peers.readUntilSettled(.server) == .closed)
     }
 
-    @Test func readReportsClosedAtEOFWithoutCloseNotify() throws {
-        let peers = try TLSPeers(serverName: "localhost")
+    @Test func readReportsClosedAtEOFWithoutCloseNotify() async throws {
+        let peers = try await TLSPeers(serverName: "localhost")
         #expect(peers.pumpHandshakes().bothComplete)
         // Consume the server's TLS 1.3 session tickets: closing with unread data would reset.
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -155,8 +155,8 @@ import Testing
         peers.server.shutdown()  // best effort towards a closed peer: must neither crash nor raise SIGPIPE
     }
 
-    @Test func readReportsIOFailureWhenPeerResetsTheConnection() throws {
-        let peers = try TLSPeers(serverName: "localhost")
+    @Test func readReportsIOFailureWhenPeerResetsTheConnection() async throws {
+        let peers = try await TLSPeers(serverName: "localhost")
         #expect(peers.pumpHandshakes().bothComplete)
         peers.sockets.closeClient()  // unread session tickets turn the close into a reset
         let result = peers.readUntilSettled(.server)
@@ -166,8 +166,8 @@ import Testing
         #expect(!peers.server.shutdown(), "no close_notify after a fatal error")
     }
 
-    @Test func closedSessionReportsFailureInsteadOfTouchingFreedState() throws {
-        let peers = try TLSPeers(serverName: "localhost")
+    @Test func closedSessionReportsFailureInsteadOfTouchingFreedState() async throws {
+        let peers = try await TLSPeers(serverName: "localhost")
         #expect(peers.pumpHandshakes().bothComplete)
         peers.client.close()
         let result = Array("late".utf8).withUnsafeBytes { peers.client.write($0) }
@@ -216,8 +216,8 @@ struct TLSPeers {
     let client: TLSSession
     let server: TLSSession
 
-    init(serverName: String, client clientConfiguration: TLSConfiguration? = nil) throws {
-        let certificates = try TestCertificates.shared()
+    init(serverName: String, client clientConfiguration: TLSConfiguration? = nil) async throws {
+        let certificates = try await TestCertificates.shared()
         sockets = try Sockets()
         serverContext = try TLSContext(
             .server(

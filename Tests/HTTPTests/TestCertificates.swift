@@ -1,5 +1,6 @@
 import ChildProcess
 import Foundation
+import Synchronization
 
 /// Throwaway PKI for TLS tests, made with the `openssl` CLI in a fresh temporary directory:
 ///
@@ -9,8 +10,7 @@ import Foundation
 /// - `otherCAFile`: an unrelated CA, for "untrusted issuer" tests.
 /// - `ed25519KeyFile`: a key of another type than the server's, for key-mismatch tests.
 ///
-/// `TestCertificates.shared()` makes the set once per test process (thread-safe: a Swift
-/// `static let` is initialised exactly once) and removes the directory at exit.
+/// `TestCertificates.shared()` makes the set once per test process and removes the directory at exit.
 struct TestCertificates: Sendable {
     let directory: String
     var caFile: String { directory + "/ca.pem" }
@@ -27,16 +27,26 @@ struct TestCertificates: Sendable {
         var description: String { "openssl \(arguments.joined(separator: " ")) exited \(status): \(output)" }
     }
 
-    private static let sharedResult = Result { () throws -> TestCertificates in
-        let certificates = try TestCertificates()
-        atexit { try? FileManager.default.removeItem(atPath: TestCertificates.sharedDirectory) }
-        return certificates
-    }
-    private static var sharedDirectory: String {
-        (try? sharedResult.get().directory) ?? ""
-    }
+    private static let making = Mutex<Task<TestCertificates, any Error>?>(nil)
+    /// Read by the exit handler, which cannot capture anything.
+    private static let madeDirectory = Mutex<String?>(nil)
 
-    static func shared() throws -> TestCertificates { try sharedResult.get() }
+    /// The set, made by the first caller on a thread of its own (the `openssl` runs block for
+    /// seconds on a loaded machine; on the cooperative pool they would stall every other test).
+    static func shared() async throws -> TestCertificates {
+        let task = making.withLock { task in
+            if let task { return task }
+            let made = Task {
+                let certificates = try await offPool { try TestCertificates() }
+                madeDirectory.withLock { $0 = certificates.directory }
+                atexit { if let directory = TestCertificates.madeDirectory.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: directory) } }
+                return certificates
+            }
+            task = made
+            return made
+        }
+        return try await task.value
+    }
 
     /// Makes a new, independent set (tests needing isolation; most should use `shared()`).
     init() throws {

@@ -42,8 +42,9 @@ final class PlainConnection: Sendable {
     /// Everything received until the peer closes (bounded by 10 s of silence).
     func receiveAll() async throws -> String {
         let fd = fd
+        // A thread of its own: Dispatch's global pool grows slowly on Linux while its workers block.
         return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 var received: [UInt8] = []
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 while true {

@@ -4,7 +4,7 @@
 import Foundation
 
 /// A scripted TCP server for client tests: each accepted connection is handed, blocking, to
-/// `script` on its own Dispatch worker. Shares no code with the HTTP module.
+/// `script` on its own thread. Shares no code with the HTTP module.
 final class RawListener: @unchecked Sendable {
     let fd: Int32
     let port: Int
@@ -38,7 +38,8 @@ final class RawListener: @unchecked Sendable {
                 let index = {
                     accepted.lock(); defer { accepted.unlock() }; _connections += 1; return _connections
                 }()
-                DispatchQueue.global().async {
+                // A thread per connection, for the reason `offPool` gives.
+                Thread.detachNewThread {
                     script(client, index)
                     close(client)
                 }

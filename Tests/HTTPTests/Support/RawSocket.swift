@@ -156,10 +156,12 @@ struct RawResponse {
 
 extension RawSocket: @unchecked Sendable {}
 
-/// Runs blocking socket calls on a Dispatch worker: a test that blocks the (two-thread)
-/// cooperative pool could starve the very task it waits for.
+/// Runs blocking socket calls on a thread of their own. Not on the (two-thread) cooperative pool:
+/// a blocked test could starve the very task it waits for. Not on Dispatch's global queue either:
+/// on Linux that pool adds a thread for blocked workers only about once a second, so many tests
+/// blocked in `poll` at once left the scripted servers' work queued past the tests' 5 s waits.
 func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
