@@ -41,6 +41,8 @@ public struct GatewayConfiguration: Sendable {
     public var cors = CORSPolicy(allowedOrigins: [])
     /// Proxies whose X-Forwarded-For / Forwarded is believed (TRUSTED_PROXIES); empty: none.
     public var trustedProxies = TrustedProxies()
+    /// Limits on the gateway's own callers (RATE_LIMIT_* variables).
+    public var rateLimits = RateLimitConfiguration()
     /// The operation engine's bounds (ENGINE_* and RETRY_* variables).
     public var engine = EngineConfiguration()
     /// What is deleted when (OPERATIONS_RETENTION, WEBHOOK_RETENTION; idempotency records after 24 h).
@@ -140,6 +142,7 @@ public struct GatewayConfiguration: Sendable {
                 throw ConfigurationError(variable: "TRUSTED_PROXIES", message: error.message)
             }
         }
+        try readRateLimits(into: &configuration.rateLimits, reader)
         try readEngine(into: &configuration.engine, reader)
         try readRetention(into: &configuration.retention, reader)
         configuration.server.host = configuration.host

@@ -1390,6 +1390,7 @@ components:
             - upstream_unavailable
             - outcome_unknown
             - queue_full
+            - rate_limited
             - placements_timeout
             - cors_origin_not_allowed
             - not_ready

@@ -32,6 +32,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
     case upstreamUnavailable = "upstream_unavailable"
     // The gateway's own limits and state
     case queueFull = "queue_full"
+    case rateLimited = "rate_limited"
     case placementsTimeout = "placements_timeout"
     case corsOriginNotAllowed = "cors_origin_not_allowed"
     case notReady = "not_ready"
