@@ -18,9 +18,34 @@ info:
     * **Errors** are RFC 9457 `application/problem+json` documents (`Problem`) with a stable
       `code`. Routing failures (unknown path 404, method 405, malformed path 400, body too large
       413) come from the HTTP layer with `type: about:blank` and no `code`.
-    * **Auth**: `Authorization: Bearer <api key>`. Scopes `read`, `write`, `webhooks`, `admin`
-      and an optional list of merchant account ids per key. No or unknown key: 401. Missing
-      scope or a merchant outside the key's list: 403, and nothing is sent upstream.
+    * **Auth**: `Authorization: Bearer <credential>`, one of three kinds (`securitySchemes`): an
+      API key (`rgw_…`, `apiKey`); a user's JWT from the partner's identity provider
+      (`userToken`: `iss`, `aud`, `exp` and `nbf` checked, scopes from `scope` or `scp`, the
+      merchants from the configured claim); or a publishable key (`pk_…`, `publishableKey`), safe
+      to embed in a page, good only for `POST /v1/placements/any` and only with an `Origin` in its
+      list. Scopes `read`, `write`, `webhooks`, `admin` and an optional list of merchant account
+      ids per key or user. No, unknown, expired or otherwise invalid credential: 401 with
+      `WWW-Authenticate: Bearer` (RFC 6750 §3; a token sent and refused adds
+      `error="invalid_token"` and an `error_description`). Missing scope, a merchant outside the
+      caller's list, or a publishable key out of its route or origin: 403 (a missing scope with
+      `WWW-Authenticate: Bearer error="insufficient_scope"`), and nothing is sent upstream.
+    * **Rate limits** (`RATE_LIMIT_*`): each caller (API key, user, or publishable key and client
+      address, an IPv6 client counted by its /64) has a token bucket per class: `read` (GET, and
+      placements asked with an API key or a user's token; by default 50 a second, 100 at once),
+      `write` (every other method, dry runs included; 10 a second, 50 at once) and `placements`
+      (a publishable key; 50 a second, 100 at once). Every answer of a limited route once the
+      caller is known carries, as draft-ietf-httpapi-ratelimit-headers-10/-11 define them,
+      `RateLimit-Policy: "write";q=50;w=5` (`q`: the burst; `w`: seconds to refill it from
+      empty, so a client sending at most `q` requests in any `w` seconds is never limited) and
+      `RateLimit: "write";r=49;t=1` (`r`: requests left now; `t`: seconds until the bucket is full
+      again). Past the budget: 429 `rate_limited` with `Retry-After` (whole seconds until one
+      request is allowed; `t` then says the same), before anything is stored or sent to Rokt,
+      so the same request (same Idempotency-Key) can be sent again as it is. Budgets are kept
+      by each replica: behind a balancer spreading a caller over N replicas it may get up to N
+      times each rate.
+    * **Rokt's health**: while Rokt keeps failing (429, 5xx, timeouts) the gateway stops calling
+      it for a while: reads that need Rokt answer 503 `upstream_unavailable` with `Retry-After` at
+      once; writes are still accepted, stored, and sent when Rokt recovers.
     * **X-Request-Id** on every response: the caller's (printable ASCII, up to 128 bytes) or minted.
     * **traceparent / tracestate** (W3C Trace Context) are accepted and continued, never refused; a
       missing or malformed one starts a trace. Rokt calls and webhook deliveries carry the trace;
@@ -35,7 +60,7 @@ info:
       process died before creating an operation frees the key after 60 s. A replay of a webhook
       endpoint's create or rotate-secret answer shows the secret only while it is current (404
       `not_found` otherwise).
-    * **Order of checks on every write**: the API key (401, 403), then the path parameters,
+    * **Order of checks on every write**: the credential (401, 403) and its rate limit (429), then the path parameters,
       `dry_run` and the body (400 `validation_failed`, `dry_run_not_supported`, 415), then the
       Idempotency-Key. A request refused before its key is claimed stores nothing under it: fix
       the request and retry with the same key (an invalid request under a used key is 400, not
@@ -54,15 +79,18 @@ info:
     * **CORS** (when `CORS_ALLOWED_ORIGINS` is set): every route answers a preflight
       (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) with 204 for an allowed
       origin and 403 `cors_origin_not_allowed` otherwise; actual responses carry
-      `Access-Control-Allow-Origin` for allowed origins and `Vary: Origin` always. Preflights are
-      not listed per path below.
+      `Access-Control-Allow-Origin` for allowed origins and `Vary: Origin` always, and expose
+      `X-Request-Id`, `Location`, `Idempotent-Replayed`, `Retry-After`, `ETag`,
+      `Preference-Applied`, `RateLimit` and `RateLimit-Policy` to the page's scripts. Preflights
+      are not listed per path below.
   contact:
     name: Rokt Partner Gateway team
 servers:
   - url: http://localhost:8080
     description: "`rokt-gateway serve` (or `serve --sandbox`, which prints its port)"
 security:
-  - bearerAuth: []
+  - apiKey: []
+  - userToken: []
 tags:
   - { name: merchants, description: "Managed accounts (register, list) and their surfaces." }
   - { name: controls, description: "Blocked verticals and domains (SET semantics, contentHash concurrency)." }
@@ -111,6 +139,7 @@ paths:
         "409": { $ref: "#/components/responses/Conflict" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "502": { $ref: "#/components/responses/BadGateway" }
         "503": { $ref: "#/components/responses/ServiceUnavailable" }
         "504": { $ref: "#/components/responses/GatewayTimeout" }
@@ -130,7 +159,7 @@ paths:
       responses:
         "200":
           description: One page of merchants.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema: { $ref: "#/components/schemas/MerchantPage" }
@@ -141,6 +170,7 @@ paths:
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "502": { $ref: "#/components/responses/BadGateway" }
         "503": { $ref: "#/components/responses/ServiceUnavailable" }
         "504": { $ref: "#/components/responses/GatewayTimeout" }
@@ -152,7 +182,7 @@ paths:
       tags: [controls]
       operationId: getControls
       summary: The merchant's blocked verticals and domains, with the contentHash (also the ETag)
-      security: [{ bearerAuth: [] }]
+      security: [{ apiKey: [] }, { userToken: [] }]
       parameters:
         - $ref: "#/components/parameters/XRequestId"
         - $ref: "#/components/parameters/Traceparent"
@@ -162,6 +192,8 @@ paths:
           description: The current controls.
           headers:
             X-Request-Id: { $ref: "#/components/headers/XRequestId" }
+            RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }
+            RateLimit: { $ref: "#/components/headers/RateLimit" }
             ETag: { $ref: "#/components/headers/ETag" }
           content:
             application/json:
@@ -176,6 +208,7 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "502": { $ref: "#/components/responses/BadGateway" }
         "503": { $ref: "#/components/responses/ServiceUnavailable" }
         "504": { $ref: "#/components/responses/GatewayTimeout" }
@@ -215,6 +248,7 @@ paths:
         "412": { $ref: "#/components/responses/PreconditionFailed" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "502": { $ref: "#/components/responses/BadGateway" }
         "503": { $ref: "#/components/responses/ServiceUnavailable" }
         "504": { $ref: "#/components/responses/GatewayTimeout" }
@@ -337,7 +371,7 @@ paths:
       responses:
         "200":
           description: The status cascade.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema: { $ref: "#/components/schemas/StatusDocument" }
@@ -349,6 +383,7 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "502": { $ref: "#/components/responses/BadGateway" }
         "503": { $ref: "#/components/responses/ServiceUnavailable" }
         "504": { $ref: "#/components/responses/GatewayTimeout" }
@@ -387,6 +422,7 @@ paths:
         "409": { $ref: "#/components/responses/Conflict" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "502": { $ref: "#/components/responses/BadGateway" }
         "503": { $ref: "#/components/responses/ServiceUnavailable" }
         "504": { $ref: "#/components/responses/GatewayTimeout" }
@@ -437,6 +473,7 @@ paths:
         "409": { $ref: "#/components/responses/Conflict" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "502": { $ref: "#/components/responses/BadGateway" }
         "503": { $ref: "#/components/responses/ServiceUnavailable" }
         "504": { $ref: "#/components/responses/GatewayTimeout" }
@@ -533,8 +570,11 @@ paths:
       tags: [placements]
       operationId: placementsAny
       summary: Should the checkout show the upsell page?
+      security: [{ apiKey: [] }, { userToken: [] }, { publishableKey: [] }]
       description: |
-        Called by the partner's checkout BFF (needs the `read` scope). Proxied to Rokt Ecommerce
+        Called by the partner's checkout BFF (an API key or user with the `read` scope, limited as
+        `read`), or from the shopper's browser with a publishable key whose origin list holds the
+        page's `Origin` (limited as `placements`, per key and client address). Proxied to Rokt Ecommerce
         `POST /v1/Placements/any` with the gateway's `rokt-api-key` and `rokt-tag-id`; the
         caller's `rokt-session-id`, `Accept-Language` and `User-Agent` are passed through. Not an
         operation, nothing is stored, never retried. The whole call has `PLACEMENTS_TIMEOUT_MS`
@@ -546,6 +586,7 @@ paths:
       parameters:
         - { name: rokt-session-id, in: header, required: false, description: "The consumer's Rokt session, passed through.", schema: { type: string, maxLength: 512 } }
         - { name: Accept-Language, in: header, required: false, description: "The consumer's locale, passed through.", schema: { type: string, maxLength: 512 }, example: en-US }
+        - { name: Origin, in: header, required: false, description: "Required with a publishable key, and must be one of its origins (403 otherwise); a browser sends it itself and page scripts cannot change it.", schema: { type: string }, example: "https://shop.example.com" }
         - $ref: "#/components/parameters/XRequestId"
         - $ref: "#/components/parameters/Traceparent"
         - $ref: "#/components/parameters/Tracestate"
@@ -562,7 +603,7 @@ paths:
       responses:
         "200":
           description: Rokt's answer, or the degraded answer under the `skip` policy.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema: { $ref: "#/components/schemas/PlacementsAnswer" }
@@ -574,6 +615,7 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "413": { $ref: "#/components/responses/PayloadTooLarge" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "503": { $ref: "#/components/responses/ServiceUnavailable" }
         "502": { $ref: "#/components/responses/BadGateway" }
         "504": { $ref: "#/components/responses/GatewayTimeout" }
@@ -592,7 +634,7 @@ paths:
       responses:
         "200":
           description: The operation.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Operation" }
@@ -600,6 +642,7 @@ paths:
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
 
   /v1/operations:
     get:
@@ -617,7 +660,7 @@ paths:
       responses:
         "200":
           description: One page of operations.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema:
@@ -629,6 +672,7 @@ paths:
         "400": { $ref: "#/components/responses/BadRequest" }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
 
   /v1/webhook-endpoints:
     post:
@@ -660,7 +704,7 @@ paths:
       responses:
         "201":
           description: The endpoint, with its signing secret.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema:
@@ -674,6 +718,7 @@ paths:
         "409": { $ref: "#/components/responses/Conflict" }
         "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
         "503": { $ref: "#/components/responses/ServiceUnavailable" }
     get:
       tags: [webhooks]
@@ -686,13 +731,14 @@ paths:
       responses:
         "200":
           description: Every endpoint.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema: { type: object, required: [data], properties: { data: { type: array, items: { $ref: "#/components/schemas/WebhookEndpoint" } } } }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
 
   /v1/webhook-endpoints/{id}:
     parameters:
@@ -708,7 +754,7 @@ paths:
       responses:
         "200":
           description: The endpoint.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema: { $ref: "#/components/schemas/WebhookEndpoint" }
@@ -716,6 +762,7 @@ paths:
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
     delete:
       tags: [webhooks]
       operationId: deleteWebhookEndpoint
@@ -728,13 +775,14 @@ paths:
       responses:
         "204":
           description: Deleted.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
         "400": { $ref: "#/components/responses/BadRequest" }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
         "409": { $ref: "#/components/responses/Conflict" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
 
   /v1/webhook-endpoints/{id}/rotate-secret:
     parameters:
@@ -755,7 +803,7 @@ paths:
       responses:
         "200":
           description: The endpoint, with its new secret.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema:
@@ -768,6 +816,7 @@ paths:
         "404": { $ref: "#/components/responses/NotFound" }
         "409": { $ref: "#/components/responses/Conflict" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
 
   /v1/webhook-endpoints/{id}/deliveries:
     parameters:
@@ -785,7 +834,7 @@ paths:
       responses:
         "200":
           description: One page of deliveries.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema:
@@ -798,6 +847,7 @@ paths:
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
 
   /v1/webhook-deliveries/{id}/redeliver:
     parameters:
@@ -818,7 +868,7 @@ paths:
       responses:
         "202":
           description: Queued for delivery.
-          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
+          headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" }, RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }, RateLimit: { $ref: "#/components/headers/RateLimit" } }
           content:
             application/json:
               schema: { $ref: "#/components/schemas/WebhookDelivery" }
@@ -828,6 +878,7 @@ paths:
         "404": { $ref: "#/components/responses/NotFound" }
         "409": { $ref: "#/components/responses/Conflict" }
         "422": { $ref: "#/components/responses/Unprocessable" }
+        "429": { $ref: "#/components/responses/TooManyRequests" }
 
   /healthz:
     get:
@@ -1089,10 +1140,19 @@ webhooks:
 
 components:
   securitySchemes:
-    bearerAuth:
+    apiKey:
       type: http
       scheme: bearer
-      description: "A gateway API key (`rgw_…`) from `rokt-gateway keys create` or GATEWAY_BOOTSTRAP_API_KEY; `serve --sandbox` prints `rgw_sandbox_demo_key`."
+      description: "A gateway API key (`rgw_…`) from `rokt-gateway keys create` or GATEWAY_BOOTSTRAP_API_KEY; `serve --sandbox` prints `rgw_sandbox_demo_key`. A secret: for servers, never for pages."
+    userToken:
+      type: http
+      scheme: bearer
+      bearerFormat: JWT
+      description: "A user's access token from the partner's identity provider (AUTH_JWKS_URL or AUTH_JWKS_FILE; AUTH_ISSUER, AUTH_AUDIENCE): RS256, PS256, ES256, EdDSA, or HS256 with a configured secret; `none` is refused. Scopes from `scope` or `scp`; merchants from AUTH_MERCHANTS_CLAIM."
+    publishableKey:
+      type: http
+      scheme: bearer
+      description: "A publishable key (`pk_…`, `rokt-gateway keys create --publishable --origin https://shop.example.com`): safe in a page, good only for `POST /v1/placements/any` and only with an `Origin` in its list."
 
   parameters:
     AccountId:
@@ -1178,8 +1238,24 @@ components:
       description: "`/v1/operations/{id}`: where the operation can be followed."
       schema: { type: string }
     RetryAfter:
-      description: Seconds before polling again.
-      schema: { type: integer }
+      description: "Seconds to wait: before polling an operation again (202), or before trying again (429, 503)."
+      schema: { type: integer, minimum: 0 }
+    RateLimitPolicy:
+      description: "The caller's budget for this route's class (draft-ietf-httpapi-ratelimit-headers-10/-11 §3): `\"<class>\";q=<burst>;w=<seconds to refill the burst>`, the class being `read`, `write` or `placements`."
+      schema: { type: string, pattern: '^"(read|write|placements)";q=[0-9]+;w=[0-9]+$' }
+      example: '"write";q=50;w=5'
+    RateLimit:
+      description: "What is left of it (§4): `r` requests now, `t` seconds until the bucket is full again (on a 429: until one request is allowed, as Retry-After)."
+      schema: { type: string, pattern: '^"(read|write|placements)";r=[0-9]+;t=[0-9]+$' }
+      example: '"write";r=49;t=1'
+    WWWAuthenticate:
+      description: "RFC 6750 §3: `Bearer` alone when no credential was sent; `Bearer error=\"invalid_token\", error_description=\"…\"` for a token sent and refused (bad signature, expired, wrong issuer or audience, unknown key), never quoting the token."
+      schema: { type: string }
+      example: 'Bearer error="invalid_token", error_description="the token expired"'
+    WWWAuthenticateScope:
+      description: "RFC 6750 §3.1: `Bearer error=\"insufficient_scope\", scope=\"…\"` when the credential lacks the scope the route needs."
+      schema: { type: string }
+      example: 'Bearer error="insufficient_scope", scope="write"'
     IdempotentReplayed:
       description: "`true` when the response is the stored answer to an earlier request with this Idempotency-Key."
       schema: { type: string, enum: ["true"] }
@@ -1197,6 +1273,8 @@ components:
         X-Request-Id: { $ref: "#/components/headers/XRequestId" }
         Idempotent-Replayed: { $ref: "#/components/headers/IdempotentReplayed" }
         Preference-Applied: { $ref: "#/components/headers/PreferenceApplied" }
+        RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }
+        RateLimit: { $ref: "#/components/headers/RateLimit" }
       content:
         application/json:
           schema: { $ref: "#/components/schemas/Operation" }
@@ -1272,19 +1350,39 @@ components:
             code: validation_failed
             errors: [{ field: partnerSubVerticalId, message: is required }]
     Unauthorized:
-      description: "`unauthenticated`: no or unknown API key. A request with a body may be refused from its head alone: the body is not read and the connection is closed."
-      headers: *problemHeaders
+      description: "`unauthenticated`: no credential, or an unknown, revoked, expired or otherwise invalid one (the `WWW-Authenticate` challenge says which). A request with a body may be refused from its head alone: the body is not read and the connection is closed."
+      headers:
+        <<: *problemHeaders
+        WWW-Authenticate: { $ref: "#/components/headers/WWWAuthenticate" }
       content:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
           example: { type: "urn:rokt-gateway:problem:unauthenticated", title: Unauthorized, status: 401, detail: "Send a valid API key as `Authorization: Bearer <key>`.", code: unauthenticated }
     Forbidden:
-      description: "`forbidden`: the key lacks the scope or may not act on the merchant (a request with a body may be refused from its head alone, the connection then closed); `cors_origin_not_allowed` for a preflight."
-      headers: *problemHeaders
+      description: "`forbidden`: the key or user lacks the scope (with `WWW-Authenticate: Bearer error=\"insufficient_scope\"`) or may not act on the merchant, or a publishable key is used off `POST /v1/placements/any` or from an `Origin` outside its list (a request with a body may be refused from its head alone, the connection then closed); `cors_origin_not_allowed` for a preflight."
+      headers:
+        <<: *problemHeaders
+        WWW-Authenticate: { $ref: "#/components/headers/WWWAuthenticateScope" }
       content:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
           example: { type: "urn:rokt-gateway:problem:forbidden", title: Forbidden, status: 403, detail: "This API key lacks the `write` scope.", code: forbidden }
+    TooManyRequests:
+      description: "`rate_limited`: the caller spent its budget for the route's class (named by `RateLimit-Policy`; README \"Rate limits\"). Nothing was stored or sent to Rokt: send the same request, with the same Idempotency-Key, after `Retry-After`."
+      headers:
+        <<: *problemHeaders
+        Retry-After: { required: true, description: "Whole seconds until one request of the class is allowed again (at least 1).", schema: { type: integer, minimum: 1 } }
+        RateLimit-Policy: { $ref: "#/components/headers/RateLimitPolicy" }
+        RateLimit: { $ref: "#/components/headers/RateLimit" }
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+          example:
+            type: "urn:rokt-gateway:problem:rate_limited"
+            title: Too Many Requests
+            status: 429
+            detail: "Too many write requests from this caller (50 at once, then 10 a second); retry after 1 s."
+            code: rate_limited
     NotFound:
       description: "`not_found`, `merchant_not_managed` (the account is not one of the manager account's), `upstream_not_found`; or no such route."
       headers: *problemHeaders
@@ -1335,7 +1433,7 @@ components:
             code: upstream_error
             upstream: { status: 503, requestId: 4a38eed6-9b65-4a3b-8000-000000000001, message: Service Unavailable }
     ServiceUnavailable:
-      description: "The HTTP layer's `about:blank` problem (no `code`, `Retry-After: 1`, connection closed) when the request bodies being received at once would exceed `HTTP_MAX_BODY_MEMORY_MB`, or at the connection limit; `upstream_rate_limited` (Rokt 429 beyond the retries); or `queue_full`: `ENGINE_MAX_QUEUED_OPERATIONS` operations are queued or running; nothing was stored, retry after `Retry-After` with the same Idempotency-Key."
+      description: "`upstream_unavailable` on reads that call Rokt (merchants, controls, status, placements under `PLACEMENTS_ON_ERROR=error`): Rokt kept failing and the gateway stopped calling it for a while; answered at once, retry after `Retry-After`. The HTTP layer's `about:blank` problem (no `code`, `Retry-After: 1`, connection closed) when the request bodies being received at once would exceed `HTTP_MAX_BODY_MEMORY_MB`, or at the connection limit; `upstream_rate_limited` (Rokt 429 beyond the retries); or `queue_full`: `ENGINE_MAX_QUEUED_OPERATIONS` operations are queued or running; nothing was stored, retry after `Retry-After` with the same Idempotency-Key."
       headers:
         <<: *problemHeaders
         Retry-After: { $ref: "#/components/headers/RetryAfter" }
