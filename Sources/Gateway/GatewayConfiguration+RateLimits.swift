@@ -7,11 +7,21 @@ public struct RateLimitConfiguration: Sendable, Equatable {
     /// RATE_LIMIT_MAX_PARTITIONS: budgets held in memory at most (`RateLimitTable` says which go first).
     public var maxPartitions = 100_000
     /// Per class; nil turns that class's limit off (its rate set to `off` or `0`).
-    public var read: RateLimitPolicy? = RateLimitPolicy(.read, perSecond: 50, burst: 100)
-    public var write: RateLimitPolicy? = RateLimitPolicy(.write, perSecond: 10, burst: 50)
-    public var placements: RateLimitPolicy? = RateLimitPolicy(.placements, perSecond: 50, burst: 100)
+    public var read: RateLimitPolicy? = defaultPolicy(.read)
+    public var write: RateLimitPolicy? = defaultPolicy(.write)
+    public var placements: RateLimitPolicy? = defaultPolicy(.placements)
 
     public init() {}
+
+    /// Writes 10 a second, 50 at once, per caller; reads 50 a second, 100 at once, per caller;
+    /// placements with a publishable key 50 a second, 100 at once, per key and client address.
+    public static func defaultPolicy(_ limitClass: RateLimitClass) -> RateLimitPolicy {
+        switch limitClass {
+        case .read: RateLimitPolicy(.read, perSecond: 50, burst: 100)
+        case .write: RateLimitPolicy(.write, perSecond: 10, burst: 50)
+        case .placements: RateLimitPolicy(.placements, perSecond: 50, burst: 100)
+        }
+    }
 
     public func policy(_ limitClass: RateLimitClass) -> RateLimitPolicy? {
         switch limitClass {
@@ -37,30 +47,23 @@ extension GatewayConfiguration {
             limits.enabled = flag
         }
         if let count = try reader.integer("RATE_LIMIT_MAX_PARTITIONS", 100...10_000_000, "a number") { limits.maxPartitions = count }
-        limits.read = try readPolicy(.read, default: limits.read, reader)
-        limits.write = try readPolicy(.write, default: limits.write, reader)
-        limits.placements = try readPolicy(.placements, default: limits.placements, reader)
+        limits.read = try readPolicy(.read, reader)
+        limits.write = try readPolicy(.write, reader)
+        limits.placements = try readPolicy(.placements, reader)
     }
 
-    private static func readPolicy(
-        _ limitClass: RateLimitClass, default fallback: RateLimitPolicy?, _ reader: EnvironmentReader
-    ) throws(ConfigurationError) -> RateLimitPolicy? {
+    /// The class's default, with the rate and burst the environment sets; nil when turned off.
+    private static func readPolicy(_ limitClass: RateLimitClass, _ reader: EnvironmentReader) throws(ConfigurationError) -> RateLimitPolicy? {
+        let defaults = RateLimitConfiguration.defaultPolicy(limitClass)
         let prefix = "RATE_LIMIT_" + limitClass.rawValue.uppercased()
         let rateName = prefix + "_PER_SECOND"
-        let burstName = prefix + "_BURST"
-        var perSecond = fallback?.perSecond
-        if let raw = reader.value(rateName) {
-            if raw.lowercased() == "off" || Double(raw) == 0 {
-                perSecond = nil
-            } else {
-                guard let rate = Double(raw), rate.isFinite, RateLimitConfiguration.rates.contains(rate) else {
-                    throw ConfigurationError(variable: rateName, message: "must be requests per second from 0.01 to 1000000, or off, got \"\(raw)\"")
-                }
-                perSecond = rate
-            }
+        // Read first, so a malformed burst is refused even for a class turned off.
+        let burst = try reader.integer(prefix + "_BURST", RateLimitConfiguration.bursts, "a number") ?? defaults.burst
+        guard let raw = reader.value(rateName) else { return RateLimitPolicy(limitClass, perSecond: defaults.perSecond, burst: burst) }
+        if raw.lowercased() == "off" || Double(raw) == 0 { return nil }
+        guard let rate = Double(raw), rate.isFinite, RateLimitConfiguration.rates.contains(rate) else {
+            throw ConfigurationError(variable: rateName, message: "must be requests per second from 0.01 to 1000000, or off, got \"\(raw)\"")
         }
-        let burst = try reader.integer(burstName, RateLimitConfiguration.bursts, "a number") ?? fallback?.burst
-        guard let perSecond else { return nil }
-        return RateLimitPolicy(limitClass, perSecond: perSecond, burst: burst ?? 1)
+        return RateLimitPolicy(limitClass, perSecond: rate, burst: burst)
     }
 }

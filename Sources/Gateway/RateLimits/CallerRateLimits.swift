@@ -20,7 +20,7 @@ public final class CallerRateLimits: Sendable {
         init(capacity: Int) { table = Mutex(RateLimitTable(capacity: capacity)) }
     }
 
-    /// `now` is injected so tests move time by hand; `stripeCount` divides `maxPartitions`.
+    /// `now` is injected so tests move time by hand; `maxPartitions` is shared out over `stripeCount` tables.
     public init(
         configuration: RateLimitConfiguration, stripeCount: Int = 16,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
