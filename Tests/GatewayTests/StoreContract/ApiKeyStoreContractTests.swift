@@ -1,3 +1,4 @@
+import Store
 import Testing
 @testable import Gateway
 
@@ -30,6 +31,22 @@ import Testing
             #expect(try await store.revokeKey(id: "key_p", now: F.t0 + 2))
             #expect(try await Self.activeHashes(store) == ["hash-s"])
             #expect(try await store.allKeys().last?.kind == .publishable)
+        }
+    }
+
+    /// A key stored before keys had kinds is a secret key after the migration.
+    @Test func keysFromBeforePublishableKeysAreSecretKeys() async throws {
+        try await StoreBackends.sqlite.withLocation { directory in
+            do {
+                let connection = try SQLiteConnection(path: directory + "/gateway.sqlite3")
+                try Migrator(Array(Schema.migrations.prefix { $0.version < 8 })).migrate(connection)
+                try connection.run(
+                    "INSERT INTO api_keys (id, name, key_hash, scopes, created_at) VALUES ('key_old', 'old', 'hash-old', 'read', 1)")
+            }
+            let store = try await StoreBackends.sqlite.open(directory)
+            let keys = try await store.allKeys()
+            await store.close()
+            #expect(keys.map(\.kind) == [.secret] && keys.first?.origins == nil)
         }
     }
 
