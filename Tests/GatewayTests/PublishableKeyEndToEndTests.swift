@@ -17,8 +17,10 @@ import Testing
     }
 
     @Test func aPublishableKeyGetsPlacementsFromItsOriginsAndNothingElse() async throws {
-        try await withGateway(configure: { $0.placementsTimeout = PlacementsEndToEndTests.ample }) { gateway in
-            let (_, key) = try await gateway.makePublishableKey(origins: [Self.shop, "http://localhost:3000"])
+        let logs = LogCapture()
+        var keyId = "", key = ""
+        try await withGateway(logSink: logs.sink, configure: { $0.placementsTimeout = PlacementsEndToEndTests.ample }) { gateway in
+            (keyId, key) = try await gateway.makePublishableKey(origins: [Self.shop, "http://localhost:3000"])
             #expect(key.hasPrefix("pk_"))
             gateway.sandbox.resetRequestLog()
 
@@ -49,6 +51,10 @@ import Testing
             #expect(gateway.upstream().count == 2)
             #expect(try await gateway.call(.get, "/v1/operations")["data"]?.array?.isEmpty == true)
         }
+        // The access log names the key by its id, refusals included, and never shows its material.
+        let placementsLines = logs.all.filter { $0.contains(#""route":"/v1/placements/any""#) }
+        #expect(placementsLines.count == 4 && placementsLines.allSatisfy { $0.contains(#""api_key_id":"\#(keyId)""#) })
+        #expect(!logs.all.contains { $0.contains(key) })
     }
 
     @Test func aRevokedPublishableKeyIsUnknownAndItsOriginLosesCORS() async throws {

@@ -12,8 +12,8 @@ import Rokt
 struct MerchantRoutes: Sendable {
     static let defaultPageSize = 50
     static let maxPageSize = 100
-    /// The new account cannot be on a key's merchant list yet: only unrestricted keys register.
-    static let restrictedKeyRefusal = "This API key is limited to some merchants; registering a merchant needs a key without a merchant list."
+    /// The new account cannot be on a merchant list yet: only unrestricted callers register.
+    static let restrictedKeyRefusal = "This caller is limited to some merchants; registering a merchant needs a key or token without a merchant list."
 
     let services: GatewayServices
 
