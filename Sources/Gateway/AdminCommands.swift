@@ -42,8 +42,14 @@ public enum AdminCommands {
             var name: String?
             var scopes: Set<Scope> = []
             var merchants: Set<String> = []
+            var origins: Set<String> = []
+            var publishable = false
             var rest = arguments.dropFirst()
             while let flag = rest.popFirst() {
+                if flag == "--publishable" {
+                    publishable = true
+                    continue
+                }
                 guard let value = rest.popFirst() else { throw UsageError(description: "\(flag) needs a value") }
                 switch flag {
                 case "--name": name = value
@@ -53,10 +59,25 @@ public enum AdminCommands {
                     }
                     scopes.insert(scope)
                 case "--merchant": merchants.insert(value)
+                case "--origin": origins.insert(try publishableOrigin(value))
                 default: throw UsageError(description: "unknown option \(flag)")
                 }
             }
             guard let name, !name.isEmpty else { throw UsageError(description: "keys create needs --name NAME") }
+            if publishable {
+                guard scopes.isEmpty, merchants.isEmpty else {
+                    throw UsageError(description: "a publishable key may only call placements: it takes no --scope or --merchant")
+                }
+                guard !origins.isEmpty else {
+                    throw UsageError(description: "keys create --publishable needs at least one --origin https://shop.example.com")
+                }
+                let (key, material) = try await service.createPublishable(name: name, origins: origins)
+                return [
+                    "created \(key.id) (\(key.name)) publishable origins=\(origins.sorted().joined(separator: ","))"
+                        + "; the key is shown once (it is safe to embed in pages on those origins):", material,
+                ]
+            }
+            guard origins.isEmpty else { throw UsageError(description: "--origin is for publishable keys: add --publishable") }
             guard !scopes.isEmpty else { throw UsageError(description: "keys create needs at least one --scope") }
             let (key, secret) = try await service.create(name: name, scopes: scopes, merchants: merchants.isEmpty ? nil : merchants)
             return [
@@ -66,11 +87,13 @@ public enum AdminCommands {
             ]
         case "list":
             let keys = try await service.list()
-            return ["ID\tNAME\tSCOPES\tMERCHANTS\tCREATED\tREVOKED"]
+            return ["ID\tNAME\tKIND\tSCOPES\tMERCHANTS\tORIGINS\tCREATED\tREVOKED"]
                 + keys.map { key in
-                    [
-                        key.id, key.name, key.scopes.sorted().map(\.rawValue).joined(separator: ","),
-                        key.merchants.map { $0.sorted().joined(separator: ",") } ?? "*", Timestamp.format(key.createdAt),
+                    let publishable = key.kind == .publishable
+                    return [
+                        key.id, key.name, key.kind.rawValue, publishable ? "-" : key.scopes.sorted().map(\.rawValue).joined(separator: ","),
+                        publishable ? "-" : key.merchants.map { $0.sorted().joined(separator: ",") } ?? "*",
+                        key.origins.map { $0.sorted().joined(separator: ",") } ?? "-", Timestamp.format(key.createdAt),
                         key.revokedAt.map(Timestamp.format) ?? "-",
                     ].joined(separator: "\t")
                 }
@@ -80,6 +103,17 @@ public enum AdminCommands {
             return ["revoked \(arguments[1])"]
         default:
             throw UsageError(description: "keys create|list|revoke")
+        }
+    }
+
+    /// An `--origin`: an origin as CORS_ALLOWED_ORIGINS takes it, and never `*` (a key for any page
+    /// would be a key for every page).
+    private static func publishableOrigin(_ raw: String) throws -> String {
+        guard raw != "*" else { throw UsageError(description: "--origin must name one origin; * is refused") }
+        do {
+            return try CORSPolicy.origin(parsing: raw)
+        } catch {
+            throw UsageError(description: "--origin \(error.message)")
         }
     }
 }

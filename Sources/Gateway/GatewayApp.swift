@@ -22,9 +22,10 @@ public final class GatewayApp: Sendable {
     let store: any GatewayStore
 
     /// Opens (and migrates) the database, loads the keys, starts the engine; the server is bound by `start()`.
+    /// `tokens` verifies bearer tokens that are not keys (nil: keys only).
     public init(
         configuration: GatewayConfiguration, group: EventLoopGroup = .shared, clock: any WallClock = SystemWallClock(),
-        engineConfiguration: EngineConfiguration? = nil, logger: Logger? = nil
+        engineConfiguration: EngineConfiguration? = nil, logger: Logger? = nil, tokens: (any TokenAuthenticator)? = nil
     ) async throws {
         let (token, parent) = try configuration.upstreamCredentials()
         self.configuration = configuration
@@ -68,7 +69,7 @@ public final class GatewayApp: Sendable {
         try await webhooks.start()
         services = GatewayServices(
             configuration: configuration, engine: engine, inboundRequests: store, webhookAdmin: store,
-            storeHealth: store, rokt: rokt, keyRing: keyRing, logger: logger, clock: clock, metrics: metrics,
+            storeHealth: store, rokt: rokt, keyRing: keyRing, tokens: tokens, logger: logger, clock: clock, metrics: metrics,
             random: engineSettings.runtime.random)
         keyWatcher = Task { await keyRing.watch() }
         retention = RetentionSweeper(store: store, clock: clock, configuration: configuration.retention)

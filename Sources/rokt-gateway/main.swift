@@ -14,6 +14,7 @@ let usage = """
       rokt-gateway serve
       rokt-gateway serve --sandbox [--host ADDRESS]   (loopback, 127.0.0.1, unless --host says otherwise)
       rokt-gateway keys create --name NAME --scope read|write|webhooks|admin [--scope …] [--merchant ID …]
+      rokt-gateway keys create --publishable --name NAME --origin https://shop.example.com [--origin …]
       rokt-gateway keys list
       rokt-gateway keys revoke ID
       rokt-gateway migrate

@@ -21,7 +21,7 @@ import Testing
         let admin = try #require(services.keyRing.authenticate(gateway.adminKey))
         let request = HTTPRequest(method: .post, target: pausePath, headers: ["Idempotency-Key": key])
         let submitted = Mutex<String?>(nil)
-        let response = try? await InboundIdempotency(services: services).run(request, caller: Caller(key: admin)) { binding in
+        let response = try? await InboundIdempotency(services: services).run(request, caller: Caller(.apiKey(admin))) { binding in
             let operation = try await services.engine.submit(
                 .status(.paused), merchantId: SandboxDemo.merchant1,
                 request: .object(["status": .string("paused")]), apiKeyId: admin.id,

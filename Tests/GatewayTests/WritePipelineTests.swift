@@ -200,11 +200,12 @@ import Testing
         #expect(pair == VerticalPair(7, 8))
     }
 
-    /// The head check (`KeyRequirement`, asked before a body is read) and the pipeline agree on each row.
+    /// Every write needs `write`, on the path's merchant when the row says so (`KeyRequirement`,
+    /// which `Authorization` checks before the pipeline runs).
     @Test(arguments: WriteEndpoint.all)
     func theHeadCheckAsksForTheSameKey(_ endpoint: WriteEndpoint) throws {
         let requirement = try #require(KeyRequirement.of(method: endpoint.method, template: endpoint.path))
-        #expect(requirement.scope == endpoint.scope)
+        #expect(requirement.scope == .write)
         #expect(requirement.merchantParameter == (endpoint.merchant == .path ? "accountId" : nil))
     }
 

@@ -13,6 +13,20 @@ public struct ApiKeyService: Sendable {
         return (key, secret)
     }
 
+    /// Creates a publishable key for these browser origins (already normalised, at least one) and
+    /// returns it with its material. It has no scope and no merchant: what it may do is fixed by
+    /// its kind (`Authorization`).
+    public func createPublishable(name: String, origins: Set<String>) async throws -> (key: ApiKey, material: String) {
+        precondition(!origins.isEmpty, "a publishable key needs an origin")
+        let material = ApiKeyMaterial.mint(.publishable)
+        let now = clock.nowMillis()
+        let key = ApiKey(
+            id: Identifiers.prefixed("key_", now: now), name: name, scopes: [], merchants: [], createdAt: now, revokedAt: nil,
+            kind: .publishable, origins: origins)
+        try await store.insertKey(key, hash: try Self.storableHash(of: material))
+        return (key, material)
+    }
+
     /// Makes this material the admin key GATEWAY_BOOTSTRAP_API_KEY names: a changed value replaces
     /// (revokes) the previous bootstrap key, the same value changes nothing, and keys made with
     /// `keys create` are never touched (`ApiKeyStore.installBootstrapKey`).

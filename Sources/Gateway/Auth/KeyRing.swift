@@ -5,7 +5,13 @@ import Synchronization
 /// second for one made by another process (`rokt-gateway keys …`).
 public final class KeyRing: Sendable {
     /// The active keys by hash and the key set's version they were read at, replaced together.
-    private let loaded = Mutex<(version: Int64, byHash: [String: ApiKey])>((-1, [:]))
+    private struct Loaded {
+        var version: Int64 = -1
+        var byHash: [String: ApiKey] = [:]
+        /// Every origin of an active publishable key (CORS preflights carry no key: `CORSPolicy`).
+        var publishableOrigins: Set<String> = []
+    }
+    private let loaded = Mutex(Loaded())
     /// Keys of this process alone, never stored (sandbox mode's demo key).
     private let ephemeral = Mutex<[String: ApiKey]>([:])
     private let store: any ApiKeyStore & CommitFeed
@@ -16,6 +22,11 @@ public final class KeyRing: Sendable {
     public func authenticate(_ presented: String) -> ApiKey? {
         let hash = ApiKeyMaterial.hash(presented)
         return loaded.withLock { $0.byHash[hash] } ?? ephemeral.withLock { $0[hash] }
+    }
+
+    /// Whether an active publishable key lists `origin` (lower-cased `scheme://host[:port]`).
+    public func isPublishableOrigin(_ origin: String) -> Bool {
+        loaded.withLock { $0.publishableOrigins.contains(origin) }
     }
 
     /// Accepts `material` as `key` in this process only: nothing reaches the database, so the
@@ -35,7 +46,8 @@ public final class KeyRing: Sendable {
         // Versions only grow: a slower concurrent refresh that read an older set must not replace a newer one.
         return loaded.withLock { loaded in
             guard current > loaded.version else { return false }
-            loaded = (current, read)
+            let origins = read.values.lazy.filter { $0.kind == .publishable }.flatMap { $0.origins ?? [] }
+            loaded = Loaded(version: current, byHash: read, publishableOrigins: Set(origins))
             return true
         }
     }

@@ -1,12 +1,15 @@
 import HTTP
 import Synchronization
 
-/// What a request's handling learns that its access-log line reports: the API key that
-/// authenticated it and the operation it created or read. A task-local, so `Authorization` and
+/// What a request's handling learns that its access-log line reports: who it was authenticated
+/// as (the key's id, or the user's `sub` and `jti`: never the credential) and the operation it
+/// created or read. A task-local, so `Authorization` and
 /// the responders note them where they know them, without threading a value through every route.
 final class RequestNotes: Sendable {
     private struct Notes {
         var apiKeyId: String?
+        var userSubject: String?
+        var tokenId: String?
         var operationId: String?
     }
     private let notes = Mutex(Notes())
@@ -15,8 +18,18 @@ final class RequestNotes: Sendable {
 
     var apiKeyId: String? { notes.withLock { $0.apiKeyId } }
     var operationId: String? { notes.withLock { $0.operationId } }
+    var userSubject: String? { notes.withLock { $0.userSubject } }
+    var tokenId: String? { notes.withLock { $0.tokenId } }
 
-    static func noteApiKey(_ id: String) { current?.notes.withLock { $0.apiKeyId = id } }
+    static func noteCaller(_ caller: Caller) {
+        current?.notes.withLock { notes in
+            notes.apiKeyId = caller.apiKeyId
+            if case .user(let user) = caller.credential {
+                notes.userSubject = user.subject
+                notes.tokenId = user.tokenId
+            }
+        }
+    }
     static func noteOperation(_ id: String) { current?.notes.withLock { $0.operationId = id } }
 }
 
@@ -35,6 +48,8 @@ struct AccessLogEntry: Equatable {
     /// Nil for a streamed body (its length is known only once sent).
     var bytesOut: Int?
     var apiKeyId: String?
+    var userSubject: String? = nil
+    var tokenId: String? = nil
     var operationId: String?
 
     var fields: [String: LogValue] {
@@ -45,6 +60,8 @@ struct AccessLogEntry: Equatable {
         if let bytesOut { fields["bytes_out"] = .int(bytesOut) }
         if let clientAddress { fields["client_address"] = .string(clientAddress) }
         if let apiKeyId { fields["api_key_id"] = .string(apiKeyId) }
+        if let userSubject { fields["user_sub"] = .string(userSubject) }
+        if let tokenId { fields["token_id"] = .string(tokenId) }
         if let operationId { fields["operation_id"] = .string(operationId) }
         return fields
     }

@@ -14,7 +14,7 @@ import HTTP
 /// - No `Access-Control-Allow-Credentials`: callers authenticate with a bearer key, never cookies.
 public struct CORSPolicy: Sendable, Equatable {
     /// Lower-cased `scheme://host[:port]`.
-    public let allowedOrigins: Set<String>
+    public private(set) var allowedOrigins: Set<String>
     /// `*` was configured: any origin is allowed (and echoed, so `Vary: Origin` stays right).
     public let allowsAnyOrigin: Bool
 
@@ -22,7 +22,7 @@ public struct CORSPolicy: Sendable, Equatable {
 
     static let allowedRequestHeaders =
         "Authorization, Content-Type, Idempotency-Key, Prefer, If-Match, X-Request-Id, rokt-session-id, Accept-Language"
-    static let exposedHeaders = "X-Request-Id, Location, Idempotent-Replayed, Retry-After, ETag, Preference-Applied"
+    static let exposedHeaders = "X-Request-Id, Location, Idempotent-Replayed, Retry-After, ETag, Preference-Applied, WWW-Authenticate"
     /// Seconds a browser may cache a preflight answer.
     static let maxAgeSeconds = 600
 
@@ -38,21 +38,40 @@ public struct CORSPolicy: Sendable, Equatable {
     public init(parsing raw: String) throws(Invalid) {
         var origins: [String] = []
         for item in raw.split(separator: ",") {
-            var origin = String(item).trimmingHTTPWhitespace()
+            let origin = String(item).trimmingHTTPWhitespace()
             if origin.isEmpty { continue }
-            if origin == "*" { origins.append(origin); continue }
-            if origin.hasSuffix("/") { origin.removeLast() }
-            let lowered = origin.lowercased()
-            guard let scheme = ["https://", "http://"].first(where: lowered.hasPrefix) else {
-                throw Invalid(message: "must list origins like https://shop.example.com (or *), got \"\(origin)\"")
-            }
-            let authority = origin.dropFirst(scheme.count)
-            guard !authority.isEmpty, !authority.contains(where: { "/?#@ ".contains($0) }) else {
-                throw Invalid(message: "an origin is scheme://host[:port] without a path, got \"\(origin)\"")
-            }
-            origins.append(origin)
+            origins.append(origin == "*" ? origin : try Self.origin(parsing: origin))
         }
         self.init(allowedOrigins: origins)
+    }
+
+    /// One origin, `scheme://host[:port]`, lower-cased (a trailing `/` is dropped): a path, a query
+    /// or userinfo is refused. Also the rule for a publishable key's `--origin`.
+    public static func origin(parsing raw: String) throws(Invalid) -> String {
+        var origin = raw
+        if origin.hasSuffix("/") { origin.removeLast() }
+        let lowered = origin.lowercased()
+        guard let scheme = ["https://", "http://"].first(where: lowered.hasPrefix) else {
+            throw Invalid(message: "must list origins like https://shop.example.com (or *), got \"\(origin)\"")
+        }
+        let authority = lowered.dropFirst(scheme.count)
+        guard !authority.isEmpty, !authority.contains(where: { "/?#@ ".contains($0) }) else {
+            throw Invalid(message: "an origin is scheme://host[:port] without a path, got \"\(origin)\"")
+        }
+        return lowered
+    }
+
+    /// The policy for one request. `POST /v1/placements/any` also admits the origin of any active
+    /// publishable key, even when CORS_ALLOWED_ORIGINS is empty: a preflight carries no key, so the
+    /// origin alone decides, and the key itself is checked against its own origins on the actual
+    /// request (`Authorization`). Every other path keeps the configured policy.
+    public func forRequest(path: String, origin: String?, isPublishableOrigin: (String) -> Bool) -> CORSPolicy {
+        guard path == PublishableAccess.route, let origin, !allows(origin: origin), isPublishableOrigin(origin.lowercased()) else {
+            return self
+        }
+        var policy = self
+        policy.allowedOrigins.insert(origin.lowercased())
+        return policy
     }
 
     public func allows(origin: String) -> Bool {

@@ -43,13 +43,13 @@ struct GatewayRouter: Sendable {
         return try await RequestNotes.$current.withValue(notes) {
             try await TraceContext.withCurrent(trace) {
                 let matched = router.match(method: request.method, path: request.path)
-                let cors = services.configuration.cors
+                let cors = corsPolicy(path: request.path, origin: request.headers["Origin"])
                 var response: HTTPResponse
                 if case .methodNotAllowed(let allowed) = matched, cors.isPreflight(request) {
                     // Routes never register OPTIONS, so a preflight on any registered path lands here.
                     response = cors.preflightResponse(origin: request.headers["Origin"] ?? "", methods: allowed)
                 } else {
-                    response = try await router.handle(request, matched: matched)
+                    response = try await respond(to: request, matched: matched)
                     cors.decorate(&response, origin: request.headers["Origin"])
                 }
                 var template: String?
@@ -62,34 +62,72 @@ struct GatewayRouter: Sendable {
         }
     }
 
+    /// Runs the matched route. A keyed route's caller is authenticated and authorised here, once,
+    /// and its handler runs with it (`Caller.current`) for its finer checks (a merchant from the
+    /// body, an endpoint for unrestricted callers only).
+    private func respond(to request: HTTPRequest, matched: RouteMatch) async throws -> HTTPResponse {
+        guard let attempt = Self.attempt(request.head, remoteAddress: request.remoteAddress, matched: matched) else {
+            return try await router.handle(request, matched: matched)
+        }
+        if let invalid = Self.invalidReadPath(attempt) { return invalid.response() }
+        let caller: Caller
+        switch await Authorization(services: services).authorize(attempt) {
+        case .success(let authorized): caller = authorized
+        case .failure(let refusal): return refusal.response()
+        }
+        // Per-caller limits belong here: after authentication, before anything touches the store or Rokt.
+        return try await Caller.$current.withValue(caller) { try await router.handle(request, matched: matched) }
+    }
+
+    /// What authorisation needs of a request to a keyed route; nil for a route without a key.
+    private static func attempt(_ head: HTTPRequestHead, remoteAddress: String?, matched: RouteMatch) -> Authorization.Attempt? {
+        guard case .found(_, let parameters, let template, _) = matched,
+            let requirement = KeyRequirement.of(method: head.method, template: template)
+        else { return nil }
+        return Authorization.Attempt(
+            method: head.method, template: template, headers: head.headers, remoteAddress: remoteAddress, requirement: requirement,
+            merchant: requirement.merchantParameter.map { parameters[$0] ?? "" })
+    }
+
+    /// A read checks its path's merchant before the key (openapi/gateway.yaml, `accountId`); a
+    /// write after it (`WritePipeline`).
+    private static func invalidReadPath(_ attempt: Authorization.Attempt) -> Problem? {
+        guard attempt.method == .get || attempt.method == .head, let name = attempt.requirement.merchantParameter else { return nil }
+        do throws(Problem) {
+            _ = try PathParameter.identifier(attempt.merchant ?? "", name)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// CORS_ALLOWED_ORIGINS, and on placements the origins of active publishable keys too.
+    private func corsPolicy(path: String, origin: String?) -> CORSPolicy {
+        services.configuration.cors.forRequest(path: path, origin: origin, isPublishableOrigin: services.keyRing.isPublishableOrigin)
+    }
+
     /// Asked by the server from a request's head, before its body is read: a route that needs a
-    /// key refuses a missing, unknown, under-scoped or wrong-merchant key here, with the answer
-    /// its handler would give, so a body is never buffered for a caller who may not send it.
+    /// credential refuses a missing, unknown, under-scoped or wrong-merchant one here, with the
+    /// answer `handle` would give, so a body is never buffered for a caller who may not send it.
     @Sendable
     func screen(_ head: HTTPRequestHead, remoteAddress: String? = nil) -> HTTPResponse? {
         let started = ContinuousClock.now
-        guard case .found(_, let parameters, let template, _) = router.match(method: head.method, path: head.path),
-            let requirement = KeyRequirement.of(method: head.method, template: template)
-        else { return nil }
-        let request = HTTPRequest(head: head)
-        let merchant = requirement.merchantParameter.map { parameters[$0] ?? "" }
-        let notes = RequestNotes()
-        let refusal = RequestNotes.$current.withValue(notes) { () -> Problem? in
-            do throws(Problem) {
-                _ = try Authorization.authorize(request, scope: requirement.scope, merchant: merchant, keyRing: services.keyRing)
-                return nil
-            } catch {
-                return error
-            }
+        let matched = router.match(method: head.method, path: head.path)
+        guard let attempt = Self.attempt(head, remoteAddress: remoteAddress, matched: matched), Self.invalidReadPath(attempt) == nil else {
+            return nil
         }
-        guard let refusal else { return nil }
+        let notes = RequestNotes()
+        // A token signed with a key not yet fetched is left to the handler, which may wait for it.
+        guard case .refused(let refusal) = RequestNotes.$current.withValue(notes, operation: { Authorization(services: services).decide(attempt) })
+        else { return nil }
         var response = refusal.response()
-        services.configuration.cors.decorate(&response, origin: head.headers["Origin"])
+        corsPolicy(path: head.path, origin: head.headers["Origin"]).decorate(&response, origin: head.headers["Origin"])
+        let request = HTTPRequest(head: head)
         let requestId = Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis())
         let trace = TraceContext.incoming(head.headers, requestId: requestId, random: services.random)
         TraceContext.withCurrent(trace) {
             record(
-                &response, of: head, remoteAddress: remoteAddress, bytesIn: 0, requestId: requestId, template: template,
+                &response, of: head, remoteAddress: remoteAddress, bytesIn: 0, requestId: requestId, template: attempt.template,
                 started: started, notes: notes)
         }
         return response
@@ -111,7 +149,8 @@ struct GatewayRouter: Sendable {
             values: AccessLogEntry(
                 requestId: requestId, method: Self.loggedMethod(head.method), path: head.path, route: template, status: status,
                 duration: elapsed, clientAddress: services.configuration.trustedProxies.clientAddress(peer: remoteAddress, headers: head.headers),
-                bytesIn: bytesIn, bytesOut: bytesOut, apiKeyId: notes?.apiKeyId, operationId: notes?.operationId
+                bytesIn: bytesIn, bytesOut: bytesOut, apiKeyId: notes?.apiKeyId, userSubject: notes?.userSubject, tokenId: notes?.tokenId,
+                operationId: notes?.operationId
             ).fields)
     }
 

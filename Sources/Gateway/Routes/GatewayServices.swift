@@ -14,6 +14,8 @@ public struct GatewayServices: Sendable {
     let storeHealth: any StoreHealth
     public let rokt: RoktClient
     public let keyRing: KeyRing
+    /// Bearer tokens that are not keys (AUTH_*); nil: only API and publishable keys are accepted.
+    public var tokens: (any TokenAuthenticator)? = nil
     public let logger: Logger
     public let clock: any WallClock
     public let metrics: GatewayMetrics
@@ -22,28 +24,4 @@ public struct GatewayServices: Sendable {
     let inFlight = InboundIdempotency.InFlight()
     /// Whether shutdown has begun (`/readyz`).
     public let drain = DrainState()
-}
-
-/// The caller of a request, once authenticated.
-struct Caller: Sendable {
-    let key: ApiKey
-}
-
-/// Authentication and authorisation, decided from memory before the store or Rokt is touched.
-enum Authorization {
-    /// The key behind `Authorization: Bearer …`, with `scope`, allowed on `merchant` when given.
-    static func authorize(_ request: HTTPRequest, scope: Scope, merchant: String?, keyRing: KeyRing) throws(Problem) -> Caller {
-        guard let header = request.headers["Authorization"],
-            header.count > 7, header.prefix(7).asciiCaseInsensitiveEquals("Bearer "),
-            let key = keyRing.authenticate(String(header.dropFirst(7)).trimmingHTTPWhitespace())
-        else { throw Problem.unauthenticated }
-        RequestNotes.noteApiKey(key.id)  // also when refused below: the access log names the key
-        guard key.allows(scope) else {
-            throw Problem.forbidden("This API key lacks the `\(scope.rawValue)` scope.")
-        }
-        if let merchant, !key.allows(merchant: merchant) {
-            throw Problem.forbidden("This API key may not act on merchant \(merchant).")
-        }
-        return Caller(key: key)
-    }
 }

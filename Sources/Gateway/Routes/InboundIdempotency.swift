@@ -48,7 +48,7 @@ struct InboundIdempotency: Sendable {
             throw Problem.validation(field: "Idempotency-Key", "must be 1 to 255 characters")
         }
         let fingerprint = RequestFingerprint(request)
-        let apiKeyId = caller.key.id
+        let apiKeyId = caller.id
         let now = services.clock.nowMillis()
         let inFlight = services.inFlight
         let store = services.inboundRequests

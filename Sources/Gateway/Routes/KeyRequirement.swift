@@ -1,8 +1,9 @@
 import HTTP
 
-/// The key check a route's handler makes before anything else, known from the method and the
-/// matched template alone, so the server can refuse a request before reading its body
-/// (`GatewayRouter.screen`). Handlers still authorise: this only answers earlier, never differently.
+/// The credential check of a route, known from the method and the matched template alone:
+/// `GatewayRouter.handle` makes it once per request (`Authorization`) before the handler runs,
+/// and `GatewayRouter.screen` from the head, so a refused request's body is never read; the
+/// screen only answers earlier, never differently.
 struct KeyRequirement: Equatable, Sendable {
     let scope: Scope
     /// The path parameter naming the merchant the key must be allowed on.

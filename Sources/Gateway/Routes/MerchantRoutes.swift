@@ -12,8 +12,8 @@ import Rokt
 struct MerchantRoutes: Sendable {
     static let defaultPageSize = 50
     static let maxPageSize = 100
-    /// The new account cannot be on a key's merchant list yet: only unrestricted keys register.
-    static let restrictedKeyRefusal = "This API key is limited to some merchants; registering a merchant needs a key without a merchant list."
+    /// The new account cannot be on a merchant list yet: only unrestricted callers register.
+    static let restrictedKeyRefusal = "This caller is limited to some merchants; registering a merchant needs a key or token without a merchant list."
 
     let services: GatewayServices
 
@@ -60,7 +60,7 @@ struct MerchantRoutes: Sendable {
     /// the previous page → `{data: [merchant], nextCursor}`. A key with a merchant list sees
     /// only those merchants (its pages may be shorter than `limit`).
     private func list(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let caller = try Authorization.authorize(request, scope: .read, merchant: nil, keyRing: services.keyRing)
+        let caller = try Authorization.caller()
         var errors: [Problem.FieldError] = []
         var limit = Self.defaultPageSize
         if let raw = request.query["limit"] {
@@ -76,7 +76,7 @@ struct MerchantRoutes: Sendable {
         }
         if !errors.isEmpty { throw Problem.validation(errors) }
         let page = try await services.rokt.listAccounts(limit: limit, cursor: after).result.mapError(Problem.upstream).get()
-        let visible = page.accounts.filter { caller.key.allows(merchant: $0.accountId) }
+        let visible = page.accounts.filter { caller.allows(merchant: $0.accountId) }
         let data = visible.map { account -> JSONValue in
             var members: [String: JSONValue] = ["accountId": .string(account.accountId)]
             members["externalAccountId"] = account.externalAccountId.map(JSONValue.string) ?? .null

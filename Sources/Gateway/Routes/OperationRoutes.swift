@@ -7,17 +7,17 @@ struct OperationRoutes: Sendable {
 
     func register(on router: inout Router) {
         router.get("/v1/operations/{id}") { request in
-            let caller = try Authorization.authorize(request, scope: .read, merchant: nil, keyRing: services.keyRing)
+            let caller = try Authorization.caller()
             let id = request.pathParameters["id"] ?? ""
-            // An operation of a merchant the key may not see does not exist for it.
-            guard let operation = try await services.engine.operation(id), caller.key.allows(merchant: operation.merchantId) else {
+            // An operation of a merchant the caller may not see does not exist for it.
+            guard let operation = try await services.engine.operation(id), caller.allows(merchant: operation.merchantId) else {
                 throw Problem.notFound("No operation \(id).")
             }
             RequestNotes.noteOperation(operation.id)
             return HTTPResponse(headers: ["Content-Type": "application/json"], body: operation.encoded)
         }
         router.get("/v1/operations") { request in
-            let caller = try Authorization.authorize(request, scope: .read, merchant: nil, keyRing: services.keyRing)
+            let caller = try Authorization.caller()
             let query = request.query
             var errors: [Problem.FieldError] = []
             var limit = 50
@@ -33,12 +33,12 @@ struct OperationRoutes: Sendable {
                 }
             }
             let merchantId = query["merchantId"]
-            if let merchantId, !caller.key.allows(merchant: merchantId) {
-                throw Problem.forbidden("This API key may not act on merchant \(merchantId).")
+            if let merchantId, !caller.allows(merchant: merchantId) {
+                throw Problem.forbidden("\(caller.noun) may not act on merchant \(merchantId).")
             }
             if !errors.isEmpty { throw Problem.validation(errors) }
             let page = try await services.engine.list(
-                merchantIds: caller.key.merchants, merchantId: merchantId, state: state,
+                merchantIds: caller.merchants, merchantId: merchantId, state: state,
                 limit: limit + 1, after: query["after"])
             let items = Array(page.prefix(limit))
             let document: JSONValue = .object([

@@ -13,7 +13,10 @@ enum PathParameter {
     static func layoutId(_ request: HTTPRequest) throws(Problem) -> String { try identifier(request, "layoutId") }
 
     static func identifier(_ request: HTTPRequest, _ name: String) throws(Problem) -> String {
-        let value = request.pathParameters[name] ?? ""
+        try identifier(request.pathParameters[name] ?? "", name)
+    }
+
+    static func identifier(_ value: String, _ name: String) throws(Problem) -> String {
         guard RoktPath.isSafeIdentifier(value) else { throw Problem.validation(field: name, RoktPath.safeIdentifierRule) }
         return value
     }

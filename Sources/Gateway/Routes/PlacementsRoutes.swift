@@ -9,7 +9,8 @@ import Rokt
 /// through. Not an operation, nothing stored, never retried: it sits on a checkout's critical
 /// path, so the whole call has `PLACEMENTS_TIMEOUT_MS` and `PLACEMENTS_ON_ERROR` decides what a
 /// failure looks like (`skip`: `{result: false, degraded: true}`; `error`: 502, or 504 when the
-/// budget ran out). Needs the `read` scope: it changes nothing.
+/// budget ran out). Needs the `read` scope (it changes nothing), or a publishable key from one of
+/// its origins (`Authorization`).
 struct PlacementsRoutes: Sendable {
     let services: GatewayServices
 
@@ -21,7 +22,6 @@ struct PlacementsRoutes: Sendable {
     }
 
     private func placementsAny(_ request: HTTPRequest) async throws -> HTTPResponse {
-        _ = try Authorization.authorize(request, scope: .read, merchant: nil, keyRing: services.keyRing)
         let body = try Self.upstreamBody(request)
         let budget = services.configuration.placementsTimeout
         let outcome = await services.rokt.placementsAny(

@@ -11,7 +11,7 @@ enum PrivacyRoutes {
     static let requestTypes = ["opt_out", "deletion"]
     static let maxIdentifiers = 100
     /// A privacy request is network-wide: it needs a key without a merchant list.
-    static let restrictedKeyRefusal = "This API key is limited to some merchants; network-wide requests need a key without a merchant list."
+    static let restrictedKeyRefusal = "This caller is limited to some merchants; network-wide requests need a key or token without a merchant list."
 
     /// `{requestType: opt_out|deletion, identifiers: [{type, value}]}`, 1 to 100 identifiers.
     static func privacyRequest(_ request: HTTPRequest) throws(Problem) -> (write: SingleWrite, request: JSONValue) {

@@ -58,10 +58,11 @@ struct WebhookRoutes: Sendable {
 
     private var secretAnswer: WebhookSecretAnswer { WebhookSecretAnswer(store: services.webhookAdmin) }
 
+    /// The caller (scope `webhooks`, checked by `Authorization`), if it may see every merchant.
     private func authorize(_ request: HTTPRequest) throws(Problem) -> Caller {
-        let caller = try Authorization.authorize(request, scope: .webhooks, merchant: nil, keyRing: services.keyRing)
-        guard caller.key.merchants == nil else {
-            throw Problem.forbidden("Webhook endpoints receive the events of every merchant: this API key is limited to some merchants.")
+        let caller = try Authorization.caller()
+        guard caller.merchants == nil else {
+            throw Problem.forbidden("Webhook endpoints receive the events of every merchant: \(caller.noun) is limited to some merchants.")
         }
         return caller
     }

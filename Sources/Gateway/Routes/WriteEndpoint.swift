@@ -2,8 +2,8 @@ import HTTP
 import JSON
 import Rokt
 
-/// One write endpoint of openapi/gateway.yaml as data: what `WritePipeline` needs to authorise,
-/// validate, dry-run or submit it, and answer. `all` is the table of every write the gateway
+/// One write endpoint of openapi/gateway.yaml as data: what `WritePipeline` needs to validate,
+/// dry-run or submit it, and answer (its scope and path merchant are `KeyRequirement`'s). `all` is the table of every write the gateway
 /// takes; the router registers it, and WritePipelineTests runs its checks over each row.
 struct WriteEndpoint: Sendable, CustomStringConvertible {
     /// Whose account the write touches, and so which keys may make it.
@@ -31,7 +31,6 @@ struct WriteEndpoint: Sendable, CustomStringConvertible {
 
     let method: HTTPMethod
     let path: String
-    let scope: Scope
     let merchant: Merchant
     let dryRun: DryRunSupport
     /// 201 instead of 200 when the operation succeeded having created something (a new merchant).
@@ -41,12 +40,11 @@ struct WriteEndpoint: Sendable, CustomStringConvertible {
     let accepted: (@Sendable (Operation, Logger) -> Void)?
 
     init(
-        _ method: HTTPMethod, _ path: String, scope: Scope = .write, merchant: Merchant = .path, dryRun: DryRunSupport,
+        _ method: HTTPMethod, _ path: String, merchant: Merchant = .path, dryRun: DryRunSupport,
         createdOnSuccess: Bool = false, accepted: (@Sendable (Operation, Logger) -> Void)? = nil, validate: @escaping Validator
     ) {
         self.method = method
         self.path = path
-        self.scope = scope
         self.merchant = merchant
         self.dryRun = dryRun
         self.createdOnSuccess = createdOnSuccess

@@ -16,7 +16,7 @@ struct WritePipeline: Sendable {
     }
 
     func run(_ endpoint: WriteEndpoint, _ request: HTTPRequest) async throws -> HTTPResponse {
-        let admitted = try Self.admit(request, to: endpoint, keyRing: services.keyRing)
+        let admitted = try Self.admit(request, to: endpoint, caller: try Authorization.caller())
         let merchant = admitted.merchant
         return try await InboundIdempotency(services: services).run(request, caller: admitted.caller) { binding in
             if admitted.dryRun { return try await preview(admitted.validated.intent, endpoint: endpoint, merchant: merchant ?? "") }
@@ -35,13 +35,11 @@ struct WritePipeline: Sendable {
         let validated: ValidatedWrite
     }
 
-    /// The checks before the key claim, in their order. Synchronous and from memory: nothing
-    /// is stored or sent for a request they refuse.
-    static func admit(_ request: HTTPRequest, to endpoint: WriteEndpoint, keyRing: KeyRing) throws(Problem) -> Admitted {
-        // The key is checked on the path's merchant as sent, as `GatewayRouter.screen` does from the head alone.
-        let pathMerchant = endpoint.merchant == .path ? request.pathParameters["accountId"] ?? "" : nil
-        let caller = try Authorization.authorize(request, scope: endpoint.scope, merchant: pathMerchant, keyRing: keyRing)
-        if case .unrestrictedKeyOnly(let refusal) = endpoint.merchant, caller.key.merchants != nil {
+    /// The checks before the key claim, in their order, for a `caller` already allowed the
+    /// endpoint's scope on the path's merchant (`Authorization`). Synchronous and from memory:
+    /// nothing is stored or sent for a request they refuse.
+    static func admit(_ request: HTTPRequest, to endpoint: WriteEndpoint, caller: Caller) throws(Problem) -> Admitted {
+        if case .unrestrictedKeyOnly(let refusal) = endpoint.merchant, caller.merchants != nil {
             throw Problem.forbidden(refusal)
         }
         let merchant = endpoint.merchant == .path ? try PathParameter.accountId(request) : nil
@@ -72,7 +70,7 @@ struct WritePipeline: Sendable {
         }
         switch try await services.engine.submit(
             validated.intent.operationIntent, merchantId: merchant ?? "", request: validated.request,
-            apiKeyId: caller.key.id, inboundKey: binding, registration: registration)
+            apiKeyId: caller.id, inboundKey: binding, registration: registration)
         {
         case .accepted(let operation):
             endpoint.accepted?(operation, services.logger)

@@ -1,4 +1,5 @@
-/// API keys, stored by the SHA-256 of their material.
+/// API keys and publishable keys, stored by the SHA-256 of their material, with their kind and
+/// (publishable) origins.
 ///
 /// What a backend must guarantee: every change (create, revoke) moves `activeKeys`'s version
 /// in the same transaction, so a process holding an older version reloads; a change also

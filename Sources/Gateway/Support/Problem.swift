@@ -71,7 +71,6 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
     public static func validation(field: String, _ message: String) -> Problem { validation([FieldError(field: field, message: message)]) }
 
     public static func badRequest(_ code: ProblemCode, _ detail: String) -> Problem { Problem(status: 400, code: code, detail: detail) }
-    public static let unauthenticated = Problem(status: 401, code: .unauthenticated, detail: "Send a valid API key as `Authorization: Bearer <key>`.")
     public static func forbidden(_ detail: String) -> Problem { Problem(status: 403, code: .forbidden, detail: detail) }
     public static func notFound(_ detail: String) -> Problem { Problem(status: 404, code: .notFound, detail: detail) }
 

@@ -1,3 +1,4 @@
+import Store
 import Testing
 @testable import Gateway
 
@@ -11,6 +12,42 @@ import Testing
 
     static func activeHashes(_ store: any GatewayStore) async throws -> Set<String> {
         Set(try await store.activeKeys(unlessVersion: -1).byHash?.keys.map { $0 } ?? [])
+    }
+
+    /// A publishable key keeps its kind and origins through the store and leaves with its revocation;
+    /// a key stored without a kind is a secret key.
+    @Test(arguments: StoreBackends.all)
+    func publishableKeysKeepTheirKindAndOrigins(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store, _ in
+            let secret = ApiKey(id: "key_s", name: "server", scopes: [.read], merchants: ["m1"], createdAt: F.t0, revokedAt: nil)
+            let publishable = ApiKey(
+                id: "key_p", name: "checkout", scopes: [], merchants: [], createdAt: F.t0 + 1, revokedAt: nil, kind: .publishable,
+                origins: ["https://shop.example.com", "http://localhost:3000"])
+            try await store.insertKey(secret, hash: "hash-s")
+            try await store.insertKey(publishable, hash: "hash-p")
+            #expect(try await store.allKeys() == [secret, publishable])
+            let active = try #require(try await store.activeKeys(unlessVersion: -1).byHash)
+            #expect(active["hash-p"] == publishable && active["hash-s"]?.kind == .secret && active["hash-s"]?.origins == nil)
+            #expect(try await store.revokeKey(id: "key_p", now: F.t0 + 2))
+            #expect(try await Self.activeHashes(store) == ["hash-s"])
+            #expect(try await store.allKeys().last?.kind == .publishable)
+        }
+    }
+
+    /// A key stored before keys had kinds is a secret key after the migration.
+    @Test func keysFromBeforePublishableKeysAreSecretKeys() async throws {
+        try await StoreBackends.sqlite.withLocation { directory in
+            do {
+                let connection = try SQLiteConnection(path: directory + "/gateway.sqlite3")
+                try Migrator(Array(Schema.migrations.prefix { $0.version < 8 })).migrate(connection)
+                try connection.run(
+                    "INSERT INTO api_keys (id, name, key_hash, scopes, created_at) VALUES ('key_old', 'old', 'hash-old', 'read', 1)")
+            }
+            let store = try await StoreBackends.sqlite.open(directory)
+            let keys = try await store.allKeys()
+            await store.close()
+            #expect(keys.map(\.kind) == [.secret] && keys.first?.origins == nil)
+        }
     }
 
     @Test(arguments: StoreBackends.all)

@@ -59,7 +59,7 @@ final class GatewayHarness: Sendable {
         syncWait: Duration = .seconds(20), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
         sandboxClock: (any SandboxClock)? = nil, directory: String? = nil, roktTimeout: Duration? = nil,
         logSink: (@Sendable (String) -> Void)? = nil, store: TestStore = .fromEnvironment, replicaOf first: GatewayHarness? = nil,
-        configure: (inout GatewayConfiguration) -> Void = { _ in }
+        tokens: (any TokenAuthenticator)? = nil, configure: (inout GatewayConfiguration) -> Void = { _ in }
     ) async throws -> GatewayHarness {
         let group = try EventLoopGroup(loopCount: 1)
         let sandbox: RoktSandbox
@@ -100,7 +100,7 @@ final class GatewayHarness: Sendable {
         configure(&configuration)
         let app = try await GatewayApp(
             configuration: configuration, group: group, clock: clock, engineConfiguration: engine,
-            logger: Logger(level: logSink == nil ? .error : .debug, format: .json, sink: logSink ?? { _ in }))
+            logger: Logger(level: logSink == nil ? .error : .debug, format: .json, sink: logSink ?? { _ in }), tokens: tokens)
         let port = try app.start()
         return GatewayHarness(
             sandbox: sandbox, app: app, port: port, adminKey: adminKeyMaterial, client: HTTPClient(group: group),
@@ -153,6 +153,13 @@ final class GatewayHarness: Sendable {
         return secret
     }
 
+    /// A new publishable key for these origins, through the same service the CLI uses.
+    func makePublishableKey(origins: Set<String>) async throws -> (id: String, material: String) {
+        let (key, material) = try await ApiKeyService(store: store, clock: services.clock).createPublishable(name: "checkout", origins: origins)
+        try await services.keyRing.refresh()
+        return (key.id, material)
+    }
+
     /// Upstream requests the sandbox saw, optionally filtered.
     func upstream(_ method: String? = nil, pathSuffix: String? = nil) -> [SandboxLoggedRequest] {
         sandbox.requestLog.filter { ($0.method == method || method == nil) && (pathSuffix.map($0.path.hasSuffix) ?? true) }
@@ -162,11 +169,12 @@ final class GatewayHarness: Sendable {
 func withGateway(
     syncWait: Duration = .seconds(20), engine: EngineConfiguration = .forTests, clock: any WallClock = SystemWallClock(),
     sandboxClock: (any SandboxClock)? = nil, roktTimeout: Duration? = nil, logSink: (@Sendable (String) -> Void)? = nil,
-    configure: (inout GatewayConfiguration) -> Void = { _ in }, _ body: (GatewayHarness) async throws -> Void
+    tokens: (any TokenAuthenticator)? = nil, configure: (inout GatewayConfiguration) -> Void = { _ in },
+    _ body: (GatewayHarness) async throws -> Void
 ) async throws {
     let harness = try await GatewayHarness.start(
         syncWait: syncWait, engine: engine, clock: clock, sandboxClock: sandboxClock,
-        roktTimeout: roktTimeout, logSink: logSink, configure: configure)
+        roktTimeout: roktTimeout, logSink: logSink, tokens: tokens, configure: configure)
     do {
         try await body(harness)
     } catch {

@@ -7,11 +7,14 @@ enum PostgresApiKeyRecords {
     /// `bootstrap`: 1 for the bootstrap key, nil for any other.
     static func insert(_ key: ApiKey, hash: String, bootstrap: Int64? = nil, in db: PostgresConnection, notices: PostgresCommitNotices) async throws {
         _ = try await db.query(
-            "INSERT INTO api_keys (id, name, key_hash, scopes, merchants, created_at, revoked_at, bootstrap) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            """
+            INSERT INTO api_keys (id, name, key_hash, scopes, merchants, created_at, revoked_at, bootstrap, kind, origins)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            """,
             [
                 .text(key.id), .text(key.name), .text(hash), .text(key.scopes.map(\.rawValue).sorted().joined(separator: ",")),
                 .nullable(key.merchants.map { OperationRecords.json($0.sorted()) }), .int64(key.createdAt), .nullable(key.revokedAt),
-                .nullable(bootstrap),
+                .nullable(bootstrap), .text(key.kind.rawValue), .nullable(key.origins.map { OperationRecords.json($0.sorted()) }),
             ])
         try await changed(in: db, notices: notices)
     }
@@ -48,7 +51,7 @@ enum PostgresApiKeyRecords {
     }
 
     static func all(in db: PostgresConnection) async throws -> [ApiKey] {
-        try await db.query("SELECT id, name, scopes, merchants, created_at, revoked_at FROM api_keys ORDER BY created_at, id").rows.map(decode)
+        try await db.query("SELECT id, name, scopes, merchants, created_at, revoked_at, kind, origins FROM api_keys ORDER BY created_at, id").rows.map(decode)
     }
 
     /// The key set's version and, unless it is `known`, the active keys by hash, in the caller's
@@ -58,7 +61,7 @@ enum PostgresApiKeyRecords {
         let version = try await db.query("SELECT value FROM meta WHERE name = 'keys_version'").rows.first?.int64("value") ?? 0
         guard version != known else { return (version, nil) }
         var byHash: [String: ApiKey] = [:]
-        for row in try await db.query("SELECT id, name, scopes, merchants, created_at, revoked_at, key_hash FROM api_keys WHERE revoked_at IS NULL").rows {
+        for row in try await db.query("SELECT id, name, scopes, merchants, created_at, revoked_at, kind, origins, key_hash FROM api_keys WHERE revoked_at IS NULL").rows {
             byHash[try row.string("key_hash")] = try decode(row)
         }
         return (version, byHash)
@@ -74,6 +77,9 @@ enum PostgresApiKeyRecords {
             id: try row.string("id"), name: try row.string("name"),
             scopes: Set(try row.string("scopes").split(separator: ",").compactMap { Scope(rawValue: String($0)) }),
             merchants: try row.optionalString("merchants").map { Set(try JSON.decode([String].self, from: Array($0.utf8))) },
-            createdAt: try row.int64("created_at"), revokedAt: try row.optionalInt64("revoked_at"))
+            createdAt: try row.int64("created_at"), revokedAt: try row.optionalInt64("revoked_at"),
+            // A kind a newer version wrote gets the least a key can do here.
+            kind: ApiKeyKind(rawValue: try row.string("kind")) ?? .publishable,
+            origins: try row.optionalString("origins").map { Set(try JSON.decode([String].self, from: Array($0.utf8))) })
     }
 }

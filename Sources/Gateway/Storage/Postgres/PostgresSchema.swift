@@ -229,7 +229,15 @@ enum PostgresSchema {
                     FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION operations_count();
                 CREATE TRIGGER operations_count_delete AFTER DELETE ON operations
                     FOR EACH ROW EXECUTE FUNCTION operations_count();
-                """)
+                """),
+        Migration(
+            version: 2, name: "publishable keys",
+            sql: """
+                -- `secret` (rgw_) or `publishable` (pk_); older rows are secret keys. `origins`: a
+                -- publishable key's browser origins, a JSON array; NULL for a secret key.
+                ALTER TABLE api_keys ADD COLUMN kind TEXT NOT NULL DEFAULT 'secret';
+                ALTER TABLE api_keys ADD COLUMN origins TEXT;
+                """),
     ]
 
     /// The version this build migrates to.

@@ -7,11 +7,13 @@ enum ApiKeyRecords {
     static func insert(_ key: ApiKey, hash: String, bootstrap: Int64? = nil, in db: SQLiteConnection) throws {
         try db.run(
             """
-            INSERT INTO api_keys (id, name, key_hash, scopes, merchants, created_at, revoked_at, bootstrap) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO api_keys (id, name, key_hash, scopes, merchants, created_at, revoked_at, bootstrap, kind, origins)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 key.id, key.name, hash, key.scopes.map(\.rawValue).sorted().joined(separator: ","),
                 key.merchants.map { OperationRecords.json($0.sorted()) }, key.createdAt, key.revokedAt, bootstrap,
+                key.kind.rawValue, key.origins.map { OperationRecords.json($0.sorted()) },
             ])
         try bumpVersion(in: db)
         db.publishAfterCommit(.apiKeysChanged)
@@ -49,13 +51,13 @@ enum ApiKeyRecords {
     }
 
     static func all(in db: SQLiteConnection) throws -> [ApiKey] {
-        try db.query("SELECT id, name, scopes, merchants, created_at, revoked_at FROM api_keys ORDER BY created_at, id").map(decode)
+        try db.query("SELECT id, name, scopes, merchants, created_at, revoked_at, kind, origins FROM api_keys ORDER BY created_at, id").map(decode)
     }
 
     /// Active keys by hash, for the key ring.
     static func activeByHash(in db: SQLiteConnection) throws -> [String: ApiKey] {
         var result: [String: ApiKey] = [:]
-        for row in try db.query("SELECT id, name, scopes, merchants, created_at, revoked_at, key_hash FROM api_keys WHERE revoked_at IS NULL") {
+        for row in try db.query("SELECT id, name, scopes, merchants, created_at, revoked_at, kind, origins, key_hash FROM api_keys WHERE revoked_at IS NULL") {
             result[try row.get("key_hash")] = try decode(row)
         }
         return result
@@ -74,6 +76,9 @@ enum ApiKeyRecords {
             id: try row.get("id"), name: try row.get("name"),
             scopes: Set(try row.get("scopes", as: String.self).split(separator: ",").compactMap { Scope(rawValue: String($0)) }),
             merchants: try row.get("merchants", as: String?.self).map { Set(try JSON.decode([String].self, from: Array($0.utf8))) },
-            createdAt: try row.get("created_at"), revokedAt: try row.get("revoked_at", as: Int64?.self))
+            createdAt: try row.get("created_at"), revokedAt: try row.get("revoked_at", as: Int64?.self),
+            // A kind a newer version wrote gets the least a key can do here.
+            kind: ApiKeyKind(rawValue: try row.get("kind", as: String.self)) ?? .publishable,
+            origins: try row.get("origins", as: String?.self).map { Set(try JSON.decode([String].self, from: Array($0.utf8))) })
     }
 }

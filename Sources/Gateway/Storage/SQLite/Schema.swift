@@ -234,5 +234,13 @@ enum Schema {
                 ALTER TABLE webhook_events ADD COLUMN trace_flags INTEGER;
                 ALTER TABLE webhook_events ADD COLUMN trace_state TEXT;
                 """),
+        Migration(
+            version: 8, name: "publishable keys",
+            sql: """
+                -- `secret` (rgw_) or `publishable` (pk_); older rows are secret keys. `origins`: a
+                -- publishable key's browser origins, a JSON array; NULL for a secret key.
+                ALTER TABLE api_keys ADD COLUMN kind TEXT NOT NULL DEFAULT 'secret';
+                ALTER TABLE api_keys ADD COLUMN origins TEXT;
+                """),
     ]
 }
