@@ -69,7 +69,8 @@ public final class GatewayApp: Sendable {
         try await webhooks.start()
         services = GatewayServices(
             configuration: configuration, engine: engine, inboundRequests: store, webhookAdmin: store,
-            storeHealth: store, rokt: rokt, keyRing: keyRing, tokens: tokens, logger: logger, clock: clock, metrics: metrics,
+            storeHealth: store, rokt: rokt, keyRing: keyRing, tokens: tokens,
+            callerLimits: CallerRateLimits(configuration: configuration.rateLimits), logger: logger, clock: clock, metrics: metrics,
             random: engineSettings.runtime.random)
         keyWatcher = Task { await keyRing.watch() }
         retention = RetentionSweeper(store: store, clock: clock, configuration: configuration.retention)

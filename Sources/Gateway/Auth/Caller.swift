@@ -30,9 +30,17 @@ public struct Caller: Sendable, Equatable {
     /// key shared by every shopper) the key and the client address.
     public var rateLimitPartition: String {
         switch credential {
-        case .publishableKey(let key, let address): key.id + "@" + (address ?? "-")
-        case .apiKey, .user: id
+        case .apiKey(let key): RateLimitPartition.apiKey(id: key.id)
+        case .publishableKey(let key, let address): RateLimitPartition.publishable(keyId: key.id, clientAddress: address)
+        case .user(let user): RateLimitPartition.user(issuer: user.issuer, subject: user.subject)
         }
+    }
+
+    /// The rate-limit class of this caller's request to `template`.
+    func rateLimitClass(method: HTTPMethod, template: String) -> RateLimitClass {
+        var publishable = false
+        if case .publishableKey = credential { publishable = true }
+        return RateLimitClass.of(method: method, template: template, publishable: publishable)
     }
 
     public var scopes: Set<Scope> {

@@ -22,7 +22,7 @@ public struct CORSPolicy: Sendable, Equatable {
 
     static let allowedRequestHeaders =
         "Authorization, Content-Type, Idempotency-Key, Prefer, If-Match, X-Request-Id, rokt-session-id, Accept-Language"
-    static let exposedHeaders = "X-Request-Id, Location, Idempotent-Replayed, Retry-After, ETag, Preference-Applied, WWW-Authenticate"
+    static let exposedHeaders = "X-Request-Id, Location, Idempotent-Replayed, Retry-After, ETag, Preference-Applied, WWW-Authenticate, RateLimit, RateLimit-Policy"
     /// Seconds a browser may cache a preflight answer.
     static let maxAgeSeconds = 600
 

@@ -75,8 +75,14 @@ struct GatewayRouter: Sendable {
         case .success(let authorized): caller = authorized
         case .failure(let refusal): return refusal.response()
         }
-        // Per-caller limits belong here: after authentication, before anything touches the store or Rokt.
-        return try await Caller.$current.withValue(caller) { try await router.handle(request, matched: matched) }
+        // After authentication, before anything touches the store or Rokt: a refused request
+        // stores nothing, not even its Idempotency-Key.
+        let limit = services.callerLimits.admit(
+            partition: caller.rateLimitPartition, class: caller.rateLimitClass(method: attempt.method, template: attempt.template))
+        if let refusal = limit.refusal { return refusal.response() }
+        var response = try await Caller.$current.withValue(caller) { try await router.handle(request, matched: matched) }
+        limit.apply(to: &response)
+        return response
     }
 
     /// What authorisation needs of a request to a keyed route; nil for a route without a key.
@@ -117,10 +123,21 @@ struct GatewayRouter: Sendable {
             return nil
         }
         let notes = RequestNotes()
-        // A token signed with a key not yet fetched is left to the handler, which may wait for it.
-        guard case .refused(let refusal) = RequestNotes.$current.withValue(notes, operation: { Authorization(services: services).decide(attempt) })
-        else { return nil }
-        var response = refusal.response()
+        var response: HTTPResponse
+        switch RequestNotes.$current.withValue(notes, operation: { Authorization(services: services).decide(attempt) }) {
+        case .refused(let refusal):
+            response = refusal.response()
+        case .allowed(let caller):
+            // A caller out of budget is refused before its body is read; `peek` charges nothing,
+            // `handle` charges the request that goes on.
+            let limit = services.callerLimits.peek(
+                partition: caller.rateLimitPartition, class: caller.rateLimitClass(method: attempt.method, template: attempt.template))
+            guard let refusal = limit.refusal else { return nil }
+            response = refusal.response()
+        case .unknownTokenKey:
+            // A token signed with a key not yet fetched is left to the handler, which may wait for it.
+            return nil
+        }
         corsPolicy(path: head.path, origin: head.headers["Origin"]).decorate(&response, origin: head.headers["Origin"])
         let request = HTTPRequest(head: head)
         let requestId = Self.requestId(from: request) ?? Identifiers.requestId(now: services.clock.nowMillis())

@@ -16,6 +16,8 @@ public struct GatewayServices: Sendable {
     public let keyRing: KeyRing
     /// Bearer tokens that are not keys (AUTH_*); nil: only API and publishable keys are accepted.
     public var tokens: (any TokenAuthenticator)? = nil
+    /// Per-caller budgets (RATE_LIMIT_*), held in this process's memory.
+    public let callerLimits: CallerRateLimits
     public let logger: Logger
     public let clock: any WallClock
     public let metrics: GatewayMetrics
