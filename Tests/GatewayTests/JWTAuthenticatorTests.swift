@@ -162,7 +162,10 @@ import Testing
     @Test func theLastGoodSetServesWhileTheIssuerIsDown() async throws {
         try await withIssuer(serving: ["rsa-1"]) { minted, server, authenticator, _ in
             let remote = try #require(authenticator.remote)
-            for reply in [JWKSServer.Reply(status: 503, body: []), JWKSServer.Reply(body: Array("{}".utf8)), JWKSServer.Reply(body: minted.keySet(["rsa-1024"]))] {
+            for reply in [
+                JWKSServer.Reply(status: 503, body: []), JWKSServer.Reply(body: Array("{}".utf8)), JWKSServer.Reply(body: minted.keySet(["rsa-1024"])),
+                JWKSServer.Reply(body: [UInt8](repeating: 0x20, count: JWKSRemote.maxResponseBytes + 1)),
+            ] {
                 server.serve { $0 = reply }
                 guard case .failed = await remote.refresh() else { Issue.record("\(reply.status) was taken"); continue }
                 #expect(authenticator.keyStatus.keys == 1)
@@ -175,10 +178,16 @@ import Testing
         }
     }
 
-    /// An issuer unreachable at boot: start returns, tokens are refused, `keyStatus` says why.
-    @Test func startsWithoutKeysWhenTheIssuerIsUnreachable() async throws {
+    /// An issuer unreachable at boot, or not trusted: start returns, tokens are refused, `keyStatus` says why.
+    @Test func startsWithoutKeysWhenTheIssuerIsUnreachableOrUntrusted() async throws {
         let minted = try await Self.minted()
         let server = try JWKSServer(minted, body: minted.keySet(["rsa-1"]))
+        // Without AUTH_JWKS_CA_FILE the test CA is unknown: the TLS handshake fails.
+        let untrusted = await JWTAuthenticator.start(
+            configuration: Self.configuration(.url(server.url, additionalCAFile: nil)), clock: ManualWallClock(Int64(Self.now) * 1000), logger: Self.logger)
+        #expect(untrusted.keyStatus.keys == 0)
+        #expect(untrusted.keyStatus.lastError?.contains("certificate") == true)
+        await untrusted.stop()
         let url = server.url
         await server.server.shutdown()
         let authenticator = await JWTAuthenticator.start(

@@ -79,9 +79,19 @@ public struct MintedTokens: Sendable {
         }
     }
 
+    /// Removed when the test process exits (read by the exit handler, which cannot capture anything).
+    private static let madeDirectories = Mutex<[String]?>(nil)
+
     private static func mintBlocking(_ specs: [TokenSpec]) throws -> MintedTokens {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jwt-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let first = madeDirectories.withLock { made in
+            defer { made = (made ?? []) + [directory] }
+            return made == nil
+        }
+        if first {
+            atexit { for directory in MintedTokens.madeDirectories.withLock({ $0 ?? [] }) { try? FileManager.default.removeItem(atPath: directory) } }
+        }
         let spec = JSONValue.object(["tokens": .array(specs.map(\.json))]).serialized
         let process = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", tokenMinterScript, directory, spec])
         let status = process.waitUntilExit()

@@ -69,7 +69,10 @@ public final class JWTAuthenticator: TokenAuthenticator {
     public func check(_ token: String) -> TokenCheck {
         do throws(TokenRejection) {
             let verified = try TokenVerifier.verify(token, keys: holder.keys, policy: configuration.policy, nowMillis: clock.nowMillis())
-            return .valid(try mapping.principal(for: verified))
+            let principal = try mapping.principal(for: verified)
+            // `sub` and `jti` identify the token in logs; the token itself is never written.
+            logger.debug("bearer token accepted", ["sub": verified.subject, "jti": verified.tokenId ?? "-"])
+            return .valid(principal)
         } catch .unknownKey {
             // Only a fetched set can learn a key; a file or a secret is refused at once.
             if case .remote = source { return .unknownKey }
