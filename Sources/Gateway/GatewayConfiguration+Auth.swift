@@ -24,6 +24,9 @@ public struct JWTConfiguration: Sendable {
     public var merchantsClaim = "merchant_ids"
     /// AUTH_ALL_MERCHANTS_VALUE: a value of the merchants claim that means every merchant; nil: none does.
     public var allMerchantsValue: String?
+    /// One JWKS fetch, connection included; also how long `JWTAuthenticator.start` waits on an
+    /// issuer that does not answer.
+    public var fetchTimeout: Duration = .seconds(5)
 
     /// Our scope names as they are, and prefixed `rokt-gateway:` as identity providers namespace them.
     public static let defaultScopeMap: [String: Scope] = Dictionary(
@@ -32,6 +35,17 @@ public struct JWTConfiguration: Sendable {
     public init(policy: TokenPolicy, keySource: KeySource) {
         self.policy = policy
         self.keySource = keySource
+    }
+}
+
+extension JWTConfiguration.KeySource: CustomStringConvertible {
+    /// Where the keys come from, for messages: never the secret.
+    public var description: String {
+        switch self {
+        case .url(let url, _): url
+        case .file(let path): path
+        case .sharedSecret: "the HS256 secret"
+        }
     }
 }
 

@@ -84,6 +84,8 @@ import Testing
     static func configuration(_ source: JWTConfiguration.KeySource) -> JWTConfiguration {
         var configuration = JWTConfiguration(policy: TokenPolicy(issuer: issuer, audience: "rokt-gateway"), keySource: source)
         configuration.merchantsClaim = "merchant_ids"
+        // A ceiling only a broken run reaches: a loaded test machine must not fail a fetch by time.
+        configuration.fetchTimeout = .seconds(60)
         return configuration
     }
 

@@ -80,10 +80,11 @@ final class JWKSRemote: Sendable {
         case failed(String)
     }
 
-    init(url: String, additionalCAFile: String?, holder: JWKSHolder, clock: any WallClock, logger: Logger) {
+    init(url: String, additionalCAFile: String?, timeout: Duration, holder: JWKSHolder, clock: any WallClock, logger: Logger) {
         var configuration = HTTPClient.Configuration()
         configuration.tls = .client(trustSystemRoots: true, additionalCAFile: additionalCAFile)
-        configuration.requestTimeout = .seconds(10)
+        configuration.connectTimeout = timeout
+        configuration.requestTimeout = timeout
         configuration.maxConnectionsPerHost = 2
         configuration.maxResponseBodyBytes = Self.maxResponseBytes
         client = HTTPClient(configuration: configuration)

@@ -47,7 +47,7 @@ public final class JWTAuthenticator: TokenAuthenticator {
             authenticator.background.withLock { $0 = Task { await file.watch() } }
             return authenticator
         case .url(let url, let caFile):
-            let remote = JWKSRemote(url: url, additionalCAFile: caFile, holder: holder, clock: clock, logger: logger)
+            let remote = JWKSRemote(url: url, additionalCAFile: caFile, timeout: configuration.fetchTimeout, holder: holder, clock: clock, logger: logger)
             let first = await remote.refresh()
             let authenticator = JWTAuthenticator(configuration: configuration, holder: holder, source: .remote(remote), clock: clock, logger: logger)
             authenticator.background.withLock { $0 = Task { await remote.run(after: first) } }
