@@ -141,21 +141,15 @@ final class JWKSRemote: Sendable {
     private func fetch() async -> Outcome {
         var headers = HTTPHeaders()
         headers.add(name: "Accept", value: "application/jwk-set+json, application/json")
-        let outcome: Outcome
-        do {
-            let response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: headers))
-            guard response.status.code == 200 else { return failed("the issuer answered \(response.status.code)") }
-            let set: JSONWebKeySet
-            do { set = try JSONWebKeySet(parsing: response.body) } catch { return failed("the key set \(error.description)") }
-            guard !set.keys.isEmpty else { return failed("the key set has no usable key") }
-            holder.replace(with: set.keys)
-            let maxAge = JWKSRefreshPolicy.maxAge(cacheControl: response.headers["Cache-Control"])
-            report(set, source: url)
-            outcome = .loaded(maxAge: maxAge)
-        } catch {
-            return failed(error.description)
-        }
-        return outcome
+        let response: HTTPClientResponse
+        do { response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: headers)) } catch { return failed(error.description) }
+        guard response.status.code == 200 else { return failed("the issuer answered \(response.status.code)") }
+        let set: JSONWebKeySet
+        do { set = try JSONWebKeySet(parsing: response.body) } catch { return failed("the key set \(error.description)") }
+        guard !set.keys.isEmpty else { return failed("the key set has no usable key") }
+        holder.replace(with: set.keys)
+        report(set, source: url)
+        return .loaded(maxAge: JWKSRefreshPolicy.maxAge(cacheControl: response.headers["Cache-Control"]))
     }
 
     private func report(_ set: JSONWebKeySet, source: String) {
