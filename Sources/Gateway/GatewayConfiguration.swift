@@ -39,6 +39,8 @@ public struct GatewayConfiguration: Sendable {
     public var placementsOnError: PlacementsFailurePolicy = .skip
     /// Origins allowed to call from a browser (CORS_ALLOWED_ORIGINS); empty turns CORS off.
     public var cors = CORSPolicy(allowedOrigins: [])
+    /// JWT bearer tokens (AUTH_* variables); nil: only API keys are accepted.
+    public var auth: JWTConfiguration?
     /// Proxies whose X-Forwarded-For / Forwarded is believed (TRUSTED_PROXIES); empty: none.
     public var trustedProxies = TrustedProxies()
     /// Limits on the gateway's own callers (RATE_LIMIT_* variables).
@@ -143,6 +145,7 @@ public struct GatewayConfiguration: Sendable {
             }
         }
         try readRateLimits(into: &configuration.rateLimits, reader)
+        configuration.auth = try readAuth(reader)
         try readEngine(into: &configuration.engine, reader)
         try readRetention(into: &configuration.retention, reader)
         configuration.server.host = configuration.host
