@@ -85,6 +85,25 @@ import Testing
         #expect(protection.snapshot.waiting == 0)
     }
 
+    @Test func aCallWaitingPastItsDeadlineGetsAClearError() async throws {
+        let clock = ManualClock()
+        let events = Events()
+        // The timer's sleep moves the clock by what it sleeps: time passes exactly as the timer asks.
+        let protection = UpstreamProtection(
+            settings: UpstreamProtectionSettings(limits: UpstreamLimits(requestsPerSecond: 1, burst: 1, maxWait: .seconds(5))),
+            now: { clock.now }, sleep: { clock.advance($0) }, observe: { events.append($0) })
+        _ = try await protection.admit(priority: .interactive, budget: nil).get()
+        // The next token is a second away: a call with a 300 ms budget waits those 300 ms, then is refused.
+        let refused = await protection.admit(priority: .interactive, budget: .milliseconds(300))
+        #expect(throws: RoktError.notSent(.limiterWait, retryAfter: .seconds(1))) { try refused.get() }
+        #expect(events.all.contains(.held(.limiterWait)))
+        // One that can wait gets the token when it comes.
+        let started = clock.now
+        let permit = try await protection.admit(priority: .background, budget: nil).get()
+        #expect(clock.now - started == .milliseconds(700))
+        #expect(permit.waited == .milliseconds(700))
+    }
+
     @Test func offLetsEverythingThrough() async throws {
         let clock = ManualClock()
         let protection = Self.protection(.off, clock: clock)
