@@ -37,7 +37,7 @@ public struct UpstreamProtectionSettings: Sendable, Equatable {
 
 /// What `UpstreamProtection` reports as it happens (the gateway logs state changes and counts the rest).
 public enum UpstreamProtectionEvent: Sendable, Equatable {
-    /// The circuit changed state (`closed`, `half_open`, `open`); `reopensIn` while open.
+    /// The circuit changed state (`closed`, `half_open`, `open`).
     case circuitChanged(from: String, to: String)
     /// Rokt's `Retry-After` paused every call for this long.
     case paused(Duration)
@@ -78,7 +78,7 @@ public final class UpstreamProtection: Sendable {
         var limiter: UpstreamLimiter
         var breaker: CircuitBreaker
         var nextId: UInt64 = 0
-        var waiters: [UInt64: (continuation: CheckedContinuation<Answer, Never>, priority: UpstreamPriority)] = [:]
+        var waiters: [UInt64: CheckedContinuation<Answer, Never>] = [:]
         var timer: Task<Void, Never>?
         var timerAt: ContinuousClock.Instant?
     }
@@ -128,11 +128,10 @@ public final class UpstreamProtection: Sendable {
                     case .proceed:
                         return .go
                     case .refuse(let retryAfter):
-                        if probe { state.breaker.record(.neutral, probe: true, now: started) }
                         let paused = state.limiter.pausedUntil.map { $0 > started } ?? false
                         return .refused(.notSent(paused ? .paused : .limiterWait, retryAfter: retryAfter))
                     case .wait:
-                        state.waiters[id] = (continuation, priority)
+                        state.waiters[id] = continuation
                         armTimer(&state, now: started)
                         return nil
                     }
@@ -142,7 +141,7 @@ public final class UpstreamProtection: Sendable {
         } onCancel: {
             let continuation = state.withLock { state in
                 state.limiter.cancel(id: id)
-                return state.waiters.removeValue(forKey: id)?.continuation
+                return state.waiters.removeValue(forKey: id)
             }
             continuation?.resume(returning: .refused(.notSent(.limiterWait, retryAfter: .seconds(1))))
         }
@@ -153,8 +152,8 @@ public final class UpstreamProtection: Sendable {
             observe(.waited(waited))
             return .success(Permit(probe: probe, waited: waited))
         case .refused(let error):
-            if probe, error.code != UpstreamHoldReason.circuitOpen.rawValue {
-                // A probe that waited and was refused gives its turn back.
+            if probe {
+                // A probe the limiter refused (a pause, its wait ran out) gives its turn back.
                 state.withLock { $0.breaker.record(.neutral, probe: true, now: now()) }
             }
             observe(.held(UpstreamHoldReason(rawValue: error.code ?? "") ?? .limiterWait))
@@ -176,7 +175,7 @@ public final class UpstreamProtection: Sendable {
                 events.append(.paused(length))
             }
             let ids = state.limiter.release(now: at)
-            let granted = ids.compactMap { state.waiters.removeValue(forKey: $0)?.continuation }
+            let granted = ids.compactMap { state.waiters.removeValue(forKey: $0) }
             armTimer(&state, now: at)
             return granted
         }
@@ -229,8 +228,8 @@ public final class UpstreamProtection: Sendable {
         let (granted, expired, reason, retryAfter) = state.withLock { state in
             state.timer = nil
             state.timerAt = nil
-            let granted = state.limiter.grant(now: at).compactMap { state.waiters.removeValue(forKey: $0)?.continuation }
-            let expired = state.limiter.expire(now: at).compactMap { state.waiters.removeValue(forKey: $0)?.continuation }
+            let granted = state.limiter.grant(now: at).compactMap { state.waiters.removeValue(forKey: $0) }
+            let expired = state.limiter.expire(now: at).compactMap { state.waiters.removeValue(forKey: $0) }
             armTimer(&state, now: at)
             let pausedFor = state.limiter.pausedUntil.flatMap { $0 > at ? $0 - at : nil }
             return (granted, expired, pausedFor == nil ? UpstreamHoldReason.limiterWait : .paused, pausedFor ?? .seconds(1))
