@@ -41,12 +41,16 @@ public final class GatewayApp: Sendable {
         self.store = store
         http = HTTPClient(group: group)
         let metrics = GatewayMetrics()
+        var engineSettings = engineConfiguration ?? configuration.engine
+        engineSettings.runtime.logger = logger
+        let protection = UpstreamProtection.forGateway(
+            configuration.upstream, now: engineSettings.runtime.monotonicNow, metrics: metrics, logger: logger)
         let rokt = RoktClient(
             configuration: RoktConfiguration(
                 baseURL: configuration.roktBaseURL, token: token, parentAccountId: parent,
                 ecommerceBaseURL: configuration.ecommerceBaseURL, ecommerceApiKey: configuration.ecommerceApiKey ?? "",
                 tagId: configuration.tagId ?? "", requestTimeout: configuration.roktRequestTimeout),
-            http: http, now: { clock.nowMillis() }, observe: { metrics.recordUpstream($0) })
+            http: http, now: { clock.nowMillis() }, protection: protection, observe: { metrics.recordUpstream($0) })
         let keyRing = KeyRing(store: store)
         if let bootstrap = configuration.bootstrapApiKey,
             case .installed(let id, let replaced) = try await ApiKeyService(store: store, clock: clock).installBootstrapKey(bootstrap)
@@ -58,8 +62,6 @@ public final class GatewayApp: Sendable {
             // Revoked with `keys revoke`: the same value keeps it revoked; a new value replaces it.
             logger.warn("bootstrap key revoked", ["detail": "GATEWAY_BOOTSTRAP_API_KEY names a revoked key; set a new value to replace it"])
         }
-        var engineSettings = engineConfiguration ?? configuration.engine
-        engineSettings.runtime.logger = logger
         let engine = OperationEngine(store: store, commits: store, rokt: rokt, clock: clock, configuration: engineSettings)
         try await engine.start()
         webhooks = WebhookDispatcher(

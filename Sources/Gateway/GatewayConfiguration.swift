@@ -1,5 +1,6 @@
 import HTTP
 import Postgres
+import Rokt
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -47,6 +48,8 @@ public struct GatewayConfiguration: Sendable {
     public var rateLimits = RateLimitConfiguration()
     /// The operation engine's bounds (ENGINE_* and RETRY_* variables).
     public var engine = EngineConfiguration()
+    /// The outbound limits, Rokt's pause and the circuit breaker (ROKT_MAX_*, ROKT_CIRCUIT_*).
+    public var upstream = UpstreamProtectionSettings.gatewayDefaults
     /// What is deleted when (OPERATIONS_RETENTION, WEBHOOK_RETENTION; idempotency records after 24 h).
     public var retention = RetentionConfiguration()
     /// After SIGTERM, how long `/readyz` answers 503 while requests are still served, so the load
@@ -147,6 +150,7 @@ public struct GatewayConfiguration: Sendable {
         try readRateLimits(into: &configuration.rateLimits, reader)
         configuration.auth = try readAuth(reader)
         try readEngine(into: &configuration.engine, reader)
+        try readUpstream(into: &configuration, reader)
         try readRetention(into: &configuration.retention, reader)
         configuration.server.host = configuration.host
         configuration.server.port = configuration.port

@@ -40,12 +40,16 @@ public struct UpstreamCall: Codable, Sendable, Equatable {
     public var error: String?
     /// The W3C trace the call was made in (its `traceparent` carried this trace id).
     public var traceId: String? = nil
+    /// Held back by `UpstreamProtection` and never sent (not logged with operations).
+    public var held: Bool? = nil
 }
 
 /// The Partnerships API and the Ecommerce placements call, over our HTTP client. Every call
 /// returns its `UpstreamCall` record with the outcome, success or not, so nothing goes unlogged.
+/// Every call passes `protection` first (the outbound limits, Rokt's pause, the circuit breaker).
 public final class RoktClient: Sendable {
     public let configuration: RoktConfiguration
+    public let protection: UpstreamProtection
     private let http: HTTPClient
     private let now: @Sendable () -> Int64
     /// Told about every finished call (metrics); must be quick, it runs on the caller's task.
@@ -53,9 +57,10 @@ public final class RoktClient: Sendable {
 
     public init(
         configuration: RoktConfiguration, http: HTTPClient, now: @escaping @Sendable () -> Int64,
-        observe: @escaping @Sendable (UpstreamCall) -> Void = { _ in }
+        protection: UpstreamProtection = UpstreamProtection(), observe: @escaping @Sendable (UpstreamCall) -> Void = { _ in }
     ) {
         self.configuration = configuration
+        self.protection = protection
         self.http = http
         self.now = now
         self.observe = observe
@@ -106,29 +111,57 @@ public final class RoktClient: Sendable {
         _ method: HTTPMethod, url: String, logPath: String, headers: HTTPHeaders, body: [UInt8]?, idempotencyKey: String?,
         timeout: Duration? = nil
     ) async -> Outcome<RoktResponse> {
-        let started = now()
-        let clock = ContinuousClock.now
         let trace = TraceContext.current
         var call = UpstreamCall(
             method: method.rawValue, path: logPath, idempotencyKey: idempotencyKey, status: nil,
-            requestId: nil, operationId: nil, durationMs: 0, at: started, error: nil, traceId: trace?.traceId)
+            requestId: nil, operationId: nil, durationMs: 0, at: now(), error: nil, traceId: trace?.traceId)
+        let permit: UpstreamProtection.Permit
+        switch await protection.admit(priority: UpstreamPriority.current, budget: timeout) {
+        case .success(let admitted): permit = admitted
+        case .failure(let error):
+            call.error = "not sent: \(error.message)"
+            call.held = true
+            return (.failure(error), call)
+        }
+        // What the call waited for its turn comes out of a caller's budget (placements).
+        let timeout = timeout.map { max(.milliseconds(1), $0 - permit.waited) } ?? configuration.requestTimeout
+        let started = now()
+        call.at = started
+        let clock = ContinuousClock.now
         var headers = headers
         trace?.propagate(into: &headers)
         do {
-            let answer = try await http.execute(
-                HTTPClientRequest(method: method, url: url, headers: headers, body: body), timeout: timeout ?? configuration.requestTimeout)
+            let answer = try await http.execute(HTTPClientRequest(method: method, url: url, headers: headers, body: body), timeout: timeout)
             let response = RoktResponse(status: answer.status.code, headers: answer.headers, body: answer.body)
             call.durationMs = Self.milliseconds(since: clock)
             call.status = response.status
             call.requestId = response.requestId
             call.operationId = response.operationId
+            let retryAfter =
+                RetryAfter.parse(response.headers["Retry-After"], nowMillis: started, cap: .seconds(3600))
+                ?? response.retryAfter
+            protection.finish(permit, health: Self.health(status: response.status), pause: response.status == 429 ? retryAfter : nil)
             observe(call)
-            return (response.isSuccess ? .success(response) : .failure(.upstream(response)), call)
+            return (response.isSuccess ? .success(response) : .failure(.upstream(response, retryAfter: retryAfter)), call)
         } catch {
             call.durationMs = Self.milliseconds(since: clock)
             call.error = error.description
+            protection.finish(permit, health: Self.health(of: error), pause: nil)
             observe(call)
             return (.failure(.transport(error)), call)
+        }
+    }
+
+    /// What an answer says about Rokt's health: 429, 408 and 5xx count against it.
+    static func health(status: Int) -> UpstreamCallHealth {
+        status >= 500 || status == 429 || status == 408 ? .failing : .healthy
+    }
+
+    /// Timeouts and failed connections count against Rokt; our own cancellations and limits do not.
+    static func health(of error: HTTPClientError) -> UpstreamCallHealth {
+        switch error.kind {
+        case .resolutionFailed, .connectFailed, .connectTimeout, .tlsFailed, .timedOut, .connectionReset, .invalidResponse: .failing
+        default: .neutral
         }
     }
 

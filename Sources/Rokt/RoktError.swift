@@ -9,6 +9,9 @@ public struct RoktError: Error, Sendable, Equatable, CustomStringConvertible {
         case upstream
         /// Rokt answered 2xx with a body we cannot read.
         case malformedResponse
+        /// Held back by the gateway to protect Rokt (`UpstreamProtection`): the circuit is open,
+        /// Rokt asked us to pause, or the call waited too long for its turn. Never sent.
+        case notSent
     }
 
     public let kind: Kind
@@ -37,11 +40,21 @@ public struct RoktError: Error, Sendable, Equatable, CustomStringConvertible {
             retryAfter: nil, mayHaveReachedRokt: error.mayHaveReachedServer)
     }
 
-    public static func upstream(_ response: RoktResponse) -> RoktError {
+    public static func upstream(_ response: RoktResponse) -> RoktError { upstream(response, retryAfter: response.retryAfter) }
+
+    /// Rokt's refusal, with its `Retry-After` as read against the wall clock (`RetryAfter.parse`).
+    public static func upstream(_ response: RoktResponse, retryAfter: Duration?) -> RoktError {
         RoktError(
             kind: .upstream, status: response.status, code: response.errorCode,
             message: response.message ?? "Rokt answered \(response.status)", requestId: response.requestId,
-            retryAfter: response.retryAfter, mayHaveReachedRokt: true)
+            retryAfter: retryAfter, mayHaveReachedRokt: true)
+    }
+
+    /// A call the gateway held back (`reason` is its code); worth trying again after `retryAfter`.
+    public static func notSent(_ reason: UpstreamHoldReason, retryAfter: Duration) -> RoktError {
+        RoktError(
+            kind: .notSent, status: nil, code: reason.rawValue, message: reason.message, requestId: nil, retryAfter: retryAfter,
+            mayHaveReachedRokt: false)
     }
 
     public static func malformedResponse(_ detail: String, requestId: String?) -> RoktError {
@@ -62,7 +75,7 @@ public struct RoktError: Error, Sendable, Equatable, CustomStringConvertible {
     /// other 4xx are final.
     public var isRetryable: Bool {
         switch kind {
-        case .transport: return true
+        case .transport, .notSent: return true
         case .malformedResponse: return false
         case .upstream:
             guard let status else { return false }

@@ -24,6 +24,8 @@ public struct EngineConfiguration: Sendable {
     /// (Rokt keeps keys 24 h).
     public var keyMaxAge: Duration = .seconds(23 * 3600)
     public var retry = RetryPolicy()
+    /// Retries (runs of a job that failed before) at most a share of first attempts (ROKT_RETRY_BUDGET_*).
+    public var retryBudget = RetryBudgetSettings()
     /// Polling an upstream `X-Operation-Id`: first interval, cap, and how long one job run polls
     /// before handing the job back (it resumes polling later, never re-sending).
     public var pollInterval: Duration = .milliseconds(100)

@@ -140,6 +140,10 @@ extension EngineContext {
                 .retry(
                     dueAt: now + after.milliseconds, attempts: job.attempts + 1, expired: records(of: expired, at: now),
                     deletePendingWrite: deletePendingWrite, now: now)
+            case .deferred(let after):
+                .retry(
+                    dueAt: now + after.milliseconds, attempts: job.attempts, expired: records(of: expired, at: now),
+                    deletePendingWrite: deletePendingWrite, now: now)
             }
         try await withCalls { [store] calls in try await store.release(job, release, calls: calls) }
     }

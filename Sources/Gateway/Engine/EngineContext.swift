@@ -18,6 +18,8 @@ struct EngineContext: Sendable {
     let lease = LeaseDeadline()
     /// The operations this run loaded, as its own writes left them in the store.
     let known = KnownOperations()
+    /// Set when a call of this run was held back to protect Rokt (never sent).
+    let held = HeldCalls()
 
     var now: Int64 { clock.nowMillis() }
     var runtime: EngineRuntime { configuration.runtime }
@@ -32,9 +34,12 @@ struct EngineContext: Sendable {
     }
 
     /// The job outcome a round's ending asks for; the jitter of a backoff is drawn here, from the runtime's random source.
+    /// A run that ended because a call was held back (circuit open, Rokt's pause, the outbound
+    /// limiter) is deferred: no attempt was made, so none is counted.
     func outcome(of end: RunEnd) -> JobOutcome {
         switch end {
         case .idle: .idle
+        case .retry where held.happened: .deferred(after: rokt.protection.holdRemaining() ?? .seconds(1))
         case .retry(let delay): .retry(after: duration(of: delay))
         }
     }
@@ -50,7 +55,9 @@ struct EngineContext: Sendable {
     }
 
     /// Logs an upstream call for operations; the log is best-effort, so a failure is reported, not thrown.
+    /// A call held back was never sent: it is remembered for the run's outcome, not logged.
     func record(_ call: UpstreamCall, for ids: [String]) async {
+        if call.held == true { return held.mark() }
         do { try await log(call, for: ids) } catch { report(error, "logging an upstream call failed", operationIds: ids) }
     }
 }
@@ -101,6 +108,16 @@ enum JobOutcome: Sendable, Equatable {
     case idle
     /// Rokt is failing: come back after the delay (the pending write is kept, same key).
     case retry(after: Duration)
+    /// Not attempted (held to protect Rokt, or over the retry budget): come back after the delay,
+    /// with the job's failed runs unchanged.
+    case deferred(after: Duration)
+}
+
+/// Whether a job run had a call held back.
+final class HeldCalls: Sendable {
+    private let value = Atomic<Bool>(false)
+    func mark() { value.store(true, ordering: .relaxed) }
+    var happened: Bool { value.load(ordering: .relaxed) }
 }
 
 /// Upstream calls waiting to be stored with the next write of a job run.

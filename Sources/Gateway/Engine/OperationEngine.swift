@@ -24,6 +24,7 @@ public final class OperationEngine: Sendable {
     private let limit: LockedConcurrencyLimit
     private let passes = Atomic<Int>(0)
     private let observation = Mutex<CommitObservation?>(nil)
+    private let retryBudget: LockedRetryBudget
 
     init(
         store: any OperationStore, commits: any CommitFeed, rokt: RoktClient, clock: any WallClock,
@@ -32,6 +33,7 @@ public final class OperationEngine: Sendable {
         let limit = LockedConcurrencyLimit(ConcurrencyLimit(minimum: configuration.minConcurrentJobs, maximum: configuration.maxConcurrentJobs))
         self.limit = limit
         self.commits = commits
+        retryBudget = LockedRetryBudget(configuration.retryBudget, origin: configuration.runtime.monotonicNow())
         context = EngineContext(
             store: store, rokt: rokt, clock: clock, configuration: configuration,
             board: CompletionBoard(), owner: Identifiers.prefixed("engine_", now: clock.nowMillis()),
@@ -40,6 +42,9 @@ public final class OperationEngine: Sendable {
 
     /// Times the scheduler has looked for work (tests check that it waits rather than spins).
     var schedulingPasses: Int { passes.load(ordering: .relaxed) }
+
+    /// Job runs deferred because the retry budget was spent (`/metrics`).
+    public var retryBudgetExhausted: Int { retryBudget.exhaustedCount }
 
     /// Takes over the leases left by earlier (dead) processes and starts scheduling.
     public func start() async throws {
@@ -151,6 +156,12 @@ public final class OperationEngine: Sendable {
             }
             lastPass = runtime.monotonicNow()
             passes.add(1, ordering: .relaxed)
+            if let hold = context.rokt.protection.holdRemaining() {
+                // Rokt's circuit is open or it asked us to pause: queued work stays queued (held)
+                // rather than being claimed only to be refused.
+                await wake.wait(timeout: min(hold, .seconds(1)))
+                continue
+            }
             let (running, busy) = state.withLock { ($0.active.count, $0.active) }
             let capacity = limit.current - running
             guard capacity > 0 else {
@@ -201,7 +212,11 @@ public final class OperationEngine: Sendable {
         // restart: its calls to Rokt and its log lines carry that trace id, under a span of its own.
         let stored = try? await context.store.trace(merchantId: job.merchantId, resource: job.resource)
         let trace = TraceContext.continuing(stored, requestId: Identifiers.requestId(now: context.now), random: context.runtime.random)
-        await TraceContext.withCurrent(trace) { await Self.run(job, context: context) }
+        let deferral = deferral(of: job)
+        await TraceContext.withCurrent(trace) {
+            // Callers waiting on a read go before the engine in the outbound limiter's queue.
+            await UpstreamPriority.$current.withValue(.background) { await Self.run(job, context: context, deferral: deferral) }
+        }
         state.withLock { state in
             state.active.remove(ClaimedJobKey(job))
             state.workers[ClaimedJobKey(job)] = nil
@@ -209,13 +224,21 @@ public final class OperationEngine: Sendable {
         wake.signal()
     }
 
-    private static func run(_ job: ClaimedJob, context: EngineContext) async {
+    /// Whether the run must wait instead: Rokt is held (circuit open, paused), or the job failed
+    /// before and the retry budget is spent. Then nothing is attempted and no attempt is counted.
+    private func deferral(of job: ClaimedJob) -> Duration? {
+        if let hold = context.rokt.protection.holdRemaining() { return hold }
+        return retryBudget.admit(isRetry: job.attempts > 0, now: context.runtime.monotonicNow())
+    }
+
+    private static func run(_ job: ClaimedJob, context: EngineContext, deferral: Duration?) async {
         let outcome: JobOutcome
-        switch JobResource(job.resource) {
-        case .controls: outcome = await ControlsReconciler(context: context).run(job)
-        case .status: outcome = await StatusReconciler(context: context).run(job)
-        case .singleWrite: outcome = await SingleWriteReconciler(context: context).run(job)
-        case nil: outcome = .idle
+        switch (JobResource(job.resource), deferral) {
+        case (_, let deferral?): outcome = .deferred(after: deferral)
+        case (.controls, nil): outcome = await ControlsReconciler(context: context).run(job)
+        case (.status, nil): outcome = await StatusReconciler(context: context).run(job)
+        case (.singleWrite, nil): outcome = await SingleWriteReconciler(context: context).run(job)
+        case (nil, nil): outcome = .idle
         }
         do {
             let (expired, deletePendingWrite) = outcome == .idle ? ([], false) : try await expired(job, context: context)

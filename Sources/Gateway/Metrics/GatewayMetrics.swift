@@ -48,6 +48,9 @@ public final class GatewayMetrics: Sendable {
         var placements: [PlacementsOutcome: Int] = [:]
         var webhookAttempts: [WebhookAttemptOutcome: Int] = [:]
         var retentionPurged: [RetentionKind: Int] = [:]
+        var held: [UpstreamHoldReason: Int] = [:]
+        var pauses = 0
+        var limiterWait = DurationHistogram()
     }
 
     private let state = Mutex(State())
@@ -74,6 +77,18 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
+    /// Told about what the protection toward Rokt does (held calls, pauses, waits for a turn).
+    func recordUpstreamProtection(_ event: UpstreamProtectionEvent) {
+        switch event {
+        case .held(let reason): state.withLock { $0.held[reason, default: 0] += 1 }
+        case .paused: state.withLock { $0.pauses += 1 }
+        case .waited(let wait):
+            let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+            state.withLock { $0.limiterWait.observe(seconds) }
+        case .circuitChanged: break
+        }
+    }
+
     func recordPlacements(_ outcome: PlacementsOutcome) {
         state.withLock { $0.placements[outcome, default: 0] += 1 }
     }
@@ -89,8 +104,9 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The exposition text. `gauges` comes from the store (nil when it could not be read),
-    /// `process` from /proc (nil where there is none).
-    func render(gauges: StoreGauges?, process: ProcessMetrics? = ProcessMetrics.read()) -> String {
+    /// `process` from /proc (nil where there is none), `upstream` from the Rokt client's
+    /// protection and the engine's retry budget.
+    func render(gauges: StoreGauges?, process: ProcessMetrics? = ProcessMetrics.read(), upstream: UpstreamGauges? = nil) -> String {
         let state = state.withLock { $0 }
         var out = MetricsExposition()
         out.family("rokt_gateway_build_info", .gauge, "The running build: gateway version, Swift compiler, OpenSSL and SQLite versions (value 1).")
@@ -103,6 +119,7 @@ public final class GatewayMetrics: Sendable {
         process?.write(to: &out)
         writeRequests(state, to: &out)
         writeUpstream(state, to: &out)
+        writeProtection(state, upstream, to: &out)
         out.family("rokt_gateway_placements_total", .counter, "POST /v1/placements/any answers by outcome (ok, degraded, timeout, error).")
         for outcome in PlacementsOutcome.allCases {
             out.sample("rokt_gateway_placements_total", ["outcome": outcome.rawValue], Double(state.placements[outcome] ?? 0))
@@ -154,6 +171,31 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
+    private func writeProtection(_ state: State, _ upstream: UpstreamGauges?, to out: inout MetricsExposition) {
+        if let upstream {
+            out.family("rokt_gateway_upstream_circuit_state", .gauge, "The circuit breaker toward Rokt: 0 closed, 1 half-open, 2 open.")
+            out.sample("rokt_gateway_upstream_circuit_state", [:], Double(upstream.protection.circuitGauge))
+            out.family("rokt_gateway_upstream_in_flight", .gauge, "Calls to Rokt in flight.")
+            out.sample("rokt_gateway_upstream_in_flight", [:], Double(upstream.protection.inFlight))
+            out.family("rokt_gateway_upstream_waiting", .gauge, "Calls waiting for their turn under the outbound limits.")
+            out.sample("rokt_gateway_upstream_waiting", [:], Double(upstream.protection.waiting))
+            out.family(
+                "rokt_gateway_upstream_retry_budget_exhausted_total", .counter,
+                "Job runs deferred because retries had spent their share of first attempts.")
+            out.sample("rokt_gateway_upstream_retry_budget_exhausted_total", [:], Double(upstream.retryBudgetExhausted))
+        }
+        out.family(
+            "rokt_gateway_upstream_calls_held_total", .counter,
+            "Calls to Rokt held back and not sent, by reason (circuit_open, rokt_retry_after, limiter_wait).")
+        for reason in UpstreamHoldReason.allCases {
+            out.sample("rokt_gateway_upstream_calls_held_total", ["reason": reason.rawValue], Double(state.held[reason] ?? 0))
+        }
+        out.family("rokt_gateway_upstream_pauses_total", .counter, "Times Rokt's 429 Retry-After paused every call.")
+        out.sample("rokt_gateway_upstream_pauses_total", [:], Double(state.pauses))
+        out.family("rokt_gateway_upstream_limiter_wait_seconds", .histogram, "Time calls to Rokt waited for their turn under the outbound limits.")
+        out.histogram("rokt_gateway_upstream_limiter_wait_seconds", [], state.limiterWait)
+    }
+
     private func writeStore(_ gauges: StoreGauges?, to out: inout MetricsExposition) {
         out.family("rokt_gateway_store_up", .gauge, "Whether the store answered the scrape's read (1) or not (0).")
         out.sample("rokt_gateway_store_up", [:], gauges == nil ? 0 : 1)
@@ -169,4 +211,10 @@ public final class GatewayMetrics: Sendable {
         out.family("rokt_gateway_webhook_endpoints_disabled", .gauge, "Webhook endpoints disabled (410 Gone, or failing too long).")
         out.sample("rokt_gateway_webhook_endpoints_disabled", [:], Double(gauges.disabledWebhookEndpoints))
     }
+}
+
+/// The protection toward Rokt as a scrape reads it.
+struct UpstreamGauges: Sendable {
+    var protection: UpstreamProtectionSnapshot
+    var retryBudgetExhausted: Int
 }

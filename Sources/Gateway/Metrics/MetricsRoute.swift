@@ -9,9 +9,10 @@ struct MetricsRoute: Sendable {
     func register(on router: inout Router) {
         router.get("/metrics") { [services] _ in
             let gauges = try? await services.storeHealth.gauges()
+            let upstream = UpstreamGauges(protection: services.rokt.protection.snapshot, retryBudgetExhausted: services.engine.retryBudgetExhausted)
             return HTTPResponse(
                 headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                body: services.metrics.render(gauges: gauges))
+                body: services.metrics.render(gauges: gauges, upstream: upstream))
         }
     }
 

@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 
 /// Probes and self-description, all without authentication (a load balancer, Prometheus and a
 /// client generator call them; none reveals a secret or a merchant's data).
@@ -24,7 +25,16 @@ struct HealthRoutes: Sendable {
                     status: 503, code: .notReady, detail: failing.map { "\($0.field) \($0.message)" }.joined(separator: "; "),
                     errors: failing)
             }
-            return HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"status":"ready"}"#)
+            // A circuit open toward Rokt (or Rokt's pause) degrades us but leaves us ready: writes
+            // are still accepted and held, and another replica would find Rokt just as failing.
+            let upstream = services.rokt.protection.snapshot
+            guard upstream.circuit != "closed" || upstream.holdRemaining != nil else {
+                return HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"status":"ready"}"#)
+            }
+            let state = upstream.circuit == "closed" ? "paused" : upstream.circuit
+            var body: [String: JSONValue] = ["status": .string("ready"), "degraded": .bool(true), "upstream": .string(state)]
+            if let hold = upstream.holdRemaining { body["upstreamRetryAfterSeconds"] = .integer(Int((hold.milliseconds + 999) / 1000)) }
+            return HTTPResponse(headers: ["Content-Type": "application/json"], body: JSONValue.object(body).serializedBytes)
         }
         if services.configuration.metricsPort == nil { MetricsRoute(services: services).register(on: &router) }
         router.get("/openapi.yaml") { _ in

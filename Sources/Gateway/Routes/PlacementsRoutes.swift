@@ -62,6 +62,8 @@ struct PlacementsRoutes: Sendable {
                 status: 504, code: .placementsTimeout,
                 detail: "Rokt did not answer within the placements budget of \(budget.milliseconds) ms.")
         }
+        // Held back to protect Rokt (circuit open, Rokt's pause): 503 upstream_unavailable with Retry-After.
+        if failure.kind == .notSent { return Problem.upstream(failure) }
         let unreachable = failure.kind == .transport
         return Problem(
             status: 502, code: unreachable ? .upstreamUnreachable : .upstreamError, detail: "Rokt: \(failure.message)",

@@ -28,6 +28,12 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
     public var errors: [FieldError]?
     /// Extra context some codes carry (stuck variants, keys, request ids…).
     public var context: JSONValue?
+    /// Sent as `Retry-After` (whole seconds) with the answer; not part of the document.
+    public var retryAfterSeconds: Int?
+
+    private enum CodingKeys: String, CodingKey {
+        case type, title, status, detail, code, operationId, upstream, errors, context
+    }
 
     /// Every code is a `ProblemCode` (so the spec's list cannot drift from the code); the stored
     /// `code` stays a string so a document written by another version still decodes.
@@ -57,6 +63,7 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
     public func response(headers: HTTPHeaders) -> HTTPResponse {
         var headers = headers
         headers["Content-Type"] = "application/problem+json"
+        if let retryAfterSeconds, headers["Retry-After"] == nil { headers["Retry-After"] = String(retryAfterSeconds) }
         return HTTPResponse(status: HTTPStatus(code: status), headers: headers, body: JSON.encode(self))
     }
 
@@ -79,6 +86,11 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
         let status: Int
         let code: ProblemCode
         switch error.kind {
+        case .notSent:
+            // Held back to protect Rokt (circuit open, Rokt's pause, the outbound limiter): fast, and retryable.
+            var problem = Problem(status: 503, code: .upstreamUnavailable, detail: "Not sent to Rokt: \(error.message); retry later.")
+            problem.retryAfterSeconds = wholeSeconds(error.retryAfter)
+            return problem
         case .transport:
             status = 504
             code = .upstreamUnreachable
@@ -98,8 +110,16 @@ public struct Problem: Error, Codable, Sendable, Equatable, HTTPResponseError {
             default: status = 502; code = .upstreamError
             }
         }
-        return Problem(
+        var problem = Problem(
             status: status, code: code, detail: "Rokt: \(error.message)",
             upstream: Upstream(status: error.status, requestId: error.requestId, message: error.kind == .transport ? nil : error.message))
+        // Rokt's own Retry-After on a 429 is passed on: every call waits that long anyway (README "Protecting Rokt").
+        if code == .upstreamRateLimited { problem.retryAfterSeconds = wholeSeconds(error.retryAfter) }
+        return problem
+    }
+
+    /// A `Retry-After` value: whole seconds, rounded up, at least 1.
+    private static func wholeSeconds(_ duration: Duration?) -> Int {
+        duration.map { max(1, Int(($0.milliseconds + 999) / 1000)) } ?? 1
     }
 }

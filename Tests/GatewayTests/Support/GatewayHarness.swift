@@ -86,6 +86,8 @@ final class GatewayHarness: Sendable {
         configuration.bootstrapApiKey = adminKeyMaterial
         configuration.syncWait = syncWait
         if let roktTimeout { configuration.roktRequestTimeout = roktTimeout }
+        // The default limits toward Rokt, but a circuit that recovers in milliseconds, like the fast retries of `.forTests`.
+        configuration.upstream.breaker.openDuration = .milliseconds(200)
         var postgresURL: String?
         if let first {
             guard let shared = first.postgresURL else { throw ReplicaOfSQLite() }
@@ -191,6 +193,7 @@ extension EngineConfiguration {
         configuration.retry = RetryPolicy(base: .milliseconds(20), cap: .milliseconds(100), maxAge: .seconds(3600))
         configuration.pollInterval = .milliseconds(10)
         configuration.maxPollInterval = .milliseconds(50)
+        configuration.retryBudget.window = .seconds(1)
         return configuration
     }
 }
