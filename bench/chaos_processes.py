@@ -32,7 +32,10 @@ class Gateway:
         self.name, self.ready_path = name, ready_path
         self.log = open(os.path.join(work, f"{name}.log"), "ab")
         store = store_env or {"DATABASE_PATH": os.path.join(work, "gateway.sqlite3")}
-        self.env = dict(os.environ, PORT=str(port), **store, **(more_env or {}),
+        # The writers share one key at a rate its per-caller limit would refuse, and the outbound
+        # limits would cap the calls to the sandbox; the breaker and retry budget stay on.
+        guards_off = {"RATE_LIMIT_ENABLED": "false", "ROKT_MAX_REQUESTS_PER_SECOND": "0", "ROKT_MAX_CONCURRENT_REQUESTS": "0"}
+        self.env = dict(os.environ, PORT=str(port), **{**guards_off, **store, **(more_env or {})},
                         ROKT_BASE_URL=sandbox_url, ROKT_ECOMMERCE_BASE_URL=sandbox_url, ROKT_API_TOKEN="sandbox-token",
                         ROKT_PARENT_ACCOUNT_ID="demo-parent", GATEWAY_BOOTSTRAP_API_KEY=api_key,
                         RETRY_BASE_MS="50", RETRY_CAP_MS="500", LOG_LEVEL="warn", LOG_FORMAT="text")

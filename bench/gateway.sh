@@ -12,6 +12,7 @@
 # LATENCIES="0 5" (default): the upstream latencies to run.
 # BIN_DIR: where rokt-gateway and rokt-sandbox are; default the shipped build (deploy/build.sh).
 set -euo pipefail
+source "$(dirname "$0")/without-guards.sh"
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
 EXTRA=${2:-}

@@ -9,6 +9,7 @@
 #
 #   bench/rss.sh [rounds=5]          REF=<rev> bench/rss.sh [rounds]
 set -euo pipefail
+source "$(dirname "$0")/without-guards.sh"
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
 PORT=18180

@@ -6,6 +6,7 @@
 #
 # Each run uses a fresh gateway and database; BENCHMARKS.md reports the medians of the runs.
 set -euo pipefail
+source "$(dirname "$0")/without-guards.sh"
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
 ENDPOINTS=${2:-20}

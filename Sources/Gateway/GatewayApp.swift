@@ -18,11 +18,14 @@ public final class GatewayApp: Sendable {
     private let keyWatcher: Task<Void, Never>
     private let retention: RetentionSweeper
     private let webhooks: WebhookDispatcher
+    /// The AUTH_* token verifier this app started (and stops), when configured.
+    private let jwt: JWTAuthenticator?
     /// Everything the gateway keeps; components get only the protocols they need.
     let store: any GatewayStore
 
     /// Opens (and migrates) the database, loads the keys, starts the engine; the server is bound by `start()`.
-    /// `tokens` verifies bearer tokens that are not keys (nil: keys only).
+    /// `tokens` verifies bearer tokens that are not keys (nil: the AUTH_* verifier when configured,
+    /// else keys only).
     public init(
         configuration: GatewayConfiguration, group: EventLoopGroup = .shared, clock: any WallClock = SystemWallClock(),
         engineConfiguration: EngineConfiguration? = nil, logger: Logger? = nil, tokens: (any TokenAuthenticator)? = nil
@@ -69,9 +72,16 @@ public final class GatewayApp: Sendable {
             allowPrivateNetworks: configuration.allowPrivateWebhooks, logger: logger, group: group, metrics: metrics,
             random: engineSettings.runtime.random)
         try await webhooks.start()
+        // Waits at most for the first key-set fetch: an issuer down at start leaves tokens refused
+        // (401) until a retry brings keys, while API keys are served.
+        if tokens == nil, let auth = configuration.auth {
+            jwt = await JWTAuthenticator.start(configuration: auth, clock: clock, logger: logger)
+        } else {
+            jwt = nil
+        }
         services = GatewayServices(
             configuration: configuration, engine: engine, inboundRequests: store, webhookAdmin: store,
-            storeHealth: store, rokt: rokt, keyRing: keyRing, tokens: tokens,
+            storeHealth: store, rokt: rokt, keyRing: keyRing, tokens: tokens ?? jwt,
             callerLimits: CallerRateLimits(configuration: configuration.rateLimits), logger: logger, clock: clock, metrics: metrics,
             random: engineSettings.runtime.random)
         keyWatcher = Task { await keyRing.watch() }
@@ -127,6 +137,7 @@ public final class GatewayApp: Sendable {
         await services.engine.shutdown()
         await webhooks.shutdown()
         await retention.stop()
+        await jwt?.stop()
         keyWatcher.cancel()
         http.shutdown()
         await store.close()

@@ -50,8 +50,8 @@ import Testing
     }
 
     /// Keys are re-read every second; on a loaded machine that poll can run late, so the test
-    /// allows 5 s and checks that each change is seen, in order.
-    @Test func revokedKeyStopsWorkingWithinASecond() async throws {
+    /// allows 30 s and checks that each change is seen, in order.
+    @Test func aKeyCreatedThenRevokedInTheStoreIsSeenByTheRunningGateway() async throws {
         try await withGateway { gateway in
             let service = ApiKeyService(store: gateway.store, clock: gateway.services.clock)
             let (key, secret) = try await service.create(name: "short-lived", scopes: [.read], merchants: nil)
@@ -62,7 +62,7 @@ import Testing
     }
 
     static func status(of secret: String, becomes expected: Int, _ gateway: GatewayHarness) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if try await gateway.call(.get, "/v1/operations", key: secret).status == expected { return true }
             try await Task.sleep(for: .milliseconds(100))

@@ -49,14 +49,14 @@ import Testing
 
     @Test func callersHaveStableIdsAndPartitions() {
         let key = Caller(.apiKey(Self.secret))
-        #expect(key.id == "key_s" && key.rateLimitPartition == "key_s" && key.apiKeyId == "key_s")
+        #expect(key.id == "key_s" && key.rateLimitPartition == RateLimitPartition.apiKey(id: "key_s") && key.apiKeyId == "key_s")
         let shopper = Caller(.publishableKey(Self.publishable, clientAddress: "203.0.113.9"))
         #expect(shopper.id == "key_p")
-        #expect(shopper.rateLimitPartition == "key_p@203.0.113.9")
+        #expect(shopper.rateLimitPartition == RateLimitPartition.publishable(keyId: "key_p", clientAddress: "203.0.113.9"))
         #expect(shopper.scopes.isEmpty && shopper.merchants == [])
         let alice = Caller(.user(Self.user))
         #expect(alice.id.hasPrefix("user:") && alice.id.hasSuffix(":alice") && alice.apiKeyId == nil)
-        #expect(alice.rateLimitPartition == alice.id)
+        #expect(alice.rateLimitPartition == RateLimitPartition.user(issuer: Self.user.issuer, subject: "alice"))
         // The same `sub` from another issuer is another caller (its own Idempotency-Keys and limits).
         var other = Self.user
         other.issuer = "https://other-idp.example.com/"

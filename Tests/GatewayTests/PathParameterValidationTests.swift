@@ -37,7 +37,8 @@ import Testing
     static let badIds = ["%2E%2E", "%2E", "%2e%2E", "a%2Fb", "a%20b", "caf%C3%A9", "a%3Fb", String(repeating: "x", count: 129)]
 
     @Test func everyRouteRefusesUnsafeAccountAndLayoutIds() async throws {
-        try await withGateway { gateway in
+        // Hundreds of refused writes by one key: more than its write budget allows.
+        try await withGateway(configure: { $0.rateLimits.enabled = false }) { gateway in
             let before = gateway.sandbox.requestLog.count
             for route in Self.routes {
                 for bad in Self.badIds {

@@ -29,6 +29,22 @@ import Testing
         for gateway in all.reversed() { await gateway.stop() }
     }
 
+    /// Budgets live in each replica's memory (README, "Rate limits"): behind a balancer a caller gets
+    /// each replica's budget, and being refused by one replica costs nothing on another.
+    @Test func eachReplicaHoldsItsOwnCallerBudget() async throws {
+        try await withReplicas(2, configure: CallerRateLimitEndToEndTests.tightLimits) { gateways in
+            let key = try await gateways[0].makeKey([.write])
+            try await gateways[1].services.keyRing.refresh()
+            for (index, gateway) in gateways.enumerated() {
+                for attempt in 0..<2 {
+                    let allowed = try await CallerRateLimitEndToEndTests.pause(gateway, key: key, idempotencyKey: "r\(index)-\(attempt)")
+                    #expect([200, 202].contains(allowed.status), "\(allowed.text)")
+                }
+                #expect(try await CallerRateLimitEndToEndTests.pause(gateway, key: key, idempotencyKey: "r\(index)-2").status == 429)
+            }
+        }
+    }
+
     static func verticals(_ gateway: GatewayHarness, _ merchant: String) -> Set<String> {
         Set(gateway.sandbox.controls(of: merchant)?.blockedVerticals.map { "\($0.partnerVerticalId)/\($0.partnerSubVerticalId)" } ?? [])
     }

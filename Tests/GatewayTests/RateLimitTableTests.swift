@@ -50,13 +50,13 @@ import Testing
         #expect(table.limited[.write] == 100)
     }
 
-    @Test func peekAnswersLikeAdmitButChargesAndStoresNothing() {
+    @Test func peekAnswersLikeAdmitButChargesAndStoresNothingAndCountsItsRefusals() {
         var table = RateLimitTable(capacity: 10)
         for _ in 0..<100 { #expect(table.peek(key(1), policy: policy, now: 0) == .allowed(remaining: 4, fullAfter: 100 * ms)) }
         #expect(table.count == 0)
         for _ in 0..<5 { _ = table.admit(key(1), policy: policy, now: 0) }
         #expect(table.peek(key(1), policy: policy, now: 30 * ms) == .limited(retryAfter: 70 * ms))
-        #expect(table.limited.isEmpty)
+        #expect(table.limited == [.write: 1], "the head screen's refusal is final: it is the one count")
         #expect(table.admit(key(1), policy: policy, now: 100 * ms) == .allowed(remaining: 0, fullAfter: 500 * ms))
     }
 

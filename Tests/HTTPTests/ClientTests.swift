@@ -62,13 +62,15 @@ import Testing
     }
 
     @Test func waitingForAFullPoolTimesOutWithoutSending() async throws {
-        try await withTestServer { _, port in
+        try await withTestServer { server, port in
             var configuration = HTTPClient.Configuration()
             configuration.maxConnectionsPerHost = 1
             let client = HTTPClient(configuration: configuration)
             defer { client.shutdown() }
             let busy = Task { try await client.get("http://127.0.0.1:\(port)/slow/2000") }
-            try await Task.sleep(for: .milliseconds(400))  // ample for the busy request to hold the one connection
+            // The busy request holds the one connection once the server has it (a fixed sleep was
+            // too short on a loaded machine).
+            for _ in 0..<1000 where server.connectionCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
             do {
                 _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .milliseconds(100))
                 Issue.record("expected a pool timeout")

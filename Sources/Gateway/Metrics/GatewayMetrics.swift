@@ -106,7 +106,10 @@ public final class GatewayMetrics: Sendable {
     /// The exposition text. `gauges` comes from the store (nil when it could not be read),
     /// `process` from /proc (nil where there is none), `upstream` from the Rokt client's
     /// protection and the engine's retry budget.
-    func render(gauges: StoreGauges?, process: ProcessMetrics? = ProcessMetrics.read(), upstream: UpstreamGauges? = nil) -> String {
+    func render(
+        gauges: StoreGauges?, process: ProcessMetrics? = ProcessMetrics.read(), upstream: UpstreamGauges? = nil,
+        callerLimits: RateLimitStatistics? = nil
+    ) -> String {
         let state = state.withLock { $0 }
         var out = MetricsExposition()
         out.family("rokt_gateway_build_info", .gauge, "The running build: gateway version, Swift compiler, OpenSSL and SQLite versions (value 1).")
@@ -120,6 +123,7 @@ public final class GatewayMetrics: Sendable {
         writeRequests(state, to: &out)
         writeUpstream(state, to: &out)
         writeProtection(state, upstream, to: &out)
+        if let callerLimits { writeCallerLimits(callerLimits, to: &out) }
         out.family("rokt_gateway_placements_total", .counter, "POST /v1/placements/any answers by outcome (ok, degraded, timeout, error).")
         for outcome in PlacementsOutcome.allCases {
             out.sample("rokt_gateway_placements_total", ["outcome": outcome.rawValue], Double(state.placements[outcome] ?? 0))
@@ -169,6 +173,18 @@ public final class GatewayMetrics: Sendable {
                     "rokt_gateway_upstream_request_duration_seconds", [("endpoint", endpoint), ("status_class", statusClass)], histogram)
             }
         }
+    }
+
+    private func writeCallerLimits(_ statistics: RateLimitStatistics, to out: inout MetricsExposition) {
+        out.family("rokt_gateway_rate_limited_total", .counter, "Requests refused 429 rate_limited, by the caller's class.")
+        for limitClass in RateLimitClass.allCases {
+            out.sample("rokt_gateway_rate_limited_total", ["class": limitClass.rawValue], Double(statistics.limited[limitClass] ?? 0))
+        }
+        out.family("rokt_gateway_rate_limit_partitions", .gauge, "Caller budgets held in memory (at most RATE_LIMIT_MAX_PARTITIONS).")
+        out.sample("rokt_gateway_rate_limit_partitions", [:], Double(statistics.partitions))
+        out.family(
+            "rokt_gateway_rate_limit_evictions_total", .counter, "Budgets forgotten while not full, to stay within RATE_LIMIT_MAX_PARTITIONS.")
+        out.sample("rokt_gateway_rate_limit_evictions_total", [:], Double(statistics.evictions))
     }
 
     private func writeProtection(_ state: State, _ upstream: UpstreamGauges?, to out: inout MetricsExposition) {

@@ -44,7 +44,7 @@ public final class CallerRateLimits: Sendable {
     }
 
     /// What `admit` would answer, charging nothing: for refusing from a request's head, before its
-    /// body is read. A request that passes is then `admit`ted.
+    /// body is read. A request that passes is then `admit`ted; one refused is counted as limited.
     public func peek(partition: String, class limitClass: RateLimitClass) -> RateLimitDecision {
         decide(partition: partition, limitClass: limitClass) { table, key, policy, now in table.peek(key, policy: policy, now: now) }
     }

@@ -58,9 +58,12 @@ struct RateLimitTable {
         return verdict
     }
 
-    /// What `admit` would answer now, charging nothing and storing nothing (the head-of-request screen).
-    func peek(_ key: Fingerprint, policy: RateLimitPolicy, now: Int64) -> Verdict {
-        Self.verdict(tat: Self.schedule(arrivals[key], policy: policy, now: now), policy: policy, now: now)
+    /// What `admit` would answer now, charging nothing and storing nothing (the head-of-request
+    /// screen). A refusal is counted: the screen's answer is final, its request is never admitted.
+    mutating func peek(_ key: Fingerprint, policy: RateLimitPolicy, now: Int64) -> Verdict {
+        let verdict = Self.verdict(tat: Self.schedule(arrivals[key], policy: policy, now: now), policy: policy, now: now)
+        if case .limited = verdict { limited[policy.limitClass, default: 0] += 1 }
+        return verdict
     }
 
     /// The partition's `tat` as of `now`. Absent or idle: now (a full bucket). A schedule further
