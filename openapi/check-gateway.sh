@@ -28,7 +28,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-# The spec declares the key once (bearerAuth); the demo key of sandbox mode has every scope.
+# The spec declares the key once (apiKey); the demo key of sandbox mode has every scope.
 schemathesis run openapi/gateway.yaml \
   --url "http://127.0.0.1:$port" \
   --header "Authorization: Bearer rgw_sandbox_demo_key" \

@@ -81,8 +81,9 @@ info:
       origin and 403 `cors_origin_not_allowed` otherwise; actual responses carry
       `Access-Control-Allow-Origin` for allowed origins and `Vary: Origin` always, and expose
       `X-Request-Id`, `Location`, `Idempotent-Replayed`, `Retry-After`, `ETag`,
-      `Preference-Applied`, `RateLimit` and `RateLimit-Policy` to the page's scripts. Preflights
-      are not listed per path below.
+      `Preference-Applied`, `WWW-Authenticate`, `RateLimit` and `RateLimit-Policy` to the page's
+      scripts. On `/v1/placements/any` the origins of active publishable keys are allowed too,
+      even when `CORS_ALLOWED_ORIGINS` is empty. Preflights are not listed per path below.
   contact:
     name: Rokt Partner Gateway team
 servers:
@@ -905,7 +906,17 @@ paths:
           headers: { X-Request-Id: { $ref: "#/components/headers/XRequestId" } }
           content:
             application/json:
-              schema: { type: object, required: [status], properties: { status: { const: ready } } }
+              schema:
+                type: object
+                required: [status]
+                properties:
+                  status: { const: ready }
+                  degraded: { type: boolean, description: "Rokt's circuit is open or half-open, or Rokt asked for a pause (a 429 with Retry-After): writes are still accepted and held, so the replica stays ready." }
+                  upstream: { enum: [open, half_open, paused] }
+                  upstreamRetryAfterSeconds: { type: integer, description: "Seconds until calls to Rokt resume." }
+              examples:
+                ready: { value: { status: ready } }
+                degraded: { value: { status: ready, degraded: true, upstream: open, upstreamRetryAfterSeconds: 8 } }
         "503":
           description: >-
             Not ready: `not_ready`, with `errors` naming `engine` and/or `database`; or, from
@@ -932,8 +943,13 @@ paths:
         `rokt_gateway_placements_total{outcome}`, `rokt_gateway_webhook_delivery_attempts_total{outcome}`,
         `rokt_gateway_retention_purged_total{kind}`, `rokt_gateway_operations{state}`,
         `rokt_gateway_jobs_queued`, `rokt_gateway_webhook_deliveries_pending`,
-        `rokt_gateway_webhook_endpoints_disabled`, `rokt_gateway_store_up`, and the standard
-        `process_*` families. With `METRICS_PORT` set it is served only on that port and this
+        `rokt_gateway_webhook_endpoints_disabled`, `rokt_gateway_store_up`,
+        `rokt_gateway_rate_limited_total{class}`, `rokt_gateway_rate_limit_partitions`,
+        `rokt_gateway_rate_limit_evictions_total`, `rokt_gateway_upstream_circuit_state` (0 closed,
+        1 half-open, 2 open), `rokt_gateway_upstream_in_flight`, `rokt_gateway_upstream_waiting`,
+        `rokt_gateway_upstream_calls_held_total{reason}`, `rokt_gateway_upstream_pauses_total`,
+        `rokt_gateway_upstream_limiter_wait_seconds` (histogram),
+        `rokt_gateway_upstream_retry_budget_exhausted_total`, and the standard `process_*` families. With `METRICS_PORT` set it is served only on that port and this
         path answers 404 on the public port.
       security: []
       responses:
