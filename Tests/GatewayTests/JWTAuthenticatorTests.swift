@@ -27,17 +27,9 @@ import Testing
         TokenSpec("HS256", alg: "HS256", kid: nil, claims: claims(["merchant_ids": .string("m9")])),
     ]
 
-    private static let minting = Mutex<Task<MintedTokens, any Error>?>(nil)
+    private static let minting = MintOnce(specs)
 
-    static func minted() async throws -> MintedTokens {
-        let task = minting.withLock { task in
-            if let task { return task }
-            let made = Task { try await MintedTokens.mint(specs) }
-            task = made
-            return made
-        }
-        return try await task.value
-    }
+    static func minted() async throws -> MintedTokens { try await minting.tokens() }
 
     /// An issuer's JWKS endpoint over TLS: what it answers can change between fetches.
     final class JWKSServer: Sendable {

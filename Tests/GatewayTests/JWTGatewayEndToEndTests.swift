@@ -34,17 +34,9 @@ import Testing
         TokenSpec("rotated in", alg: "PS256", kid: "rsa-2", claims: claims(["sub": .string("finn")])),
     ]
 
-    private static let minting = Mutex<Task<MintedTokens, any Error>?>(nil)
+    private static let minting = MintOnce(specs)
 
-    static func minted() async throws -> MintedTokens {
-        let task = minting.withLock { task in
-            if let task { return task }
-            let made = Task { try await MintedTokens.mint(specs) }
-            task = made
-            return made
-        }
-        return try await task.value
-    }
+    static func minted() async throws -> MintedTokens { try await minting.tokens() }
 
     private func withGatewayAndIssuer(
         _ body: (GatewayHarness, MintedTokens, JWTAuthenticatorTests.JWKSServer, _ log: () -> String) async throws -> Void

@@ -105,3 +105,23 @@ public struct MintedTokens: Sendable {
         return MintedTokens(directory: directory, publicKeys: keys, hs256Secret: secret, tokens: tokens)
     }
 }
+
+/// One suite's tokens, minted once per test process however many tests ask at once (minting runs
+/// Python and makes RSA keys: seconds on a loaded machine).
+public final class MintOnce: Sendable {
+    private let specs: [TokenSpec]
+    private let minting = Mutex<Task<MintedTokens, any Error>?>(nil)
+
+    public init(_ specs: [TokenSpec]) { self.specs = specs }
+
+    public func tokens() async throws -> MintedTokens {
+        let task = minting.withLock { task in
+            if let task { return task }
+            let specs = specs
+            let made = Task { try await MintedTokens.mint(specs) }
+            task = made
+            return made
+        }
+        return try await task.value
+    }
+}

@@ -2,8 +2,16 @@
 /// ours, make the keys, the tokens (PyJWT's `jwt.encode`, or by hand for the forgeries PyJWT will
 /// not make) and a CA with a loopback server certificate.
 let tokenMinterScript = #"""
-    import base64, datetime, hashlib, hmac, ipaddress, json, os, secrets, sys
-    import jwt
+    import base64, datetime, hashlib, hmac, ipaddress, json, os, secrets, subprocess, sys
+    try:
+        import jwt, cryptography
+    except ImportError:
+        # `swift test` sets up what it needs on a fresh machine, as .ci/run does.
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pyjwt", "cryptography"], check=False)
+        try:
+            import jwt, cryptography
+        except ImportError:
+            sys.exit("PyJWT or cryptography is missing and pip could not install them: pip install pyjwt cryptography")
     from jwt.algorithms import RSAAlgorithm, ECAlgorithm, OKPAlgorithm
     from cryptography import x509
     from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID

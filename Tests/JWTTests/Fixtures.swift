@@ -57,17 +57,9 @@ enum Fixtures {
         TokenSpec("jku header", alg: "RS256", kid: "rsa-1", claims: claims(), header: ["jku": .string("https://evil.example/jwks")]),
     ]
 
-    private static let minting = Mutex<Task<MintedTokens, any Error>?>(nil)
+    private static let minting = MintOnce(specs)
 
-    static func minted() async throws -> MintedTokens {
-        let task = minting.withLock { task in
-            if let task { return task }
-            let made = Task { try await MintedTokens.mint(specs) }
-            task = made
-            return made
-        }
-        return try await task.value
-    }
+    static func minted() async throws -> MintedTokens { try await minting.tokens() }
 
     /// The issuer's published set (RSA, EC and Ed25519) and the configured HS256 secret.
     static func keys(_ minted: MintedTokens, kids: [String] = ["rsa-1", "ec-1", "ed-1"]) throws -> [VerificationKey] {
