@@ -216,6 +216,31 @@ import Testing
         guard case .valid = authenticator.check(minted["rsa-2"]) else { Issue.record("the kept key no longer serves"); return }
     }
 
+    /// A verified token is remembered, but never beyond its `exp` (plus the leeway), and never
+    /// once the key set changed: a key taken out of the set stops its tokens at once.
+    @Test func aRememberedTokenStillExpiresAndIsVerifiedAgainUnderNewKeys() async throws {
+        let minted = try await Self.minted()
+        let scratch = try SecretVariableTests.Scratch()
+        let path = scratch.file(minted.keySet(["rsa-1", "rsa-2"]), "jwks.json")
+        let clock = ManualWallClock(Int64(Self.now) * 1000)
+        let authenticator = await JWTAuthenticator.start(configuration: Self.configuration(.file(path)), clock: clock, logger: Self.logger)
+        let file = try #require(authenticator.file)
+        for _ in 0..<3 {
+            guard case .valid = authenticator.check(minted["rsa-1"]) else { Issue.record("refused"); return }
+            guard case .valid = authenticator.check(minted["rsa-2"]) else { Issue.record("refused"); return }
+        }
+        _ = scratch.file(minted.keySet(["rsa-2"]), "jwks.json")
+        #expect(file.reloadIfChanged())
+        #expect(authenticator.check(minted["rsa-1"]) == .invalid(reason: "the token's signing key is unknown"))
+        guard case .valid = authenticator.check(minted["rsa-2"]) else { Issue.record("refused"); return }
+        // `exp` is now + 600 s and the leeway 60 s.
+        clock.advance(by: .seconds(659))
+        guard case .valid = authenticator.check(minted["rsa-2"]) else { Issue.record("refused within the leeway"); return }
+        clock.advance(by: .seconds(1))
+        #expect(authenticator.check(minted["rsa-2"]) == .invalid(reason: "the token expired"))
+        await authenticator.stop()
+    }
+
     @Test func aSharedSecretVerifiesHS256AndNothingElse() async throws {
         let minted = try await Self.minted()
         var configuration = Self.configuration(.sharedSecret(Array(minted.hs256Secret.utf8)))

@@ -8,11 +8,14 @@ import Synchronization
 /// The verification keys in memory, replaced whole when a source loads a new set; requests read
 /// them without waiting on the network or the disk.
 final class JWKSHolder: Sendable {
-    private let current = Mutex<[VerificationKey]>([])
+    /// The keys, and how many times they were replaced: a token verified under an earlier
+    /// generation is verified again (`VerifiedTokens`), since its key may have gone.
+    private let current = Mutex<(keys: [VerificationKey], generation: Int)>(([], 0))
 
-    var keys: [VerificationKey] { current.withLock { $0 } }
+    var keys: [VerificationKey] { current.withLock { $0.keys } }
+    var snapshot: (keys: [VerificationKey], generation: Int) { current.withLock { $0 } }
 
-    func replace(with keys: [VerificationKey]) { current.withLock { $0 = keys } }
+    func replace(with keys: [VerificationKey]) { current.withLock { $0 = (keys, $0.generation + 1) } }
 }
 
 /// When to fetch the issuer's key set again (pure; README "JWT bearer tokens"). `Cache-Control:

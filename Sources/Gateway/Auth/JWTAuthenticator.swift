@@ -14,6 +14,8 @@ public final class JWTAuthenticator: TokenAuthenticator {
     private let clock: any WallClock
     private let logger: Logger
     private let background = Mutex<Task<Void, Never>?>(nil)
+    /// Tokens already verified under the current keys: their signature is not checked again.
+    private let verified = Mutex(VerifiedTokens())
 
     private enum Source: Sendable {
         case remote(JWKSRemote)
@@ -67,11 +69,22 @@ public final class JWTAuthenticator: TokenAuthenticator {
     }
 
     public func check(_ token: String) -> TokenCheck {
+        let now = clock.nowMillis()
+        let (keys, generation) = holder.snapshot
+        let cacheKey = VerifiedTokens.key(token)
+        if let known = verified.withLock({ $0.lookup(cacheKey, nowMillis: now, keyGeneration: generation) }) {
+            return .valid(known.principal)
+        }
         do throws(TokenRejection) {
-            let verified = try TokenVerifier.verify(token, keys: holder.keys, policy: configuration.policy, nowMillis: clock.nowMillis())
-            let principal = try mapping.principal(for: verified)
+            let verifiedToken = try TokenVerifier.verify(token, keys: keys, policy: configuration.policy, nowMillis: now)
+            let principal = try mapping.principal(for: verifiedToken)
+            if let window = VerifiedTokens.window(of: verifiedToken, leeway: configuration.policy.leeway) {
+                let entry = VerifiedTokens.Entry(
+                    principal: principal, validFrom: window.from, validUntil: window.until, keyGeneration: generation)
+                verified.withLock { $0.insert(cacheKey, entry) }
+            }
             // `sub` and `jti` identify the token in logs; the token itself is never written.
-            logger.debug("bearer token accepted", ["sub": verified.subject, "jti": verified.tokenId ?? "-"])
+            logger.debug("bearer token accepted", ["sub": verifiedToken.subject, "jti": verifiedToken.tokenId ?? "-"])
             return .valid(principal)
         } catch .unknownKey {
             // Only a fetched set can learn a key; a file or a secret is refused at once.
