@@ -110,6 +110,27 @@ import Testing
         }
     }
 
+    /// An issuer unreachable at start: the gateway serves API keys, refuses tokens, and says so on
+    /// `/readyz` (degraded, still ready).
+    @Test func anIssuerDownAtStartLeavesTheGatewayReadyButDegraded() async throws {
+        let minted = try await Self.minted()
+        let unreachable = try JWTAuthenticatorTests.JWKSServer(minted, body: [])
+        let url = unreachable.url
+        await unreachable.server.shutdown()
+        try await withGateway(configure: { $0.auth = JWTAuthenticatorTests.configuration(.url(url, additionalCAFile: minted.caFile)) }) { gateway in
+            let ready = try await gateway.call(.get, "/readyz", anonymous: true)
+            #expect(ready.status == 200)
+            #expect(ready["degraded"] == .bool(true))
+            #expect(ready["tokens"]?.stringValue?.hasPrefix("no key to verify tokens with") == true, "\(ready.text)")
+            #expect(try await gateway.call(.get, "/v1/merchants/\(Self.m1)/status").status == 200)
+            #expect(try await gateway.call(.get, "/v1/merchants/\(Self.m1)/status", key: minted["reader"]).status == 401)
+        }
+        try await withGatewayAndIssuer { gateway, _, _, _ in
+            let ready = try await gateway.call(.get, "/readyz", anonymous: true)
+            #expect(ready.text == #"{"status":"ready"}"#)
+        }
+    }
+
     @Test func aUsersWritesAreTheirOwnAndLimitedPerUser() async throws {
         try await withGatewayAndIssuer { gateway, minted, _, _ in
             var headers = HTTPHeaders()

@@ -100,7 +100,13 @@ public final class JWTAuthenticator: TokenAuthenticator {
         if case .remote(let remote) = source { await remote.refreshForUnknownKey() }
     }
 
-    /// For `/readyz`: whether tokens can be verified at all, and why not.
+    public var unavailableReason: String? {
+        let status = keyStatus
+        guard status.keys == 0 else { return nil }
+        return "no key to verify tokens with" + (status.lastError.map { ": " + $0 } ?? "")
+    }
+
+    /// Whether tokens can be verified at all, and why not.
     public var keyStatus: KeyStatus {
         let count = holder.keys.count
         var lastError: String?

@@ -36,4 +36,11 @@ public protocol TokenAuthenticator: Sendable {
     /// Fetches the key set again unless an unknown-`kid` fetch ran in the last 30 s; returns when
     /// that fetch ended (or at once when throttled).
     func refreshForUnknownKey() async
+    /// Why no token can be verified now (say, no key set could be fetched yet); nil when tokens
+    /// can be. `/readyz` reports it as degraded: API keys are still served.
+    var unavailableReason: String? { get }
+}
+
+extension TokenAuthenticator {
+    public var unavailableReason: String? { nil }
 }

@@ -911,9 +911,10 @@ paths:
                 required: [status]
                 properties:
                   status: { const: ready }
-                  degraded: { type: boolean, description: "Rokt's circuit is open or half-open, or Rokt asked for a pause (a 429 with Retry-After): writes are still accepted and held, so the replica stays ready." }
+                  degraded: { type: boolean, description: "Rokt's circuit is open or half-open, or Rokt asked for a pause (a 429 with Retry-After), or user tokens cannot be verified: writes are still accepted (and held), so the replica stays ready." }
                   upstream: { enum: [open, half_open, paused] }
                   upstreamRetryAfterSeconds: { type: integer, description: "Seconds until calls to Rokt resume." }
+                  tokens: { type: string, description: "Why user tokens cannot be verified now (no key set fetched yet from AUTH_JWKS_URL, and why); API keys still work." }
               examples:
                 ready: { value: { status: ready } }
                 degraded: { value: { status: ready, degraded: true, upstream: open, upstreamRetryAfterSeconds: 8 } }

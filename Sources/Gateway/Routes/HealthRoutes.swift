@@ -25,15 +25,20 @@ struct HealthRoutes: Sendable {
                     status: 503, code: .notReady, detail: failing.map { "\($0.field) \($0.message)" }.joined(separator: "; "),
                     errors: failing)
             }
+            var body: [String: JSONValue] = ["status": .string("ready")]
             // A circuit open toward Rokt (or Rokt's pause) degrades us but leaves us ready: writes
             // are still accepted and held, and another replica would find Rokt just as failing.
             let upstream = services.rokt.protection.snapshot
-            guard upstream.circuit != "closed" || upstream.holdRemaining != nil else {
-                return HTTPResponse(headers: ["Content-Type": "application/json"], body: #"{"status":"ready"}"#)
+            if upstream.circuit != "closed" || upstream.holdRemaining != nil {
+                body["degraded"] = .bool(true)
+                body["upstream"] = .string(upstream.circuit == "closed" ? "paused" : upstream.circuit)
+                if let hold = upstream.holdRemaining { body["upstreamRetryAfterSeconds"] = .integer(Int((hold.milliseconds + 999) / 1000)) }
             }
-            let state = upstream.circuit == "closed" ? "paused" : upstream.circuit
-            var body: [String: JSONValue] = ["status": .string("ready"), "degraded": .bool(true), "upstream": .string(state)]
-            if let hold = upstream.holdRemaining { body["upstreamRetryAfterSeconds"] = .integer(Int((hold.milliseconds + 999) / 1000)) }
+            // So are tokens that cannot be verified (the issuer's key set not fetched yet): API keys still work.
+            if let reason = services.tokens?.unavailableReason {
+                body["degraded"] = .bool(true)
+                body["tokens"] = .string(reason)
+            }
             return HTTPResponse(headers: ["Content-Type": "application/json"], body: JSONValue.object(body).serializedBytes)
         }
         if services.configuration.metricsPort == nil { MetricsRoute(services: services).register(on: &router) }
