@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 shift $(( $# > 0 ? 1 : 0 ))
-all=(RequestParser ResponseParser ChunkedDecoder JSONParser RouterPaths AddressClass PostgresMessages)
+all=(RequestParser ResponseParser ChunkedDecoder JSONParser RouterPaths AddressClass PostgresMessages JWTTokens)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 work=${FUZZ_WORK:-.build/fuzz}
 timeout_s=${FUZZ_TIMEOUT:-10}      # one input slower than this is a hang
@@ -34,12 +34,14 @@ newer_than() {  # newer_than FILE SOURCES… : true when FILE is missing or olde
 json_sources=(Sources/JSON/*.swift)
 http_sources=(Sources/HTTP/*.swift)
 mapfile -t postgres_sources < <(find Sources/Postgres -name '*.swift' | sort)
-needs_http=0 needs_json=0 needs_postgres=0
+jwt_sources=(Sources/JWT/*.swift)
+needs_http=0 needs_json=0 needs_postgres=0 needs_jwt=0
 for name in "${targets[@]}"; do
   case $name in
     AddressClass) ;;
     JSONParser) needs_json=1 ;;
     PostgresMessages) needs_postgres=1 needs_http=1 needs_json=1 ;;  # the Postgres module may import both
+    JWTTokens) needs_jwt=1 needs_json=1 ;;
     *) needs_http=1 needs_json=1 ;;  # the HTTP module imports JSON
   esac
 done
@@ -60,6 +62,12 @@ if [ $needs_postgres = 1 ] && newer_than "$work/lib/libPostgres.a" "${postgres_s
     -I "$work/lib" -I Sources/CLinux -I Sources/COpenSSL "${postgres_sources[@]}" \
     -emit-module-path "$work/lib/Postgres.swiftmodule" -o "$work/lib/libPostgres.a"
 fi
+if [ $needs_jwt = 1 ] && newer_than "$work/lib/libJWT.a" "${jwt_sources[@]}" "$work/lib/libJSON.a"; then
+  echo "building the instrumented JWT module…"
+  "$swiftc" "${flags[@]}" -emit-library -static -emit-module -module-name JWT -enable-testing -wmo \
+    -I "$work/lib" -I Sources/COpenSSL "${jwt_sources[@]}" \
+    -emit-module-path "$work/lib/JWT.swiftmodule" -o "$work/lib/libJWT.a"
+fi
 
 build() {
   local name=$1 out="$work/bin/$1"
@@ -70,6 +78,7 @@ build() {
     AddressClass) sources+=(Sources/Gateway/Webhooks/NetworkAddressClass.swift); link=(); libs=() ;;
     JSONParser) link=(-I "$work/lib" -L "$work/lib" -lJSON); libs=("$work/lib/libJSON.a") ;;
     PostgresMessages) link=(-lPostgres "${link[@]}"); libs+=("$work/lib/libPostgres.a") ;;
+    JWTTokens) link=(-I "$work/lib" -I Sources/COpenSSL -L "$work/lib" -lJWT -lJSON -lssl -lcrypto); libs=("$work/lib/libJWT.a" "$work/lib/libJSON.a") ;;
   esac
   if newer_than "$out" "${sources[@]}" ${libs[@]+"${libs[@]}"}; then
     echo "building $name…"
