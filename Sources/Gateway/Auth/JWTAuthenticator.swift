@@ -14,8 +14,8 @@ public final class JWTAuthenticator: TokenAuthenticator {
     private let clock: any WallClock
     private let logger: Logger
     private let background = Mutex<Task<Void, Never>?>(nil)
-    /// Tokens already verified under the current keys: their signature is not checked again.
-    private let verified = Mutex(VerifiedTokens())
+    /// Tokens already checked under the current keys: their signature is not checked again.
+    private let remembered = Mutex(VerifiedTokens())
 
     private enum Source: Sendable {
         case remote(JWKSRemote)
@@ -72,19 +72,16 @@ public final class JWTAuthenticator: TokenAuthenticator {
         let now = clock.nowMillis()
         let (keys, generation) = holder.snapshot
         let cacheKey = VerifiedTokens.key(token)
-        if let known = verified.withLock({ $0.lookup(cacheKey, nowMillis: now, keyGeneration: generation) }) {
-            return .valid(known.principal)
-        }
+        if let known = remembered.withLock({ $0.lookup(cacheKey, nowMillis: now, keyGeneration: generation) }) { return known }
         do throws(TokenRejection) {
-            let verifiedToken = try TokenVerifier.verify(token, keys: keys, policy: configuration.policy, nowMillis: now)
-            let principal = try mapping.principal(for: verifiedToken)
-            if let window = VerifiedTokens.window(of: verifiedToken, leeway: configuration.policy.leeway) {
-                let entry = VerifiedTokens.Entry(
-                    principal: principal, validFrom: window.from, validUntil: window.until, keyGeneration: generation)
-                verified.withLock { $0.insert(cacheKey, entry) }
+            let verified = try TokenVerifier.verify(token, keys: keys, policy: configuration.policy, nowMillis: now)
+            let principal = try mapping.principal(for: verified)
+            if let window = VerifiedTokens.window(of: verified, leeway: configuration.policy.leeway) {
+                let entry = VerifiedTokens.Accepted(principal: principal, validFrom: window.from, validUntil: window.until, keyGeneration: generation)
+                remembered.withLock { $0.accept(cacheKey, entry) }
             }
             // `sub` and `jti` identify the token in logs; the token itself is never written.
-            logger.debug("bearer token accepted", ["sub": verifiedToken.subject, "jti": verifiedToken.tokenId ?? "-"])
+            logger.debug("bearer token accepted", ["sub": verified.subject, "jti": verified.tokenId ?? "-"])
             return .valid(principal)
         } catch .unknownKey {
             // Only a fetched set can learn a key; a file or a secret is refused at once.
@@ -92,6 +89,7 @@ public final class JWTAuthenticator: TokenAuthenticator {
             return .invalid(reason: TokenRejection.unknownKey.description)
         } catch {
             logger.debug("bearer token refused", ["reason": error.description])
+            remembered.withLock { $0.refuse(cacheKey, error, keyGeneration: generation) }
             return .invalid(reason: error.description)
         }
     }

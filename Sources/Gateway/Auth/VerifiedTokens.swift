@@ -2,14 +2,21 @@ import HTTP
 import JSON
 import JWT
 
-/// Tokens whose signature already verified, so a dashboard sending one token with every request
-/// pays for the signature once (an RS256 check costs about as much as the rest of a read; see
+/// What checking a token found, remembered so a dashboard sending one token with every request
+/// pays for its signature once (an RS256 check costs about as much as the rest of a read; see
 /// BENCHMARKS.md, "Authenticating callers"). Keyed by the token's SHA-256: the same bytes always
-/// verify the same way under the same keys. Time is still checked on every use (a hit never
-/// outlives `exp` nor precedes `nbf`), and an entry made under another key set is ignored.
-/// Bounded: a full cache starts over. Refused tokens are never kept.
+/// check the same way under the same keys and settings.
+///
+/// - An accepted token is remembered with its validity window: time is checked on every use, so
+///   a hit never outlives `exp` nor precedes `nbf`.
+/// - A refused token is remembered when no later check could accept it (a bad signature, expired,
+///   the wrong audience…), so a tab polling with an expired token, or a flood of one forged token,
+///   costs a hash. Refusals that time or a key fetch may lift (`nbf`, an unknown `kid`) are not.
+/// - Entries made under another key set are ignored: a key taken out of the set stops its tokens.
+/// - Accepted and refused tokens are bounded separately, so a flood of forged tokens never pushes
+///   out the users; a full table starts over.
 struct VerifiedTokens: Sendable {
-    struct Entry: Sendable {
+    struct Accepted: Sendable {
         let principal: TokenPrincipal
         /// Milliseconds since the epoch; the leeway already applied.
         let validFrom: Int64
@@ -17,25 +24,43 @@ struct VerifiedTokens: Sendable {
         let keyGeneration: Int
     }
 
+    struct Refused: Sendable {
+        let reason: String
+        let keyGeneration: Int
+    }
+
     let capacity: Int
-    private var entries: [[UInt8]: Entry] = [:]
+    private var accepted: [[UInt8]: Accepted] = [:]
+    private var refused: [[UInt8]: Refused] = [:]
 
     init(capacity: Int = 10_000) { self.capacity = max(1, capacity) }
 
-    var count: Int { entries.count }
+    var count: Int { accepted.count + refused.count }
 
     static func key(_ token: String) -> [UInt8] { Digest.sha256(Array(token.utf8)) }
 
-    /// The entry for `key` when it is valid at `nowMillis` under `keyGeneration`.
-    func lookup(_ key: [UInt8], nowMillis: Int64, keyGeneration: Int) -> Entry? {
-        guard let entry = entries[key], entry.keyGeneration == keyGeneration, entry.validFrom <= nowMillis, nowMillis < entry.validUntil
-        else { return nil }
-        return entry
+    /// What is known of `key` at `nowMillis` under `keyGeneration`; nil: check the token.
+    func lookup(_ key: [UInt8], nowMillis: Int64, keyGeneration: Int) -> TokenCheck? {
+        if let entry = accepted[key], entry.keyGeneration == keyGeneration, entry.validFrom <= nowMillis, nowMillis < entry.validUntil {
+            return .valid(entry.principal)
+        }
+        if let entry = refused[key], entry.keyGeneration == keyGeneration { return .invalid(reason: entry.reason) }
+        return nil
     }
 
-    mutating func insert(_ key: [UInt8], _ entry: Entry) {
-        if entries[key] == nil && entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[key] = entry
+    mutating func accept(_ key: [UInt8], _ entry: Accepted) {
+        if accepted[key] == nil && accepted.count >= capacity { accepted.removeAll(keepingCapacity: true) }
+        accepted[key] = entry
+    }
+
+    /// Remembers `rejection` when it is final under these keys; others are checked again next time.
+    mutating func refuse(_ key: [UInt8], _ rejection: TokenRejection, keyGeneration: Int) {
+        switch rejection {
+        case .unknownKey, .notYetValid, .issuedInTheFuture: return
+        default: break
+        }
+        if refused[key] == nil && refused.count >= capacity { refused.removeAll(keepingCapacity: true) }
+        refused[key] = Refused(reason: rejection.description, keyGeneration: keyGeneration)
     }
 
     /// The window in which `verified` stays valid (RFC 7519 §4.1.4–4.1.5, with the leeway), in ms.
