@@ -14,12 +14,16 @@ public final class ProcessLock: Sendable {
     }
 
     public init(path: String) throws {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // `self.fd` is set last: a class whose properties are all set runs `deinit` even when its
+        // init throws, which would close the descriptor a second time, by then perhaps another
+        // thread's socket.
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ConfigurationError(variable: "DATABASE_PATH", message: "cannot create \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             throw Held(path: path)
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }

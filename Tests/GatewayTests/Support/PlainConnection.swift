@@ -5,7 +5,9 @@ final class PlainConnection: Sendable {
     let fd: Int32
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // `self.fd` is set last: once every property is set, a throwing init still runs `deinit`,
+        // which would close the descriptor twice (the second time, perhaps another test's socket).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -18,6 +20,7 @@ final class PlainConnection: Sendable {
             close(fd)
             throw POSIXError(code)
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }

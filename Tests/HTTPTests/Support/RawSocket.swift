@@ -9,7 +9,9 @@ final class RawSocket {
     let fd: Int32
 
     init(port: Int, host: String = "127.0.0.1") throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // `self.fd` is set last: once every property is set, a throwing init still runs `deinit`,
+        // which would close the descriptor twice (the second time, perhaps another test's socket).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawSocketError("socket: \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -23,6 +25,7 @@ final class RawSocket {
             close(fd)
             throw RawSocketError("connect: \(e)")
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }
