@@ -2,7 +2,8 @@ import Synchronization
 
 /// A committed change that someone may be waiting for.
 enum StoreCommit: Sendable, Equatable {
-    /// A job became due (an operation was submitted).
+    /// A job became due, or due sooner (an operation was submitted). On PostgreSQL only then:
+    /// a submit to a job already due or running is no news to a scheduler.
     case jobDue(ClaimedJobKey)
     /// Webhook deliveries were stored, due now or soon.
     case deliveriesDue

@@ -179,8 +179,7 @@ enum PostgresDeliveryRecords {
         let ids = try rows.map { try $0.string("id") }
         var attempts: [String: [WebhookAttempt]] = [:]
         for attempt in try await db.query(
-            "SELECT * FROM webhook_attempts WHERE delivery_id IN (\(PostgresPlaceholders.list(count: ids.count, from: 1))) ORDER BY id",
-            ids.map { .text($0) }
+            "SELECT * FROM webhook_attempts WHERE delivery_id = \(PostgresTextList.any(1)) ORDER BY id", [PostgresTextList.value(ids)]
         ).rows {
             attempts[try attempt.string("delivery_id"), default: []].append(
                 WebhookAttempt(

@@ -10,12 +10,8 @@ enum PostgresEndings {
         for result in endings.results { resultIds.append(try await PostgresOperationRecords.insertResult(result, in: db)) }
         // Most gateways have no endpoint: their endings build and record no event.
         let recordsEvents = try await PostgresWebhookRecords.anyEnabledEndpoint(in: db)
-        for row in endings.rows {
-            guard
-                try await PostgresOperationRecords.finish(
-                    row.id, succeeded: row.succeeded, changed: row.changed, resultId: row.result.map { resultIds[$0] }, error: row.error,
-                    now: now, in: db)
-            else { continue }
+        var ended = try await PostgresOperationRecords.finish(endings.rows, resultIds: resultIds, now: now, in: db)
+        for row in endings.rows where ended.remove(row.id) != nil {
             if let redacted = row.redactedIntent { try await PostgresOperationRecords.redactPrivacyRequest(row.id, redacted: redacted, in: db) }
             if recordsEvents { for event in row.events() { _ = try await PostgresWebhookRecords.record(event, at: now, in: db, notices: notices) } }
         }

@@ -26,10 +26,10 @@ extension PostgresGatewayStore {
                         [PostgresOperationRecords.insertStatement(operation, encoded: encoded, unfinishedBelow: submission.maxUnfinished)]
                         + PostgresJobRecords.markDueStatements(job, at: operation.createdAt)
                         + (submission.inboundKey.map { [PostgresInboundRecords.attachStatement(operation.id, to: $0)] } ?? [])
-                    return try await pipelinedTransaction(statements, notices: [.jobDue(job)]) { results -> SubmitOutcome in
+                    return try await pipelinedTransaction(statements) { results in
                         guard PostgresOperationRecords.inserted(results[0]) else { throw QueueBoundReached() }
-                        guard PostgresJobRecords.markedDue(Array(results[1...3])) else { throw JobVanished() }
-                        return .accepted
+                        guard let becameDue = PostgresJobRecords.markedDue(Array(results[1...3])) else { throw JobVanished() }
+                        return (.accepted, notices: becameDue ? [.jobDue(job)] : [])
                     }
                 } catch is JobVanished {
                     // A purge raced the submit (rolled back): the general path below retries the job's row.
@@ -115,7 +115,8 @@ extension PostgresGatewayStore {
 
     func claimJobs(owner: String, now: Int64, leaseUntil: Int64, limit: Int, excluding busy: Set<ClaimedJobKey>) async throws -> [ClaimedJob] {
         guard limit > 0 else { return [] }
-        let claimed = try await transaction { db, _ in
+        // One statement, its own transaction: one round trip instead of three with BEGIN and COMMIT.
+        let claimed = try await pool.withConnection { db in
             try await PostgresJobRecords.claim(owner: owner, now: now, leaseUntil: leaseUntil, limit: limit, excluding: busy, in: db)
         }
         leases.withLock { leases in

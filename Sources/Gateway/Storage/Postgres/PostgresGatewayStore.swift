@@ -76,26 +76,25 @@ final class PostgresGatewayStore: GatewayStore {
 
     /// One transaction in two round trips, for a write whose statements do not depend on each
     /// other's results: BEGIN and `statements` in one pipeline, then COMMIT, or ROLLBACK when
-    /// `check` throws on the statements' results (its error is rethrown). `notices` as for
-    /// `transaction`, which this is retried like.
+    /// `check` throws on the statements' results (its error is rethrown). `check` also answers
+    /// the notices of the commit, as a `transaction` body appends them; retried like it.
     func pipelinedTransaction<T: Sendable>(
-        _ statements: [PostgresStatement], notices: [StoreCommit], check: ([PostgresQueryResult]) throws -> T
+        _ statements: [PostgresStatement], check: ([PostgresQueryResult]) throws -> (T, notices: [StoreCommit])
     ) async throws -> T {
         try await retrying {
-            let value = try await pool.withConnection { db in
+            try await pool.withConnection { db in
                 do {
                     let results = try await db.pipeline([PostgresStatement("BEGIN")] + statements)
-                    let value = try check(Array(results.dropFirst()))
+                    let checked = try check(Array(results.dropFirst()))
                     let commit = try await db.simpleQuery("COMMIT")
                     if commit.last?.commandTag == "ROLLBACK" { throw PostgresPoolError.rolledBack }
-                    return value
+                    return checked
                 } catch {
                     // A dead connection has rolled back on the server already; it is dropped on release.
                     if !db.isClosed && db.transactionStatus != .idle { _ = try? await db.simpleQuery("ROLLBACK") }
                     throw error
                 }
             }
-            return (value, notices)
         }
     }
 

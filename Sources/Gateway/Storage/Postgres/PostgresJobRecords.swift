@@ -16,10 +16,15 @@ enum PostgresJobRecords {
     /// an operation. A job already due is not locked against other submits (concurrent submits of
     /// one merchant do not queue behind each other), only share-locked against an idle release,
     /// which would otherwise end the job's due time without seeing this operation.
-    static func markDue(_ job: ClaimedJobKey, at due: Int64, in db: PostgresConnection) async throws {
+    ///
+    /// Answers whether the job became due (or sooner) by it: only then is it news to a scheduler.
+    /// A job already due was announced when it became so, and a job that is running (leased)
+    /// finds this operation when it is released (`lockForRelease`).
+    @discardableResult
+    static func markDue(_ job: ClaimedJobKey, at due: Int64, in db: PostgresConnection) async throws -> Bool {
         // A purge of the idle job may delete the row between two statements: then insert again.
         for _ in 0..<3 {
-            if markedDue(try await db.pipeline(markDueStatements(job, at: due))) { return }
+            if let becameDue = markedDue(try await db.pipeline(markDueStatements(job, at: due))) { return becameDue }
         }
         throw StoreInconsistency(description: "the job \(job.merchantId)/\(job.resource) kept disappearing while it was made due")
     }
@@ -38,10 +43,12 @@ enum PostgresJobRecords {
         ]
     }
 
-    /// Whether `markDueStatements` (their results, in order) left the job due: false when its
-    /// row was purged between the INSERT and the lock (nothing was made due: run them again).
-    static func markedDue(_ results: [PostgresQueryResult]) -> Bool {
-        results.count == 3 && (results[0].affected == 1 || !results[1].rows.isEmpty)
+    /// What `markDueStatements` (their results, in order) did: nil when the job's row was purged
+    /// between the INSERT and the lock (nothing was made due: run them again); else whether the
+    /// job became due by them (inserted, or its due time moved earlier) rather than was due already.
+    static func markedDue(_ results: [PostgresQueryResult]) -> Bool? {
+        guard results.count == 3, results[0].affected == 1 || !results[1].rows.isEmpty else { return nil }
+        return results[0].affected == 1 || results[2].affected == 1
     }
 
     static let claimable = "due_at IS NOT NULL AND due_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1)"

@@ -45,7 +45,7 @@ enum PostgresOperationRecords {
     static func load(ids: [String], in db: PostgresConnection) async throws -> [StoredOperation] {
         guard !ids.isEmpty else { return [] }
         let rows = try await db.query(
-            "SELECT \(columns) FROM \(from) WHERE o.id IN (\(PostgresPlaceholders.list(count: ids.count, from: 1)))", ids.map { .text($0) }
+            "SELECT \(columns) FROM \(from) WHERE o.id = \(PostgresTextList.any(1))", [PostgresTextList.value(ids)]
         ).rows
         var byId: [String: StoredOperation] = [:]
         for row in rows {
@@ -105,8 +105,7 @@ enum PostgresOperationRecords {
     private static func update(_ ids: [String], set assignments: String, where condition: String, now: Int64, in db: PostgresConnection) async throws {
         guard !ids.isEmpty else { return }
         _ = try await db.query(
-            "UPDATE operations SET \(assignments) WHERE id IN (\(PostgresPlaceholders.list(count: ids.count, from: 2))) AND \(condition)",
-            [.int64(now)] + ids.map { .text($0) })
+            "UPDATE operations SET \(assignments) WHERE id = \(PostgresTextList.any(2)) AND \(condition)", [.int64(now), PostgresTextList.value(ids)])
     }
 
     static func markRunning(_ ids: [String], now: Int64, in db: PostgresConnection) async throws {
@@ -137,16 +136,26 @@ enum PostgresOperationRecords {
         return try row.int64("id")
     }
 
-    /// Ends an operation; a terminal state is never overwritten (answers whether this call ended it).
-    static func finish(
-        _ id: String, succeeded: Bool, changed: Bool?, resultId: Int64?, error: String?, now: Int64, in db: PostgresConnection
-    ) async throws -> Bool {
-        try await db.query(
+    /// Ends operations, in one statement (a round ends dozens: one round trip each was most of a
+    /// finish's time); a terminal state is never overwritten. Answers the ids this call ended.
+    static func finish(_ rows: [EncodedEndings.Row], resultIds: [Int64], now: Int64, in db: PostgresConnection) async throws -> Set<String> {
+        var seen = Set<String>()
+        let endings: [JSONValue] = rows.filter { seen.insert($0.id).inserted }.map { row in
+            .object([
+                "id": .string(row.id), "state": .string(row.succeeded ? "succeeded" : "failed"),
+                "changed": row.changed.map { .integer($0 ? 1 : 0) } ?? .null,
+                "result_id": row.result.map { .integer(Int(resultIds[$0])) } ?? .null,
+                "error": row.error.map(JSONValue.string) ?? .null,
+            ])
+        }
+        let ended = try await db.query(
             """
-            UPDATE operations SET state = $2, changed = $3, result_id = $4, error = $5, updated_at = $6
-            WHERE id = $1 AND state IN ('queued', 'running')
-            """, [.text(id), .text(succeeded ? "succeeded" : "failed"), .flag(changed), .nullable(resultId), .nullable(error), .int64(now)]
-        ).affected == 1
+            UPDATE operations o SET state = e.state, changed = e.changed, result_id = e.result_id, error = e.error, updated_at = $1
+            FROM jsonb_to_recordset($2) AS e(id TEXT, state TEXT, changed BIGINT, result_id BIGINT, error TEXT)
+            WHERE o.id = e.id AND o.state IN ('queued', 'running')
+            RETURNING o.id
+            """, [.int64(now), .json(JSONValue.array(endings).serialized)])
+        return Set(try ended.rows.map { try $0.string("id") })
     }
 
     /// A privacy request keeps raw consumer identifiers only while it may have to be re-sent: in

@@ -1,3 +1,4 @@
+import JSON
 import Postgres
 
 /// A column missing from a row, or holding another type than the code reads (a schema and
@@ -60,11 +61,12 @@ extension PostgresValue {
     static func flag(_ value: Bool?) -> PostgresValue { value.map { .int64($0 ? 1 : 0) } ?? .null }
 }
 
-/// `$first, $first+1, …` for `count` parameters: an IN list whose values still travel apart from the SQL.
-enum PostgresPlaceholders {
-    static func list(count: Int, from first: Int) -> String {
-        (first..<(first + count)).map { "$\($0)" }.joined(separator: ", ")
-    }
+/// A list of strings as one jsonb parameter, for `column = \(PostgresTextList.any(n))`: one
+/// statement text whatever the list's length, so each connection prepares it once (an IN list of
+/// one placeholder per value was a new statement, parsed and planned, for every length).
+enum PostgresTextList {
+    static func any(_ parameter: Int) -> String { "ANY (ARRAY(SELECT jsonb_array_elements_text($\(parameter))))" }
+    static func value(_ items: [String]) -> PostgresValue { .json(JSONValue.array(items.map(JSONValue.string)).serialized) }
 }
 
 extension PostgresQueryResult {

@@ -147,7 +147,7 @@ enum PostgresWebhookRecords {
         guard !ids.isEmpty else { return [] }
         return Set(
             try await db.query(
-                "SELECT id FROM webhook_events WHERE id IN (\(PostgresPlaceholders.list(count: ids.count, from: 1)))", ids.map { .text($0) }
+                "SELECT id FROM webhook_events WHERE id = \(PostgresTextList.any(1))", [PostgresTextList.value(ids)]
             ).rows.map { try $0.string("id") })
     }
 
