@@ -154,6 +154,15 @@ final class PostgresConnectionState: @unchecked Sendable {
         var resultFormats: [String: [PostgresFormat]] = [:]
         var prepared = PostgresPreparedStatements()
         var nextID: UInt64 = 0
+        /// Direct sends (`submit`): the plain socket's descriptor while the session runs (nil
+        /// under TLS, whose state only the thread may touch, and once the session ends); whether
+        /// the thread is idle (nothing running, queued or unsent), so a caller may write its
+        /// request itself; and the request so sent, which the thread adopts when it next looks.
+        var directFD: Int32?
+        var threadIdle = false
+        var sentDirectly: Request?
+        /// Requests written by their callers (`sentDirectly`), for tests and measurements.
+        var directSends = 0
     }
 
     static let maximumRememberedStatements = 512
@@ -207,19 +216,49 @@ final class PostgresConnectionState: @unchecked Sendable {
         }
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (reply: Reply) in
-                let refusal = guarded.withLock { guarded -> PostgresConnectionError? in
-                    if let closed = guarded.closedError { return closed }
-                    if guarded.closing { return .closed(reason: "closed by the client", serverError: nil) }
-                    if Task.isCancelled { return .queryCancelled(nil) }
+                let admission = guarded.withLock { guarded -> Admission in
+                    if let closed = guarded.closedError { return .refused(closed) }
+                    if guarded.closing { return .refused(.closed(reason: "closed by the client", serverError: nil)) }
+                    if Task.isCancelled { return .refused(.queryCancelled(nil)) }
+                    if deadline == nil, let sent = Self.sendDirectly(bytes, &guarded) {
+                        // Written from this thread: the session's thread wakes only for the reply
+                        // (or at once, to write what the socket did not take).
+                        guarded.sentDirectly = Request(id: id, bytes: Array(bytes[sent...]), statements: statements, deadline: nil, reply: reply)
+                        guarded.threadIdle = false
+                        guarded.directSends += 1
+                        return sent == bytes.count ? .sent : .queued
+                    }
                     guarded.queue.append(Request(id: id, bytes: bytes, statements: statements, deadline: deadline, reply: reply))
-                    return nil
+                    return .queued
                 }
-                if let refusal { reply.resume(returning: .failure(refusal)) } else { wake() }
+                switch admission {
+                case .sent: break
+                case .queued: wake()
+                case .refused(let error): reply.resume(returning: .failure(error))
+                }
             }
         } onCancel: {
             cancel(id)
         }
         return try result.get()
+    }
+
+    private enum Admission {
+        case refused(PostgresConnectionError)
+        /// For the thread to write (all of it, or what `sendDirectly` left).
+        case queued
+        /// Written whole by the caller.
+        case sent
+    }
+
+    /// Writes a request's bytes on the plain socket from the caller's thread when the session's
+    /// thread is idle (the thread writes only when it has work, and work changes hands under this
+    /// lock); answers how many bytes went (at least one), or nil: queue it for the thread instead.
+    /// Saves a wake-up and a thread switch per query.
+    private static func sendDirectly(_ bytes: [UInt8], _ guarded: inout Guarded) -> Int? {
+        guard let fd = guarded.directFD, guarded.threadIdle, guarded.queue.isEmpty, guarded.sentDirectly == nil, !bytes.isEmpty else { return nil }
+        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+        return n > 0 ? n : nil
     }
 
     /// A waiting request is dropped at once; a running one is cancelled by the thread.

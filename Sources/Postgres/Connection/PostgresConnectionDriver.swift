@@ -159,6 +159,8 @@ final class PostgresConnectionDriver {
     // MARK: Running
 
     private func run() {
+        // Callers may write their own requests on a plain socket while this thread is idle.
+        if socket.tls == nil { state.guarded.withLock { $0.directFD = socket.fd } }
         var closing: PostgresConnectionError?
         while closing == nil {
             closing = takeWork() ?? flush() ?? pollOnce()
@@ -168,9 +170,11 @@ final class PostgresConnectionDriver {
 
     /// Starts the next request when none runs, and acts on cancellations and close requests.
     private func takeWork() -> PostgresConnectionError? {
+        adoptSentDirectly()
         let (closeRequested, cancelled, next) = state.guarded.withLock { guarded -> (Bool, Bool, PostgresConnectionState.Request?) in
             let cancelled = running.map { guarded.cancelled.remove($0.request.id) != nil } ?? false
             let next = running == nil && !guarded.queue.isEmpty ? guarded.queue.removeFirst() : nil
+            guarded.threadIdle = running == nil && next == nil && outbound.isEmpty && guarded.sentDirectly == nil
             return (guarded.closing, cancelled, next)
         }
         if closeRequested { return .closed(reason: "closed by the client", serverError: nil) }
@@ -184,6 +188,19 @@ final class PostgresConnectionDriver {
             outbound.append(contentsOf: next.bytes)
         }
         return nil
+    }
+
+    /// Takes over the request a caller wrote itself (`PostgresConnectionState.submit`) while this
+    /// thread was idle, with whatever part of it the socket did not take.
+    private func adoptSentDirectly() {
+        guard running == nil else { return }
+        let adopted = state.guarded.withLock { guarded -> PostgresConnectionState.Request? in
+            defer { guarded.sentDirectly = nil }
+            return guarded.sentDirectly
+        }
+        guard let adopted else { return }
+        running = Running(request: adopted)
+        outbound.append(contentsOf: adopted.bytes)
     }
 
     private func flush() -> PostgresConnectionError? {
@@ -260,6 +277,8 @@ final class PostgresConnectionDriver {
             return nil
         default: break
         }
+        // The reply to a request its caller wrote while this thread slept.
+        if running == nil { adoptSentDirectly() }
         guard var current = running else { return .protocolViolation("a \(message) with no query running") }
         // Rows describe the statement after those already complete.
         if case .rowDescription(let columns) = message, current.collector.results.count < current.request.statements.count {
@@ -275,6 +294,8 @@ final class PostgresConnectionDriver {
         state.guarded.withLock { guarded in
             guarded.transactionStatus = status
             guarded.cancelled.remove(current.request.id)  // a cancel that came too late
+            // Idle before the caller hears back, so that its next query can go directly.
+            guarded.threadIdle = guarded.queue.isEmpty && outbound.isEmpty && guarded.sentDirectly == nil
         }
         current.request.reply.resume(returning: outcome(of: current))
         return nil
@@ -306,6 +327,12 @@ final class PostgresConnectionDriver {
 
     /// Ends the session: Terminate when we close it, then every waiting caller hears `error`.
     private func finish(_ error: PostgresConnectionError) {
+        // No caller writes on the socket from now on (it is about to close).
+        state.guarded.withLock { guarded in
+            guarded.directFD = nil
+            guarded.threadIdle = false
+        }
+        adoptSentDirectly()
         if case .closed(let reason, _) = error, reason == "closed by the client", let terminate = try? PostgresFrontendMessage.terminate.encoded() {
             try? socket.writeAll(terminate, deadline: PostgresSocket.deadline(after: .seconds(1)))
         }

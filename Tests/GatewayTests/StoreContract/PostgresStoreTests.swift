@@ -162,6 +162,34 @@ import Testing
         }
     }
 
+    /// A submit sends its statements and COMMIT in one round trip; when a purge deletes its idle
+    /// job's row between its INSERT (which found the row) and its lock, the server refuses it
+    /// (`gateway_require`), nothing commits, and the submit stores the operation on a fresh row.
+    @Test func aSubmitWhoseJobRowIsPurgedMidWayIsStoredAndLeavesTheJobDue() async throws {
+        try await Self.withReplicas(1) { stores, url in
+            let a = stores[0]
+            _ = try await a.submit(F.submission(F.operation("op_a")))
+            let job = try #require(try await a.claimJobs(owner: "A", now: F.t0, leaseUntil: F.t0 + 60_000, limit: 1, excluding: []).first)
+            try await a.finish([F.success("op_a")], deletePendingWriteOf: nil, now: F.t0 + 1, calls: [])
+            try await a.release(job, .idle(now: F.t0 + 2), calls: [])
+            #expect(try await a.nextJobDue() == nil)
+            // The purge: it holds the idle row, so the submit's lock waits for it, then deletes it.
+            let purger = try await PostgresConnection.connect(try ScratchDatabases.configuration(url))
+            try await purger.simpleQuery("BEGIN")
+            _ = try await purger.query("SELECT 1 FROM jobs WHERE merchant_id = 'm1' FOR UPDATE")
+            let submit = Task { try await a.submit(F.submission(F.operation("op_b", at: F.t0 + 3), inboundKey: nil)) }
+            let waitingOnALock = "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            #expect(await eventually { (try? await a.read { db in try await db.query(waitingOnALock).rows.first?.int("n") }) == 1 })
+            _ = try await purger.query("DELETE FROM jobs WHERE merchant_id = 'm1'")
+            try await purger.simpleQuery("COMMIT")
+            await purger.close()
+            #expect(try await submit.value == .accepted)
+            #expect(try await a.operation("op_b")?.state == .queued)
+            #expect(try await a.nextJobDue() == F.t0 + 3)
+            #expect(try await a.gauges().operationsByState["queued"] == 1)
+        }
+    }
+
     @Test func concurrentRegistersOfOneAccountOnTwoReplicasStoreOneOperation() async throws {
         try await Self.withReplicas(2) { stores, _ in
             let registration = MerchantRegistration(externalAccountId: "shop-1", name: "Shop")

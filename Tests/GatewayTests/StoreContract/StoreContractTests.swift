@@ -186,4 +186,22 @@ import JSON
             #expect(try await store.gauges().operationsByState["queued"] == 1)
         }
     }
+    /// The counts behind /metrics and the queue bound follow every change, also those of many
+    /// operations at once (a round's endings, a purge), on either store.
+    @Test(arguments: StoreBackends.all)
+    func theCountsByStateFollowChangesOfManyOperationsAtOnce(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store, _ in
+            func counts() async throws -> [String: Int] { try await store.gauges().operationsByState.filter { $0.value != 0 } }
+            for index in 0..<6 { _ = try await store.submit(F.submission(F.operation("op_\(index)", merchant: "m\(index % 2)"))) }
+            #expect(try await counts() == ["queued": 6])
+            try await store.finish(
+                [F.success("op_0"), F.success("op_1"), F.failure("op_2"), F.success("op_0")], deletePendingWriteOf: nil, now: F.t0, calls: [])
+            #expect(try await counts() == ["queued": 3, "succeeded": 2, "failed": 1])
+            // Ended already: nothing changes, and nothing is counted twice.
+            try await store.finish([F.failure("op_0"), F.success("op_3")], deletePendingWriteOf: nil, now: F.t0, calls: [])
+            #expect(try await counts() == ["queued": 2, "succeeded": 3, "failed": 1])
+            #expect(try await store.purgeOperations(endedBefore: F.t0 + 1, limit: 10) == 4)
+            #expect(try await counts() == ["queued": 2])
+        }
+    }
 }

@@ -11,27 +11,26 @@ extension PostgresGatewayStore {
     /// Thrown inside the submit transaction to roll it back when the queue is full.
     private struct QueueBoundReached: Error {}
 
-    /// Thrown inside a pipelined submit to roll it back when its job's row vanished mid-way.
-    private struct JobVanished: Error {}
-
     func submit(_ submission: Submission) async throws -> SubmitOutcome {
         let operation = submission.operation
         let encoded = OperationRecords.Encoded(operation)
         let job = ClaimedJobKey(merchantId: operation.merchantId, resource: operation.resource)
         do {
-            // Without a registration no statement depends on another's answer: two round trips.
+            // Without a registration no statement depends on another's answer: one round trip,
+            // in which the server itself refuses a full queue or a job row purged mid-way.
             if submission.registration == nil {
                 do {
                     let statements =
-                        [PostgresOperationRecords.insertStatement(operation, encoded: encoded, unfinishedBelow: submission.maxUnfinished)]
-                        + PostgresJobRecords.markDueStatements(job, at: operation.createdAt)
+                        [PostgresOperationRecords.insertStatement(operation, encoded: encoded, unfinishedBelow: submission.maxUnfinished, refusing: true)]
+                        + PostgresJobRecords.markDueStatements(job, at: operation.createdAt, refusing: true)
                         + (submission.inboundKey.map { [PostgresInboundRecords.attachStatement(operation.id, to: $0)] } ?? [])
                     return try await pipelinedTransaction(statements) { results in
-                        guard PostgresOperationRecords.inserted(results[0]) else { throw QueueBoundReached() }
-                        guard let becameDue = PostgresJobRecords.markedDue(Array(results[1...3])) else { throw JobVanished() }
+                        let becameDue = PostgresJobRecords.markedDue(Array(results[1...3])) ?? true
                         return (.accepted, notices: becameDue ? [.jobDue(job)] : [])
                     }
-                } catch is JobVanished {
+                } catch let refusal as PostgresError where refusal.sqlState == PostgresSchema.Refusal.queueFull {
+                    throw QueueBoundReached()
+                } catch let refusal as PostgresError where refusal.sqlState == PostgresSchema.Refusal.jobVanished {
                     // A purge raced the submit (rolled back): the general path below retries the job's row.
                 }
             }

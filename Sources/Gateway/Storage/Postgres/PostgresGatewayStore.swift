@@ -74,21 +74,21 @@ final class PostgresGatewayStore: GatewayStore {
         }
     }
 
-    /// One transaction in two round trips, for a write whose statements do not depend on each
-    /// other's results: BEGIN and `statements` in one pipeline, then COMMIT, or ROLLBACK when
-    /// `check` throws on the statements' results (its error is rethrown). `check` also answers
-    /// the notices of the commit, as a `transaction` body appends them; retried like it.
+    /// One transaction in one round trip, for a write whose statements do not depend on each
+    /// other's results: BEGIN, `statements` and COMMIT in one pipeline. A statement that must stop
+    /// the write raises (`gateway_require`): the server skips the rest, COMMIT included, and the
+    /// error is rethrown after a ROLLBACK. `answer` reads the committed statements' results and
+    /// gives the value and the notices of the commit, as a `transaction` body appends them;
+    /// retried like it.
     func pipelinedTransaction<T: Sendable>(
-        _ statements: [PostgresStatement], check: ([PostgresQueryResult]) throws -> (T, notices: [StoreCommit])
+        _ statements: [PostgresStatement], answer: ([PostgresQueryResult]) throws -> (T, notices: [StoreCommit])
     ) async throws -> T {
         try await retrying {
             try await pool.withConnection { db in
                 do {
-                    let results = try await db.pipeline([PostgresStatement("BEGIN")] + statements)
-                    let checked = try check(Array(results.dropFirst()))
-                    let commit = try await db.simpleQuery("COMMIT")
-                    if commit.last?.commandTag == "ROLLBACK" { throw PostgresPoolError.rolledBack }
-                    return checked
+                    let results = try await db.pipeline([PostgresStatement("BEGIN")] + statements + [PostgresStatement("COMMIT")])
+                    if results.last?.commandTag == "ROLLBACK" { throw PostgresPoolError.rolledBack }
+                    return try answer(Array(results.dropFirst().dropLast()))
                 } catch {
                     // A dead connection has rolled back on the server already; it is dropped on release.
                     if !db.isClosed && db.transactionStatus != .idle { _ = try? await db.simpleQuery("ROLLBACK") }

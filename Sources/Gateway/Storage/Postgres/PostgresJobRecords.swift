@@ -33,12 +33,16 @@ enum PostgresJobRecords {
     /// at `due`; else share-lock its row, and make it due now if it is idle or backing off (the
     /// UPDATE's condition; no release is in flight: only a claimed job is released, and a claim
     /// needs it due). The UPDATE locks the row only when it changes it.
-    static func markDueStatements(_ job: ClaimedJobKey, at due: Int64) -> [PostgresStatement] {
+    /// `refusing`: a row purged in between raises `PostgresSchema.Refusal.jobVanished` instead.
+    static func markDueStatements(_ job: ClaimedJobKey, at due: Int64, refusing: Bool = false) -> [PostgresStatement] {
         let parameters: [PostgresValue] = [.text(job.merchantId), .text(job.resource), .int64(due)]
+        let lock = "SELECT 1 FROM jobs WHERE \(key) FOR KEY SHARE"
         return [
             PostgresStatement(
                 "INSERT INTO jobs (merchant_id, resource, due_at) VALUES ($1, $2, $3) ON CONFLICT (merchant_id, resource) DO NOTHING", parameters),
-            PostgresStatement("SELECT 1 FROM jobs WHERE \(key) FOR KEY SHARE", Array(parameters.prefix(2))),
+            PostgresStatement(
+                refusing ? "SELECT gateway_require(count(*) = 1, '\(PostgresSchema.Refusal.jobVanished.code)', 'the job vanished') FROM (\(lock)) AS j" : lock,
+                Array(parameters.prefix(2))),
             PostgresStatement("UPDATE jobs SET due_at = $3 WHERE \(key) AND (due_at IS NULL OR due_at > $3)", parameters),
         ]
     }

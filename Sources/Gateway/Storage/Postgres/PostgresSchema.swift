@@ -238,7 +238,54 @@ enum PostgresSchema {
                 ALTER TABLE api_keys ADD COLUMN kind TEXT NOT NULL DEFAULT 'secret';
                 ALTER TABLE api_keys ADD COLUMN origins TEXT;
                 """),
+        Migration(
+            version: 3, name: "refusing checks, counts by statement",
+            sql: """
+                -- Raises `code` (a SQLSTATE of the gateway's own, `PostgresRefusal`) unless `ok`: a write
+                -- that sends its statements and COMMIT in one round trip is refused by the server
+                -- itself when a condition fails, and then nothing of it commits.
+                CREATE FUNCTION gateway_require(ok BOOLEAN, code TEXT, message TEXT) RETURNS BOOLEAN LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF ok IS NOT TRUE THEN
+                        RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message;
+                    END IF;
+                    RETURN TRUE;
+                END $$;
+
+                -- Counts by statement, not by row, for the changes that touch many rows at once (a
+                -- round's operations start and end together): one counter update per state and
+                -- statement instead of two per row. An insert is of one row: its row trigger stays.
+                CREATE FUNCTION operations_count_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'UPDATE' THEN
+                        UPDATE operation_counts c SET n = c.n + d.k
+                        FROM (SELECT state, sum(k) AS k FROM (
+                                SELECT state, 1 AS k FROM new_rows UNION ALL SELECT state, -1 FROM old_rows) AS changes
+                            GROUP BY state HAVING sum(k) <> 0) AS d
+                        WHERE c.state = d.state AND c.shard = txid_current() % \(countShards);
+                    ELSE
+                        UPDATE operation_counts c SET n = c.n - d.k
+                        FROM (SELECT state, count(*) AS k FROM old_rows GROUP BY state) AS d
+                        WHERE c.state = d.state AND c.shard = txid_current() % \(countShards);
+                    END IF;
+                    RETURN NULL;
+                END $$;
+                DROP TRIGGER operations_count_update ON operations;
+                DROP TRIGGER operations_count_delete ON operations;
+                CREATE TRIGGER operations_count_update AFTER UPDATE ON operations
+                    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION operations_count_changes();
+                CREATE TRIGGER operations_count_delete AFTER DELETE ON operations
+                    REFERENCING OLD TABLE AS old_rows
+                    FOR EACH STATEMENT EXECUTE FUNCTION operations_count_changes();
+                """),
     ]
+
+    /// The SQLSTATEs `gateway_require` raises for the gateway's own refusals.
+    enum Refusal {
+        static let queueFull = SQLState("GWQ01")
+        static let jobVanished = SQLState("GWJ01")
+    }
 
     /// The version this build migrates to.
     static var latestVersion: Int { migrations.last?.version ?? 0 }
