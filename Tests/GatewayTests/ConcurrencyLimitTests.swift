@@ -69,6 +69,40 @@ import Testing
         #expect(limit.current == 32)
     }
 
+    /// Three replicas under overload run one job between them, as one replica would: each goes
+    /// down to a third of a job, working one job a third of the time (resting twice its round).
+    @Test func theMinimumIsTheDeploymentsShareBetweenReplicasBelowOneJobARoundRests() {
+        var limit = Feeder(ConcurrencyLimit(minimum: 1, maximum: 32))
+        limit.limit.set(replicas: 3)
+        #expect(limit.limit.floor == 1.0 / 3)
+        limit.record(round: .milliseconds(2))
+        for _ in 0..<400 { limit.record(round: .milliseconds(30)) }
+        #expect(limit.limit.limit == 1.0 / 3)
+        #expect(limit.current == 1)
+        let pause = limit.limit.pause(after: .milliseconds(30))
+        #expect(pause > .microseconds(59_999) && pause < .microseconds(60_001))
+        #expect(limit.limit.pause(after: .seconds(5)) == ConcurrencyLimit.maximumPause)
+        // Alone again: the floor is one whole job, and no round rests.
+        limit.limit.set(replicas: 1)
+        #expect(limit.limit.limit == 1)
+        #expect(limit.limit.pause(after: .milliseconds(30)) == .zero)
+    }
+
+    @Test func belowOneJobTheLimitRecoversByTwentiethsThenAdditively() {
+        var limit = Feeder(ConcurrencyLimit(minimum: 1, maximum: 32))
+        limit.limit.set(replicas: 4)
+        limit.record(round: .milliseconds(2))
+        for _ in 0..<400 { limit.record(round: .milliseconds(30)) }
+        #expect(limit.limit.limit == 0.25)
+        for _ in 0..<5 { limit.record(round: .milliseconds(2)) }
+        #expect(abs(limit.limit.limit - 0.5) < 1e-9)
+        #expect(limit.limit.pause(after: .milliseconds(10)) > .zero)
+        for _ in 0..<12 { limit.record(round: .milliseconds(2)) }
+        #expect(limit.limit.limit > 1 && limit.limit.pause(after: .milliseconds(10)) == .zero)
+        for _ in 0..<1_000 { limit.record(round: .milliseconds(2)) }
+        #expect(limit.current == 32)
+    }
+
     @Test func boundsAreSane() {
         let limit = ConcurrencyLimit(minimum: 0, maximum: 4)
         #expect(limit.minimum == 1 && limit.current == 4)

@@ -30,9 +30,33 @@ import Testing
 
         gateway.signal(SIGKILL)
         _ = await gateway.waitForExit()
+        // Hold the freed port (bound, not listening) so that no other test's gateway takes it
+        // meanwhile: one did once, and answered "ready". Taken already: nothing to check on it.
+        guard let held = Self.hold(port: UInt16(port) ?? 0) else { return }
+        defer { close(held) }
         let closed = try await OperatorCommandsTests.run(["healthcheck"], environment)
         #expect(closed.status == 1)
         #expect(closed.text.hasPrefix("\(url): connectFailed"), "\(closed.text)")
+    }
+
+    /// A socket bound to 127.0.0.1:`port` without listening (connections to it are refused).
+    private static func hold(port: UInt16) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 
     @Test func anOptionOrPortZeroIsAUsageErrorBeforeAnyRequest() async {

@@ -29,6 +29,8 @@ import Testing
         ("rokt_gateway_upstream_limiter_wait_seconds", "histogram", []),
         ("rokt_gateway_rate_limited", "counter", ["class"]),
         ("rokt_gateway_rate_limit_partitions", "gauge", []),
+        ("rokt_gateway_engine_concurrency_limit", "gauge", []),
+        ("rokt_gateway_replicas_working", "gauge", []),
         ("rokt_gateway_rate_limit_evictions", "counter", []),
         ("rokt_gateway_placements", "counter", ["outcome"]),
         ("rokt_gateway_webhook_delivery_attempts", "counter", ["outcome"]),

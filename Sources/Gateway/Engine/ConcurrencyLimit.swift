@@ -7,6 +7,11 @@
 /// nothing, each merges more queued operations into its one GET and PUT, and the CPU goes to
 /// accepting callers. With a fast, idle machine and a slow remote Rokt, rounds do not inflate
 /// and the limit stays at its maximum. Pure: the engine feeds it round times.
+///
+/// The minimum is the deployment's, not each replica's: with `replicas` replicas working on one
+/// shared store, each may go down to `minimum / replicas` jobs. Below one job a replica runs one
+/// job part of the time, resting between its rounds (`pause(after:)`), so that under overload
+/// three replicas run no more rounds at once than one would (each round merges as much).
 struct ConcurrencyLimit: Sendable {
     let minimum: Int
     let maximum: Int
@@ -18,7 +23,12 @@ struct ConcurrencyLimit: Sendable {
     let window: Int
     let windowDuration: Duration
 
+    /// The longest rest between two rounds of a job while the limit is below one job.
+    static let maximumPause: Duration = .seconds(1)
+
     private(set) var limit: Double
+    /// Replicas of the deployment working lately, this one included (1: alone).
+    private(set) var replicas = 1
     private var currentWindowFastest: Double = .infinity
     private var previousWindowFastest: Double = .infinity
     private var samplesInWindow = 0
@@ -33,8 +43,24 @@ struct ConcurrencyLimit: Sendable {
         limit = Double(self.maximum)
     }
 
-    /// The number of jobs that may run now.
-    var current: Int { Int(limit) }
+    /// The number of jobs that may run now (one, part of the time, below one job).
+    var current: Int { max(1, Int(limit)) }
+
+    /// The lowest the limit goes: this replica's share of the deployment's minimum.
+    var floor: Double { Double(minimum) / Double(replicas) }
+
+    /// How long a job rests after a round that took `round` while the limit is below one job:
+    /// the rest of a cycle in which it works `limit` of the time.
+    func pause(after round: Duration) -> Duration {
+        guard limit < 1 else { return .zero }
+        return min(round * (1 / limit - 1), Self.maximumPause)
+    }
+
+    /// Replicas working on the store lately (this one included).
+    mutating func set(replicas count: Int) {
+        replicas = max(1, count)
+        limit = max(limit, floor)
+    }
 
     /// The fastest recent round (the no-contention estimate), in seconds; nil before any round.
     var baseline: Double? {
@@ -57,9 +83,10 @@ struct ConcurrencyLimit: Sendable {
         }
         guard let baseline else { return }
         if seconds > tolerance * baseline {
-            limit = max(Double(minimum), limit * 0.95)
+            limit = max(floor, limit * 0.95)
         } else {
-            limit = min(Double(maximum), limit + 1 / limit)
+            // Additive: one job per limit's worth of rounds; below one job, a twentieth at a time.
+            limit = min(Double(maximum), limit < 1 ? min(1, limit + 0.05) : limit + 1 / limit)
         }
     }
 }

@@ -60,7 +60,8 @@ struct ControlsReconciler: Sendable {
                     roundStarted = context.runtime.monotonicNow()
                     event = .done
                 case .roundEnded:
-                    context.observeRound(context.runtime.monotonicNow() - roundStarted)
+                    let pause = context.observeRound(context.runtime.monotonicNow() - roundStarted)
+                    if pause > .zero { try await context.runtime.sleep(pause) }
                     event = .done
                 }
             } catch {

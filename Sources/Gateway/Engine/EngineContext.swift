@@ -10,8 +10,9 @@ struct EngineContext: Sendable {
     let configuration: EngineConfiguration
     let board: CompletionBoard
     let owner: String
-    /// Told how long each read-modify-write round took (the engine's concurrency limit feeds on it).
-    let observeRound: @Sendable (Duration) -> Void
+    /// Told how long each read-modify-write round took (the engine's concurrency limit feeds on
+    /// it); answers how long the job rests before its next round (`ConcurrencyLimit.pause`).
+    let observeRound: @Sendable (Duration) -> Duration
     /// Calls made during the current job run, written by its next write (never a write of their own).
     let calls = CallBuffer()
     /// When the current job's lease runs out, as far as this run knows.

@@ -37,11 +37,16 @@ public final class OperationEngine: Sendable {
         context = EngineContext(
             store: store, rokt: rokt, clock: clock, configuration: configuration,
             board: CompletionBoard(), owner: Identifiers.prefixed("engine_", now: clock.nowMillis()),
-            observeRound: { [monotonicNow = configuration.runtime.monotonicNow] round in limit.record(round: round, at: monotonicNow()) })
+            observeRound: { [monotonicNow = configuration.runtime.monotonicNow] round in
+                limit.record(round: round, at: monotonicNow(), replicas: commits.replicasWorking)
+            })
     }
 
     /// Times the scheduler has looked for work (tests check that it waits rather than spins).
     var schedulingPasses: Int { passes.load(ordering: .relaxed) }
+
+    /// The concurrency limit and the replicas it is shared with (`/metrics`).
+    var gauges: EngineGauges { EngineGauges(concurrencyLimit: limit.jobs, replicasWorking: commits.replicasWorking) }
 
     /// Job runs deferred because the retry budget was spent (`/metrics`).
     public var retryBudgetExhausted: Int { retryBudget.exhaustedCount }
@@ -281,7 +286,14 @@ final class LockedConcurrencyLimit: Sendable {
     private let value: Mutex<ConcurrencyLimit>
     init(_ limit: ConcurrencyLimit) { value = Mutex(limit) }
     var current: Int { value.withLock { $0.current } }
-    func record(round: Duration, at now: ContinuousClock.Instant) {
-        value.withLock { $0.record(round: round, at: now) }
+    /// The limit itself (fractional below one job).
+    var jobs: Double { value.withLock { $0.limit } }
+    /// Records a round; answers how long its job rests before the next one.
+    func record(round: Duration, at now: ContinuousClock.Instant, replicas: Int) -> Duration {
+        value.withLock { limit in
+            limit.set(replicas: replicas)
+            limit.record(round: round, at: now)
+            return limit.pause(after: round)
+        }
     }
 }

@@ -108,7 +108,7 @@ public final class GatewayMetrics: Sendable {
     /// protection and the engine's retry budget.
     func render(
         gauges: StoreGauges?, process: ProcessMetrics? = ProcessMetrics.read(), upstream: UpstreamGauges? = nil,
-        callerLimits: RateLimitStatistics? = nil
+        callerLimits: RateLimitStatistics? = nil, engine: EngineGauges? = nil
     ) -> String {
         let state = state.withLock { $0 }
         var out = MetricsExposition()
@@ -124,6 +124,15 @@ public final class GatewayMetrics: Sendable {
         writeUpstream(state, to: &out)
         writeProtection(state, upstream, to: &out)
         if let callerLimits { writeCallerLimits(callerLimits, to: &out) }
+        if let engine {
+            out.family(
+                "rokt_gateway_engine_concurrency_limit", .gauge,
+                "Jobs the engine works on at once, adapted to round times; below 1, one job part of the time.")
+            out.sample("rokt_gateway_engine_concurrency_limit", [:], engine.concurrencyLimit)
+            out.family(
+                "rokt_gateway_replicas_working", .gauge, "Gateway processes heard working on the shared store lately, this one included.")
+            out.sample("rokt_gateway_replicas_working", [:], Double(engine.replicasWorking))
+        }
         out.family("rokt_gateway_placements_total", .counter, "POST /v1/placements/any answers by outcome (ok, degraded, timeout, error).")
         for outcome in PlacementsOutcome.allCases {
             out.sample("rokt_gateway_placements_total", ["outcome": outcome.rawValue], Double(state.placements[outcome] ?? 0))
@@ -227,6 +236,12 @@ public final class GatewayMetrics: Sendable {
         out.family("rokt_gateway_webhook_endpoints_disabled", .gauge, "Webhook endpoints disabled (410 Gone, or failing too long).")
         out.sample("rokt_gateway_webhook_endpoints_disabled", [:], Double(gauges.disabledWebhookEndpoints))
     }
+}
+
+/// The engine's adaptive concurrency as a scrape reads it.
+struct EngineGauges: Sendable {
+    var concurrencyLimit: Double
+    var replicasWorking: Int
 }
 
 /// The protection toward Rokt as a scrape reads it.

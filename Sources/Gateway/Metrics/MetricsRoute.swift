@@ -12,7 +12,8 @@ struct MetricsRoute: Sendable {
             let upstream = UpstreamGauges(protection: services.rokt.protection.snapshot, retryBudgetExhausted: services.engine.retryBudgetExhausted)
             return HTTPResponse(
                 headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                body: services.metrics.render(gauges: gauges, upstream: upstream, callerLimits: services.callerLimits.statistics))
+                body: services.metrics.render(
+                    gauges: gauges, upstream: upstream, callerLimits: services.callerLimits.statistics, engine: services.engine.gauges))
         }
     }
 

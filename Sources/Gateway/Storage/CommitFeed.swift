@@ -23,6 +23,13 @@ protocol CommitFeed: Sendable {
     /// Calls `observer` for every notice until the observation is cancelled. The observer runs
     /// on the committing thread: it must only hand the notice on (signal, resume), never block.
     func observe(_ observer: @escaping @Sendable (StoreCommit) -> Void) -> CommitObservation
+    /// Gateway processes working on this store lately, this one included: those whose notices
+    /// were heard in the last `ReplicaCensus.horizon` (1 for a store no other process shares).
+    var replicasWorking: Int { get }
+}
+
+extension CommitFeed {
+    var replicasWorking: Int { 1 }
 }
 
 /// Cancels an observation (idempotent).

@@ -170,12 +170,20 @@ final class PostgresConnectionDriver {
 
     /// Starts the next request when none runs, and acts on cancellations and close requests.
     private func takeWork() -> PostgresConnectionError? {
-        adoptSentDirectly()
-        let (closeRequested, cancelled, next) = state.guarded.withLock { guarded -> (Bool, Bool, PostgresConnectionState.Request?) in
-            let cancelled = running.map { guarded.cancelled.remove($0.request.id) != nil } ?? false
-            let next = running == nil && !guarded.queue.isEmpty ? guarded.queue.removeFirst() : nil
-            guarded.threadIdle = running == nil && next == nil && outbound.isEmpty && guarded.sentDirectly == nil
-            return (guarded.closing, cancelled, next)
+        // In one critical section: a request its caller wrote goes before any queued after it
+        // (adopting it outside would let a queued one take its place, and its reply).
+        let (closeRequested, cancelled, next, adopted) = state.guarded.withLock { guarded -> (Bool, Bool, PostgresConnectionState.Request?, PostgresConnectionState.Request?) in
+            let adopted = running == nil ? guarded.sentDirectly : nil
+            if adopted != nil { guarded.sentDirectly = nil }
+            let current = running?.request ?? adopted
+            let cancelled = current.map { guarded.cancelled.remove($0.id) != nil } ?? false
+            let next = current == nil && !guarded.queue.isEmpty ? guarded.queue.removeFirst() : nil
+            guarded.threadIdle = current == nil && next == nil && outbound.isEmpty
+            return (guarded.closing, cancelled, next, adopted)
+        }
+        if let adopted {
+            running = Running(request: adopted)
+            outbound.append(contentsOf: adopted.bytes)
         }
         if closeRequested { return .closed(reason: "closed by the client", serverError: nil) }
         if cancelled, running?.cancelled == nil { cancelRunning(.task) }

@@ -262,6 +262,17 @@ import Testing
         }
     }
 
+    /// The engine divides its minimum concurrency by the replicas sharing the work.
+    @Test func aReplicaCountsTheOthersItHearsFrom() async throws {
+        try await Self.withReplicas(2) { stores, _ in
+            let (a, b) = (stores[0], stores[1])
+            #expect(a.replicasWorking == 1 && b.replicasWorking == 1)
+            _ = try await a.submit(F.submission(F.operation("op_a")))
+            #expect(await eventually { b.replicasWorking == 2 })
+            #expect(a.replicasWorking == 1)  // its own notices are not another replica
+        }
+    }
+
     /// Every replica hears every notice, so one per submit cost each replica a decode and a
     /// scheduler wake-up per operation anywhere (3 replicas accepted 0.82 of one's operations/s).
     @Test func onlyASubmitThatMakesItsJobDueIsAnnounced() async throws {

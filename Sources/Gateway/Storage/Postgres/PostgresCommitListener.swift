@@ -18,6 +18,10 @@ final class PostgresCommitListener: Sendable {
     private let storeId: String
     private let broadcast: CommitBroadcast
     private let state = Mutex(State())
+    private let census = Mutex(ReplicaCensus())
+
+    /// This process and the others heard from lately (`ReplicaCensus`).
+    var replicasWorking: Int { census.withLock { $0.working(at: .now) } }
 
     init(configuration: PostgresConfiguration, storeId: String, broadcast: CommitBroadcast) {
         (self.configuration, self.storeId, self.broadcast) = (configuration, storeId, broadcast)
@@ -88,6 +92,7 @@ final class PostgresCommitListener: Sendable {
         broadcast.publish(.apiKeysChanged)
         for await notification in connection.notifications where notification.channel == PostgresCommitPayload.channel {
             guard let (from, commit) = PostgresCommitPayload.decode(notification.payload), from != storeId else { continue }
+            census.withLock { $0.heard(from, at: .now) }
             broadcast.publish(commit)
         }
     }

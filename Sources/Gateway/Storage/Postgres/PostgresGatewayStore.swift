@@ -53,6 +53,8 @@ final class PostgresGatewayStore: GatewayStore {
         commits.observe(observer)
     }
 
+    var replicasWorking: Int { listener.replicasWorking }
+
     func ping() async throws {
         _ = try await read { db in try await db.query("SELECT 1") }
     }
