@@ -262,6 +262,28 @@ import Testing
         }
     }
 
+    /// A round's transaction counts its changes in shards no submit uses: it holds those rows
+    /// until it commits, several round trips later, and a submit on the same shard waited for it.
+    @Test func aRoundsUncommittedCountsLeaveEverySubmitShardFree() async throws {
+        try await Self.withReplicas(1) { stores, url in
+            let a = stores[0]
+            for index in 0..<3 { _ = try await a.submit(F.submission(F.operation("op_\(index)"))) }
+            let round = try await PostgresConnection.connect(try ScratchDatabases.configuration(url))
+            try await round.simpleQuery("BEGIN")
+            _ = try await round.query("UPDATE operations SET state = 'running' WHERE id IN ('op_0', 'op_1')")
+            let free = try await a.read { db in
+                try await db.query(
+                    "SELECT count(*) AS n FROM (SELECT 1 FROM operation_counts WHERE shard < $1 FOR UPDATE SKIP LOCKED) AS free",
+                    [.int64(Int64(PostgresSchema.countShards))]
+                ).rows.first?.int("n")
+            }
+            #expect(free == 4 * PostgresSchema.countShards)
+            try await round.simpleQuery("COMMIT")
+            await round.close()
+            #expect(try await a.gauges().operationsByState.filter { $0.value != 0 } == ["queued": 1, "running": 2])
+        }
+    }
+
     /// The engine divides its minimum concurrency by the replicas sharing the work.
     @Test func aReplicaCountsTheOthersItHearsFrom() async throws {
         try await Self.withReplicas(2) { stores, _ in

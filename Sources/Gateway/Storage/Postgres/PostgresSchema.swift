@@ -255,6 +255,13 @@ enum PostgresSchema {
                 -- Counts by statement, not by row, for the changes that touch many rows at once (a
                 -- round's operations start and end together): one counter update per state and
                 -- statement instead of two per row. An insert is of one row: its row trigger stays.
+                -- These changes count in shards of their own (\(countShards) to \(2 * countShards - 1)): a
+                -- round's transaction holds its counter rows until it commits, several round trips
+                -- later, and a submit landing on the same shard waited for it all that time.
+                INSERT INTO operation_counts (state, shard, n)
+                    SELECT s.state, g.shard, 0
+                    FROM (VALUES ('queued'), ('running'), ('succeeded'), ('failed')) AS s(state),
+                        generate_series(\(countShards), \(2 * countShards - 1)) AS g(shard);
                 CREATE FUNCTION operations_count_changes() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                     IF TG_OP = 'UPDATE' THEN
@@ -262,11 +269,11 @@ enum PostgresSchema {
                         FROM (SELECT state, sum(k) AS k FROM (
                                 SELECT state, 1 AS k FROM new_rows UNION ALL SELECT state, -1 FROM old_rows) AS changes
                             GROUP BY state HAVING sum(k) <> 0) AS d
-                        WHERE c.state = d.state AND c.shard = txid_current() % \(countShards);
+                        WHERE c.state = d.state AND c.shard = \(countShards) + txid_current() % \(countShards);
                     ELSE
                         UPDATE operation_counts c SET n = c.n - d.k
                         FROM (SELECT state, count(*) AS k FROM old_rows GROUP BY state) AS d
-                        WHERE c.state = d.state AND c.shard = txid_current() % \(countShards);
+                        WHERE c.state = d.state AND c.shard = \(countShards) + txid_current() % \(countShards);
                     END IF;
                     RETURN NULL;
                 END $$;
