@@ -56,6 +56,8 @@ public struct HTTPRequest: Sendable {
     public var routeTemplate: String?
     /// The peer, as `ip:port`, when the request came over a socket.
     public var remoteAddress: String?
+    /// What the server's head filter learnt of this request (`HeadScreening.proceed`), if any.
+    public var screening: (any Sendable)?
 
     public init(head: HTTPRequestHead, body: [UInt8] = [], remoteAddress: String? = nil) {
         self.head = head

@@ -63,7 +63,7 @@ public final class HTTPServer: Sendable {
     public init(
         configuration: Configuration, group: EventLoopGroup? = nil,
         bodyLimit: @escaping @Sendable (HTTPMethod, String) -> Int? = { _, _ in nil },
-        headFilter: @escaping HeadFilter = { _, _ in nil },
+        headFilter: @escaping HeadFilter = { _, _ in .proceed() },
         handler: @escaping HTTPHandler
     ) throws {
         self.configuration = configuration
@@ -88,9 +88,10 @@ public final class HTTPServer: Sendable {
     }
 
     /// Refuses a request from its head alone (a missing credential, say) so its body is never
-    /// buffered; nil lets it through. Runs on the connection's loop: it must not block.
-    /// Given the head and the peer (`ip:port`).
-    public typealias HeadFilter = @Sendable (HTTPRequestHead, _ remoteAddress: String) -> HTTPResponse?
+    /// buffered, or lets it through with what it learnt (handed to the handler as
+    /// `HTTPRequest.screening`, so the handler need not work it out again). Runs on the
+    /// connection's loop: it must not block. Given the head and the peer (`ip:port`).
+    public typealias HeadFilter = @Sendable (HTTPRequestHead, _ remoteAddress: String) -> HeadScreening
 
     /// Request-body bytes held right now across all connections.
     public var bodyMemoryInUse: Int { bodyMemory.reserved }
@@ -267,5 +268,18 @@ public enum ServerLog {
     static func error(_ message: String) {
         let current = sink.withLock { $0 }
         current(message)
+    }
+}
+
+/// A `HTTPServer.HeadFilter`'s answer.
+public enum HeadScreening: Sendable {
+    /// Read the body and call the handler, with `finding` as the request's `screening`.
+    case proceed(finding: (any Sendable)? = nil)
+    /// Send this instead: the body is never read, and the connection closes after it.
+    case refuse(HTTPResponse)
+
+    /// The response of `.refuse`; nil when the request proceeds.
+    public var refusal: HTTPResponse? {
+        if case .refuse(let response) = self { response } else { nil }
     }
 }

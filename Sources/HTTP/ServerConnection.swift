@@ -37,6 +37,8 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     private var outbound: [UInt8] = []
     private var outboundSent = 0
     private var keepAlive = true
+    /// The head filter's finding for the request whose body is being read (`HTTPRequest.screening`).
+    private var screening: (any Sendable)?
     private var closeAfterFlush = false
     private var peerClosedInput = false
     private var shuttingDown = false
@@ -250,13 +252,18 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             sendError(error.status, detail: error.description)
             return
         }
-        if framing != .none, let refusal = server.headFilter(head, remoteAddress) {
-            // Answered without the body, which is left unread: the connection closes after the answer.
-            keepAlive = false
-            state = .responding
-            deadline = 0
-            respond(refusal, to: head)
-            return
+        if framing != .none {
+            switch server.headFilter(head, remoteAddress) {
+            case .refuse(let refusal):
+                // Answered without the body, which is left unread: the connection closes after the answer.
+                keepAlive = false
+                state = .responding
+                deadline = 0
+                respond(refusal, to: head)
+                return
+            case .proceed(let finding):
+                screening = finding
+            }
         }
         let limit = server.bodyLimit(head.method, head.path) ?? server.configuration.maxBodyBytes
         if case .contentLength(let length) = framing, length > limit {
@@ -339,7 +346,9 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
         state = .responding
         deadline = 0
         if !head.wantsKeepAlive || shuttingDown || peerClosedInput { keepAlive = false }
-        let request = HTTPRequest(head: head, body: body, remoteAddress: remoteAddress)
+        var request = HTTPRequest(head: head, body: body, remoteAddress: remoteAddress)
+        request.screening = screening
+        screening = nil
         let handler = server.handler
         Task(executorPreference: loop) { [self] in
             let response: HTTPResponse

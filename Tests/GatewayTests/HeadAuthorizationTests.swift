@@ -35,6 +35,24 @@ import Testing
         return try await connection.receiveAll()  // ETIMEDOUT: the gateway waited for the body
     }
 
+    /// The head screen hands the caller it authenticated to the handler with the request: a
+    /// write is authenticated once, not once from its head and again with its body.
+    @Test func aScreenedWriteIsAuthenticatedOnce() async throws {
+        try await withGateway { gateway in
+            let keyRing = gateway.app.services.keyRing
+            _ = try await gateway.call(.get, "/v1/merchants/\(Self.merchant)/controls")
+            var before = keyRing.authentications
+            let added = try await gateway.call(
+                .post, "/v1/merchants/\(Self.merchant)/controls/blocked-domains", json: #"{"domain":"once.example.com"}"#)
+            #expect(added.status < 300, "\(added.text)")
+            #expect(keyRing.authentications - before == 1)
+            // A read has no body: it is not screened, and its handler authenticates it, once.
+            before = keyRing.authentications
+            _ = try await gateway.call(.get, "/v1/merchants/\(Self.merchant)/controls")
+            #expect(keyRing.authentications - before == 1)
+        }
+    }
+
     @Test func aMegabyteWriteWithABadKeyIsRefusedBeforeItsBodyIsSent() async throws {
         try await withGateway { gateway in
             let otherMerchantKey = try await gateway.makeKey([.write], merchants: ["acct_someone_else"])
@@ -69,7 +87,7 @@ import Testing
                 (HTTPMethod.get, "/healthz"), (.get, "/readyz"), (.get, "/metrics"), (.get, "/openapi.yaml"),
                 (.options, "/v1/merchants"), (.post, "/nowhere"),
             ] {
-                #expect(router.screen(HTTPRequestHead(method: method, target: path, headers: ["Host": "x"])) == nil, "\(method) \(path)")
+                #expect(router.screen(HTTPRequestHead(method: method, target: path, headers: ["Host": "x"])).refusal == nil, "\(method) \(path)")
             }
         }
     }
@@ -89,7 +107,7 @@ import Testing
                     var headers: HTTPHeaders = ["Host": "x", "Content-Type": "application/json", "Idempotency-Key": "head-check-\(refusals)"]
                     if let key { headers["Authorization"] = "Bearer \(key)" }
                     let head = HTTPRequestHead(method: method, target: path, headers: headers)
-                    guard let screened = router.screen(head) else {
+                    guard let screened = router.screen(head).refusal else {
                         #expect(key != nil, "\(method) \(path) let a request without a valid key through")
                         continue
                     }

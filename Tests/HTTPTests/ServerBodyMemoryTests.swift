@@ -22,7 +22,7 @@ import Testing
         let server = try HTTPServer(
             configuration: configuration, group: group, bodyLimit: { router.bodyLimit(method: $0, path: $1) },
             headFilter: { head, _ in
-                head.headers["Authorization"] == "Bearer good" ? nil : .problem(.unauthorized, detail: "no key")
+                head.headers["Authorization"] == "Bearer good" ? .proceed() : .refuse(.problem(.unauthorized, detail: "no key"))
             }, handler: { try await router.handle($0) })
         let port = try server.start()
         do {
@@ -58,6 +58,24 @@ import Testing
             try await socket.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try await socket.readResponse().status == 200)
         }
+    }
+
+    /// What the head filter learnt travels with its request to the handler, and only with it.
+    @Test func theFiltersFindingReachesTheHandlerWithItsRequestOnly() async throws {
+        let group = try EventLoopGroup(loopCount: 1)
+        let server = try HTTPServer(
+            configuration: HTTPServer.Configuration(host: "127.0.0.1", port: 0), group: group,
+            headFilter: { head, _ in .proceed(finding: "screened \(head.path)") },
+            handler: { request in HTTPResponse(body: Array(((request.screening as? String) ?? "none").utf8)) })
+        let port = try server.start()
+        let socket = try RawSocket(port: port)
+        try await socket.send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+        #expect(try await socket.readResponse().bodyText == "screened /a")
+        // No body, no filter: nothing left over from the request before.
+        try await socket.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try await socket.readResponse().bodyText == "none")
+        await server.shutdown()
+        group.shutdown()
     }
 
     @Test func beyondTheBudgetAnUploadGets503WhileTheFirstCompletes() async throws {

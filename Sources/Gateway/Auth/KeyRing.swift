@@ -15,11 +15,16 @@ public final class KeyRing: Sendable {
     /// Keys of this process alone, never stored (sandbox mode's demo key).
     private let ephemeral = Mutex<[String: ApiKey]>([:])
     private let store: any ApiKeyStore & CommitFeed
+    private let lookups = Atomic<Int>(0)
 
     init(store: any ApiKeyStore & CommitFeed) { self.store = store }
 
+    /// Keys looked up so far (tests check that a request is authenticated once).
+    var authentications: Int { lookups.load(ordering: .relaxed) }
+
     /// The key for `presented` material, if active.
     public func authenticate(_ presented: String) -> ApiKey? {
+        lookups.add(1, ordering: .relaxed)
         let hash = ApiKeyMaterial.hash(presented)
         return loaded.withLock { $0.byHash[hash] } ?? ephemeral.withLock { $0[hash] }
     }

@@ -38,8 +38,9 @@ struct Authorization: Sendable {
 
     /// The caller of `attempt`, or why not; refreshes the token keys once when a token names an
     /// unknown one. Notes the caller for the access log, also when it is refused a route.
-    func authorize(_ attempt: Attempt) async -> Result<Caller, AuthorizationRefusal> {
-        var decision = decide(attempt)
+    /// `identified`: the caller the head screen authenticated from the same headers.
+    func authorize(_ attempt: Attempt, identified: Caller? = nil) async -> Result<Caller, AuthorizationRefusal> {
+        var decision = decide(attempt, identified: identified)
         if case .unknownTokenKey = decision, let tokens {
             await tokens.refreshForUnknownKey()
             decision = decide(attempt)
@@ -53,9 +54,9 @@ struct Authorization: Sendable {
 
     /// `authorize` without waiting: `GatewayRouter.screen` answers from the request head with
     /// this, and leaves `.unknownTokenKey` to the handler.
-    func decide(_ attempt: Attempt) -> Decision {
+    func decide(_ attempt: Attempt, identified: Caller? = nil) -> Decision {
         let caller: Caller
-        switch identify(attempt) {
+        switch identified.map(Decision.allowed) ?? identify(attempt) {
         case .allowed(let identified): caller = identified
         case let other: return other
         }

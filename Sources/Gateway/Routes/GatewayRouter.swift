@@ -71,7 +71,7 @@ struct GatewayRouter: Sendable {
         }
         if let invalid = Self.invalidReadPath(attempt) { return invalid.response() }
         let caller: Caller
-        switch await Authorization(services: services).authorize(attempt) {
+        switch await Authorization(services: services).authorize(attempt, identified: (request.screening as? ScreenedCaller)?.caller) {
         case .success(let authorized): caller = authorized
         case .failure(let refusal): return refusal.response()
         }
@@ -115,12 +115,15 @@ struct GatewayRouter: Sendable {
     /// Asked by the server from a request's head, before its body is read: a route that needs a
     /// credential refuses a missing, unknown, under-scoped or wrong-merchant one here, with the
     /// answer `handle` would give, so a body is never buffered for a caller who may not send it.
+    ///
+    /// A caller it lets through is handed on with the request (`HTTPRequest.screening`), so the
+    /// handler does not authenticate it again.
     @Sendable
-    func screen(_ head: HTTPRequestHead, remoteAddress: String? = nil) -> HTTPResponse? {
+    func screen(_ head: HTTPRequestHead, remoteAddress: String? = nil) -> HeadScreening {
         let started = ContinuousClock.now
         let matched = router.match(method: head.method, path: head.path)
         guard let attempt = Self.attempt(head, remoteAddress: remoteAddress, matched: matched), Self.invalidReadPath(attempt) == nil else {
-            return nil
+            return .proceed()
         }
         let notes = RequestNotes()
         var response: HTTPResponse
@@ -132,11 +135,11 @@ struct GatewayRouter: Sendable {
             // `handle` charges the request that goes on.
             let limit = services.callerLimits.peek(
                 partition: caller.rateLimitPartition, class: caller.rateLimitClass(method: attempt.method, template: attempt.template))
-            guard let refusal = limit.refusal else { return nil }
+            guard let refusal = limit.refusal else { return .proceed(finding: ScreenedCaller(caller: caller)) }
             response = refusal.response()
         case .unknownTokenKey:
             // A token signed with a key not yet fetched is left to the handler, which may wait for it.
-            return nil
+            return .proceed()
         }
         corsPolicy(path: head.path, origin: head.headers["Origin"]).decorate(&response, origin: head.headers["Origin"])
         let request = HTTPRequest(head: head)
@@ -147,7 +150,7 @@ struct GatewayRouter: Sendable {
                 &response, of: head, remoteAddress: remoteAddress, bytesIn: 0, requestId: requestId, template: attempt.template,
                 started: started, notes: notes)
         }
-        return response
+        return .refuse(response)
     }
 
     /// Stamps the request id, counts the request for `/metrics` and writes the access log.
@@ -186,4 +189,10 @@ struct GatewayRouter: Sendable {
         else { return nil }
         return value
     }
+}
+
+/// The caller `GatewayRouter.screen` authenticated from a request's head, handed to `handle`
+/// with the request: authenticated once per request.
+struct ScreenedCaller: Sendable {
+    let caller: Caller
 }
