@@ -950,7 +950,8 @@ paths:
         1 half-open, 2 open), `rokt_gateway_upstream_in_flight`, `rokt_gateway_upstream_waiting`,
         `rokt_gateway_upstream_calls_held_total{reason}`, `rokt_gateway_upstream_pauses_total`,
         `rokt_gateway_upstream_limiter_wait_seconds` (histogram),
-        `rokt_gateway_upstream_retry_budget_exhausted_total`, and the standard `process_*` families. With `METRICS_PORT` set it is served only on that port and this
+        `rokt_gateway_upstream_retry_budget_exhausted_total`, `rokt_gateway_engine_concurrency_limit`,
+        `rokt_gateway_replicas_working`, and the standard `process_*` families. With `METRICS_PORT` set it is served only on that port and this
         path answers 404 on the public port.
       security: []
       responses:
