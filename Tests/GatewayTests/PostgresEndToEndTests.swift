@@ -2,6 +2,7 @@ import ChildProcess
 import Foundation
 import HTTP
 import JSON
+import Postgres
 import RoktSandbox
 import Testing
 @testable import Gateway
@@ -107,7 +108,29 @@ import Testing
             let (key, secret) = try await ApiKeyService(store: a.store, clock: a.services.clock).create(name: "reader", scopes: [.read], merchants: nil)
             #expect(await eventually { (try? await b.call(.get, "/v1/merchants/\(Self.m1)/controls", key: secret).status) == 200 })
             #expect(try await ApiKeyService(store: a.store, clock: a.services.clock).revoke(id: key.id))
-            #expect(await eventually { (try? await b.call(.get, "/v1/merchants/\(Self.m1)/controls", key: secret).status) == 401 })
+            // Within a second (NOTIFY; 2 s of slack for a loaded machine), not merely eventually.
+            #expect(await eventually(timeout: .seconds(2)) { (try? await b.call(.get, "/v1/merchants/\(Self.m1)/controls", key: secret).status) == 401 })
+        }
+    }
+
+    /// With its notice lost, a revocation still reaches the other replica by its one-second poll
+    /// of the key set's version (3 s of slack for a loaded machine).
+    @Test func aRevocationWhoseNoticeIsLostIsSeenByTheOtherReplicaWithinSeconds() async throws {
+        try await withReplicas(2) { gateways in
+            let (a, b) = (gateways[0], gateways[1])
+            let (key, secret) = try await ApiKeyService(store: a.store, clock: a.services.clock).create(name: "reader", scopes: [.read], merchants: nil)
+            #expect(await eventually { (try? await b.call(.get, "/v1/merchants/\(Self.m1)/controls", key: secret).status) == 200 })
+            let store = try #require(a.store as? PostgresGatewayStore)
+            // The revocation's rows, written without the store (so no NOTIFY is sent).
+            _ = try await store.read { db in
+                try await db.pipeline([
+                    PostgresStatement("UPDATE api_keys SET revoked_at = $2 WHERE id = $1", [.text(key.id), .int64(1)]),
+                    PostgresStatement("UPDATE meta SET value = value + 1 WHERE name = 'keys_version'"),
+                ])
+            }
+            let started = ContinuousClock.now
+            #expect(await eventually(timeout: .seconds(3)) { (try? await b.call(.get, "/v1/merchants/\(Self.m1)/controls", key: secret).status) == 401 })
+            #expect(ContinuousClock.now - started < .seconds(3))
         }
     }
 
