@@ -56,11 +56,12 @@ import Testing
         #expect(shopper.scopes.isEmpty && shopper.merchants == [])
         let alice = Caller(.user(Self.user))
         #expect(alice.id.hasPrefix("user:") && alice.id.hasSuffix(":alice") && alice.apiKeyId == nil)
-        #expect(alice.rateLimitPartition == RateLimitPartition.user(issuer: Self.user.issuer, subject: "alice"))
+        #expect(alice.rateLimitPartition == alice.id)
         // The same `sub` from another issuer is another caller (its own Idempotency-Keys and limits).
         var other = Self.user
         other.issuer = "https://other-idp.example.com/"
         #expect(Caller(.user(other)).id != alice.id)
+        #expect(Caller(.user(other)).rateLimitPartition != alice.rateLimitPartition)
     }
 
     @Test func scopesAndMerchantsAreCheckedAlikeForKeysAndUsers() throws {

@@ -93,8 +93,12 @@ final class ManualMonotonicClock: Sendable {
     }
 
     @Test func partitionsOfKindsNeverCollideAndIPv6CountsPerSlash64() {
-        #expect(RateLimitPartition.apiKey(id: "x") != RateLimitPartition.user(issuer: "", subject: "x"))
-        #expect(RateLimitPartition.user(issuer: "a", subject: "bc") != RateLimitPartition.user(issuer: "ab", subject: "c"))
+        func user(_ issuer: String, _ subject: String) -> String {
+            Caller(.user(TokenPrincipal(issuer: issuer, subject: subject, tokenId: nil, scopes: [], merchants: nil))).rateLimitPartition
+        }
+        #expect(RateLimitPartition.apiKey(id: "x") != user("", "x"))
+        #expect(user("a", "bc") != user("ab", "c"))
+        #expect(user("a", "b") == user("a", "b"))
         let one = RateLimitPartition.publishable(keyId: "pk_1", clientAddress: "2001:db8:1:2:aaaa::1")
         #expect(one == "pk:pk_1|2001:db8:1:2::/64")
         #expect(one == RateLimitPartition.publishable(keyId: "pk_1", clientAddress: "2001:0db8:0001:0002:ffff:ffff:ffff:ffff"))

@@ -32,7 +32,7 @@ public struct Caller: Sendable, Equatable {
         switch credential {
         case .apiKey(let key): RateLimitPartition.apiKey(id: key.id)
         case .publishableKey(let key, let address): RateLimitPartition.publishable(keyId: key.id, clientAddress: address)
-        case .user(let user): RateLimitPartition.user(issuer: user.issuer, subject: user.subject)
+        case .user: RateLimitPartition.user(callerId: id)
         }
     }
 

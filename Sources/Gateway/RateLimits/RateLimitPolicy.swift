@@ -60,9 +60,9 @@ public enum RateLimitPartition {
     /// An API key, by its id (never its secret).
     public static func apiKey(id: String) -> String { "key:" + id }
 
-    /// A user of a JWT: `iss` and `sub` together, since two issuers may reuse a `sub` (the
-    /// issuer's length first, so no pair of strings can spell another pair).
-    public static func user(issuer: String, subject: String) -> String { "user:\(issuer.utf8.count):" + issuer + subject }
+    /// A user of a JWT, by `Caller.id` (`user:`, a digest of `iss`, `:`, `sub`): `iss` and `sub`
+    /// together, since two issuers may reuse a `sub`, and never the same string as a key's.
+    public static func user(callerId: String) -> String { callerId }
 
     /// A publishable key and the shopper's address. An IPv6 address counts by its /64, the block
     /// one household or host is usually given (RFC 6177), so cycling addresses inside it does
