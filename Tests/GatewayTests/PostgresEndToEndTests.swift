@@ -113,6 +113,20 @@ import Testing
         }
     }
 
+    /// The engine shares its minimum concurrency with the replicas it hears working: a write
+    /// through one replica is heard by the other, whose engine (and `/metrics`) counts two.
+    @Test func aReplicaCountsTheOtherWorkingOnTheStore() async throws {
+        try await withReplicas(2) { gateways in
+            let (a, b) = (gateways[0], gateways[1])
+            #expect(b.app.services.engine.gauges.replicasWorking == 1)
+            let added = try await a.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-domains", json: #"{"domain":"heard.example.com"}"#)
+            #expect(added.status < 300, "\(added.text)")
+            #expect(await eventually { b.app.services.engine.gauges.replicasWorking == 2 })
+            let metrics = try await b.call(.get, "/metrics", anonymous: true).text
+            #expect(metrics.contains("\nrokt_gateway_replicas_working 2\n"))
+        }
+    }
+
     /// With its notice lost, a revocation still reaches the other replica by its one-second poll
     /// of the key set's version (3 s of slack for a loaded machine).
     @Test func aRevocationWhoseNoticeIsLostIsSeenByTheOtherReplicaWithinSeconds() async throws {

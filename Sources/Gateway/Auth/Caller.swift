@@ -32,7 +32,8 @@ public struct Caller: Sendable, Equatable {
         switch credential {
         case .apiKey(let key): RateLimitPartition.apiKey(id: key.id)
         case .publishableKey(let key, let address): RateLimitPartition.publishable(keyId: key.id, clientAddress: address)
-        case .user: RateLimitPartition.user(callerId: id)
+        // `id` already names the user by `iss` and `sub` together, in a form no key id takes.
+        case .user: id
         }
     }
 

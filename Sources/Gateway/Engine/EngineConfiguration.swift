@@ -10,9 +10,9 @@ public struct EngineConfiguration: Sendable {
     /// When operations keep arriving for a job while its previous write runs, its next round waits
     /// this long to gather more of them into one write (the first round never waits).
     public var coalescingWindow: Duration = .milliseconds(5)
-    /// The shortest time between two looks for due jobs. Every submit wakes the scheduler (on
-    /// PostgreSQL every replica's): spacing the looks turns a burst of wake-ups into one claim of
-    /// many jobs instead of a query per submit on each replica.
+    /// The shortest time between two looks for due jobs. A submit that makes a job due wakes the
+    /// scheduler (on PostgreSQL every replica's): spacing the looks turns a burst of wake-ups into
+    /// one claim of many jobs instead of a query per submit on each replica.
     public var schedulingInterval: Duration = .milliseconds(2)
     /// How long a claimed job is ours before another worker may take it (a crashed process's jobs return).
     public var lease: Duration = .seconds(60)

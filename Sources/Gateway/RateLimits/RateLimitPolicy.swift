@@ -55,14 +55,11 @@ public struct RateLimitPolicy: Sendable, Equatable {
 }
 
 /// The partition strings `CallerRateLimits` is called with: one budget per string and class.
-/// Each kind of caller has its own prefix, so a key id and a user's `sub` never share a budget.
+/// Each kind of caller has its own prefix, so a key id and a user's `sub` never share a budget
+/// (a token's user counts by its `Caller.id`, `user:…`).
 public enum RateLimitPartition {
     /// An API key, by its id (never its secret).
     public static func apiKey(id: String) -> String { "key:" + id }
-
-    /// A user of a JWT, by `Caller.id` (`user:`, a digest of `iss`, `:`, `sub`): `iss` and `sub`
-    /// together, since two issuers may reuse a `sub`, and never the same string as a key's.
-    public static func user(callerId: String) -> String { callerId }
 
     /// A publishable key and the shopper's address. An IPv6 address counts by its /64, the block
     /// one household or host is usually given (RFC 6177), so cycling addresses inside it does

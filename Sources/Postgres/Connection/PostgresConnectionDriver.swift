@@ -181,10 +181,7 @@ final class PostgresConnectionDriver {
             guarded.threadIdle = current == nil && next == nil && outbound.isEmpty
             return (guarded.closing, cancelled, next, adopted)
         }
-        if let adopted {
-            running = Running(request: adopted)
-            outbound.append(contentsOf: adopted.bytes)
-        }
+        if let adopted { adopt(adopted) }
         if closeRequested { return .closed(reason: "closed by the client", serverError: nil) }
         if cancelled, running?.cancelled == nil { cancelRunning(.task) }
         if let next {
@@ -206,9 +203,13 @@ final class PostgresConnectionDriver {
             defer { guarded.sentDirectly = nil }
             return guarded.sentDirectly
         }
-        guard let adopted else { return }
-        running = Running(request: adopted)
-        outbound.append(contentsOf: adopted.bytes)
+        if let adopted { adopt(adopted) }
+    }
+
+    /// Runs `request`, which its caller wrote itself, with what the socket did not take of it.
+    private func adopt(_ request: PostgresConnectionState.Request) {
+        running = Running(request: request)
+        outbound.append(contentsOf: request.bytes)
     }
 
     private func flush() -> PostgresConnectionError? {

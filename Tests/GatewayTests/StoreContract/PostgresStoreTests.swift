@@ -39,6 +39,17 @@ import Testing
         func cancel() { observation.cancel() }
     }
 
+    /// Two replicas on one database, each with a recorder of the notices it hears.
+    static func withTwoReplicasHearing(
+        _ body: (PostgresGatewayStore, PostgresGatewayStore, Notices, Notices) async throws -> Void
+    ) async throws {
+        try await withReplicas(2) { stores, _ in
+            let (onA, onB) = (Notices(stores[0]), Notices(stores[1]))
+            defer { onA.cancel(); onB.cancel() }
+            try await body(stores[0], stores[1], onA, onB)
+        }
+    }
+
     @Test func replicasStartingTogetherOnAnEmptyDatabaseMigrateItOnce() async throws {
         try await StoreBackends.postgres.withLocation { url in
             let stores = try await withThrowingTaskGroup(of: PostgresGatewayStore.self) { group in
@@ -243,11 +254,7 @@ import Testing
     }
 
     @Test func noticesReachTheOtherReplicaThroughNotify() async throws {
-        try await Self.withReplicas(2) { stores, _ in
-            let (a, b) = (stores[0], stores[1])
-            let onA = Notices(a)
-            let onB = Notices(b)
-            defer { onA.cancel(); onB.cancel() }
+        try await Self.withTwoReplicasHearing { a, b, onA, onB in
             let job = ClaimedJobKey(merchantId: "m1", resource: "status")
             _ = try await a.submit(F.submission(F.operation("op_a")))
             #expect(await eventually { onB.count(of: .jobDue(job)) == 1 })
@@ -298,11 +305,7 @@ import Testing
     /// Every replica hears every notice, so one per submit cost each replica a decode and a
     /// scheduler wake-up per operation anywhere (3 replicas accepted 0.82 of one's operations/s).
     @Test func onlyASubmitThatMakesItsJobDueIsAnnounced() async throws {
-        try await Self.withReplicas(2) { stores, _ in
-            let (a, b) = (stores[0], stores[1])
-            let onA = Notices(a)
-            let onB = Notices(b)
-            defer { onA.cancel(); onB.cancel() }
+        try await Self.withTwoReplicasHearing { a, b, onA, onB in
             let job = ClaimedJobKey(merchantId: "m1", resource: "status")
             _ = try await a.submit(F.submission(F.operation("op_a")))  // a new job: due
             _ = try await b.submit(F.submission(F.operation("op_b", at: F.t0 + 1)))  // due already
