@@ -57,6 +57,10 @@ public final class PostgresPool: Sendable {
         var waiters: [UInt64: CheckedContinuation<Grant, Never>] = [:]
         /// Grants for tickets served before their waiter registered its continuation.
         var early: [UInt64: Grant] = [:]
+        /// The task that fails waiters past `acquireTimeout` runs (only while someone waits).
+        var timing = false
+        /// Such tasks started so far (for tests).
+        var timersStarted = 0
 
         /// The continuation to resume for a handoff, or nil when the grant waits in `early`.
         mutating func resolve(_ handoff: PostgresPoolState<PostgresConnection>.Handoff) -> (CheckedContinuation<Grant, Never>, Grant)? {
@@ -85,6 +89,9 @@ public final class PostgresPool: Sendable {
     public var statistics: (open: Int, idle: Int, waiting: Int) {
         guarded.withLock { ($0.state.open, $0.state.idle.count, $0.state.waiting.count) }
     }
+
+    /// Tasks started to time waiters out, and whether one runs (for tests).
+    var waiterTiming: (started: Int, running: Bool) { guarded.withLock { ($0.timersStarted, $0.timing) } }
 
     /// Lends a healthy connection to `body`. Errors from `body` are thrown as they are.
     @discardableResult
@@ -136,7 +143,15 @@ public final class PostgresPool: Sendable {
 
     private func acquire() async throws -> PostgresConnection {
         while true {
-            switch guarded.withLock({ $0.state.acquire() }) {
+            let (step, startTimer) = guarded.withLock { guarded in
+                let step = guarded.state.acquire(waitingUntil: .now + options.acquireTimeout)
+                guard case .wait = step, !guarded.timing else { return (step, false) }
+                guarded.timing = true
+                guarded.timersStarted += 1
+                return (step, true)
+            }
+            if startTimer { startTimingOutWaiters() }
+            switch step {
             case .closed: throw PostgresPoolError.closed
             case .connect: return try await connectInSlot()
             case .use(let connection, let since):
@@ -191,11 +206,6 @@ public final class PostgresPool: Sendable {
 
     private func wait(_ ticket: UInt64) async throws -> PostgresConnection? {
         let timeout = options.acquireTimeout
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            self?.abandon(ticket, with: .acquireTimedOut(timeout))
-        }
-        defer { timer.cancel() }
         let grant = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Grant, Never>) in
                 let early = guarded.withLock { guarded -> Grant? in
@@ -216,6 +226,34 @@ public final class PostgresPool: Sendable {
             throw CancellationError()
         }
         return try grant.get()
+    }
+
+    /// One task times every waiter out, sleeping until the earliest deadline, and ends when
+    /// nobody waits: a timer task per wait cost two thread wake-ups per query under load.
+    private func startTimingOutWaiters() {
+        Task { [weak self] in
+            while let deadline = self?.nextWaiterDeadline() {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                self?.failExpiredWaiters()
+            }
+        }
+    }
+
+    /// The earliest waiter's deadline; nil (and the timing task ends) when nobody waits.
+    private func nextWaiterDeadline() -> ContinuousClock.Instant? {
+        guarded.withLock { guarded in
+            let next = guarded.state.nextDeadline
+            if next == nil { guarded.timing = false }
+            return next
+        }
+    }
+
+    private func failExpiredWaiters() {
+        let timeout = options.acquireTimeout
+        let waiters = guarded.withLock { guarded in
+            guarded.state.stopWaiting(expiredAt: .now).compactMap { guarded.waiters.removeValue(forKey: $0) }
+        }
+        for waiter in waiters { waiter.resume(returning: .failure(.acquireTimedOut(timeout))) }
     }
 
     /// A waiter stops waiting; when it had already been served, nothing happens here.

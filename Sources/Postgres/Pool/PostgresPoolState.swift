@@ -5,7 +5,7 @@
 /// Rules: at most `maximum` connections exist (counting those being opened); an idle
 /// connection is reused last-in first-out (the warm one; the others age out); waiters are
 /// served first-come first-served; a slot freed by a discarded connection lets the first
-/// waiter open a new one.
+/// waiter open a new one; a waiter with a deadline stops waiting once it has passed.
 struct PostgresPoolState<Connection> {
     /// What an acquire does next.
     enum Acquire {
@@ -34,6 +34,8 @@ struct PostgresPoolState<Connection> {
     /// Connections that exist or are being opened (idle ones included).
     private(set) var open = 0
     private(set) var waiting: [UInt64] = []
+    /// When waiting tickets give up, for those that gave a deadline.
+    private var deadlines: [UInt64: ContinuousClock.Instant] = [:]
     private(set) var isClosed = false
     private var nextTicket: UInt64 = 0
 
@@ -41,7 +43,8 @@ struct PostgresPoolState<Connection> {
 
     var inUse: Int { open - idle.count }
 
-    mutating func acquire() -> Acquire {
+    /// `deadline`: when a caller that must wait gives up (see `stopWaiting(expiredAt:)`).
+    mutating func acquire(waitingUntil deadline: ContinuousClock.Instant? = nil) -> Acquire {
         if isClosed { return .closed }
         if let last = idle.popLast() { return .use(last.connection, idleSince: last.since) }
         if open < maximum {
@@ -50,13 +53,27 @@ struct PostgresPoolState<Connection> {
         }
         nextTicket += 1
         waiting.append(nextTicket)
+        if let deadline { deadlines[nextTicket] = deadline }
         return .wait(ticket: nextTicket)
+    }
+
+    /// The earliest deadline of those waiting, if any has one.
+    var nextDeadline: ContinuousClock.Instant? { deadlines.values.min() }
+
+    /// Waiters whose deadline is `now` or earlier stop waiting; their tickets go to the caller to fail.
+    mutating func stopWaiting(expiredAt now: ContinuousClock.Instant) -> [UInt64] {
+        let expired = Set(deadlines.filter { $0.value <= now }.keys)
+        guard !expired.isEmpty else { return [] }
+        for ticket in expired { deadlines[ticket] = nil }
+        let tickets = waiting.filter(expired.contains)
+        waiting.removeAll(where: expired.contains)
+        return tickets
     }
 
     /// A connection comes back. `reusable`: healthy and outside any transaction.
     mutating func release(_ connection: Connection, reusable: Bool, at now: ContinuousClock.Instant) -> Handoff {
         if reusable, !isClosed {
-            if !waiting.isEmpty { return .give(connection, ticket: waiting.removeFirst()) }
+            if !waiting.isEmpty { return .give(connection, ticket: served()) }
             idle.append((connection, now))
             return .none
         }
@@ -65,15 +82,23 @@ struct PostgresPoolState<Connection> {
 
     /// A connect (reserved by `.connect` or `.letConnect`) failed, or a handed-out connection was dropped.
     mutating func freeSlot() -> Handoff {
-        if !isClosed, !waiting.isEmpty { return .letConnect(ticket: waiting.removeFirst()) }
+        if !isClosed, !waiting.isEmpty { return .letConnect(ticket: served()) }
         open -= 1
         return .none
+    }
+
+    /// The first waiter leaves the line, served.
+    private mutating func served() -> UInt64 {
+        let ticket = waiting.removeFirst()
+        deadlines[ticket] = nil
+        return ticket
     }
 
     /// A waiter gave up (timeout, cancellation); false when it was already served.
     mutating func stopWaiting(_ ticket: UInt64) -> Bool {
         guard let index = waiting.firstIndex(of: ticket) else { return false }
         waiting.remove(at: index)
+        deadlines[ticket] = nil
         return true
     }
 
@@ -92,6 +117,7 @@ struct PostgresPoolState<Connection> {
         open -= idle.count
         idle = []
         waiting = []
+        deadlines = [:]
         return result
     }
 }

@@ -16,6 +16,23 @@ import Testing
         #expect(ticket == first && state.idle.isEmpty && state.open == 2)
     }
 
+    @Test func waitersPastTheirDeadlineStopWaitingAndServedOnesAreForgotten() {
+        var state = PostgresPoolState<Int>(maximum: 1)
+        _ = state.acquire()
+        guard case .wait(let early) = state.acquire(waitingUntil: t0 + .seconds(1)),
+            case .wait(let late) = state.acquire(waitingUntil: t0 + .seconds(2)),
+            case .wait(let patient) = state.acquire()
+        else { Issue.record("no queue"); return }
+        #expect(state.nextDeadline == t0 + .seconds(1))
+        #expect(state.stopWaiting(expiredAt: t0 + .milliseconds(999)).isEmpty)
+        #expect(state.stopWaiting(expiredAt: t0 + .milliseconds(1500)) == [early])
+        #expect(state.waiting == [late, patient] && state.nextDeadline == t0 + .seconds(2))
+        // Served before its deadline: it is not failed later, and its deadline no longer counts.
+        guard case .give(1, late) = state.release(1, reusable: true, at: t0) else { Issue.record("not handed on"); return }
+        #expect(state.nextDeadline == nil)
+        #expect(state.stopWaiting(expiredAt: t0 + .seconds(60)).isEmpty && state.waiting == [patient])
+    }
+
     @Test func aDiscardedConnectionLetsTheNextWaiterConnect() {
         var state = PostgresPoolState<Int>(maximum: 1)
         _ = state.acquire()

@@ -126,6 +126,36 @@ import Testing
         await pool.close()
     }
 
+    /// One task times every waiter out, and only while someone waits (a timer task per wait cost
+    /// two thread wake-ups per query under load).
+    @Test func oneTaskTimesOutEveryWaiterAndEndsWhenNobodyWaits() async throws {
+        let pool = try await Self.pool {
+            $0.maximumConnections = 1; $0.acquireTimeout = .milliseconds(300)
+        }
+        try await pool.withConnection { _ in
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        do { try await pool.withConnection { _ in }; return false } catch { return error as? PostgresPoolError == .acquireTimedOut(.milliseconds(300)) }
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes == Array(repeating: true, count: 20))
+        }
+        #expect(pool.waiterTiming.started == 1)
+        #expect(await eventually { !pool.waiterTiming.running })
+        // Waiters served in time are not failed afterwards; a new wait starts a new task.
+        let served = try await pool.withConnection { _ in
+            let waiter = Task { try await pool.withConnection { try await $0.query("SELECT 1::int8").rows[0][0].int64 } }
+            #expect(await eventually { pool.statistics.waiting == 1 })
+            return waiter
+        }
+        #expect(try await served.value == 1)
+        #expect(pool.waiterTiming.started == 2)
+        await pool.close()
+    }
+
     @Test func closingFailsWaitersAndLaterCalls() async throws {
         let pool = try await Self.pool { $0.maximumConnections = 1 }
         try await pool.withConnection { _ in
