@@ -94,13 +94,30 @@ import Testing
         limit.record(round: .milliseconds(2))
         for _ in 0..<400 { limit.record(round: .milliseconds(30)) }
         #expect(limit.limit.limit == 0.25)
-        for _ in 0..<5 { limit.record(round: .milliseconds(2)) }
+        // A twentieth of a job per round, shared by the four: 5 rounds on each add a quarter.
+        for _ in 0..<20 { limit.record(round: .milliseconds(2)) }
         #expect(abs(limit.limit.limit - 0.5) < 1e-9)
         #expect(limit.limit.pause(after: .milliseconds(10)) > .zero)
-        for _ in 0..<12 { limit.record(round: .milliseconds(2)) }
+        for _ in 0..<50 { limit.record(round: .milliseconds(2)) }
         #expect(limit.limit.limit > 1 && limit.limit.pause(after: .milliseconds(10)) == .zero)
-        for _ in 0..<1_000 { limit.record(round: .milliseconds(2)) }
+        for _ in 0..<10_000 { limit.record(round: .milliseconds(2)) }
         #expect(limit.current == 32)
+    }
+
+    /// N replicas each growing by one replica's step would settle at N times one replica's
+    /// limit between them: each grows by an Nth, so together they grow as one replica does.
+    @Test func eachOfNReplicasGrowsByAnNthOfOneReplicasStep() {
+        func afterOneFastRound(replicas: Int) -> Double {
+            var limit = Feeder(ConcurrencyLimit(minimum: 4, maximum: 64))
+            limit.record(round: .milliseconds(2))
+            for _ in 0..<400 { limit.record(round: .milliseconds(30)) }  // down to 4 jobs
+            limit.limit.set(replicas: replicas)
+            #expect(limit.limit.limit == 4)
+            limit.record(round: .milliseconds(2))
+            return limit.limit.limit
+        }
+        #expect(afterOneFastRound(replicas: 1) == 4.25)
+        #expect(abs(afterOneFastRound(replicas: 3) - (4 + 0.25 / 3)) < 1e-12)
     }
 
     @Test func boundsAreSane() {

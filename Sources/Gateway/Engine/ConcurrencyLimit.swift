@@ -8,10 +8,12 @@
 /// accepting callers. With a fast, idle machine and a slow remote Rokt, rounds do not inflate
 /// and the limit stays at its maximum. Pure: the engine feeds it round times.
 ///
-/// The minimum is the deployment's, not each replica's: with `replicas` replicas working on one
-/// shared store, each may go down to `minimum / replicas` jobs. Below one job a replica runs one
-/// job part of the time, resting between its rounds (`pause(after:)`), so that under overload
-/// three replicas run no more rounds at once than one would (each round merges as much).
+/// The limit is the deployment's, not each replica's: with `replicas` replicas working on one
+/// shared store, each may go down to `minimum / replicas` jobs, and each grows by a `replicas`th
+/// of one replica's step (so the replicas together grow as one would: N independent additive
+/// increases would settle at N times one replica's share). Below one job a replica runs one job
+/// part of the time, resting between its rounds (`pause(after:)`), so that under overload three
+/// replicas run no more rounds at once than one would (each round merges as much).
 struct ConcurrencyLimit: Sendable {
     let minimum: Int
     let maximum: Int
@@ -85,8 +87,10 @@ struct ConcurrencyLimit: Sendable {
         if seconds > tolerance * baseline {
             limit = max(floor, limit * 0.95)
         } else {
-            // Additive: one job per limit's worth of rounds; below one job, a twentieth at a time.
-            limit = min(Double(maximum), limit < 1 ? min(1, limit + 0.05) : limit + 1 / limit)
+            // Additive: one job per limit's worth of rounds; below one job, a twentieth at a time
+            // (each a replicas'th: the deployment grows by one replica's step).
+            let share = 1 / Double(replicas)
+            limit = min(Double(maximum), limit < 1 ? min(1, limit + 0.05 * share) : limit + share / limit)
         }
     }
 }
