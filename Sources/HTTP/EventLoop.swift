@@ -5,8 +5,9 @@ import CLinux
 import Synchronization
 
 /// Something registered with an event loop: a socket and what to do when it is ready
-/// or when its deadline passes. Called on the loop's thread only.
-protocol EventLoopSelectable: AnyObject {
+/// or when its deadline passes. Called on the loop's thread only. Public for the other I/O
+/// module on our sockets (the PostgreSQL client's sessions).
+public protocol EventLoopSelectable: AnyObject {
     var fd: Int32 { get }
     /// Monotonic nanoseconds after which `deadlineExpired` is called; 0 means none.
     var deadline: UInt64 { get }
@@ -43,8 +44,8 @@ public final class EventLoop: @unchecked Sendable {
     private let sweepInterval: UInt64
     private var nextSweep: UInt64 = 0
     private let stopped = Mutex<Bool>(false)
-    /// A scratch buffer shared by every socket of this loop for reads.
-    let readBuffer: UnsafeMutableRawBufferPointer
+    /// A scratch buffer shared by every socket of this loop for reads (loop thread only).
+    public let readBuffer: UnsafeMutableRawBufferPointer
     /// The `Date` header, formatted once a second for every connection of this loop.
     let dateCache = HTTPDateCache()
 
@@ -124,7 +125,7 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: Registration (loop thread only)
 
-    func register(_ selectable: EventLoopSelectable, readable: Bool = true, writable: Bool = false) throws(SystemError) {
+    public func register(_ selectable: EventLoopSelectable, readable: Bool = true, writable: Bool = false) throws(SystemError) {
         let fd = selectable.fd
         if Int(fd) >= selectables.count {
             selectables.append(contentsOf: repeatElement(nil, count: Int(fd) + 64 - selectables.count))
@@ -135,13 +136,13 @@ public final class EventLoop: @unchecked Sendable {
         registeredCount += 1
     }
 
-    func reregister(_ selectable: EventLoopSelectable, readable: Bool, writable: Bool) {
+    public func reregister(_ selectable: EventLoopSelectable, readable: Bool, writable: Bool) {
         var event = epoll_event(events: interest(readable: readable, writable: writable), data: epoll_data_t(fd: selectable.fd))
         _ = epoll_ctl(epfd, EPOLL_CTL_MOD, selectable.fd, &event)
     }
 
     /// Forgets the socket; the caller closes the descriptor right after.
-    func deregister(_ selectable: EventLoopSelectable) {
+    public func deregister(_ selectable: EventLoopSelectable) {
         let fd = selectable.fd
         guard Int(fd) < selectables.count, selectables[Int(fd)] === selectable else { return }
         _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nil)

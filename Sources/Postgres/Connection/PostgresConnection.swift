@@ -1,18 +1,19 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import HTTP
 import Synchronization
 
 /// One session with a PostgreSQL server (frontend/backend protocol 3.0).
 ///
-/// I/O design: each connection owns one thread that does all its socket and TLS work: connect,
-/// startup and authentication as straight-line code with poll(2) deadlines, then a loop that
-/// polls the socket and a wake-up eventfd. It is always reading, so notifications and a server's
-/// FATAL arrive while idle. Callers never block: they queue a request under a lock, wake the
-/// thread and suspend on a continuation. A thread per connection is the simplest sound design
-/// here: a pool holds a few tens of long-lived connections, the HTTP loops' registration API
-/// stays private to that module, and a slow SCRAM key derivation or cancel connect stalls only
-/// its own connection.
+/// I/O design: a thread of its own opens the session (connect, TLS, startup and authentication
+/// as straight-line code with poll(2) deadlines: a slow name lookup, SCRAM key derivation or
+/// connect stalls only this connection), then hands the socket to an event loop of the process's
+/// group (the HTTP server's), which reads it from then on: notifications and a server's FATAL
+/// arrive while idle, and a reply resumes its caller from the loop, so a caller running on that
+/// loop continues without a thread switch. Callers never block: they queue a request under a
+/// lock and suspend on a continuation; while the session is idle, a caller writes its request on
+/// a plain socket itself.
 ///
 /// Queries run one at a time, in the order they were submitted (a FIFO of waiting callers).
 public final class PostgresConnection: Sendable {
@@ -31,12 +32,12 @@ public final class PostgresConnection: Sendable {
 
     /// Connects to the first endpoint that accepts (libpq's host list), negotiates TLS as
     /// `sslMode` says, authenticates and waits for ReadyForQuery.
-    public static func connect(_ configuration: PostgresConfiguration) async throws(PostgresConnectionError) -> PostgresConnection {
+    /// `group`: the event loops the session runs on once open (one of them, round-robin).
+    public static func connect(_ configuration: PostgresConfiguration, group: EventLoopGroup = .shared) async throws(PostgresConnectionError) -> PostgresConnection {
         let (notifications, sink) = AsyncStream<PostgresNotification>.makeStream()
-        let state: PostgresConnectionState
-        state = try PostgresConnectionState(notifications: sink)
+        let state = PostgresConnectionState(notifications: sink)
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int32, PostgresConnectionError>, Never>) in
-            PostgresConnectionDriver.start(configuration: configuration, state: state) { continuation.resume(returning: $0) }
+            PostgresConnectionDriver.start(configuration: configuration, group: group, state: state) { continuation.resume(returning: $0) }
         }
         return PostgresConnection(processID: try result.get(), notifications: notifications, state: state)
     }
@@ -125,8 +126,8 @@ public final class PostgresConnection: Sendable {
     }
 }
 
-/// What callers and the connection's thread share, under one lock, plus the socket pair that wakes
-/// the thread. `@unchecked Sendable`: `guarded` is a Mutex; callers only write to the pair.
+/// What callers and the session's driver share, under one lock. `@unchecked Sendable`:
+/// `guarded` is a Mutex, the rest is immutable.
 final class PostgresConnectionState: @unchecked Sendable {
     typealias Reply = CheckedContinuation<Result<[PostgresQueryResult], any Error>, Never>
 
@@ -145,7 +146,7 @@ final class PostgresConnectionState: @unchecked Sendable {
         var cancelled: Set<UInt64> = []
         var closing = false
         var closedError: PostgresConnectionError?
-        /// The thread has ended: nothing more will be answered.
+        /// The session has ended: nothing more will be answered.
         var finished = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
         var transactionStatus = PostgresTransactionStatus.idle
@@ -155,41 +156,28 @@ final class PostgresConnectionState: @unchecked Sendable {
         var prepared = PostgresPreparedStatements()
         var nextID: UInt64 = 0
         /// Direct sends (`submit`): the plain socket's descriptor while the session runs (nil
-        /// under TLS, whose state only the thread may touch, and once the session ends); whether
-        /// the thread is idle (nothing running, queued or unsent), so a caller may write its
-        /// request itself; and the request so sent, which the thread adopts when it next looks.
+        /// under TLS, whose state only the driver may touch, and once the session ends); whether
+        /// the session is idle (nothing running, queued, unsent or being cancelled), so a caller
+        /// may write its request itself; and the request so sent, which the driver adopts when it
+        /// next looks.
         var directFD: Int32?
-        var threadIdle = false
+        var sessionIdle = false
         var sentDirectly: Request?
         /// Requests written by their callers (`sentDirectly`), for tests and measurements.
         var directSends = 0
+        /// Has the driver look at `queue`, `cancelled` and `closing` on its loop; nil before the
+        /// session runs (it looks when it starts) and once it has ended.
+        var waker: (@Sendable () -> Void)?
     }
 
     static let maximumRememberedStatements = 512
 
     let guarded = Mutex(Guarded())
-    /// The pair's read end, polled by the thread; callers write a byte to the other.
-    let wakeFD: Int32
-    private let wakeWriteFD: Int32
     let notifications: AsyncStream<PostgresNotification>.Continuation
 
-    init(notifications: AsyncStream<PostgresNotification>.Continuation) throws(PostgresConnectionError) {
-        var fds: [Int32] = [0, 0]
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        guard socketpair(AF_UNIX, type, 0, &fds) == 0 else { throw .connectFailed(endpoint: "", reason: "socketpair: \(PostgresSocket.errnoText())") }
-        (wakeFD, wakeWriteFD, self.notifications) = (fds[0], fds[1], notifications)
-    }
+    init(notifications: AsyncStream<PostgresNotification>.Continuation) { self.notifications = notifications }
 
-    deinit {
-        Glibc.close(wakeFD)
-        Glibc.close(wakeWriteFD)
-    }
-
-    /// A full buffer already means "wake up": the failed write is harmless.
-    func wake() {
-        var one: UInt8 = 1
-        _ = Glibc.write(wakeWriteFD, &one, 1)
-    }
+    func wake() { guarded.withLock { $0.waker }?() }
 
     func requestClose() {
         guarded.withLock { $0.closing = true }
@@ -221,10 +209,10 @@ final class PostgresConnectionState: @unchecked Sendable {
                     if guarded.closing { return .refused(.closed(reason: "closed by the client", serverError: nil)) }
                     if Task.isCancelled { return .refused(.queryCancelled(nil)) }
                     if deadline == nil, let sent = Self.sendDirectly(bytes, &guarded) {
-                        // Written from this thread: the session's thread wakes only for the reply
+                        // Written from this thread: the driver looks only when the reply comes
                         // (or at once, to write what the socket did not take).
                         guarded.sentDirectly = Request(id: id, bytes: Array(bytes[sent...]), statements: statements, deadline: nil, reply: reply)
-                        guarded.threadIdle = false
+                        guarded.sessionIdle = false
                         guarded.directSends += 1
                         return sent == bytes.count ? .sent : .queued
                     }
@@ -245,23 +233,23 @@ final class PostgresConnectionState: @unchecked Sendable {
 
     private enum Admission {
         case refused(PostgresConnectionError)
-        /// For the thread to write (all of it, or what `sendDirectly` left).
+        /// For the driver to write (all of it, or what `sendDirectly` left).
         case queued
         /// Written whole by the caller.
         case sent
     }
 
-    /// Writes a request's bytes on the plain socket from the caller's thread when the session's
-    /// thread is idle (the thread writes only when it has work, and work changes hands under this
-    /// lock); answers how many bytes went (at least one), or nil: queue it for the thread instead.
-    /// Saves a wake-up and a thread switch per query.
+    /// Writes a request's bytes on the plain socket from the caller's thread when the session is
+    /// idle (the driver writes only when it has work, and work changes hands under this lock);
+    /// answers how many bytes went (at least one), or nil: queue it for the driver instead.
+    /// Saves a hop to the driver's loop per query.
     private static func sendDirectly(_ bytes: [UInt8], _ guarded: inout Guarded) -> Int? {
-        guard let fd = guarded.directFD, guarded.threadIdle, guarded.queue.isEmpty, guarded.sentDirectly == nil, !bytes.isEmpty else { return nil }
+        guard let fd = guarded.directFD, guarded.sessionIdle, guarded.queue.isEmpty, guarded.sentDirectly == nil, !bytes.isEmpty else { return nil }
         let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
         return n > 0 ? n : nil
     }
 
-    /// A waiting request is dropped at once; a running one is cancelled by the thread.
+    /// A waiting request is dropped at once; a running one is cancelled by the driver.
     private func cancel(_ id: UInt64) {
         let waiting = guarded.withLock { guarded -> Request? in
             if let index = guarded.queue.firstIndex(where: { $0.id == id }) { return guarded.queue.remove(at: index) }

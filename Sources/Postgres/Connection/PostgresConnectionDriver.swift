@@ -3,10 +3,13 @@
 #endif
 import HTTP
 
-/// The connection's own thread: opens the session, then runs requests one at a time and reads
-/// whatever the server sends, until either side closes. Everything here is confined to that
-/// thread; it meets callers only through `PostgresConnectionState`.
-final class PostgresConnectionDriver {
+/// One session: opened on a thread of its own (connect, TLS and authentication read as
+/// straight-line code with poll(2) deadlines), then run by an event loop of the process's group
+/// until either side closes. The loop reads whatever the server sends (notifications and a
+/// server's FATAL arrive while idle too) and resumes callers itself: a caller whose task runs on
+/// that loop continues without a single thread switch. Everything here is confined to the loop's
+/// thread (hence `@unchecked Sendable`); it meets callers only through `PostgresConnectionState`.
+final class PostgresConnectionDriver: EventLoopSelectable, @unchecked Sendable {
     private enum CancelReason { case timeout, task }
 
     private struct Running {
@@ -19,8 +22,8 @@ final class PostgresConnectionDriver {
     private let endpoint: PostgresEndpoint
     private let backendKey: (processID: Int32, secretKey: Int32)
     private let state: PostgresConnectionState
+    private let loop: EventLoop
     private var decoder: PostgresBackendDecoder
-    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private var outbound: [UInt8] = []
     private var sent = 0
     private var running: Running?
@@ -28,15 +31,31 @@ final class PostgresConnectionDriver {
     private var fatal: PostgresError?
     /// TLS needs the socket writable before it can read on (e.g. to answer a KeyUpdate).
     private var readWantsWritable = false
+    /// Whether the loop watches for writability now (changed only when it must).
+    private var watchingWritable = false
+    /// A cancel request is on its way on a connection of its own: nothing else is written
+    /// before it has arrived, so that it can never land on the next query.
+    private var cancelling = false
+    private var finished = false
 
-    private init(socket: PostgresSocket, endpoint: PostgresEndpoint, backendKey: (Int32, Int32), state: PostgresConnectionState, decoder: PostgresBackendDecoder) {
-        (self.socket, self.endpoint, self.backendKey, self.state, self.decoder) = (socket, endpoint, backendKey, state, decoder)
+    private init(
+        socket: PostgresSocket, endpoint: PostgresEndpoint, backendKey: (Int32, Int32), state: PostgresConnectionState, decoder: PostgresBackendDecoder,
+        loop: EventLoop
+    ) {
+        (self.socket, self.endpoint, self.backendKey, self.state, self.decoder, self.loop) = (socket, endpoint, backendKey, state, decoder, loop)
     }
 
-    deinit { buffer.deallocate() }
+    var fd: Int32 { socket.fd }
 
-    /// Starts the thread; `connected` gets the backend's process id or why the session failed.
-    static func start(configuration: PostgresConfiguration, state: PostgresConnectionState, connected: @escaping @Sendable (Result<Int32, PostgresConnectionError>) -> Void) {
+    /// The running query's, until it is being cancelled (the loop sweeps deadlines every 50 ms).
+    var deadline: UInt64 { running?.cancelled == nil ? running?.request.deadline ?? 0 : 0 }
+
+    /// Opens the session on a thread of its own, then hands it to a loop of `group`; `connected`
+    /// gets the backend's process id or why the session failed.
+    static func start(
+        configuration: PostgresConfiguration, group: EventLoopGroup, state: PostgresConnectionState,
+        connected: @escaping @Sendable (Result<Int32, PostgresConnectionError>) -> Void
+    ) {
         @Sendable func fail(_ error: PostgresConnectionError) {
             state.guarded.withLock { guarded in
                 guarded.closedError = error
@@ -48,26 +67,26 @@ final class PostgresConnectionDriver {
         let session: @Sendable () -> Void = {
             let driver: PostgresConnectionDriver
             do throws(PostgresConnectionError) {
-                driver = try open(configuration, state: state)
+                driver = try open(configuration, state: state, loop: group.next())
             } catch {
                 return fail(error)
             }
+            driver.loop.execute { driver.attach() }
             connected(.success(driver.backendKey.processID))
-            driver.run()
         }
-        do { try DetachedThread.start(name: "postgres", session) } catch {
+        do { try DetachedThread.start(name: "postgres-open", session) } catch {
             fail(.connectFailed(endpoint: "-", reason: "no thread for the session: \(error)"))
         }
     }
 
     // MARK: Startup
 
-    private static func open(_ configuration: PostgresConfiguration, state: PostgresConnectionState) throws(PostgresConnectionError) -> PostgresConnectionDriver {
+    private static func open(_ configuration: PostgresConfiguration, state: PostgresConnectionState, loop: EventLoop) throws(PostgresConnectionError) -> PostgresConnectionDriver {
         var lastError = PostgresConnectionError.connectFailed(endpoint: "", reason: "no endpoint")
         for endpoint in configuration.endpoints {
             let deadline = configuration.connectTimeout.map(PostgresSocket.deadline(after:))
             do {
-                return try open(endpoint, configuration, state: state, deadline: deadline)
+                return try open(endpoint, configuration, state: state, deadline: deadline, loop: loop)
             } catch let error {
                 switch error {
                 case .connectFailed, .connectTimedOut: lastError = error  // libpq: try the next host
@@ -79,7 +98,7 @@ final class PostgresConnectionDriver {
     }
 
     private static func open(
-        _ endpoint: PostgresEndpoint, _ configuration: PostgresConfiguration, state: PostgresConnectionState, deadline: UInt64?
+        _ endpoint: PostgresEndpoint, _ configuration: PostgresConfiguration, state: PostgresConnectionState, deadline: UInt64?, loop: EventLoop
     ) throws(PostgresConnectionError) -> PostgresConnectionDriver {
         let socket = try PostgresSocket.connect(to: endpoint, deadline: deadline)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
@@ -128,7 +147,7 @@ final class PostgresConnectionDriver {
                             guarded.parameters = startup.parameters
                             guarded.transactionStatus = status
                         }
-                        return PostgresConnectionDriver(socket: socket, endpoint: endpoint, backendKey: key, state: state, decoder: decoder)
+                        return PostgresConnectionDriver(socket: socket, endpoint: endpoint, backendKey: key, state: state, decoder: decoder, loop: loop)
                     }
                 }
             }
@@ -156,16 +175,47 @@ final class PostgresConnectionDriver {
         do { return try decoder.next() } catch { throw .protocolViolation(error.description) }
     }
 
-    // MARK: Running
+    // MARK: Running (on the loop's thread)
 
-    private func run() {
-        // Callers may write their own requests on a plain socket while this thread is idle.
-        if socket.tls == nil { state.guarded.withLock { $0.directFD = socket.fd } }
-        var closing: PostgresConnectionError?
-        while closing == nil {
-            closing = takeWork() ?? flush() ?? pollOnce()
+    /// Joins the loop: from now on callers wake it, and may write on a plain socket themselves.
+    private func attach() {
+        do { try loop.register(self) } catch {
+            return finish(.closed(reason: "epoll: \(error)", serverError: nil))
         }
-        finish(closing!)
+        let loop = self.loop
+        state.guarded.withLock { guarded in
+            // Callers may write their own requests on a plain socket while the session is idle.
+            if socket.tls == nil { guarded.directFD = socket.fd }
+            guarded.waker = { loop.execute { self.pump() } }
+        }
+        pump()
+    }
+
+    func ready(readable: Bool, writable: Bool, hangup: Bool) {
+        guard !finished else { return }
+        if readable || hangup || (writable && readWantsWritable) || socket.hasBufferedInput {
+            if let error = readAvailable() { return finish(error) }
+        }
+        pump()
+    }
+
+    func deadlineExpired(now: UInt64) {
+        guard !finished, running != nil, running?.cancelled == nil else { return }
+        cancelRunning(.timeout)
+    }
+
+    /// Starts what callers asked for (work, cancellations, close), writes what is pending, and
+    /// watches the socket accordingly.
+    private func pump() {
+        guard !finished else { return }
+        if let error = takeWork() ?? flush() { return finish(error) }
+        let wantsWritable = sent < outbound.count || readWantsWritable
+        if wantsWritable != watchingWritable {
+            watchingWritable = wantsWritable
+            loop.reregister(self, readable: true, writable: wantsWritable)
+        }
+        // Decrypted bytes OpenSSL holds are invisible to epoll: read them on the next turn.
+        if socket.hasBufferedInput { loop.execute { self.ready(readable: true, writable: false, hangup: false) } }
     }
 
     /// Starts the next request when none runs, and acts on cancellations and close requests.
@@ -177,8 +227,8 @@ final class PostgresConnectionDriver {
             if adopted != nil { guarded.sentDirectly = nil }
             let current = running?.request ?? adopted
             let cancelled = current.map { guarded.cancelled.remove($0.id) != nil } ?? false
-            let next = current == nil && !guarded.queue.isEmpty ? guarded.queue.removeFirst() : nil
-            guarded.threadIdle = current == nil && next == nil && outbound.isEmpty
+            let next = current == nil && !cancelling && !guarded.queue.isEmpty ? guarded.queue.removeFirst() : nil
+            guarded.sessionIdle = current == nil && next == nil && outbound.isEmpty && !cancelling
             return (guarded.closing, cancelled, next, adopted)
         }
         if let adopted { adopt(adopted) }
@@ -196,7 +246,7 @@ final class PostgresConnectionDriver {
     }
 
     /// Takes over the request a caller wrote itself (`PostgresConnectionState.submit`) while this
-    /// thread was idle, with whatever part of it the socket did not take.
+    /// session was idle, with whatever part of it the socket did not take.
     private func adoptSentDirectly() {
         guard running == nil else { return }
         let adopted = state.guarded.withLock { guarded -> PostgresConnectionState.Request? in
@@ -227,33 +277,11 @@ final class PostgresConnectionDriver {
         return nil
     }
 
-    /// Waits for the socket, a wake-up or the running query's deadline, then handles what came.
-    private func pollOnce() -> PostgresConnectionError? {
-        let deadline = running?.cancelled == nil ? running?.request.deadline : nil
-        var fds = [
-            pollfd(fd: socket.fd, events: Int16(POLLIN) | (sent < outbound.count || readWantsWritable ? Int16(POLLOUT) : 0), revents: 0),
-            pollfd(fd: state.wakeFD, events: Int16(POLLIN), revents: 0),
-        ]
-        let timeout = socket.hasBufferedInput ? 0 : PostgresSocket.timeoutMilliseconds(until: deadline)
-        let rc = poll(&fds, 2, timeout)
-        if rc < 0 && errno != EINTR { return .closed(reason: "poll: \(PostgresSocket.errnoText())", serverError: nil) }
-        if fds[1].revents != 0 {
-            var drained = [UInt8](repeating: 0, count: 64)
-            while Glibc.read(state.wakeFD, &drained, drained.count) == drained.count {}
-        }
-        let writableForRead = readWantsWritable && fds[0].revents & Int16(POLLOUT) != 0
-        if fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 || writableForRead || socket.hasBufferedInput {
-            if let error = readAvailable() { return error }
-        }
-        if let deadline, PostgresSocket.now() >= deadline, running?.cancelled == nil { cancelRunning(.timeout) }
-        return nil
-    }
-
     private func readAvailable() -> PostgresConnectionError? {
         repeat {
-            switch socket.read(into: buffer) {
+            switch socket.read(into: loop.readBuffer) {
             case .bytes(let n):
-                decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                decoder.append(UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<n]))
                 do {
                     while let message = try decoder.next() {
                         if let error = handle(message) { return error }
@@ -286,7 +314,7 @@ final class PostgresConnectionDriver {
             return nil
         default: break
         }
-        // The reply to a request its caller wrote while this thread slept.
+        // The reply to a request its caller wrote while the session was idle.
         if running == nil { adoptSentDirectly() }
         guard var current = running else { return .protocolViolation("a \(message) with no query running") }
         // Rows describe the statement after those already complete.
@@ -304,7 +332,7 @@ final class PostgresConnectionDriver {
             guarded.transactionStatus = status
             guarded.cancelled.remove(current.request.id)  // a cancel that came too late
             // Idle before the caller hears back, so that its next query can go directly.
-            guarded.threadIdle = guarded.queue.isEmpty && outbound.isEmpty && guarded.sentDirectly == nil
+            guarded.sessionIdle = guarded.queue.isEmpty && outbound.isEmpty && guarded.sentDirectly == nil && !cancelling
         }
         current.request.reply.resume(returning: outcome(of: current))
         return nil
@@ -320,32 +348,62 @@ final class PostgresConnectionDriver {
 
     /// Asks the server, on a new connection, to cancel what this session runs (protocol-flow
     /// §"Canceling Requests in Progress"). Best effort: the query's own replies say what happened.
-    /// It runs to the end (the server closes the cancel socket once it has signalled the backend)
-    /// before this thread writes anything else, so a cancel can never land on the next query.
-    /// Like libpq's PQcancel it is sent in the clear, even when the session uses TLS.
+    /// The connect and exchange block, so they run on a thread of their own; nothing else is
+    /// written on this session until the server has closed the cancel socket (it has signalled the
+    /// backend by then), so a cancel can never land on the next query. Like libpq's PQcancel it
+    /// is sent in the clear, even when the session uses TLS.
     private func cancelRunning(_ reason: CancelReason) {
         running?.cancelled = reason
+        cancelling = true
+        state.guarded.withLock { $0.sessionIdle = false }
+        let (endpoint, processID, secretKey) = (endpoint, backendKey.processID, backendKey.secretKey)
+        let done: @Sendable () -> Void = { [loop] in
+            loop.execute {
+                self.cancelling = false
+                self.pump()
+            }
+        }
+        do {
+            try DetachedThread.start(name: "postgres-cancel") {
+                Self.sendCancel(to: endpoint, processID: processID, secretKey: secretKey)
+                done()
+            }
+        } catch {
+            done()
+        }
+    }
+
+    private static func sendCancel(to endpoint: PostgresEndpoint, processID: Int32, secretKey: Int32) {
         let deadline = PostgresSocket.deadline(after: .seconds(5))
         guard let cancel = try? PostgresSocket.connect(to: endpoint, deadline: deadline),
-            let request = try? PostgresFrontendMessage.cancelRequest(processID: backendKey.processID, secretKey: backendKey.secretKey).encoded()
+            let request = try? PostgresFrontendMessage.cancelRequest(processID: processID, secretKey: secretKey).encoded()
         else { return }
         try? cancel.writeAll(request, deadline: deadline)
         // The server closes the socket once it has read the request.
-        _ = try? cancel.readSome(into: buffer, deadline: deadline)
+        var scratch = [UInt8](repeating: 0, count: 64)
+        _ = scratch.withUnsafeMutableBytes { try? cancel.readSome(into: $0, deadline: deadline) }
     }
 
     /// Ends the session: Terminate when we close it, then every waiting caller hears `error`.
     private func finish(_ error: PostgresConnectionError) {
-        // No caller writes on the socket from now on (it is about to close).
+        guard !finished else { return }
+        finished = true
+        // No caller writes on the socket from now on (it is about to close), nor wakes the loop for it.
         state.guarded.withLock { guarded in
             guarded.directFD = nil
-            guarded.threadIdle = false
+            guarded.sessionIdle = false
+            guarded.waker = nil
         }
         adoptSentDirectly()
-        if case .closed(let reason, _) = error, reason == "closed by the client", let terminate = try? PostgresFrontendMessage.terminate.encoded() {
-            try? socket.writeAll(terminate, deadline: PostgresSocket.deadline(after: .seconds(1)))
+        // Terminate in one try, without waiting: it is five bytes on a socket with nothing unsent
+        // (a server that stopped reading is ended by the FIN below anyway).
+        if case .closed(let reason, _) = error, reason == "closed by the client", sent == outbound.count,
+            let terminate = try? PostgresFrontendMessage.terminate.encoded()
+        {
+            _ = terminate.withUnsafeBytes { socket.write($0) }
         }
         socket.shutdownOutput()
+        loop.deregister(self)
         let (queue, waiters) = state.guarded.withLock { guarded in
             guarded.closedError = error
             guarded.finished = true

@@ -1,4 +1,5 @@
 import ChildProcess
+import Foundation
 import Testing
 
 @testable import Postgres
@@ -218,6 +219,24 @@ import Testing
         #expect(try await connection.query("SELECT 4::int4").rows[0][0] == .int32(4))
         await observer.close()
         await connection.close()
+    }
+
+    /// Threads of this process named `name`.
+    static func threads(named name: String) -> Int {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return -1 }
+        return tasks.filter { (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)) == name + "\n" }.count
+    }
+
+    /// An open session is run by the process's event loops: no thread of its own (a session
+    /// used to keep a thread named "postgres"; opening one, and sending a cancel, still take a
+    /// short-lived thread, named "postgres-open" and "postgres-cancel").
+    @Test func anOpenSessionHoldsNoThreadOfItsOwn() async throws {
+        var connections: [PostgresConnection] = []
+        for _ in 0..<6 { connections.append(try await Self.connect()) }
+        for connection in connections { #expect(try await connection.query("SELECT 1::int4").rows[0][0] == .int32(1)) }
+        #expect(Self.threads(named: "postgres") == 0)
+        #expect(Self.threads(named: "http-loop-0") >= 1)  // the count reads names right
+        for connection in connections { await connection.close() }
     }
 
     @Test func aNotificationArrivesWhileTheListenerIsIdle() async throws {

@@ -2,25 +2,25 @@ import Testing
 
 @testable import Postgres
 
-/// A caller writes its own request on a plain socket while the session's thread is idle (one
-/// thread switch and wake-up fewer per query); the thread writes under TLS, after a deadline, and
+/// A caller writes its own request on a plain socket while the session is idle (a hop to the
+/// session's event loop fewer per query); the driver writes under TLS, after a deadline, and
 /// whatever the socket did not take. Every path answers each caller its own result.
 @Suite(.serialized) struct PostgresDirectSendTests {
     private static func directSends(_ connection: PostgresConnection) -> Int { connection.state.guarded.withLock { $0.directSends } }
 
-    @Test func onAPlainSocketCallersWriteTheirOwnQueriesWhileTheThreadIsIdle() async throws {
+    @Test func onAPlainSocketCallersWriteTheirOwnQueriesWhileTheSessionIsIdle() async throws {
         let connection = try await PostgresConnectionTests.connect()
         _ = try await connection.query("SELECT 1")
         let before = Self.directSends(connection)
         for n in 0..<50 { #expect(try await connection.query("SELECT $1::int8 AS n", [.int64(Int64(n))]).rows[0]["n"] == .int64(Int64(n))) }
         #expect(Self.directSends(connection) - before == 50)
-        // A query with a deadline goes through the thread, which enforces it.
+        // A query with a deadline goes through the driver, which enforces it.
         _ = try await connection.query("SELECT 1", timeout: .seconds(5))
         #expect(Self.directSends(connection) - before == 50)
         await connection.close()
     }
 
-    @Test func underTLSTheThreadWritesEverything() async throws {
+    @Test func underTLSTheDriverWritesEverything() async throws {
         let connection = try await PostgresConnectionTests.connect { $0.sslMode = .require }
         for _ in 0..<10 { _ = try await connection.query("SELECT 1") }
         #expect(Self.directSends(connection) == 0)
@@ -28,7 +28,7 @@ import Testing
     }
 
     /// Direct and queued requests interleave (a query with a deadline always queues): each
-    /// caller still gets its own answer. Once, the thread took a queued request ahead of one a
+    /// caller still gets its own answer. Once, the driver took a queued request ahead of one a
     /// caller had just written, and two callers swapped answers.
     @Test func concurrentCallersEachGetTheirOwnAnswer() async throws {
         let connection = try await PostgresConnectionTests.connect()
@@ -53,7 +53,7 @@ import Testing
         await connection.close()
     }
 
-    @Test func aRequestLargerThanTheSocketTakesIsFinishedByTheThread() async throws {
+    @Test func aRequestLargerThanTheSocketTakesIsFinishedByTheDriver() async throws {
         let connection = try await PostgresConnectionTests.connect()
         _ = try await connection.query("SELECT 1")
         // 8 MiB: more than a loopback socket's send buffer takes at once.
