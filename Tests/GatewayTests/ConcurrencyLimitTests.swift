@@ -1,5 +1,7 @@
 import Testing
+
 @testable import Gateway
+@testable import RoktSandbox
 
 /// The engine's adaptive concurrency limit, fed round times by hand (no sockets, no clock).
 @Suite struct ConcurrencyLimitTests {
@@ -88,36 +90,68 @@ import Testing
         #expect(limit.limit.pause(after: .milliseconds(30)) == .zero)
     }
 
-    @Test func belowOneJobTheLimitRecoversByTwentiethsThenAdditively() {
+    @Test func belowOneJobTheLimitRecoversAsTheDeploymentsWould() {
         var limit = Feeder(ConcurrencyLimit(minimum: 1, maximum: 32))
         limit.limit.set(replicas: 4)
         limit.record(round: .milliseconds(2))
         for _ in 0..<400 { limit.record(round: .milliseconds(30)) }
         #expect(limit.limit.limit == 0.25)
-        // A twentieth of a job per round, shared by the four: 5 rounds on each add a quarter.
-        for _ in 0..<20 { limit.record(round: .milliseconds(2)) }
-        #expect(abs(limit.limit.limit - 0.5) < 1e-9)
-        #expect(limit.limit.pause(after: .milliseconds(10)) > .zero)
-        for _ in 0..<50 { limit.record(round: .milliseconds(2)) }
-        #expect(limit.limit.limit > 1 && limit.limit.pause(after: .milliseconds(10)) == .zero)
+        // The deployment's total was one job: one fast round adds one job to it, as it would to
+        // one replica at one job (a quarter of a job per replica becomes one and a quarter).
+        limit.record(round: .milliseconds(2))
+        #expect(abs(limit.limit.limit - 1.25) < 1e-9)
+        #expect(limit.limit.pause(after: .milliseconds(10)) == .zero)
         for _ in 0..<10_000 { limit.record(round: .milliseconds(2)) }
         #expect(limit.current == 32)
     }
 
-    /// N replicas each growing by one replica's step would settle at N times one replica's
-    /// limit between them: each grows by an Nth, so together they grow as one replica does.
-    @Test func eachOfNReplicasGrowsByAnNthOfOneReplicasStep() {
-        func afterOneFastRound(replicas: Int) -> Double {
-            var limit = Feeder(ConcurrencyLimit(minimum: 4, maximum: 64))
+    /// Each of N replicas sees an Nth of the rounds: it grows by an Nth of one replica's step and
+    /// shrinks N times over (0.95^N), so the replicas' total moves round for round as one
+    /// replica's limit would. With one replica's steps each, they settled at √N times as many jobs.
+    @Test func eachOfNReplicasGrowsByAnNthOfOneReplicasStepAndShrinksNTimesOver() {
+        func afterOneRound(replicas: Int, round: Duration) -> Double {
+            var limit = Feeder(ConcurrencyLimit(minimum: 1, maximum: 64))
             limit.record(round: .milliseconds(2))
-            for _ in 0..<400 { limit.record(round: .milliseconds(30)) }  // down to 4 jobs
+            for _ in 0..<44 { limit.record(round: .milliseconds(30)) }  // 64 × 0.95^44: a little above 6
             limit.limit.set(replicas: replicas)
-            #expect(limit.limit.limit == 4)
-            limit.record(round: .milliseconds(2))
-            return limit.limit.limit
+            let before = limit.limit.limit
+            limit.record(round: round)
+            return limit.limit.limit / before
         }
-        #expect(afterOneFastRound(replicas: 1) == 4.25)
-        #expect(abs(afterOneFastRound(replicas: 3) - (4 + 0.25 / 3)) < 1e-12)
+        let before: Double = (0..<44).reduce(64) { limit, _ in limit * 0.95 }
+        let grownAlone: Double = 1 + 1 / (before * before)
+        let grownEachOfThree: Double = 1 + 1 / (3 * before * before)
+        #expect(abs(afterOneRound(replicas: 1, round: .milliseconds(2)) - grownAlone) < 1e-12)
+        #expect(abs(afterOneRound(replicas: 3, round: .milliseconds(2)) - grownEachOfThree) < 1e-12)
+        #expect(abs(afterOneRound(replicas: 1, round: .milliseconds(30)) - 0.95) < 1e-12)
+        #expect(abs(afterOneRound(replicas: 3, round: .milliseconds(30)) - 0.95 * 0.95 * 0.95) < 1e-12)
+    }
+
+    /// The point of it: replicas fed the deployment's rounds in turn settle where one replica fed
+    /// all of them does, a round being inflated with a probability growing with the jobs running
+    /// in all (total / 20). With one replica's steps each, three settled at 11.6 jobs against
+    /// one's 6.5; with the growth shared but not the decrease at 8.8; with the growth below one
+    /// job per replica slowed to twentieths at 5.0.
+    @Test func replicasSettleAtOneReplicasTotal() {
+        func settled(replicas: Int) -> Double {
+            var random = SplitMix64(seed: 7)
+            var limits = (0..<replicas).map { _ in Feeder(ConcurrencyLimit(minimum: 1, maximum: 64)) }
+            for i in limits.indices {
+                limits[i].limit.set(replicas: replicas)
+                limits[i].record(round: .milliseconds(2))
+            }
+            var sum = 0.0
+            for round in 0..<60_000 {
+                let total = limits.reduce(0) { $0 + $1.limit.limit }
+                let inflated = random.nextUnit() < min(1, total / 20)
+                limits[round % replicas].record(round: inflated ? .milliseconds(30) : .milliseconds(2))
+                if round >= 20_000 { sum += total }
+            }
+            return sum / 40_000
+        }
+        let one = settled(replicas: 1)
+        #expect(one > 5 && one < 8)
+        for replicas in [2, 3, 5] { #expect(abs(settled(replicas: replicas) - one) < 0.1 * one) }
     }
 
     @Test func boundsAreSane() {

@@ -8,12 +8,15 @@
 /// accepting callers. With a fast, idle machine and a slow remote Rokt, rounds do not inflate
 /// and the limit stays at its maximum. Pure: the engine feeds it round times.
 ///
-/// The limit is the deployment's, not each replica's: with `replicas` replicas working on one
-/// shared store, each may go down to `minimum / replicas` jobs, and each grows by a `replicas`th
-/// of one replica's step (so the replicas together grow as one would: N independent additive
-/// increases would settle at N times one replica's share). Below one job a replica runs one job
-/// part of the time, resting between its rounds (`pause(after:)`), so that under overload three
-/// replicas run no more rounds at once than one would (each round merges as much).
+/// The limit is the deployment's, not each replica's. With `replicas` replicas working on one
+/// shared store, each sees a `replicas`th of the rounds, so each grows by a `replicas`th of one
+/// replica's step and shrinks by the 5 % `replicas` times over (0.95^N) on an inflated round: the
+/// replicas' total then moves, round for round, as one replica's limit would (with one replica's
+/// steps each, N replicas settled at √N times one replica's limit between them, the increases
+/// adding up N times over and each decrease cutting only its own replica). Each may go down to
+/// `minimum / replicas` jobs; below one job a replica runs one job part of the time, resting
+/// between its rounds (`pause(after:)`), so that under overload three replicas run no more rounds
+/// at once than one would (each round merges as much).
 struct ConcurrencyLimit: Sendable {
     let minimum: Int
     let maximum: Int
@@ -24,6 +27,9 @@ struct ConcurrencyLimit: Sendable {
     /// (say, Rokt becoming slower) within two windows, even while few rounds run.
     let window: Int
     let windowDuration: Duration
+
+    /// The factor an inflated round shrinks the limit by: 0.95 for one replica, 0.95^N for each of N.
+    static func decrease(replicas: Int) -> Double { (0..<max(1, replicas)).reduce(1.0) { product, _ in product * 0.95 } }
 
     /// The longest rest between two rounds of a job while the limit is below one job.
     static let maximumPause: Duration = .seconds(1)
@@ -85,12 +91,12 @@ struct ConcurrencyLimit: Sendable {
         }
         guard let baseline else { return }
         if seconds > tolerance * baseline {
-            limit = max(floor, limit * 0.95)
+            limit = max(floor, limit * Self.decrease(replicas: replicas))
         } else {
-            // Additive: one job per limit's worth of rounds; below one job, a twentieth at a time
-            // (each a replicas'th: the deployment grows by one replica's step).
-            let share = 1 / Double(replicas)
-            limit = min(Double(maximum), limit < 1 ? min(1, limit + 0.05 * share) : limit + share / limit)
+            // Additive: one job per limit's worth of rounds, a replicas'th of it each (the
+            // deployment's total grows by one job per total's worth of rounds, below one job per
+            // replica too: a slower step there left N replicas well below one replica's total).
+            limit = min(Double(maximum), limit + 1 / (Double(replicas) * limit))
         }
     }
 }
