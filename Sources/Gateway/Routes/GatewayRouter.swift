@@ -71,7 +71,7 @@ struct GatewayRouter: Sendable {
         }
         if let invalid = Self.invalidReadPath(attempt) { return invalid.response() }
         let caller: Caller
-        switch await Authorization(services: services).authorize(attempt, identified: (request.screening as? ScreenedCaller)?.caller) {
+        switch await Authorization(services: services).authorize(attempt, identified: request.screening as? Caller) {
         case .success(let authorized): caller = authorized
         case .failure(let refusal): return refusal.response()
         }
@@ -135,7 +135,7 @@ struct GatewayRouter: Sendable {
             // `handle` charges the request that goes on.
             let limit = services.callerLimits.peek(
                 partition: caller.rateLimitPartition, class: caller.rateLimitClass(method: attempt.method, template: attempt.template))
-            guard let refusal = limit.refusal else { return .proceed(finding: ScreenedCaller(caller: caller)) }
+            guard let refusal = limit.refusal else { return .proceed(finding: caller) }
             response = refusal.response()
         case .unknownTokenKey:
             // A token signed with a key not yet fetched is left to the handler, which may wait for it.
@@ -189,10 +189,4 @@ struct GatewayRouter: Sendable {
         else { return nil }
         return value
     }
-}
-
-/// The caller `GatewayRouter.screen` authenticated from a request's head, handed to `handle`
-/// with the request: authenticated once per request.
-struct ScreenedCaller: Sendable {
-    let caller: Caller
 }

@@ -214,8 +214,6 @@ final class PostgresConnectionDriver: EventLoopSelectable, @unchecked Sendable {
             watchingWritable = wantsWritable
             loop.reregister(self, readable: true, writable: wantsWritable)
         }
-        // Decrypted bytes OpenSSL holds are invisible to epoll: read them on the next turn.
-        if socket.hasBufferedInput { loop.execute { self.ready(readable: true, writable: false, hangup: false) } }
     }
 
     /// Starts the next request when none runs, and acts on cancellations and close requests.
@@ -277,6 +275,8 @@ final class PostgresConnectionDriver: EventLoopSelectable, @unchecked Sendable {
         return nil
     }
 
+    /// Reads until the socket would block, so nothing is left in OpenSSL's buffer either (epoll
+    /// cannot see decrypted bytes it holds).
     private func readAvailable() -> PostgresConnectionError? {
         repeat {
             switch socket.read(into: loop.readBuffer) {
