@@ -180,6 +180,12 @@ class Cluster:
         self.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def share(total, count, r):
+    """Replica r's share of a deployment-wide budget: the remainder goes to the first replicas, so
+    the shares add up to the total (16 connections over 3 replicas: 6, 5, 5, not 5 each)."""
+    return total // count + (1 if r < total % count else 0)
+
+
 def start_replicas(args, cfg, work, sandbox_url, key, cluster, database):
     store, count = CONFIGS[cfg]
     replicas = []
@@ -198,11 +204,11 @@ def start_replicas(args, cfg, work, sandbox_url, key, cluster, database):
             # the one-replica default), split over the replicas: on a small server, replicas × a full
             # pool each is more backends than its cores can run.
             in_all = int(os.environ.get("DATABASE_CONNECTIONS_IN_ALL", "16"))
-            store_env["DATABASE_MAX_CONNECTIONS"] = str(max(2, in_all // count))
+            store_env["DATABASE_MAX_CONNECTIONS"] = str(max(2, share(in_all, count, r)))
         # Likewise the jobs worked on at once (ENGINE_JOBS_IN_ALL, default 32, the one-replica
         # default): more jobs in flight means fewer operations merged into each round.
         jobs_in_all = int(os.environ.get("ENGINE_JOBS_IN_ALL", "32"))
-        store_env["ENGINE_MAX_CONCURRENT_JOBS"] = str(max(1, jobs_in_all // count))
+        store_env["ENGINE_MAX_CONCURRENT_JOBS"] = str(max(1, share(jobs_in_all, count, r)))
         replicas.append(Gateway(args.bin_dir, directory, free_port(), sandbox_url, key, store_env=store_env,
                                 more_env={"WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}, ready_path="/readyz"))
     # All at once, as a deployment's replicas start: their migrations must not race.

@@ -15,7 +15,7 @@
 # BIN_DIR: where rokt-gateway and rokt-sandbox are; default the shipped build (deploy/build.sh).
 # SYNC_SAMPLES / WEBHOOK_SAMPLES: samples per run of those two figures (default 100).
 # DATABASE_CONNECTIONS_IN_ALL, ENGINE_JOBS_IN_ALL: PostgreSQL connections and concurrent jobs of all
-# replicas together, split evenly (default 16 and 32, one replica's defaults).
+# replicas together, split over them, the remainder to the first (default 16 and 32, one replica's defaults).
 # KEEP=1: keep each run's directory (the replicas' and sandbox's logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
