@@ -197,6 +197,26 @@ import Testing
         await connection.close()
     }
 
+    /// A query that ends on its own while its timeout's CancelRequest is still on the way must not
+    /// leave that cancel to the next query: the session writes nothing until the server has
+    /// closed the cancel's socket. A proxy holds the cancel's connection back 600 ms, as a
+    /// congested network could; sent at once, the next query would be running when it lands.
+    @Test func aCancelStillOnTheWayNeverLandsOnTheNextQuery() async throws {
+        let direct = try await Self.configuration()
+        guard case .tcp(_, _, let serverPort) = direct.endpoints.first else {
+            Issue.record("the cluster is not on TCP: \(direct.endpoints)")
+            return
+        }
+        let proxy = try DelayingProxy(to: serverPort, laterConnectionsDelay: .milliseconds(600))
+        let connection = try await Self.connect { $0.endpoints = [.tcp(host: "127.0.0.1", address: nil, port: proxy.port)] }
+        // Past its timeout at 100 ms: the cancel leaves and is held; the query ends on its own at 300 ms.
+        _ = try? await connection.query("SELECT pg_sleep(0.3)", timeout: .milliseconds(100))
+        let second = try await connection.query("SELECT pg_sleep(1), 5::int4")
+        #expect(second.rows[0][1] == .int32(5))
+        #expect(try await connection.query("SELECT 6::int4").rows[0][0] == .int32(6))
+        await connection.close()
+    }
+
     /// Waits until `connection`'s backend runs a statement starting with `prefix`, asking `observer`.
     static func waitUntilRunning(_ prefix: String, on connection: PostgresConnection, observer: PostgresConnection) async throws {
         let sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND starts_with(query, $2)"

@@ -1,0 +1,82 @@
+import Foundation
+import Glibc
+
+/// A TCP forwarder on 127.0.0.1 to a PostgreSQL server that lets the first connection through at
+/// once and holds every later one (a session's CancelRequest goes on a connection of its own)
+/// for `laterConnectionsDelay` before forwarding it: a cancel in flight, made as slow as a
+/// congested network would make it.
+final class DelayingProxy: Sendable {
+    let port: Int
+    private let listener: Int32
+
+    init(to upstreamPort: Int, laterConnectionsDelay: Duration) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = Self.loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        listener = fd
+        Thread.detachNewThread {
+            var accepted = 0
+            while true {
+                let client = accept(fd, nil, nil)
+                guard client >= 0 else { return }  // the listener was shut down
+                let delayed = accepted > 0
+                accepted += 1
+                Thread.detachNewThread {
+                    if delayed { Thread.sleep(forTimeInterval: Double(laterConnectionsDelay.components.seconds) + Double(laterConnectionsDelay.components.attoseconds) / 1e18) }
+                    Self.forward(client, to: upstreamPort)
+                }
+            }
+        }
+    }
+
+    deinit {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return address
+    }
+
+    /// Copies bytes both ways until either side closes, then closes both.
+    private static func forward(_ client: Int32, to upstreamPort: Int) {
+        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = loopback(port: upstreamPort)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else {
+            close(upstream)
+            close(client)
+            return
+        }
+        let done = DispatchSemaphore(value: 0)
+        for (from, to) in [(client, upstream), (upstream, client)] {
+            Thread.detachNewThread {
+                var buffer = [UInt8](repeating: 0, count: 16_384)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { recv(from, $0.baseAddress, $0.count, 0) }
+                    guard n > 0, buffer.withUnsafeBytes({ send(to, $0.baseAddress, n, Int32(MSG_NOSIGNAL)) }) == n else { break }
+                }
+                shutdown(to, Int32(SHUT_WR))
+                done.signal()
+            }
+        }
+        done.wait()
+        done.wait()
+        close(upstream)
+        close(client)
+    }
+}
