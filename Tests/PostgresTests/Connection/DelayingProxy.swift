@@ -10,23 +10,19 @@ final class DelayingProxy: Sendable {
     private let listener: Int32
 
     init(to upstreamPort: Int, laterConnectionsDelay: Duration) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else {
-            close(fd)
-            throw POSIXError(.EADDRINUSE)
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        let (fd, port) = try SSLAnswerServer.listenOnLoopback(backlog: 8)
+        self.port = port
         listener = fd
         Thread.detachNewThread {
             var accepted = 0
             while true {
                 let client = accept(fd, nil, nil)
-                guard client >= 0 else { return }  // the listener was shut down
+                guard client >= 0 else {
+                    // Shut down by deinit: closed here, by the only thread using it, so that its
+                    // number cannot come back as another socket while accept still holds it.
+                    close(fd)
+                    return
+                }
                 let delayed = accepted > 0
                 accepted += 1
                 Thread.detachNewThread {
@@ -39,7 +35,6 @@ final class DelayingProxy: Sendable {
 
     deinit {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private static func loopback(port: Int) -> sockaddr_in {
