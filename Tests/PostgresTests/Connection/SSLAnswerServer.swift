@@ -34,7 +34,6 @@ final class SSLAnswerServer: Sendable {
         }
     }
 
-    /// Whether this host can bind ::1 (some containers have no IPv6).
     /// A listening socket on 127.0.0.1 at a free port.
     static func listenOnLoopback(backlog: Int32) throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -52,6 +51,7 @@ final class SSLAnswerServer: Sendable {
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
+    /// Whether this host can bind ::1 (some containers have no IPv6).
     static let hasIPv6Loopback: Bool = {
         let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
