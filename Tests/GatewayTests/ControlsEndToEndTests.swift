@@ -192,9 +192,10 @@ import Testing
 
     @Test func oneUnmappedVerticalDoesNotFailTheChangesMergedWithIt() async throws {
         // The bisection takes six calls to Rokt, each with its store writes; the full suite starts
-        // every test at once, and there this one took up to 26 s of wall time (twice its callers
-        // were answered 202 after a 10 s wait). The wait only bounds the test; the statuses are the check.
-        try await withGateway(syncWait: .seconds(30)) { gateway in
+        // every test at once, and there this one took up to 31 s of wall time (twice in CI its
+        // callers were answered 202 after a 10 s wait). The wait only bounds the test; the
+        // statuses and the sandbox's state are the checks.
+        try await withGateway(syncWait: .seconds(60)) { gateway in
             // Hold the first write so the next ones queue up behind it and are merged.
             gateway.sandbox.faults.addLatency(milliseconds: 300, method: "PUT", count: 1)
             async let first = gateway.call(.post, "/v1/merchants/\(Self.m1)/controls/blocked-domains", json: #"{"domain":"first.example.com"}"#)
