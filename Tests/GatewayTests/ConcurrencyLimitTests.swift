@@ -154,6 +154,47 @@ import Testing
         for replicas in [2, 3, 5] { #expect(abs(settled(replicas: replicas) - one) < 0.1 * one) }
     }
 
+    @Test func runsBeyondAFallenLimitHandTheirSlotsBackOneEach() {
+        var limit = ConcurrencyLimit(minimum: 1, maximum: 8)
+        for _ in 0..<8 { limit.runStarted() }
+        let start = ContinuousClock.now
+        limit.record(round: .milliseconds(2), at: start)
+        // Each round at 10× the baseline shrinks the limit by 5 %: well below 8 after 40.
+        for i in 1...40 { limit.record(round: .milliseconds(20), at: start + .milliseconds(i)) }
+        let allowed = limit.current
+        #expect(allowed < 8)
+        // The first rounds to end hand over, each only while runs beyond the limit remain, even
+        // though none has ended yet: no more hand over than the excess.
+        let answers = (0..<8).map { _ in limit.afterRound(.milliseconds(20)) }
+        #expect(answers.filter { $0 == .handOver }.count == 8 - allowed)
+        #expect(answers.suffix(allowed).allSatisfy { $0 != .handOver })
+        // Those runs end; the others go on, and a new run may start only when one of them ends.
+        for _ in 0..<(8 - allowed) { limit.runEnded(handedOver: true) }
+        #expect(limit.runs == allowed && limit.handingOver == 0)
+        #expect(limit.afterRound(.milliseconds(20)) != .handOver)
+        limit.runStarted()
+        #expect(limit.afterRound(.milliseconds(20)) == .handOver)
+    }
+
+    @Test func withinTheLimitARoundGoesOnRestingOnlyBelowOneJob() {
+        var limit = ConcurrencyLimit(minimum: 1, maximum: 4)
+        limit.runStarted()
+        limit.record(round: .milliseconds(10), at: .now)
+        #expect(limit.afterRound(.milliseconds(10)) == .goOn(resting: .zero))
+        // Three replicas at their floor, a third of a job each: one run, resting twice its round.
+        var shared = ConcurrencyLimit(minimum: 1, maximum: 4)
+        shared.set(replicas: 3)
+        shared.runStarted()
+        let start = ContinuousClock.now
+        shared.record(round: .milliseconds(2), at: start)
+        for i in 1...200 { shared.record(round: .milliseconds(20), at: start + .milliseconds(i)) }
+        #expect(abs(shared.limit - 1.0 / 3) < 1e-9)
+        #expect(shared.afterRound(.milliseconds(30)) == .goOn(resting: .milliseconds(60)))
+        // A second run beside it (launched when the limit was higher) hands over instead of resting.
+        shared.runStarted()
+        #expect(shared.afterRound(.milliseconds(30)) == .handOver)
+    }
+
     @Test func boundsAreSane() {
         let limit = ConcurrencyLimit(minimum: 0, maximum: 4)
         #expect(limit.minimum == 1 && limit.current == 4)

@@ -66,6 +66,20 @@ import JSON
         #expect(round.next(.done).summary == "loadPendingWrite")
     }
 
+    @Test func aRoundAnsweredSlotWantedEndsTheRunIdleItsJobLeftDue() {
+        var round = Self.readingQueued([Self.a])
+        #expect(round.next(.controls(.success(Self.blocked))).summary == "finish(a:unchanged)")
+        #expect(round.next(.done).summary == "roundEnded")
+        #expect(round.next(.slotWanted).summary == "end(idle)")
+    }
+
+    @Test func slotWantedKeepsTheEndARoundAlreadyChose() {
+        var round = Self.readingQueued([Self.a])
+        #expect(round.next(.controls(.failure(F.rokt(503, retryAfter: .seconds(2))))).summary == "roundEnded")
+        let ended = round.next(.slotWanted).summary
+        #expect(ended.hasPrefix("end(") && ended != "end(idle)")
+    }
+
     @Test func aWriteAnsweredWithoutABodyIsReadBack() {
         var round = Self.readingQueued([Self.a])
         _ = round.next(.controls(.success(Self.state)))

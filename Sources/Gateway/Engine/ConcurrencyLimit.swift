@@ -17,6 +17,11 @@
 /// `minimum / replicas` jobs; below one job a replica runs one job part of the time, resting
 /// between its rounds (`pause(after:)`), so that under overload three replicas run no more rounds
 /// at once than one would (each round merges as much).
+///
+/// The limit binds the runs already going too, not only the next launches: a run lasts up to 16
+/// rounds, so without that the runs launched at the start of a load (at the maximum) went on for
+/// seconds after the limit had fallen, each merging a few operations a round. A run whose round
+/// ends while more runs are going than the limit allows hands its slot back (`afterRound`).
 struct ConcurrencyLimit: Sendable {
     let minimum: Int
     let maximum: Int
@@ -37,6 +42,10 @@ struct ConcurrencyLimit: Sendable {
     private(set) var limit: Double
     /// Replicas of the deployment working lately, this one included (1: alone).
     private(set) var replicas = 1
+    /// Job runs going (started and not ended).
+    private(set) var runs = 0
+    /// Runs told to end after their round (`.handOver`) that have not ended yet.
+    private(set) var handingOver = 0
     private var currentWindowFastest: Double = .infinity
     private var previousWindowFastest: Double = .infinity
     private var samplesInWindow = 0
@@ -70,6 +79,26 @@ struct ConcurrencyLimit: Sendable {
         limit = max(limit, floor)
     }
 
+    /// A job run started.
+    mutating func runStarted() { runs += 1 }
+
+    /// A job run ended; `handedOver`: it ended because `afterRound` told it to.
+    mutating func runEnded(handedOver: Bool) {
+        runs = max(0, runs - 1)
+        if handedOver { handingOver = max(0, handingOver - 1) }
+    }
+
+    /// What a run does after the round it just `record`ed: hand its slot back when more runs are
+    /// going than the limit allows (those already handing over not counted, so only the excess
+    /// ends), else go on, resting first while the limit is below one job.
+    mutating func afterRound(_ round: Duration) -> AfterRound {
+        if runs - handingOver > current {
+            handingOver += 1
+            return .handOver
+        }
+        return .goOn(resting: pause(after: round))
+    }
+
     /// The fastest recent round (the no-contention estimate), in seconds; nil before any round.
     var baseline: Double? {
         let fastest = min(currentWindowFastest, previousWindowFastest)
@@ -99,4 +128,12 @@ struct ConcurrencyLimit: Sendable {
             limit = min(Double(maximum), limit + 1 / (Double(replicas) * limit))
         }
     }
+}
+
+/// What a job run does after a read-modify-write round (`ConcurrencyLimit.afterRound`).
+enum AfterRound: Equatable, Sendable {
+    /// Start the next round, after resting this long (zero unless the limit is below one job).
+    case goOn(resting: Duration)
+    /// End the run now, its job left due: more runs are going than the limit allows.
+    case handOver
 }

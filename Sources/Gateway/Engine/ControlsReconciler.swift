@@ -60,9 +60,13 @@ struct ControlsReconciler: Sendable {
                     roundStarted = context.runtime.monotonicNow()
                     event = .done
                 case .roundEnded:
-                    let pause = context.observeRound(context.runtime.monotonicNow() - roundStarted)
-                    if pause > .zero { try await context.runtime.sleep(pause) }
-                    event = .done
+                    switch context.roundEnded(after: context.runtime.monotonicNow() - roundStarted) {
+                    case .handOver:
+                        event = .slotWanted
+                    case .goOn(let rest):
+                        if rest > .zero { try await context.runtime.sleep(rest) }
+                        event = .done
+                    }
                 }
             } catch {
                 context.report(error, "controls run failed; retrying later", operationIds: round.operationIds)

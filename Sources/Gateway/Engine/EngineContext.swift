@@ -11,8 +11,8 @@ struct EngineContext: Sendable {
     let board: CompletionBoard
     let owner: String
     /// Told how long each read-modify-write round took (the engine's concurrency limit feeds on
-    /// it); answers how long the job rests before its next round (`ConcurrencyLimit.pause`).
-    let observeRound: @Sendable (Duration) -> Duration
+    /// it); answers what the run does next (`ConcurrencyLimit.afterRound`). Call `roundEnded`.
+    let observeRound: @Sendable (Duration) -> AfterRound
     /// Calls made during the current job run, written by its next write (never a write of their own).
     let calls = CallBuffer()
     /// When the current job's lease runs out, as far as this run knows.
@@ -20,7 +20,9 @@ struct EngineContext: Sendable {
     /// The operations this run loaded, as its own writes left them in the store.
     let known = KnownOperations()
     /// Set when a call of this run was held back to protect Rokt (never sent).
-    let held = HeldCalls()
+    let held = RunFlag()
+    /// Set when this run was told to hand its slot back after a round (the engine accounts for it at the run's end).
+    let handedOver = RunFlag()
 
     var now: Int64 { clock.nowMillis() }
     var runtime: EngineRuntime { configuration.runtime }
@@ -32,6 +34,13 @@ struct EngineContext: Sendable {
             observeRound: observeRound)
         context.lease.until = job.leaseUntil
         return context
+    }
+
+    /// Feeds a round's time to the concurrency limit; answers what the run does next.
+    func roundEnded(after round: Duration) -> AfterRound {
+        let next = observeRound(round)
+        if next == .handOver { handedOver.mark() }
+        return next
     }
 
     /// The job outcome a round's ending asks for; the jitter of a backoff is drawn here, from the runtime's random source.
@@ -114,8 +123,8 @@ enum JobOutcome: Sendable, Equatable {
     case deferred(after: Duration)
 }
 
-/// Whether a job run had a call held back.
-final class HeldCalls: Sendable {
+/// Something that happened during a job run, or not (set once, never cleared).
+final class RunFlag: Sendable {
     private let value = Atomic<Bool>(false)
     func mark() { value.store(true, ordering: .relaxed) }
     var happened: Bool { value.load(ordering: .relaxed) }

@@ -205,6 +205,7 @@ public final class OperationEngine: Sendable {
 
     private func launch(_ job: ClaimedJob) {
         let key = ClaimedJobKey(job)
+        limit.runStarted()
         state.withLock { state in
             state.active.insert(key)
             state.workers[key] = Task { await self.work(job) }
@@ -222,6 +223,7 @@ public final class OperationEngine: Sendable {
             // Callers waiting on a read go before the engine in the outbound limiter's queue.
             await UpstreamPriority.$current.withValue(.background) { await Self.run(job, context: context, deferral: deferral) }
         }
+        limit.runEnded(handedOver: context.handedOver.happened)
         state.withLock { state in
             state.active.remove(ClaimedJobKey(job))
             state.workers[ClaimedJobKey(job)] = nil
@@ -288,12 +290,14 @@ final class LockedConcurrencyLimit: Sendable {
     var current: Int { value.withLock { $0.current } }
     /// The limit itself (fractional below one job).
     var jobs: Double { value.withLock { $0.limit } }
-    /// Records a round; answers how long its job rests before the next one.
-    func record(round: Duration, at now: ContinuousClock.Instant, replicas: Int) -> Duration {
+    /// Records a round; answers whether its run goes on (after how long a rest) or hands its slot back.
+    func record(round: Duration, at now: ContinuousClock.Instant, replicas: Int) -> AfterRound {
         value.withLock { limit in
             limit.set(replicas: replicas)
             limit.record(round: round, at: now)
-            return limit.pause(after: round)
+            return limit.afterRound(round)
         }
     }
+    func runStarted() { value.withLock { $0.runStarted() } }
+    func runEnded(handedOver: Bool) { value.withLock { $0.runEnded(handedOver: handedOver) } }
 }

@@ -6,7 +6,8 @@ import Rokt
 /// state, merges every queued change, and PUTs the result with its contentHash (one PUT for many
 /// callers). On 409 it re-reads and re-merges under a new key, up to `maxConflictRetries`; a batch
 /// Rokt rejects with 400 is split in halves so one unmapped vertical fails alone. At most 16
-/// rounds per run, so one busy merchant cannot hold a worker forever.
+/// rounds per run, so one busy merchant cannot hold a worker forever; fewer when the engine wants
+/// the slot back after a round (`.slotWanted`: its concurrency limit fell below the runs going).
 ///
 /// Every action is answered with exactly one event: `.done` for those that return nothing, and
 /// `.failed` whenever the store (or a stored plan) fails, which ends the run with a backoff.
@@ -29,7 +30,8 @@ struct ControlsRound {
         case abandon(PendingWrite)
         case dropPendingWrite
         case finish([OperationEnding], deletePendingWrite: Bool)
-        /// A read-modify-write round starts or ends: the shell times it for the concurrency limit.
+        /// A read-modify-write round starts or ends: the shell times it for the concurrency limit
+        /// (and answers `.roundEnded` with `.slotWanted` when the limit wants the run to end).
         case roundStarted, roundEnded
         case end(RunEnd)
     }
@@ -37,6 +39,9 @@ struct ControlsRound {
     enum Event {
         case done
         case failed
+        /// The answer to `.roundEnded` when the engine wants the run's slot back: the run ends
+        /// after this round, its job left due.
+        case slotWanted
         case pendingWrite(PendingWrite?)
         case queued([StoredOperation])
         case operations([StoredOperation])
@@ -118,6 +123,8 @@ struct ControlsRound {
         switch (phase, event) {
         case (.stepping(let next), .done):
             return step(next)
+        case (.stepping(.afterRound(let end)), .slotWanted):
+            return self.end(end ?? .idle)
         case (.findingPendingWrite, .pendingWrite(let pending?)):
             guard let plan = try? JSON.decode(Plan.self, from: pending.plan) else { return end(runFailed(attempts: setting.attempts)) }
             phase = .stepping(.loadResumed(pending, plan))
