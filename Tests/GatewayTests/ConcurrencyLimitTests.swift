@@ -195,6 +195,39 @@ import Testing
         #expect(shared.afterRound(.milliseconds(30)) == .handOver)
     }
 
+    @Test func theEngineJudgesARoundByItsTimeToTheFirstReadNotByItsBatch() {
+        let limit = LockedConcurrencyLimit(ConcurrencyLimit(minimum: 1, maximum: 8))
+        let start = ContinuousClock.now
+        _ = limit.record(round: .milliseconds(6), firstRead: .milliseconds(3), at: start, replicas: 1)
+        // Rounds merging hundreds of operations take 100 times the first one, but reach Rokt as
+        // fast: nothing is contended, the limit stays (their whole time shrank it to the minimum).
+        for i in 1...100 {
+            _ = limit.record(round: .milliseconds(600), firstRead: .milliseconds(4), at: start + .milliseconds(i), replicas: 1)
+        }
+        #expect(limit.jobs == 8)
+        // Reaching Rokt slowly is contention: the limit shrinks.
+        for i in 101...120 {
+            _ = limit.record(round: .milliseconds(600), firstRead: .milliseconds(30), at: start + .milliseconds(i), replicas: 1)
+        }
+        #expect(limit.jobs < 8)
+        // A round that read nothing (a resumed write) is no sample: the limit does not move.
+        let before = limit.jobs
+        _ = limit.record(round: .seconds(5), firstRead: nil, at: start + .milliseconds(121), replicas: 1)
+        #expect(limit.jobs == before)
+    }
+
+    @Test func aRestBelowOneJobIsAShareOfTheWholeRound() {
+        let limit = LockedConcurrencyLimit(ConcurrencyLimit(minimum: 1, maximum: 4))
+        let start = ContinuousClock.now
+        limit.runStarted()
+        _ = limit.record(round: .milliseconds(4), firstRead: .milliseconds(2), at: start, replicas: 4)
+        var next = AfterRound.goOn(resting: .zero)
+        for i in 1...300 { next = limit.record(round: .milliseconds(90), firstRead: .milliseconds(20), at: start + .milliseconds(i), replicas: 4) }
+        #expect(limit.jobs == 0.25)
+        guard case .goOn(let rest) = next else { Issue.record("handed over: \(next)"); return }
+        #expect(rest > .microseconds(269_999) && rest < .microseconds(270_001))  // 3 × the round, not 3 × its first read
+    }
+
     @Test func boundsAreSane() {
         let limit = ConcurrencyLimit(minimum: 0, maximum: 4)
         #expect(limit.minimum == 1 && limit.current == 4)

@@ -1,5 +1,9 @@
 /// How many jobs the engine runs at once, adapted to how long a read-modify-write round takes
-/// (additive increase, multiplicative decrease on round-time inflation, as TCP Vegas does).
+/// (additive increase, multiplicative decrease on round-time inflation, as TCP Vegas does). The
+/// engine feeds it the time from a round's start to its first answer from Rokt (the store work
+/// and the GET): the part of a round that does not grow with the operations it merges, so that a
+/// round merging 500 operations is not taken for contention (it made a drain after a burst run
+/// one job at a time on an idle machine).
 ///
 /// Why: more concurrent rounds only help while rounds wait on Rokt. When rounds start taking
 /// longer than the fastest recent ones, the extra concurrency is queueing for something shared

@@ -10,9 +10,10 @@ struct EngineContext: Sendable {
     let configuration: EngineConfiguration
     let board: CompletionBoard
     let owner: String
-    /// Told how long each read-modify-write round took (the engine's concurrency limit feeds on
-    /// it); answers what the run does next (`ConcurrencyLimit.afterRound`). Call `roundEnded`.
-    let observeRound: @Sendable (Duration) -> AfterRound
+    /// Told how long each read-modify-write round took and how long it took to its first answer
+    /// from Rokt (the engine's concurrency limit feeds on that); answers what the run does next
+    /// (`ConcurrencyLimit.afterRound`). Call `roundEnded`.
+    let observeRound: @Sendable (_ round: Duration, _ firstRead: Duration?) -> AfterRound
     /// Calls made during the current job run, written by its next write (never a write of their own).
     let calls = CallBuffer()
     /// When the current job's lease runs out, as far as this run knows.
@@ -36,9 +37,10 @@ struct EngineContext: Sendable {
         return context
     }
 
-    /// Feeds a round's time to the concurrency limit; answers what the run does next.
-    func roundEnded(after round: Duration) -> AfterRound {
-        let next = observeRound(round)
+    /// Feeds a round's times to the concurrency limit; answers what the run does next.
+    /// `firstRead`: from the round's start to its first answer from Rokt (nil: it read nothing).
+    func roundEnded(after round: Duration, firstRead: Duration?) -> AfterRound {
+        let next = observeRound(round, firstRead)
         if next == .handOver { handedOver.mark() }
         return next
     }

@@ -37,8 +37,8 @@ public final class OperationEngine: Sendable {
         context = EngineContext(
             store: store, rokt: rokt, clock: clock, configuration: configuration,
             board: CompletionBoard(), owner: Identifiers.prefixed("engine_", now: clock.nowMillis()),
-            observeRound: { [monotonicNow = configuration.runtime.monotonicNow] round in
-                limit.record(round: round, at: monotonicNow(), replicas: commits.replicasWorking)
+            observeRound: { [monotonicNow = configuration.runtime.monotonicNow] round, firstRead in
+                limit.record(round: round, firstRead: firstRead, at: monotonicNow(), replicas: commits.replicasWorking)
             })
     }
 
@@ -290,11 +290,13 @@ final class LockedConcurrencyLimit: Sendable {
     var current: Int { value.withLock { $0.current } }
     /// The limit itself (fractional below one job).
     var jobs: Double { value.withLock { $0.limit } }
-    /// Records a round; answers whether its run goes on (after how long a rest) or hands its slot back.
-    func record(round: Duration, at now: ContinuousClock.Instant, replicas: Int) -> AfterRound {
+    /// Records a round: its time to the first answer from Rokt is the limit's sample (a round
+    /// that read nothing gives none); answers whether its run goes on (resting for a share of the
+    /// whole round's time) or hands its slot back.
+    func record(round: Duration, firstRead: Duration?, at now: ContinuousClock.Instant, replicas: Int) -> AfterRound {
         value.withLock { limit in
             limit.set(replicas: replicas)
-            limit.record(round: round, at: now)
+            if let firstRead { limit.record(round: firstRead, at: now) }
             return limit.afterRound(round)
         }
     }
