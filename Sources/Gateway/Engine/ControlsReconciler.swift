@@ -44,7 +44,9 @@ struct ControlsReconciler: Sendable {
                     event = .done
                 case .readControls(let ids):
                     let read = await context.rokt.getControls(job.merchantId)
-                    if firstRead == nil { firstRead = context.runtime.monotonicNow() - roundStarted }
+                    // Only an answer: a call held back (circuit open) or refused at once would set a
+                    // baseline no answered round comes near, and every round after it would count as slow.
+                    if firstRead == nil, case .success = read.result { firstRead = context.runtime.monotonicNow() - roundStarted }
                     await context.record(read.call, for: ids)
                     event = .controls(read.result)
                 case .begin(let write):
