@@ -169,8 +169,9 @@ import Testing
         #expect(answers.filter { $0 == .handOver }.count == 8 - allowed)
         #expect(answers.suffix(allowed).allSatisfy { $0 != .handOver })
         // Those runs end; the others go on, and a new run may start only when one of them ends.
+        #expect(limit.free == 0)  // no launch while the runs handing over have not ended
         for _ in 0..<(8 - allowed) { limit.runEnded(handedOver: true) }
-        #expect(limit.runs == allowed && limit.handingOver == 0)
+        #expect(limit.runs == allowed && limit.handingOver == 0 && limit.free == 0)
         #expect(limit.afterRound(.milliseconds(20)) != .handOver)
         limit.runStarted()
         #expect(limit.afterRound(.milliseconds(20)) == .handOver)

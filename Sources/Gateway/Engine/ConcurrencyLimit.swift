@@ -10,7 +10,7 @@
 /// (the CPU, the database writer, or Rokt itself slowing down): fewer concurrent rounds then lose
 /// nothing, each merges more queued operations into its one GET and PUT, and the CPU goes to
 /// accepting callers. With a fast, idle machine and a slow remote Rokt, rounds do not inflate
-/// and the limit stays at its maximum. Pure: the engine feeds it round times.
+/// and the limit stays at its maximum. Pure: the engine feeds it those times and its runs' starts and ends.
 ///
 /// The limit is the deployment's, not each replica's. With `replicas` replicas working on one
 /// shared store, each sees a `replicas`th of the rounds, so each grows by a `replicas`th of one
@@ -82,6 +82,9 @@ struct ConcurrencyLimit: Sendable {
         replicas = max(1, count)
         limit = max(limit, floor)
     }
+
+    /// Runs that may start now: the limit less the runs going (those handing over included, until they end).
+    var free: Int { max(0, current - runs) }
 
     /// A job run started.
     mutating func runStarted() { runs += 1 }

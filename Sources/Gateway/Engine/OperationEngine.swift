@@ -167,8 +167,8 @@ public final class OperationEngine: Sendable {
                 await wake.wait(timeout: min(hold, .seconds(1)))
                 continue
             }
-            let (running, busy) = state.withLock { ($0.active.count, $0.active) }
-            let capacity = limit.current - running
+            let busy = state.withLock { $0.active }
+            let capacity = limit.free
             guard capacity > 0 else {
                 // Every slot is taken: the next finishing job signals. (Waiting for the next due
                 // time instead would spin on reads while due jobs wait for a slot.)
@@ -283,11 +283,12 @@ public final class OperationEngine: Sendable {
     }
 }
 
-/// The limit shared by the scheduler (reads it) and the job runs (feed it round times).
+/// The limit shared by the scheduler (asks it how many jobs may start) and the job runs (count themselves in and out, feed it their rounds).
 final class LockedConcurrencyLimit: Sendable {
     private let value: Mutex<ConcurrencyLimit>
     init(_ limit: ConcurrencyLimit) { value = Mutex(limit) }
-    var current: Int { value.withLock { $0.current } }
+    /// Jobs the scheduler may start now (`ConcurrencyLimit.free`).
+    var free: Int { value.withLock { $0.free } }
     /// The limit itself (fractional below one job).
     var jobs: Double { value.withLock { $0.limit } }
     /// Records a round: its time to the first answer from Rokt is the limit's sample (a round
