@@ -209,6 +209,10 @@ def start_replicas(args, cfg, work, sandbox_url, key, cluster, database):
         # default): more jobs in flight means fewer operations merged into each round.
         jobs_in_all = int(os.environ.get("ENGINE_JOBS_IN_ALL", "32"))
         store_env["ENGINE_MAX_CONCURRENT_JOBS"] = str(max(1, share(jobs_in_all, count, r)))
+        # And the machine's cores (EVENT_LOOPS_IN_ALL, default all of them, one replica's default):
+        # N replicas each running a loop per core wake N times as many threads, each with less to do.
+        loops_in_all = int(os.environ.get("EVENT_LOOPS_IN_ALL", str(os.cpu_count() or 1)))
+        store_env["HTTP_EVENT_LOOPS"] = str(max(1, share(loops_in_all, count, r)))
         replicas.append(Gateway(args.bin_dir, directory, free_port(), sandbox_url, key, store_env=store_env,
                                 more_env={"WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}, ready_path="/readyz"))
     # All at once, as a deployment's replicas start: their migrations must not race.

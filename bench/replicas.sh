@@ -16,6 +16,8 @@
 # SYNC_SAMPLES / WEBHOOK_SAMPLES: samples per run of those two figures (default 100).
 # DATABASE_CONNECTIONS_IN_ALL, ENGINE_JOBS_IN_ALL: PostgreSQL connections and concurrent jobs of all
 # replicas together, split over them, the remainder to the first (default 16 and 32, one replica's defaults).
+# EVENT_LOOPS_IN_ALL: event loops of all replicas together (HTTP_EVENT_LOOPS), split the same way, at
+# least 1 each (default the machine's cores, one replica's default).
 # KEEP=1: keep each run's directory (the replicas' and sandbox's logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."

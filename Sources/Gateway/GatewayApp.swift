@@ -14,6 +14,8 @@ public final class GatewayApp: Sendable {
     let metricsServer: HTTPServer?
     /// SQLite: one gateway process per file. PostgreSQL: none (replicas share the database).
     private let lock: ProcessLock?
+    /// The loops of the group serving HTTP (logged at start).
+    private let eventLoops: Int
     private let http: HTTPClient
     private let keyWatcher: Task<Void, Never>
     private let retention: RetentionSweeper
@@ -32,6 +34,7 @@ public final class GatewayApp: Sendable {
     ) async throws {
         let (token, parent) = try configuration.upstreamCredentials()
         self.configuration = configuration
+        eventLoops = group.loops.count
         let logger = logger ?? Logger(level: configuration.logLevel, format: configuration.logFormat, clock: clock)
         ServerLog.install { message in logger.error(message) }
         if configuration.postgres == nil {
@@ -113,7 +116,7 @@ public final class GatewayApp: Sendable {
     public func runUntilSignalled() async throws {
         let signals = SignalWaiter(for: [SIGTERM, SIGINT])
         let port = try start()
-        var fields = ["port": String(port)]
+        var fields = ["port": String(port), "eventLoops": String(eventLoops)]
         if let metricsPort { fields["metricsPort"] = String(metricsPort) }
         services.logger.info("listening", fields)
         await signals.wait()

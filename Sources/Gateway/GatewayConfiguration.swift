@@ -13,6 +13,9 @@ public struct GatewayConfiguration: Sendable {
     public var host: String = "::"
     /// When set, `/metrics` is served on this port (same host) and not on `port` (METRICS_PORT).
     public var metricsPort: Int?
+    /// Threads serving HTTP and the database connections (HTTP_EVENT_LOOPS); nil: one per CPU this
+    /// process may use (its affinity mask and cgroup CPU quota).
+    public var eventLoops: Int?
     /// The SQLite file (DATABASE_PATH), unless `postgres` is set.
     public var databasePath: String = "./data/gateway.sqlite3"
     /// DATABASE_URL: the store is this PostgreSQL database, shared by every replica.
@@ -155,6 +158,7 @@ public struct GatewayConfiguration: Sendable {
         configuration.server.host = configuration.host
         configuration.server.port = configuration.port
         try readServer(into: &configuration.server, reader)
+        configuration.eventLoops = try reader.integer("HTTP_EVENT_LOOPS", 1...1024, "a number")
         if let seconds = try reader.seconds("SHUTDOWN_DRAIN_SECONDS", 0...300) { configuration.shutdownDrain = seconds }
         // Requests still running when the listener closes get this long; then their connections are closed.
         if let seconds = try reader.seconds("SHUTDOWN_GRACE_SECONDS", 1...600) { configuration.server.shutdownGracePeriod = seconds }

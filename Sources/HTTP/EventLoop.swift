@@ -277,8 +277,8 @@ public final class EventLoopGroup: Sendable {
         self.loops = loops
     }
 
-    /// Online processors, the default number of loops.
-    public static var coreCount: Int { Syscall.coreCount }
+    /// The CPUs this process may use (`CPUBudget`), the default number of loops.
+    public static var coreCount: Int { CPUBudget.current }
 
     public func next() -> EventLoop {
         loops[cursor.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
@@ -290,8 +290,22 @@ public final class EventLoopGroup: Sendable {
         for loop in loops { loop.join() }
     }
 
-    /// One group for the whole process, one loop per core, created on first use.
+    /// One group for the whole process, created on first use: as many loops as the program
+    /// chose before (`setSharedLoopCount`), else one per CPU it may use.
     public static let shared: EventLoopGroup = {
-        do { return try EventLoopGroup() } catch { fatalError("cannot start event loops: \(error)") }
+        sharedCreated.store(true, ordering: .sequentiallyConsistent)
+        let chosen = chosenSharedLoopCount.load(ordering: .sequentiallyConsistent)
+        do { return try EventLoopGroup(loopCount: chosen > 0 ? chosen : coreCount) } catch { fatalError("cannot start event loops: \(error)") }
     }()
+
+    private static let chosenSharedLoopCount = Atomic<Int>(0)
+    private static let sharedCreated = Atomic<Bool>(false)
+
+    /// Sets how many loops `shared` will have (HTTP_EVENT_LOOPS); false when it exists already, so
+    /// a program sets it first thing.
+    public static func setSharedLoopCount(_ count: Int) -> Bool {
+        guard !sharedCreated.load(ordering: .sequentiallyConsistent) else { return false }
+        chosenSharedLoopCount.store(max(1, count), ordering: .sequentiallyConsistent)
+        return true
+    }
 }

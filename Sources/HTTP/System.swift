@@ -90,11 +90,6 @@ enum Syscall {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
-
-    static var coreCount: Int {
-        let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        return n > 0 ? Int(n) : 1
-    }
 }
 
 /// IPv4/IPv6 socket addresses: parsing for bind/connect and printing for logs.

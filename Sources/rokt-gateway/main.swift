@@ -36,6 +36,9 @@ ProcessMain.run {
         switch arguments.first {
         case "serve":
             let configuration = try GatewayConfiguration.fromEnvironment(Environment.current)
+            if let loops = configuration.eventLoops, !EventLoopGroup.setSharedLoopCount(loops) {
+                fail("HTTP_EVENT_LOOPS: the event loops were started before the configuration was read")
+            }
             if arguments.dropFirst().contains("--sandbox") {
                 let host: String
                 do { host = try SandboxMode.host(from: arguments.dropFirst()) } catch { fail("\(error)\n\(usage)", status: 2) }

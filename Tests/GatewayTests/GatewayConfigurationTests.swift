@@ -85,6 +85,11 @@ import Testing
         #expect(server.maxConnections == 10_000)
     }
 
+    @Test func eventLoopsAreChosenOnlyWhenSet() throws {
+        #expect(try GatewayConfiguration.fromEnvironment([:]).eventLoops == nil)
+        #expect(try GatewayConfiguration.fromEnvironment(["HTTP_EVENT_LOOPS": "3"]).eventLoops == 3)
+    }
+
     @Test func serverVariablesAreRead() throws {
         let server = try GatewayConfiguration.fromEnvironment([
             "HTTP_IDLE_TIMEOUT_SECONDS": "120", "HTTP_MAX_HEADER_BYTES": "32768", "HTTP_MAX_BODY_BYTES": "2097152",
@@ -101,6 +106,7 @@ import Testing
         ("HTTP_IDLE_TIMEOUT_SECONDS", "0"), ("HTTP_IDLE_TIMEOUT_SECONDS", "75s"), ("HTTP_MAX_HEADER_BYTES", "512"),
         ("HTTP_MAX_BODY_BYTES", "100"), ("HTTP_HEADER_TIMEOUT_SECONDS", "301"), ("HTTP_BODY_TIMEOUT_SECONDS", "0"),
         ("HTTP_WRITE_TIMEOUT_SECONDS", "-5"), ("HTTP_MAX_CONNECTIONS", "0"), ("HTTP_MAX_BODY_MEMORY_MB", "0"),
+        ("HTTP_EVENT_LOOPS", "0"), ("HTTP_EVENT_LOOPS", "1025"), ("HTTP_EVENT_LOOPS", "two"),
     ])
     func badValuesAreRefusedByName(variable: String, raw: String) {
         #expect { try GatewayConfiguration.fromEnvironment([variable: raw]) } throws: { ($0 as? ConfigurationError)?.variable == variable }

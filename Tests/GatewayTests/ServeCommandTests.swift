@@ -32,6 +32,26 @@ import Testing
         #expect(await gateway.waitForExit() == 0)
     }
 
+    /// HTTP_EVENT_LOOPS sets how many loop threads the process runs; without it, one per CPU the
+    /// process may use: under `taskset -c 0`, one, whatever the host has.
+    @Test func eventLoopsAreAsConfiguredElseOnePerCPUThisProcessMayUse() async throws {
+        var environment = Self.environment()
+        environment["HTTP_EVENT_LOOPS"] = "3"
+        let chosen = try GatewayProcess(environment: environment)
+        #expect(try await chosen.waitForField("listening", "eventLoops") == "3")
+        #expect(chosen.threadNames.filter { $0.hasPrefix("http-loop-") }.sorted() == ["http-loop-0", "http-loop-1", "http-loop-2"])
+        chosen.signal(SIGTERM)
+        #expect(await chosen.waitForExit() == 0)
+
+        let taskset = "/usr/bin/taskset"  // util-linux, in every Debian
+        try #require(FileManager.default.isExecutableFile(atPath: taskset), "\(taskset) is needed to run the gateway on one CPU")
+        let pinned = try GatewayProcess(environment: Self.environment(), launcher: [taskset, "-c", "0"])
+        #expect(try await pinned.waitForField("listening", "eventLoops") == "1")
+        #expect(pinned.threadNames.filter { $0.hasPrefix("http-loop-") } == ["http-loop-0"])
+        pinned.signal(SIGTERM)
+        #expect(await pinned.waitForExit() == 0)
+    }
+
     @Test func malformedPortIsAClearErrorAndNonZeroExit() async throws {
         let gateway = try GatewayProcess(environment: ["PORT": "eighty"])
         let status = await gateway.waitForExit()

@@ -13,12 +13,21 @@ final class GatewayProcess: Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rokt-gateway")
     }
 
-    init(arguments: [String] = ["serve"], environment: [String: String]) throws {
+    /// `launcher`: a command that runs the gateway (`["/usr/bin/taskset", "-c", "0"]`), else none.
+    init(arguments: [String] = ["serve"], environment: [String: String], launcher: [String] = []) throws {
         var env = ProcessInfo.processInfo.environment
         // No load balancer watches a test's gateway: SIGTERM stops it without the drain, unless a test asks.
         env["SHUTDOWN_DRAIN_SECONDS"] = "0"
         env.merge(environment) { _, new in new }
-        child = try ChildProcess(executable: Self.executable.path, arguments: arguments, environment: env)
+        let command = launcher + [Self.executable.path] + arguments
+        child = try ChildProcess(executable: command[0], arguments: Array(command.dropFirst()), environment: env)
+    }
+
+    /// The names of the process's threads now (/proc/PID/task/*/comm).
+    var threadNames: [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
     var text: String { child.text }
