@@ -4,7 +4,7 @@
 # secrets as files, against rokt-sandbox from the same image in a second container. Then:
 # /healthz and /readyz answer; `rokt-gateway healthcheck` (the image's HEALTHCHECK) passes
 # inside the container; a write goes through the engine to the sandbox and the sandbox holds
-# it; `podman stop` (SIGTERM) ends the gateway with exit code 0 within the stop timeout; the
+# it; under a CPU limit of one it runs one event loop; `podman stop` (SIGTERM) ends the gateway with exit code 0 within the stop timeout; the
 # image is at most 40 MB and runs as 65532; then deploy/compose.yaml up, and its `replicas`
 # profile parsed (its PostgreSQL and HAProxy images come from a registry) with
 # deploy/haproxy/haproxy.cfg checked by `haproxy -c`. Removes every container, volume and image it made.
@@ -83,10 +83,11 @@ key=$("${run_on_volume[@]}" keys create --name container-test --scope read --sco
 ok "migrate and keys create on the volume, read-only root"
 
 # In the sandbox's network namespace, as deploy/compose.yaml runs them (network_mode
-# service:sandbox): Rokt over plain http:// is accepted only on loopback.
+# service:sandbox): Rokt over plain http:// is accepted only on loopback. With a CPU limit of one
+# (a CFS quota, as Kubernetes' limits.cpu sets), so it must run one event loop, not one per core.
 port=$(free_port)
 containers+=("$name")
-podman run --detach --name "$name" "${hardened[@]}" --network "container:$name-sandbox" --volume "$volume:/data" \
+podman run --detach --name "$name" "${hardened[@]}" --cpus 1 --network "container:$name-sandbox" --volume "$volume:/data" \
   --volume "$work/rokt_api_token:/run/secrets/rokt_api_token:ro" \
   --env PORT="$port" --env LOG_FORMAT=json \
   --env ROKT_BASE_URL="http://127.0.0.1:$sandbox_port" --env ROKT_ECOMMERCE_BASE_URL="http://127.0.0.1:$sandbox_port" \
@@ -98,6 +99,9 @@ ok "/healthz and /readyz answer"
 [ "$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}}' "$name")" = "true 65532:65532" ] ||
   fail "the container is not read-only as 65532: $(podman inspect --format '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}}' "$name")"
 ok "the container runs as 65532:65532 on a read-only root"
+listening=$(podman logs "$name" 2>&1 | grep '"msg":"listening"' || true)
+[[ "$listening" == *'"eventLoops":"1"'* ]] || fail "with --cpus 1 the gateway should run 1 event loop: $listening"
+ok "with --cpus 1 (a cgroup CPU quota) the gateway runs 1 event loop ($(nproc) cores on the host)"
 
 podman exec "$name" /rokt-gateway healthcheck >"$work/healthcheck.log" 2>&1 || fail "healthcheck in the container: $(cat "$work/healthcheck.log")"
 podman healthcheck run "$name" >>"$work/healthcheck.log" 2>&1 || fail "podman healthcheck run: $(cat "$work/healthcheck.log")"
