@@ -61,6 +61,14 @@ import Testing
         #expect(CPUBudget.quota(cgroups: "4:cpu,cpuacct:/elsewhere\n", root: root) == nil)
     }
 
+    /// The shared group's size is chosen before its first use or not at all: a later choice is
+    /// refused, and the group keeps its loops.
+    @Test func theSharedLoopCountCannotChangeOnceTheGroupExists() {
+        let loops = EventLoopGroup.shared.loops.count
+        #expect(!EventLoopGroup.setSharedLoopCount(loops + 1))
+        #expect(EventLoopGroup.shared.loops.count == loops)
+    }
+
     @Test func thisProcessHasAtLeastOneCPUAndNoMoreThanAreOnline() {
         let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         #expect((1...max(1, online)).contains(CPUBudget.current))
