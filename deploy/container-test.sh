@@ -3,9 +3,9 @@
 # meant to run: a read-only root, uid 65532, no capabilities, only the /data volume writable,
 # secrets as files, against rokt-sandbox from the same image in a second container. Then:
 # /healthz and /readyz answer; `rokt-gateway healthcheck` (the image's HEALTHCHECK) passes
-# inside the container; a write goes through the engine to the sandbox and the sandbox holds
-# it; under a CPU limit of one it runs one event loop; `podman stop` (SIGTERM) ends the gateway with exit code 0 within the stop timeout; the
-# image is at most 40 MB and runs as 65532; then deploy/compose.yaml up, and its `replicas`
+# inside the container; under a CPU limit of one it runs one event loop; a write goes through
+# the engine to the sandbox and the sandbox holds it; `podman stop` (SIGTERM) ends the gateway
+# with exit code 0 within the stop timeout; the image is at most 40 MB and runs as 65532; then deploy/compose.yaml up, and its `replicas`
 # profile parsed (its PostgreSQL and HAProxy images come from a registry) with
 # deploy/haproxy/haproxy.cfg checked by `haproxy -c`. Removes every container, volume and image it made.
 #
