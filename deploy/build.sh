@@ -19,6 +19,9 @@ revision=$(git describe --tags --always --dirty 2>/dev/null || true)
 [ -z "$revision" ] || flags+=(-Xcc "-DCLINUX_SOURCE_REVISION=\"$revision\"")
 # The code a gateway runs to idle first, then what serving adds (deploy/order-file.sh makes it).
 order=(-Xlinker --symbol-ordering-file="$PWD/deploy/rokt-gateway.order" -Xlinker --no-warn-symbol-ordering)
+# SwiftPM does not track the order file: an older binary is removed so that a new order is linked.
+products=$(swift build "${flags[@]}" --show-bin-path)
+[ ! deploy/rokt-gateway.order -nt "$products/rokt-gateway" ] || rm -f "$products/rokt-gateway"
 swift build "${flags[@]}" "${order[@]}" --product rokt-gateway "$@" >&2
 swift build "${flags[@]}" --product rokt-sandbox "$@" >&2
 swift build "${flags[@]}" --show-bin-path

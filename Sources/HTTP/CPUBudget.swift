@@ -52,9 +52,9 @@ public enum CPUBudget {
 
     /// cgroup v2's `cpu.max`: `max 100000` (no limit) or `QUOTA PERIOD` in microseconds.
     static func quota(cpuMax: String) -> Double? {
-        let fields = cpuMax.split(whereSeparator: \.isWhitespace)
-        guard fields.count == 2, let quota = Double(fields[0]), let period = Double(fields[1]), quota > 0, period > 0 else { return nil }
-        return quota / period
+        let fields = asciiFields(cpuMax)
+        guard fields.count == 2, let quota = Int(fields[0]), let period = Int(fields[1]), quota > 0, period > 0 else { return nil }
+        return Double(quota) / Double(period)
     }
 
     /// cgroup v1's `cpu.cfs_quota_us` (-1: no limit) over `cpu.cfs_period_us`.
@@ -67,13 +67,13 @@ public enum CPUBudget {
     static func cgroupPaths(_ text: String) -> (unified: String?, cpu: String?) {
         var unified: String?
         var cpu: String?
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count == 3, fields[2].hasPrefix("/") else { continue }
-            if fields[0] == "0" && fields[1].isEmpty {
-                unified = String(fields[2])
-            } else if fields[1].split(separator: ",").contains("cpu") {
-                cpu = String(fields[2])
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3, fields[2].first == UInt8(ascii: "/") else { continue }
+            if fields[0].elementsEqual("0".utf8) && fields[1].isEmpty {
+                unified = String(decoding: fields[2], as: UTF8.self)
+            } else if fields[1].split(separator: UInt8(ascii: ",")).contains(where: { $0.elementsEqual("cpu".utf8) }) {
+                cpu = String(decoding: fields[2], as: UTF8.self)
             }
         }
         return (unified, cpu)
@@ -86,12 +86,18 @@ public enum CPUBudget {
 
     /// `/a/b`, `/a`, then the root (``): a limit set on any of them applies.
     static func ancestors(of path: String) -> [String] {
-        var parts = path.split(separator: "/").map(String.init)
+        var parts = path.utf8.split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }
         var found: [String] = []
         while !parts.isEmpty {
             found.append("/" + parts.joined(separator: "/"))
             parts.removeLast()
         }
         return found + [""]
+    }
+
+    /// Fields split at spaces, tabs and newlines, byte by byte (kernel files are ASCII).
+    private static func asciiFields(_ text: String) -> [String] {
+        text.utf8.split { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") }
+            .map { String(decoding: $0, as: UTF8.self) }
     }
 }
