@@ -13,7 +13,7 @@ public struct GatewayConfiguration: Sendable {
     public var host: String = "::"
     /// When set, `/metrics` is served on this port (same host) and not on `port` (METRICS_PORT).
     public var metricsPort: Int?
-    /// Threads serving HTTP and the database connections (HTTP_EVENT_LOOPS); nil: one per CPU this
+    /// Event-loop threads: HTTP in and out, the database sessions (HTTP_EVENT_LOOPS); nil: one per CPU this
     /// process may use (its affinity mask and cgroup CPU quota).
     public var eventLoops: Int?
     /// The SQLite file (DATABASE_PATH), unless `postgres` is set.

@@ -13,7 +13,7 @@ public enum CPUBudget {
     public static var current: Int {
         let online = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         let affinity = Int(clinux_affinity_cpu_count())
-        let cgroups = text("/proc/self/cgroup") ?? ""
+        let cgroups = WholeFile.text("/proc/self/cgroup") ?? ""
         return cores(online: online > 0 ? online : 1, affinity: affinity > 0 ? affinity : nil, quota: quota(cgroups: cgroups))
     }
 
@@ -34,13 +34,13 @@ public enum CPUBudget {
         var quotas: [Double] = []
         if let unified = paths.unified {
             for directory in ancestors(of: unified) {
-                if let cpuMax = text(root + directory + "/cpu.max"), let cpus = quota(cpuMax: cpuMax) { quotas.append(cpus) }
+                if let cpuMax = WholeFile.text(root + directory + "/cpu.max"), let cpus = quota(cpuMax: cpuMax) { quotas.append(cpus) }
             }
         }
         if let cpu = paths.cpu {
             for directory in ancestors(of: cpu) {
                 let base = root + "/cpu" + directory
-                if let quotaText = text(base + "/cpu.cfs_quota_us"), let periodText = text(base + "/cpu.cfs_period_us"),
+                if let quotaText = WholeFile.text(base + "/cpu.cfs_quota_us"), let periodText = WholeFile.text(base + "/cpu.cfs_period_us"),
                     let cpus = quota(cfsQuota: quotaText, cfsPeriod: periodText)
                 {
                     quotas.append(cpus)
@@ -77,11 +77,6 @@ public enum CPUBudget {
             }
         }
         return (unified, cpu)
-    }
-
-    /// A small kernel file (procfs and cgroupfs report no size), nil when absent.
-    private static func text(_ path: String) -> String? {
-        (try? WholeFile.read(path, limit: 64 * 1024)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// `/a/b`, `/a`, then the root (``): a limit set on any of them applies.

@@ -293,19 +293,24 @@ public final class EventLoopGroup: Sendable {
     /// One group for the whole process, created on first use: as many loops as the program
     /// chose before (`setSharedLoopCount`), else one per CPU it may use.
     public static let shared: EventLoopGroup = {
-        sharedCreated.store(true, ordering: .sequentiallyConsistent)
-        let chosen = chosenSharedLoopCount.load(ordering: .sequentiallyConsistent)
-        do { return try EventLoopGroup(loopCount: chosen > 0 ? chosen : coreCount) } catch { fatalError("cannot start event loops: \(error)") }
+        let chosen = sharedLoopCount.withLock { choice -> Int? in
+            choice.created = true
+            return choice.count
+        }
+        do { return try EventLoopGroup(loopCount: chosen ?? coreCount) } catch { fatalError("cannot start event loops: \(error)") }
     }()
 
-    private static let chosenSharedLoopCount = Atomic<Int>(0)
-    private static let sharedCreated = Atomic<Bool>(false)
+    /// The program's choice for `shared`, and whether `shared` exists: one lock, so a choice either
+    /// comes before the group is made or is refused.
+    private static let sharedLoopCount = Mutex<(count: Int?, created: Bool)>((nil, false))
 
     /// Sets how many loops `shared` will have (HTTP_EVENT_LOOPS); false when it exists already, so
     /// a program sets it first thing.
     public static func setSharedLoopCount(_ count: Int) -> Bool {
-        guard !sharedCreated.load(ordering: .sequentiallyConsistent) else { return false }
-        chosenSharedLoopCount.store(max(1, count), ordering: .sequentiallyConsistent)
-        return true
+        sharedLoopCount.withLock { choice in
+            guard !choice.created else { return false }
+            choice.count = max(1, count)
+            return true
+        }
     }
 }

@@ -26,4 +26,10 @@ public enum WholeFile {
         }
         throw Failure(reason: "is larger than \(limit / 1024) KiB")
     }
+
+    /// A small file as text, nil when it cannot be read (procfs and cgroupfs files: they report a
+    /// size of 0, and some are absent; 1 MiB is ample for /proc/stat's lines).
+    public static func text(_ path: String, limit: Int = 1 << 20) -> String? {
+        (try? read(path, limit: limit)).map { String(decoding: $0, as: UTF8.self) }
+    }
 }

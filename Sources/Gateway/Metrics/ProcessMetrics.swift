@@ -62,7 +62,7 @@ struct ProcessMetrics: Equatable {
 
     /// This process now; nil off Linux or when /proc is not mounted (the metrics are then left out).
     static func read() -> ProcessMetrics? {
-        guard let stat = readProcFile("/proc/self/stat"), let systemStat = readProcFile("/proc/stat") else { return nil }
+        guard let stat = WholeFile.text("/proc/self/stat"), let systemStat = WholeFile.text("/proc/stat") else { return nil }
         var limit = rlimit()  // RLIM_INFINITY (all ones) is no number to report
         let maxFds = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_cur != rlim_t.max ? Int(limit.rlim_cur) : nil
         return ProcessMetrics(
@@ -84,11 +84,6 @@ struct ProcessMetrics: Equatable {
             if first != UInt8(ascii: ".") { count += 1 }
         }
         return count
-    }
-
-    /// /proc files report a size of 0: read until the end (1 MiB is ample for /proc/stat's lines).
-    private static func readProcFile(_ path: String) -> String? {
-        (try? WholeFile.read(path, limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The `process_*` families, named and typed as the Prometheus client libraries write them.
